@@ -1,0 +1,148 @@
+// Elementary functions for the kernels, written once for float and double with only
+// +, -, *, /, sqrt, explicit std::fma and bit operations, so every instruction set computes
+// the same bits. Coefficients are Taylor coefficients (exact 1/n! and 2/(2k+1) rationals) or
+// Acklam's rational approximation of the normal quantile; docs/stream.md states the accuracy.
+//
+// Include only inside a per-target namespace (see kernels_impl.h): nothing here has external
+// linkage of its own.
+
+template <class T>
+struct FloatBits;
+template <>
+struct FloatBits<float> {
+  using U = uint32_t;
+  using I = int32_t;
+  static constexpr int kMantBits = 23;
+  static constexpr U kOne = 0x3f800000u;
+  static constexpr U kSqrtHalf = 0x3f3504f3u;  // sqrt(1/2) rounded to float
+  static constexpr U kMantMask = 0x007fffffu;
+  static constexpr I kBias = 127;
+  static constexpr float kLn2Hi = 6.9314575195e-01f;  // ln 2 with 16 significant bits
+  static constexpr float kLn2Lo = 1.4286067653e-06f;  // ln 2 - kLn2Hi
+};
+template <>
+struct FloatBits<double> {
+  using U = uint64_t;
+  using I = int64_t;
+  static constexpr int kMantBits = 52;
+  static constexpr U kOne = 0x3ff0000000000000ull;
+  static constexpr U kSqrtHalf = 0x3fe6a09e667f3bcdull;
+  static constexpr U kMantMask = 0x000fffffffffffffull;
+  static constexpr I kBias = 1023;
+  static constexpr double kLn2Hi = 6.93147180369123816490e-01;  // 32 significant bits
+  static constexpr double kLn2Lo = 1.90821492927058770002e-10;  // ln 2 - kLn2Hi
+};
+
+template <class To, class From>
+static inline To bit_cast_value(From from) {
+  static_assert(sizeof(To) == sizeof(From), "bit_cast_value needs equal sizes");
+  To to;
+  std::memcpy(&to, &from, sizeof(To));
+  return to;
+}
+
+// Natural logarithm of a positive normal x. Reduction x = 2**k * m with m in [sqrt(1/2),
+// sqrt(2)), f = m - 1 (exact), s = f / (2 + f), log m = 2 atanh(s) = f - s * (f - R(s*s)) where
+// R(z) = 2z/3 + 2z^2/5 + ... (|s| <= 0.1716); then k * ln 2 added in two parts.
+template <class T>
+static inline T log_positive(T x) {
+  using B = FloatBits<T>;
+  using U = typename B::U;
+  using I = typename B::I;
+  U ix = bit_cast_value<U>(x) + (B::kOne - B::kSqrtHalf);
+  const T k = static_cast<T>(static_cast<I>(ix >> B::kMantBits) - B::kBias);
+  const T m = bit_cast_value<T>(static_cast<U>((ix & B::kMantMask) + B::kSqrtHalf));
+  const T f = m - T(1);
+  const T s = f / (T(2) + f);
+  const T z = s * s;
+  T r;
+  if constexpr (sizeof(T) == 4) {
+    r = std::fma(z, T(2.0 / 11), T(2.0 / 9));
+    r = std::fma(z, r, T(2.0 / 7));
+    r = std::fma(z, r, T(2.0 / 5));
+    r = std::fma(z, r, T(2.0 / 3));
+  } else {
+    r = std::fma(z, T(2.0 / 23), T(2.0 / 21));
+    r = std::fma(z, r, T(2.0 / 19));
+    r = std::fma(z, r, T(2.0 / 17));
+    r = std::fma(z, r, T(2.0 / 15));
+    r = std::fma(z, r, T(2.0 / 13));
+    r = std::fma(z, r, T(2.0 / 11));
+    r = std::fma(z, r, T(2.0 / 9));
+    r = std::fma(z, r, T(2.0 / 7));
+    r = std::fma(z, r, T(2.0 / 5));
+    r = std::fma(z, r, T(2.0 / 3));
+  }
+  r = r * z;
+  const T log_m = f - s * (f - r);
+  return std::fma(k, B::kLn2Hi, std::fma(k, B::kLn2Lo, log_m));
+}
+
+// sin and cos of x in [0, pi/4] by their Taylor series (through x^9 / x^10 for float,
+// x^17 / x^18 for double; truncation error below 2e-9 / 1e-19).
+template <class T>
+static inline void sincos_quarter(T x, T& s, T& c) {
+  const T z = x * x;
+  T ps, pc;
+  if constexpr (sizeof(T) == 4) {
+    ps = std::fma(z, T(1.0 / 362880), T(-1.0 / 5040));
+    ps = std::fma(z, ps, T(1.0 / 120));
+    ps = std::fma(z, ps, T(-1.0 / 6));
+    pc = std::fma(z, T(-1.0 / 3628800), T(1.0 / 40320));
+    pc = std::fma(z, pc, T(-1.0 / 720));
+    pc = std::fma(z, pc, T(1.0 / 24));
+    pc = std::fma(z, pc, T(-1.0 / 2));
+  } else {
+    ps = std::fma(z, T(1.0 / 355687428096000.0), T(-1.0 / 1307674368000.0));
+    ps = std::fma(z, ps, T(1.0 / 6227020800.0));
+    ps = std::fma(z, ps, T(-1.0 / 39916800.0));
+    ps = std::fma(z, ps, T(1.0 / 362880.0));
+    ps = std::fma(z, ps, T(-1.0 / 5040.0));
+    ps = std::fma(z, ps, T(1.0 / 120.0));
+    ps = std::fma(z, ps, T(-1.0 / 6.0));
+    pc = std::fma(z, T(1.0 / 6402373705728000.0), T(-1.0 / 20922789888000.0));
+    pc = std::fma(z, pc, T(1.0 / 87178291200.0));
+    pc = std::fma(z, pc, T(-1.0 / 479001600.0));
+    pc = std::fma(z, pc, T(1.0 / 3628800.0));
+    pc = std::fma(z, pc, T(-1.0 / 40320.0));
+    pc = std::fma(z, pc, T(1.0 / 720.0));
+    pc = std::fma(z, pc, T(-1.0 / 24.0));
+    pc = std::fma(z, pc, T(-1.0 / 2.0));
+  }
+  s = std::fma(x * z, ps, x);
+  c = std::fma(z, pc, T(1));
+}
+
+// The standard normal quantile Phi^-1(q) for q in (0, 0.5 + eps], by P. J. Acklam's rational
+// approximation (relative error below 1.15e-9): a rational function of (q - 1/2)^2 for
+// q >= 0.02425 and of sqrt(-2 log q) below. Both branches are evaluated and one selected, so
+// the loop vectorizes; q must be a positive normal number.
+template <class T>
+static inline T normal_quantile_lower(T q) {
+  const T t = std::sqrt(T(-2) * log_positive(q));
+  T tn = std::fma(T(-7.784894002430293e-03), t, T(-3.223964580411365e-01));
+  tn = std::fma(tn, t, T(-2.400758277161838e+00));
+  tn = std::fma(tn, t, T(-2.549732539343734e+00));
+  tn = std::fma(tn, t, T(4.374664141464968e+00));
+  tn = std::fma(tn, t, T(2.938163982698783e+00));
+  T td = std::fma(T(7.784695709041462e-03), t, T(3.224671290700398e-01));
+  td = std::fma(td, t, T(2.445134137142996e+00));
+  td = std::fma(td, t, T(3.754408661907416e+00));
+  td = std::fma(td, t, T(1));
+  const T tail = tn / td;
+
+  const T r = q - T(0.5);
+  const T rr = r * r;
+  T cn = std::fma(T(-3.969683028665376e+01), rr, T(2.209460984245205e+02));
+  cn = std::fma(cn, rr, T(-2.759285104469687e+02));
+  cn = std::fma(cn, rr, T(1.383577518672690e+02));
+  cn = std::fma(cn, rr, T(-3.066479806614716e+01));
+  cn = std::fma(cn, rr, T(2.506628277459239e+00));
+  T cd = std::fma(T(-5.447609879822406e+01), rr, T(1.615858368580409e+02));
+  cd = std::fma(cd, rr, T(-1.556989798598866e+02));
+  cd = std::fma(cd, rr, T(6.680131188771972e+01));
+  cd = std::fma(cd, rr, T(-1.328068155288572e+01));
+  cd = std::fma(cd, rr, T(1));
+  const T central = (cn * r) / cd;
+  return q < T(0.02425) ? tail : central;
+}

@@ -1,0 +1,14 @@
+// What the CPU and the operating system let this process run: cpuid for the instruction sets,
+// xgetbv for the register state the OS saves (AVX needs YMM, AVX-512 also opmask and ZMM).
+#pragma once
+
+namespace fastinit {
+
+struct CpuFeatures {
+  bool avx2_fma = false;  // AVX2 + FMA + BMI2, YMM state enabled by the OS
+  bool avx512 = false;    // AVX-512 F/DQ/BW/VL, ZMM and opmask state enabled by the OS
+};
+
+CpuFeatures detect_cpu_features();
+
+}  // namespace fastinit

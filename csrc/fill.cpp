@@ -1,0 +1,177 @@
+#include "fill.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "philox_constants.h"
+#include "thread_pool.h"
+
+namespace fastinit {
+
+size_t dtype_size(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return 4;
+    case DType::f64: return 8;
+    case DType::f16:
+    case DType::bf16: return 2;
+  }
+  return 0;
+}
+
+uint64_t logical_index_limit(DType dtype) {
+  return kMaxBlock * (dtype == DType::f64 ? 2 : 4);
+}
+
+namespace {
+
+constexpr int64_t kItemElements = int64_t{1} << 15;   // one work item: about 128 KiB of float32
+constexpr int64_t kRoundElements = int64_t{1} << 24;  // between interrupt checks: a few ms
+constexpr size_t kTileElements = 2048;                // staging buffer for strided or half stores
+
+// The target with size-1 dimensions dropped and neighbours merged where both the memory and
+// the logical layout allow; the last dimension always has logical stride 1 (a run of
+// consecutive logical indices), adding a length-1 dimension if needed.
+Target simplify(const Target& in) {
+  Target out = in;
+  out.shape.clear();
+  out.byte_strides.clear();
+  out.logical_strides.clear();
+  for (size_t d = 0; d < in.shape.size(); ++d) {
+    if (in.shape[d] == 1) continue;
+    if (!out.shape.empty()) {
+      const int64_t n = in.shape[d];
+      if (out.byte_strides.back() == in.byte_strides[d] * n &&
+          out.logical_strides.back() == in.logical_strides[d] * n) {
+        out.shape.back() *= n;
+        out.byte_strides.back() = in.byte_strides[d];
+        out.logical_strides.back() = in.logical_strides[d];
+        continue;
+      }
+    }
+    out.shape.push_back(in.shape[d]);
+    out.byte_strides.push_back(in.byte_strides[d]);
+    out.logical_strides.push_back(in.logical_strides[d]);
+  }
+  if (out.shape.empty() || out.logical_strides.back() != 1) {
+    out.shape.push_back(1);
+    out.byte_strides.push_back(static_cast<int64_t>(dtype_size(in.dtype)));
+    out.logical_strides.push_back(1);
+  }
+  return out;
+}
+
+// Writes one run of n consecutive logical indices starting at `first` to dst, dst_stride bytes
+// apart.
+class RunWriter {
+ public:
+  RunWriter(const Kernels& k, const DistParams& p, StreamId id, DType dtype, bool aligned)
+      : k_(k), p_(p), id_(id), dtype_(dtype), aligned_(aligned) {}
+
+  void write(uint64_t first, int64_t n, char* dst, int64_t dst_stride) const {
+    const int64_t item = static_cast<int64_t>(dtype_size(dtype_));
+    if (aligned_ && dst_stride == item) {
+      if (dtype_ == DType::f32) return k_.fill_f32(p_, id_, first, static_cast<size_t>(n), reinterpret_cast<float*>(dst));
+      if (dtype_ == DType::f64) return k_.fill_f64(p_, id_, first, static_cast<size_t>(n), reinterpret_cast<double*>(dst));
+    }
+    alignas(64) char tile[kTileElements * 8];
+    while (n > 0) {
+      const int64_t m = std::min<int64_t>(n, static_cast<int64_t>(kTileElements));
+      stage(first, m, tile, dst, dst_stride);
+      first += static_cast<uint64_t>(m);
+      dst += m * dst_stride;
+      n -= m;
+    }
+  }
+
+ private:
+  void stage(uint64_t first, int64_t m, char* tile, char* dst, int64_t stride) const {
+    const size_t count = static_cast<size_t>(m);
+    if (dtype_ == DType::f64) {
+      k_.fill_f64(p_, id_, first, count, reinterpret_cast<double*>(tile));
+      for (int64_t i = 0; i < m; ++i) std::memcpy(dst + i * stride, tile + i * 8, 8);
+      return;
+    }
+    float* values = reinterpret_cast<float*>(tile);
+    k_.fill_f32(p_, id_, first, count, values);
+    switch (dtype_) {
+      case DType::f32:
+        for (int64_t i = 0; i < m; ++i) std::memcpy(dst + i * stride, values + i, 4);
+        return;
+      case DType::bf16: return k_.store_bf16(values, count, dst, stride);
+      case DType::f16: return k_.store_f16(values, count, dst, stride);
+      case DType::f64: return;
+    }
+  }
+
+  const Kernels& k_;
+  const DistParams& p_;
+  StreamId id_;
+  DType dtype_;
+  bool aligned_;
+};
+
+}  // namespace
+
+uint64_t logical_end(const Target& target) {
+  uint64_t end = target.logical_offset;
+  for (size_t d = 0; d < target.shape.size(); ++d) {
+    if (target.shape[d] == 0) return 0;
+    end += static_cast<uint64_t>(target.shape[d] - 1) * static_cast<uint64_t>(target.logical_strides[d]);
+  }
+  return end + 1;
+}
+
+void fill_target(const Kernels& kernels, const DistParams& params, StreamId id,
+                 const Target& target, const std::function<void()>& between_rounds) {
+  for (int64_t n : target.shape)
+    if (n == 0) return;
+  const Target t = simplify(target);
+  const size_t outer_dims = t.shape.size() - 1;
+  const int64_t run_length = t.shape.back();
+  int64_t rows = 1;
+  for (size_t d = 0; d < outer_dims; ++d) rows *= t.shape[d];
+
+  // A work item is either several whole rows or one piece of a long row.
+  const int64_t rows_per_item = std::max<int64_t>(1, kItemElements / run_length);
+  const int64_t pieces_per_row = run_length > kItemElements ? (run_length + kItemElements - 1) / kItemElements : 1;
+  const int64_t piece_length = (run_length + pieces_per_row - 1) / pieces_per_row;
+  const int64_t items = pieces_per_row > 1 ? rows * pieces_per_row : (rows + rows_per_item - 1) / rows_per_item;
+  const int64_t item_elements = pieces_per_row > 1 ? piece_length : rows_per_item * run_length;
+
+  const RunWriter writer(kernels, params, id, t.dtype, t.aligned);
+  auto write_row_part = [&](int64_t row, int64_t begin, int64_t count) {
+    char* dst = t.data;
+    uint64_t first = t.logical_offset;
+    for (size_t d = outer_dims; d-- > 0;) {
+      const int64_t i = row % t.shape[d];
+      row /= t.shape[d];
+      dst += i * t.byte_strides[d];
+      first += static_cast<uint64_t>(i) * static_cast<uint64_t>(t.logical_strides[d]);
+    }
+    writer.write(first + static_cast<uint64_t>(begin), count, dst + begin * t.byte_strides.back(), t.byte_strides.back());
+  };
+  auto run_item = [&](int64_t item) {
+    if (pieces_per_row > 1) {
+      const int64_t row = item / pieces_per_row;
+      const int64_t begin = (item % pieces_per_row) * piece_length;
+      write_row_part(row, begin, std::min(piece_length, run_length - begin));
+      return;
+    }
+    const int64_t last = std::min(rows, (item + 1) * rows_per_item);
+    for (int64_t row = item * rows_per_item; row < last; ++row) write_row_part(row, 0, run_length);
+  };
+
+  const int64_t total = rows * run_length;
+  if (static_cast<uint64_t>(total) < kParallelThreshold) {
+    for (int64_t item = 0; item < items; ++item) run_item(item);
+    return;
+  }
+  const int64_t items_per_round = std::max<int64_t>(1, kRoundElements / item_elements);
+  for (int64_t start = 0; start < items; start += items_per_round) {
+    const int64_t count = std::min(items_per_round, items - start);
+    parallel_for(static_cast<size_t>(count), [&](size_t i) { run_item(start + static_cast<int64_t>(i)); });
+    if (start + count < items) between_rounds();
+  }
+}
+
+}  // namespace fastinit

@@ -1,0 +1,63 @@
+// The interface between the run-time dispatcher and the per-instruction-set kernels.
+// Plain data and function pointers only, so every translation unit may include it.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace fastinit {
+
+enum class Distribution : int32_t { uniform = 0, normal = 1, trunc_normal = 2 };
+
+// Parameters of one distribution, already converted to the precision T of the kernel that uses
+// them (csrc/params.cpp prepares them; docs/stream.md defines each formula).
+template <class T>
+struct TypedParams {
+  bool constant = false;  // fill every element with `lo` (uniform with a == b)
+  // uniform: v = lo + u * width; a v >= hi is replaced by below_hi
+  T lo = 0, width = 0, hi = 0, below_hi = 0;
+  // normal and truncated normal: v = fma(z, std, mean)
+  T mean = 0, std = 0;
+  // truncated normal, in standard units: P(Z < alpha), P(Z > beta), their window's mass,
+  // and the clamp to the target-precision values inside [a, b]
+  T p_lo = 0, q_hi = 0, mass = 0, clamp_lo = 0, clamp_hi = 0;
+};
+
+struct DistParams {
+  Distribution dist = Distribution::uniform;
+  TypedParams<float> f32;
+  TypedParams<double> f64;
+};
+
+// Identifies a stream: key (seed) and stream id.
+struct StreamId {
+  uint64_t seed = 0;
+  uint64_t stream = 0;
+};
+
+// One instruction set's kernels. Each fills out[0, n) with the values of the logical elements
+// [first, first + n) of the stream, for element indices below the documented limits
+// (first + n <= 2**58 for 4-byte values, 2**57 for 8-byte values; callers check).
+struct Kernels {
+  const char* name;
+  void (*words_u32)(StreamId id, uint64_t first, size_t n, uint32_t* out);
+  void (*fill_f32)(const DistParams& p, StreamId id, uint64_t first, size_t n, float* out);
+  void (*fill_f64)(const DistParams& p, StreamId id, uint64_t first, size_t n, double* out);
+  // Converts n float32 values to bfloat16 / float16 bits (round to nearest even) and stores
+  // them at dst + i * stride_bytes.
+  void (*store_bf16)(const float* src, size_t n, char* dst, ptrdiff_t stride_bytes);
+  void (*store_f16)(const float* src, size_t n, char* dst, ptrdiff_t stride_bytes);
+};
+
+// Each compiled target defines its table; which ones exist depends on the architecture.
+namespace scalar { const Kernels& kernels(); }
+#if defined(FASTINIT_HAVE_avx2)
+namespace avx2 { const Kernels& kernels(); }
+#endif
+#if defined(FASTINIT_HAVE_avx512)
+namespace avx512 { const Kernels& kernels(); }
+#endif
+#if defined(FASTINIT_HAVE_neon)
+namespace neon { const Kernels& kernels(); }
+#endif
+
+}  // namespace fastinit

@@ -1,0 +1,343 @@
+// The kernels, written once. Each kernels_<target>.cpp defines FASTINIT_TARGET (its namespace)
+// and includes this file; CMake compiles it with that target's instruction-set flags and no
+// floating-point contraction. The loops run over batches of Philox blocks held in
+// structure-of-arrays form, the shape compilers vectorize for every vector width.
+//
+// docs/stream.md is the contract these functions implement; fastinit/reference.py is the
+// same contract in NumPy.
+#ifndef FASTINIT_TARGET
+#error "define FASTINIT_TARGET before including kernels_impl.h"
+#endif
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#include "kernels.h"
+#include "philox_constants.h"
+
+namespace fastinit {
+namespace FASTINIT_TARGET {
+namespace {
+
+#include "approx_math.h"
+
+constexpr int kBatch = 64;  // Philox blocks per batch
+
+struct Batch {
+  alignas(64) uint32_t x0[kBatch];
+  alignas(64) uint32_t x1[kBatch];
+  alignas(64) uint32_t x2[kBatch];
+  alignas(64) uint32_t x3[kBatch];
+};
+
+// Computes Philox4x32-10 of counters (lo32(j), hi32(j), lo32(stream), hi32(stream)) for
+// j = j0 .. j0 + kBatch - 1 under key (lo32(seed), hi32(seed)); word k of block j0 + b goes to
+// x<k>[b].
+static inline void philox_batch_generic(StreamId id, uint64_t j0, Batch& out) {
+  const uint32_t lo = static_cast<uint32_t>(j0);
+  const uint32_t hi = static_cast<uint32_t>(j0 >> 32);
+  const uint32_t s0 = static_cast<uint32_t>(id.stream);
+  const uint32_t s1 = static_cast<uint32_t>(id.stream >> 32);
+  uint32_t* __restrict x0 = out.x0;
+  uint32_t* __restrict x1 = out.x1;
+  uint32_t* __restrict x2 = out.x2;
+  uint32_t* __restrict x3 = out.x3;
+  for (int b = 0; b < kBatch; ++b) {
+    const uint32_t c0 = lo + static_cast<uint32_t>(b);
+    x0[b] = c0;
+    x1[b] = hi + (c0 < lo ? 1u : 0u);
+    x2[b] = s0;
+    x3[b] = s1;
+  }
+  uint32_t k0 = static_cast<uint32_t>(id.seed);
+  uint32_t k1 = static_cast<uint32_t>(id.seed >> 32);
+  for (int round = 0; round < kPhiloxRounds; ++round) {
+    for (int b = 0; b < kBatch; ++b) {
+      const uint64_t p0 = static_cast<uint64_t>(kPhiloxM0) * x0[b];
+      const uint64_t p1 = static_cast<uint64_t>(kPhiloxM1) * x2[b];
+      const uint32_t y0 = static_cast<uint32_t>(p1 >> 32) ^ x1[b] ^ k0;
+      const uint32_t y2 = static_cast<uint32_t>(p0 >> 32) ^ x3[b] ^ k1;
+      x0[b] = y0;
+      x1[b] = static_cast<uint32_t>(p1);
+      x2[b] = y2;
+      x3[b] = static_cast<uint32_t>(p0);
+    }
+    k0 += kPhiloxW0;
+    k1 += kPhiloxW1;
+  }
+}
+
+#include "philox_simd.h"
+#if !defined(FASTINIT_PHILOX_SIMD)
+static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) { philox_batch_generic(id, j0, out); }
+#endif
+
+// ---- word -> uniform ----------------------------------------------------------------------
+
+// float32 uniform in [0, 1): the top 24 bits of the word times 2**-24 (exact).
+static inline float unit_f32(uint32_t w) { return static_cast<float>(static_cast<int32_t>(w >> 8)) * 0x1p-24f; }
+
+// float64 uniform in [0, 1): the top 53 bits of (lo | hi << 32) times 2**-53 (exact).
+static inline double unit_f64(uint32_t lo, uint32_t hi) {
+  const uint64_t u = (static_cast<uint64_t>(hi) << 32) | lo;
+  return static_cast<double>(static_cast<int64_t>(u >> 11)) * 0x1p-53;
+}
+
+// The word as a float, correctly rounded (exact 16-bit halves, one rounding in the sum).
+static inline float u32_to_f32(uint32_t w) {
+  return static_cast<float>(static_cast<int32_t>(w >> 16)) * 65536.0f +
+         static_cast<float>(static_cast<int32_t>(w & 0xffffu));
+}
+
+// ---- the distributions, one batch at a time --------------------------------------------------
+
+template <class T>
+static inline T uniform_value(const TypedParams<T>& p, T u) {
+  const T v = p.lo + u * p.width;  // two roundings, no fma: the reference reproduces it exactly
+  return v < p.hi ? v : p.below_hi;
+}
+
+// Box-Muller on one pair: radius from the word wr, angle from the angle bits (octant in the top
+// 3 bits, the rest the position inside the octant, mirrored on odd octants so the polynomial
+// argument stays in [0, pi/4]).
+template <class T>
+static inline void box_muller_pair(T u1, T oct_fraction, uint32_t octant, T& z0, T& z1) {
+  const T r = std::sqrt(T(-2) * log_positive(u1));
+  T s, c;
+  sincos_quarter(oct_fraction * T(0.78539816339744830962), s, c);
+  const bool swap = ((octant + 1u) >> 1) & 1u;
+  const T cos_abs = swap ? s : c;
+  const T sin_abs = swap ? c : s;
+  const T cos_theta = (octant - 2u) < 4u ? -cos_abs : cos_abs;
+  const T sin_theta = octant >= 4u ? -sin_abs : sin_abs;
+  z0 = r * cos_theta;
+  z1 = r * sin_theta;
+}
+
+static inline void normal_pair_f32(uint32_t wr, uint32_t wa, float& z0, float& z1) {
+  const float u1 = u32_to_f32(wr) * 0x1p-32f + 0x1p-33f;  // in [2**-33, 1]
+  const uint32_t octant = wa >> 29;
+  uint32_t t = wa & 0x1fffffffu;
+  t = (octant & 1u) ? 0x20000000u - t : t;
+  const float frac = static_cast<float>(static_cast<int32_t>(t)) * 0x1p-29f;
+  box_muller_pair(u1, frac, octant, z0, z1);
+}
+
+static inline void normal_pair_f64(uint32_t r_lo, uint32_t r_hi, uint32_t a_lo, uint32_t a_hi,
+                                   double& z0, double& z1) {
+  const double ur = static_cast<double>(r_hi) * 0x1p32 + static_cast<double>(r_lo);
+  const double u1 = ur * 0x1p-64 + 0x1p-65;  // in [2**-65, 1]
+  const uint32_t octant = a_hi >> 29;
+  uint64_t t = (static_cast<uint64_t>(a_hi & 0x1fffffffu) << 32) | a_lo;
+  t = (octant & 1u) ? (uint64_t{1} << 61) - t : t;
+  const double tf = static_cast<double>(static_cast<uint32_t>(t >> 32)) * 0x1p32 +
+                    static_cast<double>(static_cast<uint32_t>(t));
+  box_muller_pair(u1, tf * 0x1p-61, octant, z0, z1);
+}
+
+// Truncated normal by inversion: u picks a point of the window's mass, measured from whichever
+// end of the distribution is nearer, so no cancellation happens in either tail.
+template <class T>
+static inline T trunc_normal_value(const TypedParams<T>& p, T u) {
+  const T from_below = std::fma(u, p.mass, p.p_lo);
+  const T from_above = std::fma(T(1) - u, p.mass, p.q_hi);
+  const bool lower = from_below <= from_above;
+  T q = lower ? from_below : from_above;
+  const T tiny = sizeof(T) == 4 ? T(0x1p-126) : T(0x1p-1022);
+  q = q > tiny ? q : tiny;
+  const T x = normal_quantile_lower(q);
+  const T z = lower ? x : -x;
+  T v = std::fma(z, p.std, p.mean);
+  v = v > p.clamp_lo ? v : p.clamp_lo;
+  return v < p.clamp_hi ? v : p.clamp_hi;
+}
+
+// Writes the 4 * kBatch float32 elements of a batch, element 4b + k from word k of block b.
+template <Distribution D>
+static inline void transform_f32(const TypedParams<float>& params, const Batch& x, float* __restrict out) {
+  const TypedParams<float> p = params;  // a local copy: provably not aliased by out
+  for (int b = 0; b < kBatch; ++b) {
+    if constexpr (D == Distribution::uniform) {
+      out[4 * b + 0] = uniform_value(p, unit_f32(x.x0[b]));
+      out[4 * b + 1] = uniform_value(p, unit_f32(x.x1[b]));
+      out[4 * b + 2] = uniform_value(p, unit_f32(x.x2[b]));
+      out[4 * b + 3] = uniform_value(p, unit_f32(x.x3[b]));
+    } else if constexpr (D == Distribution::normal) {
+      float z0, z1, z2, z3;
+      normal_pair_f32(x.x0[b], x.x1[b], z0, z1);
+      normal_pair_f32(x.x2[b], x.x3[b], z2, z3);
+      out[4 * b + 0] = std::fma(z0, p.std, p.mean);
+      out[4 * b + 1] = std::fma(z1, p.std, p.mean);
+      out[4 * b + 2] = std::fma(z2, p.std, p.mean);
+      out[4 * b + 3] = std::fma(z3, p.std, p.mean);
+    } else {
+      out[4 * b + 0] = trunc_normal_value(p, unit_f32(x.x0[b]));
+      out[4 * b + 1] = trunc_normal_value(p, unit_f32(x.x1[b]));
+      out[4 * b + 2] = trunc_normal_value(p, unit_f32(x.x2[b]));
+      out[4 * b + 3] = trunc_normal_value(p, unit_f32(x.x3[b]));
+    }
+  }
+}
+
+// Writes the 2 * kBatch float64 elements of a batch, element 2b + k from words 2k, 2k + 1.
+template <Distribution D>
+static inline void transform_f64(const TypedParams<double>& params, const Batch& x, double* __restrict out) {
+  const TypedParams<double> p = params;  // a local copy: provably not aliased by out
+  for (int b = 0; b < kBatch; ++b) {
+    if constexpr (D == Distribution::uniform) {
+      out[2 * b + 0] = uniform_value(p, unit_f64(x.x0[b], x.x1[b]));
+      out[2 * b + 1] = uniform_value(p, unit_f64(x.x2[b], x.x3[b]));
+    } else if constexpr (D == Distribution::normal) {
+      double z0, z1;
+      normal_pair_f64(x.x0[b], x.x1[b], x.x2[b], x.x3[b], z0, z1);
+      out[2 * b + 0] = std::fma(z0, p.std, p.mean);
+      out[2 * b + 1] = std::fma(z1, p.std, p.mean);
+    } else {
+      out[2 * b + 0] = trunc_normal_value(p, unit_f64(x.x0[b], x.x1[b]));
+      out[2 * b + 1] = trunc_normal_value(p, unit_f64(x.x2[b], x.x3[b]));
+    }
+  }
+}
+
+static inline void transform_words(const Batch& x, uint32_t* __restrict out) {
+  for (int b = 0; b < kBatch; ++b) {
+    out[4 * b + 0] = x.x0[b];
+    out[4 * b + 1] = x.x1[b];
+    out[4 * b + 2] = x.x2[b];
+    out[4 * b + 3] = x.x3[b];
+  }
+}
+
+// Runs a batch transform over the logical elements [first, first + n): whole batches go
+// straight to out, a partial one at either end goes through a local batch buffer.
+template <class V, int kPerBlock, class Transform>
+static inline void generate(StreamId id, uint64_t first, size_t n, V* out, Transform transform) {
+  constexpr size_t kPerBatch = static_cast<size_t>(kPerBlock) * kBatch;
+  Batch words;
+  alignas(64) V partial[kPerBatch];
+  uint64_t block = first / kPerBlock;
+  size_t skip = static_cast<size_t>(first % kPerBlock);
+  while (n > 0) {
+    philox_batch(id, block, words);
+    if (skip == 0 && n >= kPerBatch) {
+      transform(words, out);
+      out += kPerBatch;
+      n -= kPerBatch;
+    } else {
+      transform(words, partial);
+      const size_t take = n < kPerBatch - skip ? n : kPerBatch - skip;
+      std::memcpy(out, partial + skip, take * sizeof(V));
+      out += take;
+      n -= take;
+      skip = 0;
+    }
+    block += kBatch;
+  }
+}
+
+void words_u32(StreamId id, uint64_t first, size_t n, uint32_t* out) {
+  generate<uint32_t, 4>(id, first, n, out, [](const Batch& x, uint32_t* o) { transform_words(x, o); });
+}
+
+template <class T>
+static inline void fill_constant(T value, size_t n, T* out) {
+  for (size_t i = 0; i < n; ++i) out[i] = value;
+}
+
+void fill_f32(const DistParams& p, StreamId id, uint64_t first, size_t n, float* out) {
+  const TypedParams<float>& q = p.f32;
+  switch (p.dist) {
+    case Distribution::uniform:
+      if (q.constant) return fill_constant(q.lo, n, out);
+      return generate<float, 4>(id, first, n, out, [&q](const Batch& x, float* o) {
+        transform_f32<Distribution::uniform>(q, x, o);
+      });
+    case Distribution::normal:
+      return generate<float, 4>(id, first, n, out, [&q](const Batch& x, float* o) {
+        transform_f32<Distribution::normal>(q, x, o);
+      });
+    case Distribution::trunc_normal:
+      return generate<float, 4>(id, first, n, out, [&q](const Batch& x, float* o) {
+        transform_f32<Distribution::trunc_normal>(q, x, o);
+      });
+  }
+}
+
+void fill_f64(const DistParams& p, StreamId id, uint64_t first, size_t n, double* out) {
+  const TypedParams<double>& q = p.f64;
+  switch (p.dist) {
+    case Distribution::uniform:
+      if (q.constant) return fill_constant(q.lo, n, out);
+      return generate<double, 2>(id, first, n, out, [&q](const Batch& x, double* o) {
+        transform_f64<Distribution::uniform>(q, x, o);
+      });
+    case Distribution::normal:
+      return generate<double, 2>(id, first, n, out, [&q](const Batch& x, double* o) {
+        transform_f64<Distribution::normal>(q, x, o);
+      });
+    case Distribution::trunc_normal:
+      return generate<double, 2>(id, first, n, out, [&q](const Batch& x, double* o) {
+        transform_f64<Distribution::trunc_normal>(q, x, o);
+      });
+  }
+}
+
+// ---- half-precision stores ------------------------------------------------------------------
+
+// float32 -> bfloat16 bits, round to nearest even (inputs are finite).
+static inline uint16_t to_bf16_bits(float f) {
+  const uint32_t x = bit_cast_value<uint32_t>(f);
+  return static_cast<uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
+
+// float32 -> IEEE binary16 bits, round to nearest even; overflow gives infinity.
+static inline uint16_t to_f16_bits(float f) {
+  const uint32_t x = bit_cast_value<uint32_t>(f);
+  const uint32_t sign = (x >> 16) & 0x8000u;
+  const uint32_t a = x & 0x7fffffffu;
+  // Subnormal results: adding 0.5 aligns the binary16 subnormal grid with the float's last
+  // mantissa bits, so the float addition itself rounds to nearest even.
+  const float shifted = bit_cast_value<float>(a) + 0.5f;
+  const uint32_t sub = bit_cast_value<uint32_t>(shifted) - 0x3f000000u;
+  // Normal results: rebias the exponent and round off 13 mantissa bits to nearest even.
+  const uint32_t norm = (a + 0xc8000fffu + ((a >> 13) & 1u)) >> 13;
+  uint32_t h = a < 0x38800000u ? sub : norm;  // below 2**-14: subnormal in binary16
+  h = a >= 0x477ff000u ? 0x7c00u : h;         // rounds to 65536 or more: infinity
+  return static_cast<uint16_t>(h | sign);
+}
+
+template <uint16_t (*Convert)(float)>
+static inline void store_half(const float* src, size_t n, char* dst, ptrdiff_t stride) {
+  if (stride == 2) {
+    uint16_t* __restrict d = reinterpret_cast<uint16_t*>(dst);
+    for (size_t i = 0; i < n; ++i) d[i] = Convert(src[i]);
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const uint16_t h = Convert(src[i]);
+    std::memcpy(dst + static_cast<ptrdiff_t>(i) * stride, &h, 2);
+  }
+}
+
+void store_bf16(const float* src, size_t n, char* dst, ptrdiff_t stride) {
+  store_half<to_bf16_bits>(src, n, dst, stride);
+}
+void store_f16(const float* src, size_t n, char* dst, ptrdiff_t stride) {
+  store_half<to_f16_bits>(src, n, dst, stride);
+}
+
+}  // namespace
+
+const Kernels& kernels() {
+  static const Kernels table{FASTINIT_TARGET_NAME, words_u32, fill_f32, fill_f64, store_bf16, store_f16};
+  return table;
+}
+
+}  // namespace FASTINIT_TARGET
+}  // namespace fastinit

@@ -1,0 +1,100 @@
+// Philox4x32-10 over a batch of consecutive counters, with explicit vector code where the
+// compiler's own vectorization is poor (it widens the 32x32->64-bit products into full 64-bit
+// multiplies). Each 32-bit state word lives in the low half of a 64-bit lane, so one unsigned
+// 32x32 multiply (vpmuludq) yields the whole product; the high halves carry don't-care bits that
+// the multiplies ignore and the final narrowing drops. Several groups of counters run
+// interleaved to hide the multiply latency.
+//
+// Include only inside a per-target namespace (kernels_impl.h), after Batch is defined.
+
+template <class Step>
+static inline void philox_round_keys(StreamId id, Step&& step) {
+  uint32_t k0 = static_cast<uint32_t>(id.seed);
+  uint32_t k1 = static_cast<uint32_t>(id.seed >> 32);
+  for (int round = 0; round < kPhiloxRounds; ++round) {
+    step(k0, k1);
+    k0 += kPhiloxW0;
+    k1 += kPhiloxW1;
+  }
+}
+
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+#define FASTINIT_PHILOX_SIMD 1
+static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) {
+  constexpr int kLanes = 8, kGroups = 4;  // 32 blocks in flight
+  const __m512i m0 = _mm512_set1_epi64(kPhiloxM0), m1 = _mm512_set1_epi64(kPhiloxM1);
+  const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m512i s0 = _mm512_set1_epi64(static_cast<uint32_t>(id.stream));
+  const __m512i s1 = _mm512_set1_epi64(static_cast<uint32_t>(id.stream >> 32));
+  for (int base = 0; base < kBatch; base += kLanes * kGroups) {
+    __m512i x0[kGroups], x1[kGroups], x2[kGroups], x3[kGroups];
+    for (int g = 0; g < kGroups; ++g) {
+      const __m512i j = _mm512_add_epi64(_mm512_set1_epi64(static_cast<int64_t>(j0 + base + g * kLanes)), lane);
+      x0[g] = j;
+      x1[g] = _mm512_srli_epi64(j, 32);
+      x2[g] = s0;
+      x3[g] = s1;
+    }
+    philox_round_keys(id, [&](uint32_t k0, uint32_t k1) {
+      const __m512i key0 = _mm512_set1_epi64(k0), key1 = _mm512_set1_epi64(k1);
+      for (int g = 0; g < kGroups; ++g) {
+        const __m512i p0 = _mm512_mul_epu32(x0[g], m0);
+        const __m512i p1 = _mm512_mul_epu32(x2[g], m1);
+        x0[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), x1[g], key0, 0x96);
+        x2[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), x3[g], key1, 0x96);
+        x1[g] = p1;
+        x3[g] = p0;
+      }
+    });
+    for (int g = 0; g < kGroups; ++g) {
+      const int at = base + g * kLanes;
+      _mm256_store_si256(reinterpret_cast<__m256i*>(out.x0 + at), _mm512_cvtepi64_epi32(x0[g]));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(out.x1 + at), _mm512_cvtepi64_epi32(x1[g]));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(out.x2 + at), _mm512_cvtepi64_epi32(x2[g]));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(out.x3 + at), _mm512_cvtepi64_epi32(x3[g]));
+    }
+  }
+}
+#elif defined(__AVX2__)
+#define FASTINIT_PHILOX_SIMD 1
+// The low 32 bits of each 64-bit lane of a and b, packed into one vector of 8 words.
+static inline __m256i narrow_pair(__m256i a, __m256i b) {
+  const __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+  const __m256i lo = _mm256_permutevar8x32_epi32(a, idx);
+  const __m256i hi = _mm256_permutevar8x32_epi32(b, idx);
+  return _mm256_permute2x128_si256(lo, hi, 0x20);
+}
+static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) {
+  constexpr int kLanes = 4, kGroups = 2;  // 8 blocks in flight (16 ymm registers)
+  const __m256i m0 = _mm256_set1_epi64x(kPhiloxM0), m1 = _mm256_set1_epi64x(kPhiloxM1);
+  const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+  const __m256i s0 = _mm256_set1_epi64x(static_cast<uint32_t>(id.stream));
+  const __m256i s1 = _mm256_set1_epi64x(static_cast<uint32_t>(id.stream >> 32));
+  for (int base = 0; base < kBatch; base += kLanes * kGroups) {
+    __m256i x0[kGroups], x1[kGroups], x2[kGroups], x3[kGroups];
+    for (int g = 0; g < kGroups; ++g) {
+      const __m256i j = _mm256_add_epi64(_mm256_set1_epi64x(static_cast<int64_t>(j0 + base + g * kLanes)), lane);
+      x0[g] = j;
+      x1[g] = _mm256_srli_epi64(j, 32);
+      x2[g] = s0;
+      x3[g] = s1;
+    }
+    philox_round_keys(id, [&](uint32_t k0, uint32_t k1) {
+      const __m256i key0 = _mm256_set1_epi64x(k0), key1 = _mm256_set1_epi64x(k1);
+      for (int g = 0; g < kGroups; ++g) {
+        const __m256i p0 = _mm256_mul_epu32(x0[g], m0);
+        const __m256i p1 = _mm256_mul_epu32(x2[g], m1);
+        x0[g] = _mm256_xor_si256(_mm256_srli_epi64(p1, 32), _mm256_xor_si256(x1[g], key0));
+        x2[g] = _mm256_xor_si256(_mm256_srli_epi64(p0, 32), _mm256_xor_si256(x3[g], key1));
+        x1[g] = p1;
+        x3[g] = p0;
+      }
+    });
+    const int at = base;
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out.x0 + at), narrow_pair(x0[0], x0[1]));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out.x1 + at), narrow_pair(x1[0], x1[1]));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out.x2 + at), narrow_pair(x2[0], x2[1]));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(out.x3 + at), narrow_pair(x3[0], x3[1]));
+  }
+}
+#endif

@@ -1,0 +1,58 @@
+// Binding of the bare Philox4x32 bijection, for tests and for anyone reproducing the stream.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <stdexcept>
+
+#include "philox_constants.h"
+
+namespace py = pybind11;
+
+namespace {
+
+using U32Array = py::array_t<uint32_t, py::array::c_style | py::array::forcecast>;
+
+// Applies Philox4x32 with `rounds` rounds to each row of counters (n, 4) under key (2,).
+py::array_t<uint32_t> philox4x32(const U32Array& counters, const U32Array& key, int rounds) {
+  if (counters.ndim() != 2 || counters.shape(1) != 4)
+    throw std::invalid_argument("counters must have shape (n, 4)");
+  if (key.ndim() != 1 || key.shape(0) != 2) throw std::invalid_argument("key must have shape (2,)");
+  if (rounds < 0) throw std::invalid_argument("rounds must be >= 0");
+  const py::ssize_t n = counters.shape(0);
+  py::array_t<uint32_t> out({n, py::ssize_t{4}});
+  const uint32_t* in = counters.data();
+  uint32_t* o = out.mutable_data();
+  const uint32_t key0 = key.at(0), key1 = key.at(1);
+  {
+    py::gil_scoped_release release;
+    for (py::ssize_t i = 0; i < n; ++i) {
+      uint32_t x0 = in[4 * i], x1 = in[4 * i + 1], x2 = in[4 * i + 2], x3 = in[4 * i + 3];
+      uint32_t k0 = key0, k1 = key1;
+      for (int r = 0; r < rounds; ++r) {
+        const uint64_t p0 = static_cast<uint64_t>(fastinit::kPhiloxM0) * x0;
+        const uint64_t p1 = static_cast<uint64_t>(fastinit::kPhiloxM1) * x2;
+        const uint32_t y0 = static_cast<uint32_t>(p1 >> 32) ^ x1 ^ k0;
+        const uint32_t y2 = static_cast<uint32_t>(p0 >> 32) ^ x3 ^ k1;
+        x0 = y0;
+        x1 = static_cast<uint32_t>(p1);
+        x2 = y2;
+        x3 = static_cast<uint32_t>(p0);
+        k0 += fastinit::kPhiloxW0;
+        k1 += fastinit::kPhiloxW1;
+      }
+      o[4 * i] = x0;
+      o[4 * i + 1] = x1;
+      o[4 * i + 2] = x2;
+      o[4 * i + 3] = x3;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void register_philox(py::module_& m) {
+  m.def("philox4x32", &philox4x32, py::arg("counters"), py::arg("key"), py::arg("rounds") = 10,
+        "Philox4x32 with the given number of rounds applied to each row of counters (n, 4).");
+}
