@@ -100,13 +100,13 @@ static inline void sincos_quarter(T x, T& s, T& c) {
     ps = std::fma(z, ps, T(-1.0 / 5040.0));
     ps = std::fma(z, ps, T(1.0 / 120.0));
     ps = std::fma(z, ps, T(-1.0 / 6.0));
-    pc = std::fma(z, T(1.0 / 6402373705728000.0), T(-1.0 / 20922789888000.0));
-    pc = std::fma(z, pc, T(1.0 / 87178291200.0));
-    pc = std::fma(z, pc, T(-1.0 / 479001600.0));
-    pc = std::fma(z, pc, T(1.0 / 3628800.0));
-    pc = std::fma(z, pc, T(-1.0 / 40320.0));
-    pc = std::fma(z, pc, T(1.0 / 720.0));
-    pc = std::fma(z, pc, T(-1.0 / 24.0));
+    pc = std::fma(z, T(-1.0 / 6402373705728000.0), T(1.0 / 20922789888000.0));
+    pc = std::fma(z, pc, T(-1.0 / 87178291200.0));
+    pc = std::fma(z, pc, T(1.0 / 479001600.0));
+    pc = std::fma(z, pc, T(-1.0 / 3628800.0));
+    pc = std::fma(z, pc, T(1.0 / 40320.0));
+    pc = std::fma(z, pc, T(-1.0 / 720.0));
+    pc = std::fma(z, pc, T(1.0 / 24.0));
     pc = std::fma(z, pc, T(-1.0 / 2.0));
   }
   s = std::fma(x * z, ps, x);
@@ -131,18 +131,20 @@ static inline T normal_quantile_lower(T q) {
   td = std::fma(td, t, T(1));
   const T tail = tn / td;
 
-  const T r = q - T(0.5);
-  const T rr = r * r;
-  T cn = std::fma(T(-3.969683028665376e+01), rr, T(2.209460984245205e+02));
-  cn = std::fma(cn, rr, T(-2.759285104469687e+02));
-  cn = std::fma(cn, rr, T(1.383577518672690e+02));
-  cn = std::fma(cn, rr, T(-3.066479806614716e+01));
-  cn = std::fma(cn, rr, T(2.506628277459239e+00));
-  T cd = std::fma(T(-5.447609879822406e+01), rr, T(1.615858368580409e+02));
-  cd = std::fma(cd, rr, T(-1.556989798598866e+02));
-  cd = std::fma(cd, rr, T(6.680131188771972e+01));
-  cd = std::fma(cd, rr, T(-1.328068155288572e+01));
-  cd = std::fma(cd, rr, T(1));
-  const T central = (cn * r) / cd;
+  // The central rational cancels heavily near its edge (its numerator falls to about 1% of
+  // its terms), so it is always evaluated in double.
+  const double r = static_cast<double>(q) - 0.5;
+  const double rr = r * r;
+  double cn = std::fma(-3.969683028665376e+01, rr, 2.209460984245205e+02);
+  cn = std::fma(cn, rr, -2.759285104469687e+02);
+  cn = std::fma(cn, rr, 1.383577518672690e+02);
+  cn = std::fma(cn, rr, -3.066479806614716e+01);
+  cn = std::fma(cn, rr, 2.506628277459239e+00);
+  double cd = std::fma(-5.447609879822406e+01, rr, 1.615858368580409e+02);
+  cd = std::fma(cd, rr, -1.556989798598866e+02);
+  cd = std::fma(cd, rr, 6.680131188771972e+01);
+  cd = std::fma(cd, rr, -1.328068155288572e+01);
+  cd = std::fma(cd, rr, 1.0);
+  const T central = static_cast<T>((cn * r) / cd);
   return q < T(0.02425) ? tail : central;
 }

@@ -1,0 +1,179 @@
+"""The three primitive random fills: uniform_, normal_ and trunc_normal_ (docs/stream.md
+defines every value they write). Everything else in fastinit is built on them."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence, TypeVar
+
+import numpy as np
+
+from . import _core
+from ._streams import Generator, StreamLike, check_u64, resolve
+from ._target import as_target
+
+__all__ = ["normal_", "trunc_normal_", "uniform_"]
+
+A = TypeVar("A")
+
+_UNIFORM, _NORMAL, _TRUNC_NORMAL = 0, 1, 2
+
+
+def check_real(fn: str, name: str, value: object) -> float:
+    """value as a finite float, or TypeError / ValueError naming fn and name."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
+        raise TypeError(f"{fn}: {name} must be a real number; got {value!r}")
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: {name} must be a real number; got {value!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{fn}: {name} must be finite; got {v}")
+    return v
+
+
+def check_in_range(fn: str, dtype: np.dtype, named: dict[str, float]) -> None:
+    """Each named value must lie within the finite range of dtype (half types overflow early)."""
+    limit = float(ml_finfo(dtype).max)
+    for name, v in named.items():
+        if abs(v) > limit:
+            raise ValueError(
+                f"{fn}: {name}={v} is outside the range of {dtype} (largest finite value {limit:g})"
+            )
+
+
+def ml_finfo(dtype: np.dtype) -> Any:
+    """finfo for numpy's float types and for ml_dtypes' bfloat16."""
+    if dtype.name == "bfloat16":
+        import ml_dtypes
+
+        return ml_dtypes.finfo(dtype)
+    return np.finfo(dtype)
+
+
+def run_fill(
+    fn: str,
+    arr: A,
+    dist: int,
+    values: list[float],
+    generator: Generator | None,
+    seed: int | None,
+    stream: StreamLike | None,
+    offset: int,
+    global_shape: Sequence[int] | None = None,
+    index: Sequence[slice] | None = None,
+    in_range: dict[str, float] | None = None,
+) -> A:
+    """Validate everything, then fill arr in place; arr is untouched if anything is wrong.
+    in_range names parameters that must lie within the finite range of arr's dtype."""
+    first = check_u64(fn, "offset", offset)
+    target = as_target(fn, arr, first, global_shape, index)
+    if in_range:
+        check_in_range(fn, target.array.dtype, in_range)
+    key, sid = resolve(fn, generator, seed, stream)
+    if target.size == 0:
+        return arr
+    try:
+        _core.fill(
+            dist,
+            values,
+            target.code,
+            target.data,
+            target.shape,
+            target.byte_strides,
+            target.logical_strides,
+            target.offset,
+            key,
+            sid,
+            target.aligned,
+        )
+    except OverflowError as exc:
+        raise ValueError(f"{fn}: {exc}") from None
+    except _core.NoMassError as exc:
+        raise ValueError(f"{fn}: {exc}") from None
+    return arr
+
+
+def uniform_(
+    arr: A,
+    a: float = 0.0,
+    b: float = 1.0,
+    *,
+    generator: Generator | None = None,
+    seed: int | None = None,
+    stream: StreamLike | None = None,
+    offset: int = 0,
+    global_shape: Sequence[int] | None = None,
+    index: Sequence[slice] | None = None,
+) -> A:
+    """Fill arr in place with samples of the uniform distribution on [a, b) and return it.
+
+    Values never equal b (a value that would round to b is replaced by the largest value below b
+    in arr's dtype); a == b fills with a. ``seed=`` alone makes the call a pure function of
+    (seed, stream, shape): the same arguments give the same values every time.
+    """
+    fn = "uniform_"
+    lo, hi = check_real(fn, "a", a), check_real(fn, "b", b)
+    if lo > hi:
+        raise ValueError(f"{fn}: a must be <= b; got a={lo}, b={hi}")
+    if not math.isfinite(hi - lo):
+        raise ValueError(f"{fn}: b - a must be finite; got a={lo}, b={hi}")
+    return run_fill(
+        fn, arr, _UNIFORM, [lo, hi], generator, seed, stream, offset, global_shape, index, {"a": lo, "b": hi}
+    )
+
+
+def normal_(
+    arr: A,
+    mean: float = 0.0,
+    std: float = 1.0,
+    *,
+    generator: Generator | None = None,
+    seed: int | None = None,
+    stream: StreamLike | None = None,
+    offset: int = 0,
+    global_shape: Sequence[int] | None = None,
+    index: Sequence[slice] | None = None,
+) -> A:
+    """Fill arr in place with samples of N(mean, std**2) and return it (std >= 0)."""
+    fn = "normal_"
+    m, s = check_real(fn, "mean", mean), check_real(fn, "std", std)
+    if s < 0:
+        raise ValueError(f"{fn}: std must be >= 0; got std={s}")
+    return run_fill(
+        fn, arr, _NORMAL, [m, s], generator, seed, stream, offset, global_shape, index, {"mean": m}
+    )
+
+
+def trunc_normal_(
+    arr: A,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    *,
+    generator: Generator | None = None,
+    seed: int | None = None,
+    stream: StreamLike | None = None,
+    offset: int = 0,
+    global_shape: Sequence[int] | None = None,
+    index: Sequence[slice] | None = None,
+) -> A:
+    """Fill arr in place with samples of N(mean, std**2) conditioned on [a, b] and return it.
+
+    As in torch.nn.init.trunc_normal_, a and b are bounds on the values (not in units of std).
+    Every value lies in [a, b]. The window must hold probability mass at arr's precision.
+    """
+    fn = "trunc_normal_"
+    m, s = check_real(fn, "mean", mean), check_real(fn, "std", std)
+    lo, hi = check_real(fn, "a", a), check_real(fn, "b", b)
+    if s < 0:
+        raise ValueError(f"{fn}: std must be >= 0; got std={s}")
+    if not lo < hi:
+        raise ValueError(f"{fn}: a must be < b; got a={lo}, b={hi}")
+    return run_fill(
+        fn, arr, _TRUNC_NORMAL, [m, s, lo, hi], generator, seed, stream, offset, global_shape, index,
+        {"mean": m},
+    )
+
+

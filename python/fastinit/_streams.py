@@ -1,0 +1,157 @@
+"""Seeds, stream ids and generators (docs/stream.md, "Seeds, streams and generators").
+
+A random fill is a pure function of (seed, stream, logical index). ``Generator`` hands out a
+fresh stream id per call; named streams map a string to a stream id by a stable hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import threading
+from typing import Union
+
+import numpy as np
+
+from . import _core
+
+__all__ = ["Generator", "StreamLike", "default_generator", "manual_seed", "stream_id"]
+
+StreamLike = Union[int, str]
+
+_U64 = 1 << 64
+_TAG_SPAWN = 1  # purpose tag of the blocks that derive child seeds (docs/stream.md)
+
+
+def check_u64(fn: str, name: str, value: object) -> int:
+    """value as a Python int in [0, 2**64), or TypeError / ValueError naming fn and name."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{fn}: {name} must be an int in [0, 2**64); got {value!r}")
+    v = int(value)
+    if not 0 <= v < _U64:
+        raise ValueError(f"{fn}: {name} must be an int in [0, 2**64); got {v}")
+    return v
+
+
+def stream_id(stream: StreamLike, fn: str = "stream_id") -> int:
+    """The 64-bit stream id of an int (itself) or of a name: the first 8 bytes, read
+    little-endian, of BLAKE2b over the name's UTF-8 bytes."""
+    if isinstance(stream, str):
+        digest = hashlib.blake2b(stream.encode("utf-8"), digest_size=8).digest()
+        return int.from_bytes(digest, "little")
+    return check_u64(fn, "stream", stream)
+
+
+def _entropy_seed() -> int:
+    return secrets.randbits(64)
+
+
+class Generator:
+    """A seed plus a counter of used stream ids: each random call on it takes the next stream
+    id (0, 1, 2, ...), so calls are independent and reproducible whatever their sizes.
+
+    ``Generator(seed=None)`` draws the seed from OS entropy, like ``numpy.random.default_rng()``.
+    Taking stream ids is thread-safe.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._seed = _entropy_seed() if seed is None else check_u64("Generator", "seed", seed)
+        self._next_stream = 0
+        self._spawned = 0
+        self._lock = threading.Lock()
+
+    @property
+    def seed(self) -> int:
+        """The 64-bit key of this generator."""
+        return self._seed
+
+    @property
+    def next_stream(self) -> int:
+        """The stream id the next random call will use."""
+        return self._next_stream
+
+    def take_stream(self) -> int:
+        """Reserve and return the next stream id."""
+        with self._lock:
+            s = self._next_stream
+            if s >= _U64:
+                raise OverflowError("Generator: all 2**64 stream ids are used")
+            self._next_stream = s + 1
+            return s
+
+    def spawn(self, n: int) -> list[Generator]:
+        """n children with independent seeds: child k (counting all children spawned by this
+        generator so far) has seed w0 | w1 << 32 where (w0, w1, w2, w3) is block
+        (1 << 56 | k) of stream 0 under this generator's seed (purpose tag 1, docs/stream.md)."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"Generator.spawn: n must be an int >= 0; got {n!r}")
+        with self._lock:
+            first = self._spawned
+            self._spawned += n
+        children = []
+        for k in range(first, first + n):
+            j = (_TAG_SPAWN << 56) | k
+            counter = np.array([[j & 0xFFFFFFFF, j >> 32, 0, 0]], dtype=np.uint32)
+            key = np.array([self._seed & 0xFFFFFFFF, self._seed >> 32], dtype=np.uint32)
+            w = _core.philox4x32(counter, key, 10)[0]
+            children.append(Generator(int(w[0]) | (int(w[1]) << 32)))
+        return children
+
+    def __repr__(self) -> str:
+        return f"fastinit.Generator(seed={self._seed}, next_stream={self._next_stream})"
+
+
+def _initial_global_seed() -> int:
+    env = os.environ.get("FASTINIT_SEED", "").strip()
+    if not env:
+        return _entropy_seed()
+    try:
+        return check_u64("FASTINIT_SEED", "FASTINIT_SEED", int(env, 0))
+    except (TypeError, ValueError):
+        raise ValueError(f"FASTINIT_SEED={env!r} is not an integer in [0, 2**64)") from None
+
+
+_global = Generator(_initial_global_seed())
+
+
+def default_generator() -> Generator:
+    """The process-wide generator used when a call names neither generator= nor seed=."""
+    return _global
+
+
+def manual_seed(seed: int) -> Generator:
+    """Reseed the process-wide generator (its stream counter restarts at 0) and return it."""
+    global _global
+    _global = Generator(check_u64("manual_seed", "seed", seed))
+    return _global
+
+
+def resolve(
+    fn: str, generator: Generator | None, seed: int | None, stream: StreamLike | None
+) -> tuple[int, int]:
+    """The (key, stream id) a call uses:
+    - seed=S: (S, stream or 0) - a pure function of its arguments;
+    - generator=G: (G.seed, G's next stream id); stream= is then an error;
+    - neither: the process-wide generator, with stream= if given (its seed, that stream),
+      else its next stream id."""
+    if generator is not None and seed is not None:
+        raise ValueError(f"{fn}: pass generator= or seed=, not both")
+    if generator is not None:
+        if not isinstance(generator, Generator):
+            raise TypeError(
+                f"{fn}: generator must be a fastinit.Generator; got {type(generator).__name__}"
+            )
+        if stream is not None:
+            raise ValueError(
+                f"{fn}: stream= cannot be combined with generator= (the generator picks the "
+                f"stream); got stream={stream!r}"
+            )
+        return generator.seed, generator.take_stream()
+    if seed is not None:
+        key = check_u64(fn, "seed", seed)
+        return key, 0 if stream is None else stream_id(stream, fn)
+    g = _global
+    if stream is not None:
+        return g.seed, stream_id(stream, fn)
+    return g.seed, g.take_stream()

@@ -1,0 +1,161 @@
+"""What a fill writes to: a writable array of a supported float dtype, described for the core as
+(data address, dtype code, shape, byte strides, logical strides, logical offset)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = ["Target", "as_target", "dtype_code", "supported_dtype_names"]
+
+_CODES = {np.dtype(np.float32): 0, np.dtype(np.float64): 1, np.dtype(np.float16): 2}
+try:  # bfloat16 arrays come from ml_dtypes (an optional extra)
+    import ml_dtypes as _ml_dtypes
+
+    _CODES[np.dtype(_ml_dtypes.bfloat16)] = 3
+except ImportError:  # pragma: no cover - exercised only without the extra
+    _ml_dtypes = None
+
+_NAMES = {"float32": 0, "float64": 1, "float16": 2, "bfloat16": 3}
+
+
+def supported_dtype_names() -> list[str]:
+    return ["float16", "bfloat16", "float32", "float64"]
+
+
+def dtype_code(fn: str, dtype: np.dtype) -> int:
+    """The core's code for dtype, or TypeError naming what is allowed."""
+    code = _CODES.get(dtype)
+    if code is None or not dtype.isnative:
+        why = "non-native byte order " if not dtype.isnative else ""
+        raise TypeError(
+            f"{fn}: arrays of {why}dtype {dtype.str if not dtype.isnative else dtype} cannot be "
+            "filled; allowed dtypes: float16, bfloat16 (ml_dtypes), float32, float64 in native "
+            "byte order"
+        )
+    return code
+
+
+def resolve_dtype(fn: str, dtype: Any) -> np.dtype:
+    """A dtype argument (name, numpy dtype or type) as a supported numpy dtype."""
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        if _ml_dtypes is None:
+            raise TypeError(f"{fn}: dtype='bfloat16' needs the ml_dtypes package (pip install ml_dtypes)")
+        return np.dtype(_ml_dtypes.bfloat16)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"{fn}: dtype={dtype!r} is not a dtype; allowed: {', '.join(supported_dtype_names())}"
+        ) from None
+    dtype_code(fn, dt)
+    return dt
+
+
+def _as_ndarray(fn: str, arr: Any) -> np.ndarray:
+    if isinstance(arr, np.ndarray):
+        return arr
+    if hasattr(arr, "__dlpack__"):
+        try:
+            return np.from_dlpack(arr)
+        except (TypeError, ValueError, BufferError, RuntimeError) as exc:
+            raise TypeError(f"{fn}: cannot view {type(arr).__name__} through DLPack: {exc}") from None
+    try:
+        view = memoryview(arr)
+    except TypeError:
+        raise TypeError(
+            f"{fn}: arr must be a numpy array or an object exporting DLPack or the buffer "
+            f"protocol; got {type(arr).__name__}"
+        ) from None
+    if view.readonly:
+        raise ValueError(f"{fn}: arr is read-only; a fill needs a writable buffer")
+    return np.asarray(view)
+
+
+@dataclass(frozen=True)
+class Target:
+    array: np.ndarray
+    code: int
+    data: int
+    shape: list[int]
+    byte_strides: list[int]
+    logical_strides: list[int]
+    offset: int
+    aligned: bool
+
+    @property
+    def size(self) -> int:
+        return int(self.array.size)
+
+
+def _c_strides(shape: Sequence[int]) -> list[int]:
+    strides, step = [], 1
+    for n in reversed(shape):
+        strides.append(step)
+        step *= int(n)
+    return strides[::-1]
+
+
+def as_target(
+    fn: str,
+    arr: Any,
+    offset: int = 0,
+    global_shape: Sequence[int] | None = None,
+    index: Sequence[slice] | None = None,
+) -> Target:
+    """Validate arr for writing and describe it. The element at multi-index i takes logical
+    index offset + C-order index of i; with global_shape/index, its index in the global tensor."""
+    a = _as_ndarray(fn, arr)
+    code = dtype_code(fn, a.dtype)
+    if not a.flags.writeable:
+        raise ValueError(f"{fn}: arr is read-only; a fill needs a writable array")
+    shape = [int(n) for n in a.shape]
+    if global_shape is None and index is None:
+        logical, first = _c_strides(shape), offset
+    else:
+        if offset:
+            raise ValueError(f"{fn}: index= and offset= cannot be combined; got offset={offset}")
+        logical, first = _shard_layout(fn, shape, global_shape, index)
+    return Target(
+        array=a,
+        code=code,
+        data=int(a.__array_interface__["data"][0]),
+        shape=shape,
+        byte_strides=[int(s) for s in a.strides],
+        logical_strides=logical,
+        offset=first,
+        aligned=bool(a.flags.aligned),
+    )
+
+
+def _shard_layout(
+    fn: str, shape: list[int], global_shape: Sequence[int] | None, index: Sequence[slice] | None
+) -> tuple[list[int], int]:
+    if global_shape is None or index is None:
+        raise ValueError(f"{fn}: global_shape= and index= must be given together")
+    gshape = [int(n) for n in global_shape]
+    if any(n < 0 for n in gshape):
+        raise ValueError(f"{fn}: global_shape must have non-negative extents; got {tuple(gshape)}")
+    index = tuple(index)
+    if len(index) != len(gshape) or len(shape) != len(gshape):
+        raise ValueError(
+            f"{fn}: index must have one slice per dimension of global_shape {tuple(gshape)} and "
+            f"the array must have as many dimensions; got index={index!r}, array shape {tuple(shape)}"
+        )
+    gstrides = _c_strides(gshape)
+    first = 0
+    for d, (s, n, g) in enumerate(zip(index, shape, gshape)):
+        if not isinstance(s, slice):
+            raise TypeError(f"{fn}: index[{d}] must be a slice; got {s!r}")
+        start, stop, step = s.indices(g)
+        if step != 1:
+            raise ValueError(f"{fn}: index[{d}] must have step 1; got {s!r}")
+        if max(stop - start, 0) != n:
+            raise ValueError(
+                f"{fn}: index[{d}]={s!r} selects {max(stop - start, 0)} of global extent {g}, "
+                f"but the array's extent there is {n}"
+            )
+        first += start * gstrides[d]
+    return gstrides, first

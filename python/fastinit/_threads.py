@@ -1,0 +1,82 @@
+"""How many threads fills use: FASTINIT_NUM_THREADS, else the CPUs this process may run on,
+capped by a cgroup CPU quota (containers, CI runners)."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+from . import _core
+
+__all__ = ["default_num_threads", "get_num_threads", "set_num_threads"]
+
+
+def _affinity_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def _cgroup_v2_dirs() -> list[Path]:
+    dirs = []
+    try:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            if line.startswith("0::"):
+                dirs.append(Path("/sys/fs/cgroup") / line[3:].lstrip("/"))
+    except OSError:
+        pass
+    dirs.append(Path("/sys/fs/cgroup"))
+    return dirs
+
+
+def _cgroup_cpu_quota() -> float | None:
+    """The CPU quota in CPUs (quota / period), or None when there is none."""
+    for d in _cgroup_v2_dirs():
+        try:
+            quota, period = (d / "cpu.max").read_text().split()[:2]
+        except (OSError, ValueError):
+            continue
+        if quota != "max" and float(period) > 0:
+            return float(quota) / float(period)
+        return None
+    try:  # cgroup v1
+        quota_us = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())
+        period_us = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return quota_us / period_us if quota_us > 0 and period_us > 0 else None
+
+
+def default_num_threads() -> int:
+    """FASTINIT_NUM_THREADS if set, else the usable CPUs (affinity, then cgroup quota)."""
+    env = os.environ.get("FASTINIT_NUM_THREADS", "").strip()
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise ValueError(
+                f"FASTINIT_NUM_THREADS={env!r} is not allowed; it must be a positive integer"
+            )
+        return n
+    cpus = _affinity_cpus()
+    quota = _cgroup_cpu_quota()
+    if quota is not None:
+        cpus = min(cpus, max(1, math.ceil(quota)))
+    return cpus
+
+
+def get_num_threads() -> int:
+    """The number of threads a large fill uses (the calling thread included)."""
+    return int(_core.get_num_threads())
+
+
+def set_num_threads(n: int) -> None:
+    """Use n >= 1 threads for large fills from now on (small fills always use one)."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"set_num_threads: n must be an int >= 1; got {n!r}")
+    if n < 1:
+        raise ValueError(f"set_num_threads: n must be >= 1; got {n}")
+    _core.set_num_threads(n)

@@ -1,0 +1,291 @@
+"""A pure-NumPy implementation of fastinit's random stream, version 1 (docs/stream.md).
+
+Anyone can reproduce fastinit's values with it, without the compiled core: raw words and
+uniforms bit for bit; normals and truncated normals by the exact transform (computed in float64
+with NumPy's and the math module's functions), which the core matches within the tolerances
+docs/stream.md states. It is slow (a few million values per second) and meant for checking.
+
+All functions take logical element indices [first, first + n) of a flat stream.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "STREAM_VERSION",
+    "block_words",
+    "normal",
+    "philox4x32",
+    "trunc_normal",
+    "uniform",
+    "words",
+]
+
+STREAM_VERSION = 1
+
+M0, M1 = 0xD2511F53, 0xCD9E8D57
+W0, W1 = 0x9E3779B9, 0xBB67AE85
+_MASK32 = np.uint64(0xFFFFFFFF)
+
+
+def philox4x32(counters: np.ndarray, key: np.ndarray, rounds: int = 10) -> np.ndarray:
+    """Philox4x32 of each row of counters ((n, 4) uint32) under key ((2,) uint32)."""
+    x = np.asarray(counters, dtype=np.uint64).reshape(-1, 4)
+    x0, x1, x2, x3 = (x[:, i].copy() for i in range(4))
+    k0, k1 = int(key[0]), int(key[1])
+    for _ in range(rounds):
+        p0 = x0 * np.uint64(M0)
+        p1 = x2 * np.uint64(M1)
+        y0 = (p1 >> np.uint64(32)) ^ x1 ^ np.uint64(k0)
+        y2 = (p0 >> np.uint64(32)) ^ x3 ^ np.uint64(k1)
+        x0, x1, x2, x3 = y0, p1 & _MASK32, y2, p0 & _MASK32
+        k0 = (k0 + W0) & 0xFFFFFFFF
+        k1 = (k1 + W1) & 0xFFFFFFFF
+    return np.stack([x0, x1, x2, x3], axis=1).astype(np.uint32)
+
+
+def block_words(seed: int, stream: int, first_block: int, count: int) -> np.ndarray:
+    """The (count, 4) words of blocks j = first_block ..: counter (lo32(j), hi32(j),
+    lo32(stream), hi32(stream)), key (lo32(seed), hi32(seed))."""
+    j = np.arange(first_block, first_block + count, dtype=np.uint64)
+    counters = np.empty((count, 4), dtype=np.uint64)
+    counters[:, 0] = j & _MASK32
+    counters[:, 1] = j >> np.uint64(32)
+    counters[:, 2] = stream & 0xFFFFFFFF
+    counters[:, 3] = stream >> 32
+    key = np.array([seed & 0xFFFFFFFF, seed >> 32], dtype=np.uint64)
+    return philox4x32(counters, key)
+
+
+def words(seed: int, stream: int, first: int, n: int) -> np.ndarray:
+    """32-bit word i of the stream for i in [first, first + n): word i mod 4 of block i // 4."""
+    j0, j1 = first // 4, (first + n + 3) // 4
+    return block_words(seed, stream, j0, j1 - j0).reshape(-1)[first - 4 * j0 : first - 4 * j0 + n]
+
+
+def _u64_pairs(seed: int, stream: int, first: int, n: int) -> np.ndarray:
+    """For 8-byte element i: words 2(i mod 2) (low) and 2(i mod 2) + 1 (high) of block i // 2."""
+    j0, j1 = first // 2, (first + n + 1) // 2
+    w = block_words(seed, stream, j0, j1 - j0).astype(np.uint64).reshape(-1, 2)
+    u = w[:, 0] | (w[:, 1] << np.uint64(32))
+    return u[first - 2 * j0 : first - 2 * j0 + n]
+
+
+def _unit(seed: int, stream: int, first: int, n: int, dtype: np.dtype) -> np.ndarray:
+    """The uniform in [0, 1) of each element: (w >> 8) * 2**-24 or (u64 >> 11) * 2**-53."""
+    if dtype == np.float64:
+        return (_u64_pairs(seed, stream, first, n) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    return (words(seed, stream, first, n) >> np.uint32(8)).astype(np.float32) * np.float32(2.0**-24)
+
+
+def _compute_dtype(dtype: np.dtype) -> type:
+    return np.float64 if dtype == np.float64 else np.float32
+
+
+def _neighbour(dtype: np.dtype, x: float, direction: int) -> float:
+    """The next value of dtype above (+1) or below (-1) the representable x."""
+    target = np.dtype(dtype)
+    if target.itemsize == 2:  # step through the 16-bit patterns
+        bits = int(np.array(x, dtype=target).view(np.uint16))
+        negative, zero = bits & 0x8000, (bits & 0x7FFF) == 0
+        if zero:
+            bits = 0x0001 if direction > 0 else 0x8001
+        else:
+            bits = bits + 1 if (direction > 0) != bool(negative) else bits - 1
+        return float(np.array(bits, dtype=np.uint16).view(target))
+    ftype = target.type
+    return float(np.nextafter(ftype(x), ftype(math.inf * direction)))
+
+
+def _round(dtype: np.dtype, x: float) -> float:
+    target = np.dtype(dtype)
+    if target.itemsize == 2:
+        return float(np.array(np.float32(x)).astype(target))
+    return float(target.type(x))
+
+
+def uniform(
+    seed: int, stream: int, first: int, n: int, dtype: np.dtype, a: float = 0.0, b: float = 1.0
+) -> np.ndarray:
+    """Exactly the core's uniform_ values: v = lo + u * width in the compute precision (float32
+    for 2- and 4-byte dtypes, float64 for 8-byte; no fma), lo = a and width = b - a (computed in
+    float64) rounded to it; a v that would end at or above b after rounding to dtype becomes the
+    largest dtype value below b. Half dtypes round the float32 value to nearest even."""
+    dtype = np.dtype(dtype)
+    ct = _compute_dtype(dtype)
+    top = _round(dtype, b)
+    while top >= b:
+        top = _neighbour(dtype, top, -1)
+    if not a < b or top < _round(dtype, a):
+        return np.full(n, _round(dtype, a), dtype=dtype)
+    u = _unit(seed, stream, first, n, dtype)
+    v = ct(a) + u * ct(b - a)
+    if dtype.itemsize == 2:  # smallest float32 that rounds to a value above top
+        nxt = np.float32(_neighbour(dtype, top, +1))
+        mid = np.float32((top + float(nxt)) / 2)
+        if _round(dtype, float(mid)) == top:
+            mid = np.nextafter(mid, nxt)
+        hi = mid
+    else:
+        hi = ct(_neighbour(dtype, top, +1))
+    v = np.where(v < hi, v, ct(top)).astype(ct)
+    return v.astype(dtype)
+
+
+def _box_muller(seed: int, stream: int, first: int, n: int, dtype: np.dtype) -> np.ndarray:
+    """Standard normals z of elements [first, first + n) in float64 (exact transform)."""
+    pair0 = first - first % 2
+    m = first + n - pair0
+    m += m % 2
+    if dtype == np.float64:
+        w = block_words(seed, stream, pair0 // 2, m // 2).astype(np.uint64)
+        ur = w[:, 0].astype(np.float64) + w[:, 1].astype(np.float64) * 2.0**32
+        u1 = ur * 2.0**-64 + 2.0**-65
+        octant = (w[:, 3] >> np.uint64(29)).astype(np.int64)
+        t = ((w[:, 3] & np.uint64(0x1FFFFFFF)) << np.uint64(32)) | w[:, 2]
+        t = np.where(octant & 1, (np.uint64(1) << np.uint64(61)) - t, t)
+        hi_part = (t >> np.uint64(32)).astype(np.float64) * 2.0**32
+        frac = (hi_part + (t & _MASK32).astype(np.float64)) * 2.0**-61
+    else:
+        w = words(seed, stream, pair0, m).reshape(-1, 2)
+        wr, wa = w[:, 0], w[:, 1]
+        u1 = (wr.astype(np.float32) * np.float32(2.0**-32) + np.float32(2.0**-33)).astype(np.float64)
+        octant = (wa >> np.uint32(29)).astype(np.int64)
+        t = (wa & np.uint32(0x1FFFFFFF)).astype(np.int64)
+        t = np.where(octant & 1, (1 << 29) - t, t)
+        frac = (t.astype(np.float32) * np.float32(2.0**-29)).astype(np.float64)
+    r = np.sqrt(-2.0 * np.log(u1))
+    # theta = octant * pi/4 + frac * pi/4 on even octants, (octant + 1) * pi/4 - frac * pi/4 on
+    # odd ones (frac was mirrored in the integer domain, which makes both the same angle).
+    x = frac * (math.pi / 4)
+    s, c = np.sin(x), np.cos(x)
+    swap = ((octant + 1) >> 1) & 1
+    cos_abs, sin_abs = np.where(swap, s, c), np.where(swap, c, s)
+    cos_t = np.where((octant >= 2) & (octant <= 5), -cos_abs, cos_abs)
+    sin_t = np.where(octant >= 4, -sin_abs, sin_abs)
+    z = np.stack([r * cos_t, r * sin_t], axis=1).reshape(-1)
+    return z[first - pair0 : first - pair0 + n]
+
+
+def normal(
+    seed: int, stream: int, first: int, n: int, dtype: np.dtype, mean: float = 0.0, std: float = 1.0
+) -> np.ndarray:
+    """The normal_ values by the exact Box-Muller transform: mean + std * z in float64, rounded
+    to dtype (half dtypes through float32)."""
+    dtype = np.dtype(dtype)
+    z = _box_muller(seed, stream, first, n, dtype)
+    v = mean + std * z
+    return v.astype(_compute_dtype(dtype)).astype(dtype)
+
+
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+def _phi(x: np.ndarray) -> np.ndarray:
+    return 0.5 * _erfc(-x / math.sqrt(2.0))
+
+
+def _normal_quantile(q: np.ndarray) -> np.ndarray:
+    """Phi^-1(q) for q in (0, 1) to float64 accuracy: Acklam's approximation refined by two
+    Halley steps on erfc."""
+    a = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02, 1.383577518672690e02,
+         -3.066479806614716e01, 2.506628277459239e00)
+    b = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02, 6.680131188771972e01,
+         -1.328068155288572e01)
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00, -2.549732539343734e00,
+         4.374664141464968e00, 2.938163982698783e00)
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
+    q = np.asarray(q, dtype=np.float64)
+    lower = np.minimum(q, 1 - q)
+    t = np.sqrt(-2 * np.log(np.maximum(lower, 1e-300)))
+    tail = (((((c[0] * t + c[1]) * t + c[2]) * t + c[3]) * t + c[4]) * t + c[5]) / (
+        (((d[0] * t + d[1]) * t + d[2]) * t + d[3]) * t + 1)
+    tail = np.where(q > 0.5, -tail, tail)
+    r = q - 0.5
+    rr = r * r
+    central = (((((a[0] * rr + a[1]) * rr + a[2]) * rr + a[3]) * rr + a[4]) * rr + a[5]) * r / (
+        ((((b[0] * rr + b[1]) * rr + b[2]) * rr + b[3]) * rr + b[4]) * rr + 1)
+    x = np.where(lower < 0.02425, tail, central)
+    for _ in range(2):
+        # Halley on f(x) = Phi(x) - q, measured from the nearer tail to keep precision.
+        below = x <= 0
+        err = np.where(below, _phi(x) - q, (1 - q) - _phi(-x))
+        err = np.where(below, err, -err)
+        pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        step = err / pdf
+        x = x - step / (1 + 0.5 * x * step)
+    return x
+
+
+def _lower_tail(t: float) -> float:
+    return 0.5 * math.erfc(t / math.sqrt(2.0))
+
+
+def trunc_normal(
+    seed: int,
+    stream: int,
+    first: int,
+    n: int,
+    dtype: np.dtype,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+) -> np.ndarray:
+    """The trunc_normal_ values by the exact inverse-CDF transform. With u the element's
+    uniform, alpha = (a - mean)/std, beta = (b - mean)/std: from_below = P(Z < alpha) + u * mass,
+    from_above = P(Z > beta) + (1 - u) * mass; z = Phi^-1(from_below) if from_below <=
+    from_above, else -Phi^-1(from_above); the value mean + std * z, clamped to the dtype values
+    inside [a, b]."""
+    dtype = np.dtype(dtype)
+    ct = _compute_dtype(dtype)
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    p_lo = _lower_tail(-alpha) if alpha <= 0 else 1 - _lower_tail(alpha)
+    q_hi = _lower_tail(beta) if beta >= 0 else 1 - _lower_tail(-beta)
+    if alpha >= 0:
+        mass = _lower_tail(alpha) - _lower_tail(beta)
+    elif beta <= 0:
+        mass = _lower_tail(-beta) - _lower_tail(-alpha)
+    else:
+        mass = 1 - _lower_tail(-alpha) - _lower_tail(beta)
+    # the kernel's inputs, at its precision
+    u = _unit(seed, stream, first, n, dtype).astype(np.float64)
+    p_lo, q_hi, mass = (float(ct(v)) for v in (p_lo, q_hi, mass))
+    from_below = p_lo + u * mass
+    from_above = q_hi + (1 - u) * mass
+    lower = from_below <= from_above
+    q = np.where(lower, from_below, from_above)
+    z = _normal_quantile(np.maximum(q, np.finfo(ct).tiny))
+    z = np.where(lower, z, -z)
+    lo = _round(dtype, a)
+    while lo < a:
+        lo = _neighbour(dtype, lo, +1)
+    hi = _round(dtype, b)
+    while hi > b:
+        hi = _neighbour(dtype, hi, -1)
+    v = np.clip(mean + std * z, lo, hi)
+    return v.astype(ct).astype(dtype)
+
+
+#: The core's normals and truncated normals agree with the exact transforms above within
+#: ``TOLERANCE[(kind, dtype)] * (|exact| + std + |exact - mean|)`` (docs/stream.md). Raw words
+#: and uniforms agree bit for bit; half precision is the float32 value rounded to nearest even.
+TOLERANCE = {
+    ("normal", "float32"): 2.0**-20,
+    ("normal", "float64"): 2.0**-48,
+    ("trunc_normal", "float32"): 2.0**-20,
+    ("trunc_normal", "float64"): 2.0e-9,
+}
+
+
+def within_tolerance(
+    kind: str, dtype: np.dtype, core: np.ndarray, exact: np.ndarray, mean: float, std: float
+) -> np.ndarray:
+    """Elementwise: does the core's value lie within the documented tolerance of the exact one?"""
+    c = TOLERANCE[(kind, np.dtype(dtype).name)]
+    e = exact.astype(np.float64)
+    bound = c * (np.abs(e) + std + np.abs(e - mean))
+    return np.abs(core.astype(np.float64) - e) <= bound

@@ -1,0 +1,86 @@
+"""The core against fastinit.reference (the stream contract in NumPy): raw words and uniforms bit
+for bit, normals and truncated normals within the documented tolerance; many seeds, streams,
+offsets and sizes, including block counters that cross 2**32."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fastinit
+from fastinit import _core, reference
+
+ml_dtypes = pytest.importorskip("ml_dtypes")
+
+CASES = [
+    # seed, stream, offset, n
+    (0, 0, 0, 1),
+    (1, 0, 0, 4099),
+    (2**64 - 1, 2**64 - 1, 3, 1000),
+    (12345, 7, 1, 257),
+    (0xDEADBEEF, 2**32 + 1, 255, 3333),
+    (42, 3, 4 * (2**32 - 40) + 1, 700),  # float32 blocks cross j = 2**32
+    (42, 3, 2 * (2**32 - 40) + 1, 700),  # float64 blocks cross j = 2**32
+    (7, 9, 2**57 - 1000, 999),  # near the end of the float64 index range
+]
+IDS = ["first", "4099", "max-ids", "odd-offset", "mid", "cross32-f4", "cross32-f8", "near-end"]
+FLOATS = [np.float32, np.float64]
+
+
+def _bits_equal(x: np.ndarray, y: np.ndarray) -> bool:
+    return x.dtype == y.dtype and bool((x.view(np.uint8) == y.view(np.uint8)).all())
+
+
+@pytest.mark.parametrize(("seed", "stream", "offset", "n"), CASES, ids=IDS)
+def test_words(seed, stream, offset, n):
+    np.testing.assert_array_equal(_core.words(seed, stream, offset, n), reference.words(seed, stream, offset, n))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, "bfloat16"])
+@pytest.mark.parametrize(("a", "b"), [(0.0, 1.0), (-3.0, 0.1), (1e-3, 1e-3 + 1e-9), (2.5, 2.5), (-1e30, 1e30)])
+@pytest.mark.parametrize(("seed", "stream", "offset", "n"), CASES, ids=IDS)
+def test_uniform_bit_exact(seed, stream, offset, n, dtype, a, b):
+    dt = np.dtype(ml_dtypes.bfloat16) if dtype == "bfloat16" else np.dtype(dtype)
+    if dt == np.float16 and b > 65504:
+        pytest.skip("outside float16's range: an error (tests/test_bad_input.py)")
+    core = fastinit.uniform_(np.empty(n, dt), a, b, seed=seed, stream=stream, offset=offset)
+    assert _bits_equal(core, reference.uniform(seed, stream, offset, n, dt, a, b))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize(("mean", "std"), [(0.0, 1.0), (0.5, 2.0), (-3.0, 1e-3), (1e6, 10.0)])
+@pytest.mark.parametrize(("seed", "stream", "offset", "n"), CASES, ids=IDS)
+def test_normal_within_tolerance(seed, stream, offset, n, dtype, mean, std):
+    core = fastinit.normal_(np.empty(n, dtype), mean, std, seed=seed, stream=stream, offset=offset)
+    exact = reference.normal(seed, stream, offset, n, np.dtype(dtype), mean, std)
+    assert reference.within_tolerance("normal", dtype, core, exact, mean, std).all()
+
+
+WINDOWS = [(0.0, 1.0, -2.0, 2.0), (0.5, 2.0, -1.0, 3.0), (0.0, 1.0, 3.0, 5.0), (0.0, 1.0, -12.0, -11.5),
+           (1.0, 0.01, -5.0, 1.001), (0.0, 1.0, -1e-6, 1e-6), (0.0, 1.0, -0.5, 30.0)]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize(("mean", "std", "a", "b"), WINDOWS)
+@pytest.mark.parametrize(("seed", "stream", "offset", "n"), CASES[:6], ids=IDS[:6])
+def test_trunc_normal_within_tolerance(seed, stream, offset, n, dtype, mean, std, a, b):
+    core = fastinit.trunc_normal_(np.empty(n, dtype), mean, std, a, b, seed=seed, stream=stream, offset=offset)
+    exact = reference.trunc_normal(seed, stream, offset, n, np.dtype(dtype), mean, std, a, b)
+    assert reference.within_tolerance("trunc_normal", dtype, core, exact, mean, std).all()
+    assert core.min() >= a and core.max() <= b
+
+
+def test_tolerance_check_catches_a_real_difference():
+    exact = reference.normal(1, 2, 0, 1000, np.dtype(np.float32))
+    off = (exact.astype(np.float64) * (1 + 2e-5)).astype(np.float32)
+    assert not reference.within_tolerance("normal", np.float32, off, exact, 0.0, 1.0).all()
+
+
+@pytest.mark.parametrize("fill", ["normal_", "trunc_normal_"])
+@pytest.mark.parametrize("dtype", [np.float16, "bfloat16"])
+def test_half_precision_is_rounded_float32(fill, dtype):
+    dt = np.dtype(ml_dtypes.bfloat16) if dtype == "bfloat16" else np.dtype(dtype)
+    f = getattr(fastinit, fill)
+    half = f(np.empty(10007, dt), seed=5, stream=1, offset=3)
+    single = f(np.empty(10007, np.float32), seed=5, stream=1, offset=3)
+    assert _bits_equal(half, single.astype(dt))
