@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 #include <type_traits>
 
@@ -136,13 +135,8 @@ DistParams normal_params(double mean, double std, DType dtype) {
 DistParams trunc_normal_params(double mean, double std, double a, double b, DType dtype) {
   const double clamp_lo = smallest_at_least(dtype, a);
   const double clamp_hi = largest_at_most(dtype, b);
-  auto no_mass = [&](const char* why) {
-    std::ostringstream msg;
-    msg.precision(17);
-    msg << "the truncation window [a, b] = [" << a << ", " << b << "] of a normal with mean=" << mean
-        << " and std=" << std << " " << why;
-    return std::domain_error(msg.str());
-  };
+  // The message completes "the truncation window [a, b] ..."; the Python layer adds the values.
+  auto no_mass = [](const char* why) { return std::domain_error(why); };
   if (clamp_lo > clamp_hi) throw no_mass("contains no value representable in the dtype");
   if (std == 0.0) {
     if (mean < a || mean > b) throw no_mass("holds no probability mass (std is 0)");

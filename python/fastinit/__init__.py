@@ -30,4 +30,7 @@ __all__ = [
     "uniform_",
 ]
 
+from . import _core as _core_module
+
+_core_module.isa()  # choose the ISA now: a bad FASTINIT_ISA fails at import, clearly
 set_num_threads(default_num_threads())

@@ -90,7 +90,11 @@ def run_fill(
     except OverflowError as exc:
         raise ValueError(f"{fn}: {exc}") from None
     except _core.NoMassError as exc:
-        raise ValueError(f"{fn}: {exc}") from None
+        mean, std, a, b = values
+        raise ValueError(
+            f"{fn}: the truncation window [a, b] = [{a}, {b}] of a normal with mean={mean} and "
+            f"std={std} {exc}; choose a window closer to the mean"
+        ) from None
     return arr
 
 

@@ -1,0 +1,70 @@
+"""Every instruction-set path gives the same bits, in-process (the core's isa= argument) and as
+chosen at import by FASTINIT_ISA in a fresh interpreter."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import ISAS, run_python
+
+import fastinit
+from fastinit import _core
+
+DISTS = [(0, [-1.5, 2.5]), (1, [0.25, 3.0]), (2, [0.0, 1.0, -0.7, 2.2])]
+
+
+def _fill(isa: str, dist: int, values: list[float], dtype, n: int, offset: int) -> np.ndarray:
+    out = np.empty(n, dtype)
+    code = {np.float32: 0, np.float64: 1, np.float16: 2}[dtype]
+    _core.fill(dist, values, code, out.ctypes.data, [n], [out.itemsize], [1], offset, 77, 5, True, isa)
+    return out
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize(("dist", "values"), DISTS, ids=["uniform", "normal", "trunc_normal"])
+@pytest.mark.parametrize(("n", "offset"), [(1, 0), (1000, 3), (200_003, 2**33 + 1)])
+def test_isa_matches_scalar_bit_for_bit(isa, dtype, dist, values, n, offset):
+    expected = _fill("scalar", dist, values, dtype, n, offset)
+    got = _fill(isa, dist, values, dtype, n, offset)
+    assert got.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_words_match_across_isas(isa):
+    assert _core.words(3, 4, 5, 100_001, isa).tobytes() == _core.words(3, 4, 5, 100_001, "scalar").tobytes()
+
+
+PROBE = """
+import json, numpy as np, fastinit
+a = np.empty(100_000, np.float32); fastinit.normal_(a, seed=11, stream=2)
+b = np.empty(50_001, np.float64); fastinit.trunc_normal_(b, seed=11, stream=3, a=-1, b=1.5)
+print(json.dumps({"isa": fastinit.info()["isa"], "a": a.tobytes().hex()[:4000],
+                  "sum_a": float(a.astype(np.float64).sum()), "sum_b": float(b.sum())}))
+"""
+
+
+@pytest.mark.parametrize("isa", ISAS)
+def test_forced_isa_in_fresh_process(isa):
+    result = run_python(PROBE, FASTINIT_ISA=isa)
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)
+    assert got["isa"] == isa
+    a = fastinit.normal_(np.empty(100_000, np.float32), seed=11, stream=2)
+    b = fastinit.trunc_normal_(np.empty(50_001, np.float64), seed=11, stream=3, a=-1, b=1.5)
+    assert got["a"] == a.tobytes().hex()[:4000]
+    assert got["sum_a"] == float(a.astype(np.float64).sum())
+    assert got["sum_b"] == float(b.sum())
+
+
+def test_default_isa_is_the_best_available():
+    assert fastinit.info()["isa"] == ISAS[0]
+    assert ISAS[-1] == "scalar"
+
+
+def test_unknown_isa_is_a_clear_error():
+    result = run_python("import fastinit", FASTINIT_ISA="sse9")
+    assert result.returncode != 0
+    assert "FASTINIT_ISA='sse9'" in result.stderr and "allowed" in result.stderr

@@ -1,0 +1,100 @@
+"""Thread count never changes a value; the pool survives fork and concurrent callers; the
+default respects FASTINIT_NUM_THREADS and the CPU affinity."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+
+import numpy as np
+import pytest
+from conftest import run_python
+
+import fastinit
+
+
+def _big_fills() -> list[np.ndarray]:
+    n = 3_000_017  # many work items, uneven split
+    return [
+        fastinit.uniform_(np.empty(n, np.float32), seed=1, stream=2, offset=1),
+        fastinit.normal_(np.empty((1733, 1731), np.float64), seed=1, stream=3),
+        fastinit.trunc_normal_(np.empty(n, np.float32)[::-1], seed=1, stream=4, a=-1, b=2),
+        fastinit.normal_(np.empty((2000, 3001), np.float16)[:, ::3], seed=1, stream=5),
+    ]
+
+
+@pytest.mark.usefixtures("restore_threads")
+def test_values_do_not_depend_on_thread_count():
+    fastinit.set_num_threads(1)
+    expected = _big_fills()
+    for threads in (2, 3, 8):
+        fastinit.set_num_threads(threads)
+        for got, want in zip(_big_fills(), expected):
+            assert got.tobytes() == want.tobytes()
+
+
+@pytest.mark.usefixtures("restore_threads")
+def test_set_and_get_num_threads():
+    fastinit.set_num_threads(3)
+    assert fastinit.get_num_threads() == 3
+    assert fastinit.info()["threads"] == 3
+    with pytest.raises(ValueError, match="n must be >= 1; got 0"):
+        fastinit.set_num_threads(0)
+    with pytest.raises(TypeError, match="n must be an int"):
+        fastinit.set_num_threads(2.0)  # type: ignore[arg-type]
+    assert fastinit.get_num_threads() == 3
+
+
+@pytest.mark.usefixtures("restore_threads")
+def test_concurrent_callers_get_correct_values():
+    fastinit.set_num_threads(2)
+    expected = fastinit.normal_(np.empty(1_000_000, np.float32), seed=9, stream=0)
+    results: dict[int, bytes] = {}
+
+    def work(k: int) -> None:
+        for _ in range(5):
+            results[k] = fastinit.normal_(np.empty(1_000_000, np.float32), seed=9, stream=0).tobytes()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(v == expected.tobytes() for v in results.values()) and len(results) == 4
+
+
+def _child_fill(queue) -> None:  # runs in a forked child
+    a = fastinit.uniform_(np.empty(2_000_000, np.float32), seed=4, stream=4)
+    queue.put(float(a.astype(np.float64).sum()))
+
+
+@pytest.mark.usefixtures("restore_threads")
+def test_pool_works_in_a_forked_child():
+    fastinit.set_num_threads(2)
+    expected = fastinit.uniform_(np.empty(2_000_000, np.float32), seed=4, stream=4)  # pool running
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_child_fill, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == float(expected.astype(np.float64).sum())
+
+
+def test_environment_variable_sets_the_default():
+    result = run_python("import fastinit; print(fastinit.get_num_threads())", FASTINIT_NUM_THREADS="3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3"
+
+
+def test_bad_environment_variable_is_a_clear_error():
+    result = run_python("import fastinit", FASTINIT_NUM_THREADS="many")
+    assert result.returncode != 0
+    assert "FASTINIT_NUM_THREADS='many'" in result.stderr
+
+
+def test_default_respects_cpu_affinity():
+    code = "import os; os.sched_setaffinity(0, {0}); import fastinit; print(fastinit.get_num_threads())"
+    result = run_python(code, FASTINIT_NUM_THREADS="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1"
