@@ -1,7 +1,8 @@
 // Elementary functions for the kernels, written once for float and double with only
 // +, -, *, /, sqrt, explicit std::fma and bit operations, so every instruction set computes
-// the same bits. Coefficients are Taylor coefficients (exact 1/n! and 2/(2k+1) rationals) or
-// Acklam's rational approximation of the normal quantile; docs/stream.md states the accuracy.
+// the same bits. Coefficients are Taylor coefficients (exact 1/n! and 2/(2k+1) rationals), a
+// fitted float polynomial for log1p (tools/fit_log1p.py) or Acklam's rational approximation of
+// the normal quantile; docs/stream.md states the accuracy.
 //
 // Include only inside a per-target namespace (see kernels_impl.h): nothing here has external
 // linkage of its own.
@@ -42,8 +43,8 @@ static inline To bit_cast_value(From from) {
 }
 
 // Natural logarithm of a positive normal x. Reduction x = 2**k * m with m in [sqrt(1/2),
-// sqrt(2)), f = m - 1 (exact), s = f / (2 + f), log m = 2 atanh(s) = f - s * (f - R(s*s)) where
-// R(z) = 2z/3 + 2z^2/5 + ... (|s| <= 0.1716); then k * ln 2 added in two parts.
+// sqrt(2)), f = m - 1 (exact); log(1 + f) by a fitted polynomial (float) or by the atanh series
+// (double, |s| <= 0.1716); then k * ln 2 added in two parts.
 template <class T>
 static inline T log_positive(T x) {
   using B = FloatBits<T>;
@@ -53,16 +54,22 @@ static inline T log_positive(T x) {
   const T k = static_cast<T>(static_cast<I>(ix >> B::kMantBits) - B::kBias);
   const T m = bit_cast_value<T>(static_cast<U>((ix & B::kMantMask) + B::kSqrtHalf));
   const T f = m - T(1);
-  const T s = f / (T(2) + f);
-  const T z = s * s;
-  T r;
+  T log_m;
   if constexpr (sizeof(T) == 4) {
-    r = std::fma(z, T(2.0 / 11), T(2.0 / 9));
-    r = std::fma(z, r, T(2.0 / 7));
-    r = std::fma(z, r, T(2.0 / 5));
-    r = std::fma(z, r, T(2.0 / 3));
+    // log(1 + f) = f - f^2/2 + f^3 P(f), P fitted by tools/fit_log1p.py (no division).
+    T poly = std::fma(f, 0.08506953716278076f, -0.14197471737861633f);
+    poly = std::fma(f, poly, 0.14950978755950928f);
+    poly = std::fma(f, poly, -0.165879487991333f);
+    poly = std::fma(f, poly, 0.19960597157478333f);
+    poly = std::fma(f, poly, -0.250009685754776f);
+    poly = std::fma(f, poly, 0.33333972096443176f);
+    const T f2 = f * f;
+    log_m = std::fma(f2 * f, poly, std::fma(f2, -0.5f, f));
   } else {
-    r = std::fma(z, T(2.0 / 23), T(2.0 / 21));
+    // log(1 + f) = 2 atanh(s) = f - s (f - R(s^2)), s = f / (2 + f), R's Taylor coefficients.
+    const T s = f / (T(2) + f);
+    const T z = s * s;
+    T r = std::fma(z, T(2.0 / 23), T(2.0 / 21));
     r = std::fma(z, r, T(2.0 / 19));
     r = std::fma(z, r, T(2.0 / 17));
     r = std::fma(z, r, T(2.0 / 15));
@@ -72,9 +79,9 @@ static inline T log_positive(T x) {
     r = std::fma(z, r, T(2.0 / 7));
     r = std::fma(z, r, T(2.0 / 5));
     r = std::fma(z, r, T(2.0 / 3));
+    r = r * z;
+    log_m = f - s * (f - r);
   }
-  r = r * z;
-  const T log_m = f - s * (f - r);
   return std::fma(k, B::kLn2Hi, std::fma(k, B::kLn2Lo, log_m));
 }
 
@@ -115,10 +122,12 @@ static inline void sincos_quarter(T x, T& s, T& c) {
 
 // The standard normal quantile Phi^-1(q) for q in (0, 0.5 + eps], by P. J. Acklam's rational
 // approximation (relative error below 1.15e-9): a rational function of (q - 1/2)^2 for
-// q >= 0.02425 and of sqrt(-2 log q) below. Both branches are evaluated and one selected, so
-// the loop vectorizes; q must be a positive normal number.
+// q >= kQuantileTailBelow (normal_quantile_central) and of sqrt(-2 log q) below
+// (normal_quantile_tail, for positive normal q). Callers select per element.
+constexpr double kQuantileTailBelow = 0.02425;
+
 template <class T>
-static inline T normal_quantile_lower(T q) {
+static inline T normal_quantile_tail(T q) {
   const T t = std::sqrt(T(-2) * log_positive(q));
   T tn = std::fma(T(-7.784894002430293e-03), t, T(-3.223964580411365e-01));
   tn = std::fma(tn, t, T(-2.400758277161838e+00));
@@ -129,10 +138,14 @@ static inline T normal_quantile_lower(T q) {
   td = std::fma(td, t, T(2.445134137142996e+00));
   td = std::fma(td, t, T(3.754408661907416e+00));
   td = std::fma(td, t, T(1));
-  const T tail = tn / td;
+  return tn / td;
+}
 
-  // The central rational cancels heavily near its edge (its numerator falls to about 1% of
-  // its terms), so it is always evaluated in double.
+// The central rational's numerator and denominator cancel heavily near the branch edge (to
+// about 1% of their terms), so both are summed in double even for float; the float version
+// then divides in float.
+template <class T>
+static inline T normal_quantile_central(T q) {
   const double r = static_cast<double>(q) - 0.5;
   const double rr = r * r;
   double cn = std::fma(-3.969683028665376e+01, rr, 2.209460984245205e+02);
@@ -145,6 +158,5 @@ static inline T normal_quantile_lower(T q) {
   cd = std::fma(cd, rr, 6.680131188771972e+01);
   cd = std::fma(cd, rr, -1.328068155288572e+01);
   cd = std::fma(cd, rr, 1.0);
-  const T central = static_cast<T>((cn * r) / cd);
-  return q < T(0.02425) ? tail : central;
+  return (static_cast<T>(cn) * static_cast<T>(r)) / static_cast<T>(cd);
 }

@@ -141,21 +141,42 @@ static inline void normal_pair_f64(uint32_t r_lo, uint32_t r_hi, uint32_t a_lo, 
   box_muller_pair(u1, tf * 0x1p-61, octant, z0, z1);
 }
 
-// Truncated normal by inversion: u picks a point of the window's mass, measured from whichever
-// end of the distribution is nearer, so no cancellation happens in either tail.
-template <class T>
-static inline T trunc_normal_value(const TypedParams<T>& p, T u) {
-  const T from_below = std::fma(u, p.mass, p.p_lo);
-  const T from_above = std::fma(T(1) - u, p.mass, p.q_hi);
-  const bool lower = from_below <= from_above;
-  T q = lower ? from_below : from_above;
+// Truncated normal by inversion over n elements with uniforms u (in place: u becomes the values).
+// u picks a point of the window's mass, measured from whichever end of the distribution is
+// nearer, so no cancellation happens in either tail. The tail branch of the quantile runs only
+// when some element needs it (rare for windows around the mean).
+template <class T, int N>
+static inline void trunc_normal_values(const TypedParams<T>& params, T* __restrict v) {
+  const TypedParams<T> p = params;
+  alignas(64) T q[N];
+  alignas(64) T sign[N];
   const T tiny = sizeof(T) == 4 ? T(0x1p-126) : T(0x1p-1022);
-  q = q > tiny ? q : tiny;
-  const T x = normal_quantile_lower(q);
-  const T z = lower ? x : -x;
-  T v = std::fma(z, p.std, p.mean);
-  v = v > p.clamp_lo ? v : p.clamp_lo;
-  return v < p.clamp_hi ? v : p.clamp_hi;
+  constexpr int kChunk = 32;  // elements per check for the tail branch
+  static_assert(N % kChunk == 0, "batch must be whole chunks");
+  for (int c = 0; c < N; c += kChunk) {
+    int tail_count = 0;
+    for (int i = c; i < c + kChunk; ++i) {
+      const T from_below = std::fma(v[i], p.mass, p.p_lo);
+      const T from_above = std::fma(T(1) - v[i], p.mass, p.q_hi);
+      const bool lower = from_below <= from_above;
+      T qi = lower ? from_below : from_above;
+      qi = qi > tiny ? qi : tiny;
+      q[i] = qi;
+      sign[i] = lower ? T(1) : T(-1);
+      tail_count += qi < T(kQuantileTailBelow) ? 1 : 0;
+      v[i] = normal_quantile_central(qi);
+    }
+    if (tail_count == 0) continue;
+    for (int i = c; i < c + kChunk; ++i) {
+      const T tail = normal_quantile_tail(q[i]);
+      v[i] = q[i] < T(kQuantileTailBelow) ? tail : v[i];
+    }
+  }
+  for (int i = 0; i < N; ++i) {
+    T x = std::fma(sign[i] * v[i], p.std, p.mean);
+    x = x > p.clamp_lo ? x : p.clamp_lo;
+    v[i] = x < p.clamp_hi ? x : p.clamp_hi;
+  }
 }
 
 // Writes the 4 * kBatch float32 elements of a batch, element 4b + k from word k of block b.
@@ -177,12 +198,13 @@ static inline void transform_f32(const TypedParams<float>& params, const Batch& 
       out[4 * b + 2] = std::fma(z2, p.std, p.mean);
       out[4 * b + 3] = std::fma(z3, p.std, p.mean);
     } else {
-      out[4 * b + 0] = trunc_normal_value(p, unit_f32(x.x0[b]));
-      out[4 * b + 1] = trunc_normal_value(p, unit_f32(x.x1[b]));
-      out[4 * b + 2] = trunc_normal_value(p, unit_f32(x.x2[b]));
-      out[4 * b + 3] = trunc_normal_value(p, unit_f32(x.x3[b]));
+      out[4 * b + 0] = unit_f32(x.x0[b]);
+      out[4 * b + 1] = unit_f32(x.x1[b]);
+      out[4 * b + 2] = unit_f32(x.x2[b]);
+      out[4 * b + 3] = unit_f32(x.x3[b]);
     }
   }
+  if constexpr (D == Distribution::trunc_normal) trunc_normal_values<float, 4 * kBatch>(p, out);
 }
 
 // Writes the 2 * kBatch float64 elements of a batch, element 2b + k from words 2k, 2k + 1.
@@ -199,10 +221,11 @@ static inline void transform_f64(const TypedParams<double>& params, const Batch&
       out[2 * b + 0] = std::fma(z0, p.std, p.mean);
       out[2 * b + 1] = std::fma(z1, p.std, p.mean);
     } else {
-      out[2 * b + 0] = trunc_normal_value(p, unit_f64(x.x0[b], x.x1[b]));
-      out[2 * b + 1] = trunc_normal_value(p, unit_f64(x.x2[b], x.x3[b]));
+      out[2 * b + 0] = unit_f64(x.x0[b], x.x1[b]);
+      out[2 * b + 1] = unit_f64(x.x2[b], x.x3[b]);
     }
   }
+  if constexpr (D == Distribution::trunc_normal) trunc_normal_values<double, 2 * kBatch>(p, out);
 }
 
 static inline void transform_words(const Batch& x, uint32_t* __restrict out) {

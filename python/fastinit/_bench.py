@@ -1,0 +1,113 @@
+"""The engine benchmark: on one float32 buffer, interleaved in the same run, fastinit's
+uniform_, normal_ and trunc_normal_ (all threads and one), NumPy's Generator(PCG64) with out=,
+and ndarray.fill (the store-bandwidth reference). Medians of the repeats with their spread,
+throughput and ratios; a markdown table on stdout, JSON on request."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+
+from . import _fill
+from ._info import info
+from ._threads import get_num_threads, set_num_threads
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _cases(buf: np.ndarray, threads: int) -> list[tuple[str, int, Callable[[], object]]]:
+    rng = np.random.Generator(np.random.PCG64(0))
+    cases: list[tuple[str, int, Callable[[], object]]] = [
+        ("ndarray.fill(1.5)", 1, lambda: buf.fill(1.5)),
+        ("numpy PCG64 random(out=)", 1, lambda: rng.random(out=buf, dtype=np.float32)),
+        ("numpy PCG64 standard_normal(out=)", 1, lambda: rng.standard_normal(out=buf, dtype=np.float32)),
+    ]
+    for t in sorted({threads, 1}, reverse=True):
+        cases += [
+            ("fastinit uniform_", t, lambda: _fill.uniform_(buf, seed=1)),
+            ("fastinit normal_", t, lambda: _fill.normal_(buf, seed=1)),
+            ("fastinit trunc_normal_", t, lambda: _fill.trunc_normal_(buf, seed=1)),
+        ]
+    return cases
+
+
+def run(size_mib: float = 256.0, repeats: int = 5) -> dict[str, object]:
+    """Measure every case `repeats` times, interleaved; returns the results as a dict."""
+    threads = get_num_threads()
+    buf = np.ones(int(size_mib * 2**20) // 4, np.float32)  # pages touched before timing
+    cases = _cases(buf, threads)
+    times: dict[tuple[str, int], list[float]] = {(n, t): [] for n, t, _ in cases}
+    try:
+        for _ in range(repeats):
+            for name, t, call in cases:
+                set_num_threads(t)
+                start = time.perf_counter()
+                call()
+                times[(name, t)].append(time.perf_counter() - start)
+    finally:
+        set_num_threads(threads)
+    rows = []
+    for (name, t), ts in times.items():
+        med = statistics.median(ts)
+        rows.append({"case": name, "threads": t, "median_s": med, "min_s": min(ts), "max_s": max(ts),
+                     "gsamples_per_s": buf.size / med / 1e9, "gb_per_s": buf.nbytes / med / 1e9})
+    by = {(r["case"], r["threads"]): r for r in rows}
+    fill_rate = by[("ndarray.fill(1.5)", 1)]["gsamples_per_s"]
+    for r in rows:
+        r["vs_fill"] = r["gsamples_per_s"] / fill_rate
+    details = info()
+    return {"machine": {"cpu": _cpu_name(), "isa": details["isa"], "threads": threads,
+                        "python": platform.python_version(), "numpy": np.__version__,
+                        "fastinit": details["version"]},
+            "buffer": {"dtype": "float32", "mib": size_mib, "elements": int(buf.size)},
+            "repeats": repeats, "rows": rows}
+
+
+def markdown(result: dict[str, object]) -> str:
+    """The results as a markdown table with ratios to ndarray.fill and to NumPy."""
+    rows = result["rows"]  # type: ignore[index]
+    m = result["machine"]  # type: ignore[index]
+    by = {(r["case"], r["threads"]): r for r in rows}  # type: ignore[union-attr]
+    numpy_rate = {
+        "fastinit uniform_": by[("numpy PCG64 random(out=)", 1)]["gsamples_per_s"],
+        "fastinit normal_": by[("numpy PCG64 standard_normal(out=)", 1)]["gsamples_per_s"],
+        "fastinit trunc_normal_": by[("numpy PCG64 standard_normal(out=)", 1)]["gsamples_per_s"],
+    }
+    lines = [
+        f"Machine: {m['cpu']}, ISA {m['isa']}, {m['threads']} threads; "  # type: ignore[index]
+        f"{result['buffer']['mib']:g} MiB float32 buffer, median of {result['repeats']}.",  # type: ignore[index]
+        "",
+        "| case | threads | median ms (min-max) | G samples/s | GB/s | vs fill | vs NumPy |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:  # type: ignore[union-attr]
+        vs_numpy = r["gsamples_per_s"] / numpy_rate[r["case"]] if r["case"] in numpy_rate else None
+        lines.append(
+            f"| {r['case']} | {r['threads']} | {r['median_s'] * 1e3:.1f} "
+            f"({r['min_s'] * 1e3:.1f}-{r['max_s'] * 1e3:.1f}) | {r['gsamples_per_s']:.3f} | "
+            f"{r['gb_per_s']:.2f} | {r['vs_fill']:.2f}x | {'' if vs_numpy is None else f'{vs_numpy:.1f}x'} |"
+        )
+    return "\n".join(lines)
+
+
+def main(size_mib: float = 256.0, repeats: int = 5, json_path: str | None = None) -> int:
+    result = run(size_mib, repeats)
+    print(markdown(result))
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(result, f, indent=2)
+    return 0
