@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -36,34 +37,43 @@ DistParams make_params(int dist, const std::vector<double>& v, DType dtype) {
   }
 }
 
-// Fills the elements described by (data, shape, strides) with distribution `dist`.
-void fill(int dist, const std::vector<double>& values, int dtype, uintptr_t data,
-          const std::vector<int64_t>& shape, const std::vector<int64_t>& byte_strides,
-          const std::vector<int64_t>& logical_strides, uint64_t offset, uint64_t seed,
-          uint64_t stream, bool aligned, const std::string& isa) {
-  if (dtype < 0 || dtype > 3) throw std::invalid_argument("unknown dtype code " + std::to_string(dtype));
-  if (shape.size() != byte_strides.size() || shape.size() != logical_strides.size())
-    throw std::invalid_argument("shape and strides differ in length");
+// Fills the elements of arr (an ndarray the caller validated: writable, dtype matching
+// dtype_code) with distribution `dist`. Element i takes logical index offset + its C-order index,
+// or offset + sum(i_k * logical_strides[k]) when logical_strides is given (a shard).
+void fill(int dist, const std::vector<double>& values, int dtype_code, const py::array& arr,
+          const std::optional<std::vector<int64_t>>& logical_strides, uint64_t offset,
+          uint64_t seed, uint64_t stream, const std::string& isa) {
+  if (dtype_code < 0 || dtype_code > 3) throw std::invalid_argument("unknown dtype code " + std::to_string(dtype_code));
+  const DType dtype = static_cast<DType>(dtype_code);
+  if (static_cast<size_t>(arr.itemsize()) != dtype_size(dtype)) throw std::invalid_argument("dtype code does not match the array");
+  if (!arr.writeable()) throw std::invalid_argument("array is read-only");
+  const size_t ndim = static_cast<size_t>(arr.ndim());
   Target t;
-  t.data = reinterpret_cast<char*>(data);
-  t.dtype = static_cast<DType>(dtype);
-  t.aligned = aligned;
-  t.shape = shape;
-  t.byte_strides = byte_strides;
-  t.logical_strides = logical_strides;
-  t.logical_offset = offset;
-  uint64_t count = 1;
-  for (int64_t n : shape) {
-    if (n < 0) throw std::invalid_argument("negative extent in shape");
-    count *= static_cast<uint64_t>(n);
+  t.data = static_cast<char*>(const_cast<void*>(arr.data()));
+  t.dtype = dtype;
+  t.aligned = (arr.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) != 0;
+  t.shape.assign(arr.shape(), arr.shape() + ndim);
+  t.byte_strides.assign(arr.strides(), arr.strides() + ndim);
+  if (logical_strides) {
+    if (logical_strides->size() != ndim) throw std::invalid_argument("logical_strides must have one entry per dimension");
+    t.logical_strides = *logical_strides;
+  } else {
+    t.logical_strides.resize(ndim);
+    int64_t step = 1;
+    for (size_t d = ndim; d-- > 0;) {
+      t.logical_strides[d] = step;
+      step *= t.shape[d];
+    }
   }
+  t.logical_offset = offset;
+  const uint64_t count = static_cast<uint64_t>(arr.size());
   if (count == 0) return;
-  const uint64_t limit = logical_index_limit(t.dtype);
+  const uint64_t limit = logical_index_limit(dtype);
   if (offset >= limit || logical_end(t) > limit)
     throw std::overflow_error("the element indices reach past " + std::to_string(limit) +
                               ", the end of the stream for this element size (offset=" +
                               std::to_string(offset) + ")");
-  const DistParams params = make_params(dist, values, t.dtype);
+  const DistParams params = make_params(dist, values, dtype);
   const Kernels& kernels = kernels_named(isa);
   const StreamId id{seed, stream};
   auto check_signals = [] {
@@ -94,10 +104,9 @@ py::array_t<uint32_t> words(uint64_t seed, uint64_t stream, uint64_t first, size
 
 void register_engine(py::module_& m) {
   py::register_exception<std::domain_error>(m, "NoMassError", PyExc_ValueError);
-  m.def("fill", &fill, py::arg("dist"), py::arg("values"), py::arg("dtype"), py::arg("data"),
-        py::arg("shape"), py::arg("byte_strides"), py::arg("logical_strides"), py::arg("offset"),
-        py::arg("seed"), py::arg("stream"), py::arg("aligned"), py::arg("isa") = "",
-        "Fill a strided buffer in place (arguments validated by fastinit._engine).");
+  m.def("fill", &fill, py::arg("dist"), py::arg("values"), py::arg("dtype_code"), py::arg("arr"),
+        py::arg("logical_strides"), py::arg("offset"), py::arg("seed"), py::arg("stream"),
+        py::arg("isa") = "", "Fill an array in place (arguments validated by fastinit._fill).");
   m.def("words", &words, py::arg("seed"), py::arg("stream"), py::arg("first"), py::arg("n"),
         py::arg("isa") = "", "The raw 32-bit words [first, first + n) of a stream.");
   m.def("isa", [] { return std::string(active_kernels().name); }, "The instruction set in use.");

@@ -18,7 +18,7 @@ DISTS = [(0, [-1.5, 2.5]), (1, [0.25, 3.0]), (2, [0.0, 1.0, -0.7, 2.2])]
 def _fill(isa: str, dist: int, values: list[float], dtype, n: int, offset: int) -> np.ndarray:
     out = np.empty(n, dtype)
     code = {np.float32: 0, np.float64: 1, np.float16: 2}[dtype]
-    _core.fill(dist, values, code, out.ctypes.data, [n], [out.itemsize], [1], offset, 77, 5, True, isa)
+    _core.fill(dist, values, code, out, None, offset, 77, 5, isa)
     return out
 
 

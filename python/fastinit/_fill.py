@@ -10,6 +10,8 @@ import numpy as np
 
 from . import _core
 from ._streams import Generator, StreamLike, check_u64, resolve
+
+_U64 = 1 << 64
 from ._target import as_target
 
 __all__ = ["normal_", "trunc_normal_", "uniform_"]
@@ -66,27 +68,13 @@ def run_fill(
 ) -> A:
     """Validate everything, then fill arr in place; arr is untouched if anything is wrong.
     in_range names parameters that must lie within the finite range of arr's dtype."""
-    first = check_u64(fn, "offset", offset)
-    target = as_target(fn, arr, first, global_shape, index)
-    if in_range:
-        check_in_range(fn, target.array.dtype, in_range)
+    first = offset if type(offset) is int and 0 <= offset < _U64 else check_u64(fn, "offset", offset)
+    array, code, logical, first = as_target(fn, arr, first, global_shape, index)
+    if in_range and code >= 2:  # only the half types overflow before float64's range
+        check_in_range(fn, array.dtype, in_range)
     key, sid = resolve(fn, generator, seed, stream)
-    if target.size == 0:
-        return arr
     try:
-        _core.fill(
-            dist,
-            values,
-            target.code,
-            target.data,
-            target.shape,
-            target.byte_strides,
-            target.logical_strides,
-            target.offset,
-            key,
-            sid,
-            target.aligned,
-        )
+        _core.fill(dist, values, code, array, logical, first, key, sid)
     except OverflowError as exc:
         raise ValueError(f"{fn}: {exc}") from None
     except _core.NoMassError as exc:

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["Target", "as_target", "dtype_code", "supported_dtype_names"]
+__all__ = ["as_target", "dtype_code", "resolve_dtype", "supported_dtype_names"]
 
 _CODES = {np.dtype(np.float32): 0, np.dtype(np.float64): 1, np.dtype(np.float16): 2}
 try:  # bfloat16 arrays come from ml_dtypes (an optional extra)
@@ -74,22 +73,6 @@ def _as_ndarray(fn: str, arr: Any) -> np.ndarray:
     return np.asarray(view)
 
 
-@dataclass(frozen=True)
-class Target:
-    array: np.ndarray
-    code: int
-    data: int
-    shape: list[int]
-    byte_strides: list[int]
-    logical_strides: list[int]
-    offset: int
-    aligned: bool
-
-    @property
-    def size(self) -> int:
-        return int(self.array.size)
-
-
 def _c_strides(shape: Sequence[int]) -> list[int]:
     strides, step = [], 1
     for n in reversed(shape):
@@ -104,30 +87,22 @@ def as_target(
     offset: int = 0,
     global_shape: Sequence[int] | None = None,
     index: Sequence[slice] | None = None,
-) -> Target:
-    """Validate arr for writing and describe it. The element at multi-index i takes logical
+) -> tuple[np.ndarray, int, list[int] | None, int]:
+    """Validate arr for writing; returns (ndarray view, dtype code, logical strides or None for
+    C order, logical index of the first element). The element at multi-index i takes logical
     index offset + C-order index of i; with global_shape/index, its index in the global tensor."""
-    a = _as_ndarray(fn, arr)
-    code = dtype_code(fn, a.dtype)
+    a = arr if type(arr) is np.ndarray else _as_ndarray(fn, arr)
+    code = _CODES.get(a.dtype)
+    if code is None:
+        code = dtype_code(fn, a.dtype)
     if not a.flags.writeable:
         raise ValueError(f"{fn}: arr is read-only; a fill needs a writable array")
-    shape = [int(n) for n in a.shape]
     if global_shape is None and index is None:
-        logical, first = _c_strides(shape), offset
-    else:
-        if offset:
-            raise ValueError(f"{fn}: index= and offset= cannot be combined; got offset={offset}")
-        logical, first = _shard_layout(fn, shape, global_shape, index)
-    return Target(
-        array=a,
-        code=code,
-        data=int(a.__array_interface__["data"][0]),
-        shape=shape,
-        byte_strides=[int(s) for s in a.strides],
-        logical_strides=logical,
-        offset=first,
-        aligned=bool(a.flags.aligned),
-    )
+        return a, code, None, offset
+    if offset:
+        raise ValueError(f"{fn}: index= and offset= cannot be combined; got offset={offset}")
+    logical, first = _shard_layout(fn, [int(n) for n in a.shape], global_shape, index)
+    return a, code, logical, first
 
 
 def _shard_layout(
