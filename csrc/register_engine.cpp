@@ -88,15 +88,18 @@ void fill(int dist, const std::vector<double>& values, int dtype_code, const py:
   fill_target(kernels, params, id, t, check_signals);
 }
 
-// The raw 32-bit words of logical indices [first, first + n) (word i of the stream).
-py::array_t<uint32_t> words(uint64_t seed, uint64_t stream, uint64_t first, size_t n, const std::string& isa) {
-  if (first > logical_index_limit(DType::f32) || n > logical_index_limit(DType::f32) - first)
-    throw std::overflow_error("word indices reach past 2**58");
+// The raw 32-bit words [first, first + n) of a stream (word i is word i mod 4 of block i // 4),
+// from the blocks of purpose tag `tag` (0: element values; docs/stream.md lists the others).
+py::array_t<uint32_t> words(uint64_t seed, uint64_t stream, uint64_t first, size_t n, const std::string& isa,
+                            unsigned tag) {
+  const uint64_t limit = logical_index_limit(DType::f32);
+  if (tag >= 64) throw std::invalid_argument("tag must be < 64 here");
+  if (first > limit || n > limit - first) throw std::overflow_error("word indices reach past 2**58");
   py::array_t<uint32_t> out(static_cast<py::ssize_t>(n));
   const Kernels& kernels = kernels_named(isa);
   uint32_t* o = out.mutable_data();
   py::gil_scoped_release release;
-  kernels.words_u32(StreamId{seed, stream}, first, n, o);
+  kernels.words_u32(StreamId{seed, stream}, first + static_cast<uint64_t>(tag) * limit, n, o);
   return out;
 }
 
@@ -108,7 +111,7 @@ void register_engine(py::module_& m) {
         py::arg("logical_strides"), py::arg("offset"), py::arg("seed"), py::arg("stream"),
         py::arg("isa") = "", "Fill an array in place (arguments validated by fastinit._fill).");
   m.def("words", &words, py::arg("seed"), py::arg("stream"), py::arg("first"), py::arg("n"),
-        py::arg("isa") = "", "The raw 32-bit words [first, first + n) of a stream.");
+        py::arg("isa") = "", py::arg("tag") = 0, "The raw 32-bit words [first, first + n) of a stream.");
   m.def("isa", [] { return std::string(active_kernels().name); }, "The instruction set in use.");
   m.def("available_isas", &available_isas, "Instruction sets this CPU can run, best first.");
   m.def("get_num_threads", &get_num_threads);

@@ -4,33 +4,63 @@ Every random fill is a pure function of (seed, stream, logical element index): t
 depend on the CPU's instruction set, the thread count or how a tensor is split. The stream is a
 versioned contract (docs/stream.md); ``fastinit.reference`` reproduces it in NumPy alone.
 Not for cryptography.
+
+In-place functions carry torch.nn.init's names and semantics (trailing underscore, return the
+array); the same names without the underscore take a shape and return a new array.
 """
 
 from __future__ import annotations
 
+from . import _core
+from ._deterministic import constant_, dirac_, eye_, ones_, zeros_
+from ._fans import compute_fans
 from ._fill import normal_, trunc_normal_, uniform_
+from ._functional import (
+    constant,
+    dirac,
+    eye,
+    kaiming_normal,
+    kaiming_uniform,
+    lecun_normal,
+    lecun_uniform,
+    normal,
+    ones,
+    orthogonal,
+    sparse,
+    trunc_normal,
+    uniform,
+    variance_scaling,
+    xavier_normal,
+    xavier_uniform,
+    zeros,
+)
+from ._gain import calculate_gain
 from ._info import info
+from ._matrix import orthogonal_, sparse_
 from ._philox import philox4x32
+from ._schemes import (
+    kaiming_normal_,
+    kaiming_uniform_,
+    lecun_normal_,
+    lecun_uniform_,
+    variance_scaling_,
+    xavier_normal_,
+    xavier_uniform_,
+)
 from ._streams import Generator, default_generator, manual_seed, stream_id
 from ._threads import default_num_threads, get_num_threads, set_num_threads
 from ._version import __version__
 
 __all__ = [
-    "Generator",
-    "__version__",
-    "default_generator",
-    "get_num_threads",
-    "info",
-    "manual_seed",
-    "normal_",
-    "philox4x32",
-    "set_num_threads",
-    "stream_id",
-    "trunc_normal_",
-    "uniform_",
-]
+    "Generator", "__version__", "calculate_gain", "compute_fans", "constant", "constant_",
+    "default_generator", "default_num_threads", "dirac", "dirac_", "eye", "eye_",
+    "get_num_threads", "info", "kaiming_normal", "kaiming_normal_", "kaiming_uniform",
+    "kaiming_uniform_", "lecun_normal", "lecun_normal_", "lecun_uniform", "lecun_uniform_",
+    "manual_seed", "normal", "normal_", "ones", "ones_", "orthogonal", "orthogonal_",
+    "philox4x32", "set_num_threads", "sparse", "sparse_", "stream_id", "trunc_normal",
+    "trunc_normal_", "uniform", "uniform_", "variance_scaling", "variance_scaling_",
+    "xavier_normal", "xavier_normal_", "xavier_uniform", "xavier_uniform_", "zeros", "zeros_",
+]  # fmt: skip
 
-from . import _core as _core_module
-
-_core_module.isa()  # choose the ISA now: a bad FASTINIT_ISA fails at import, clearly
+_core.isa()  # choose the ISA now: a bad FASTINIT_ISA fails at import, clearly
 set_num_threads(default_num_threads())

@@ -1,0 +1,60 @@
+"""Out-of-place twins of the in-place functions, for immutable-array users (JAX) and for
+convenience: ``kaiming_normal((4096, 1024), dtype="bfloat16", seed=0)`` allocates an
+uninitialized array of the shape and dtype and fills it in place, so the values are written
+straight into fresh memory with no temporary. Each takes the in-place function's arguments after
+the shape, plus ``dtype=`` (default float32)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from . import _deterministic, _fill, _matrix, _schemes
+from ._target import resolve_dtype
+
+__all__: list[str] = []
+
+
+def _shape(fn: str, shape: Any) -> tuple[int, ...]:
+    dims = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    try:
+        out = tuple(int(n) for n in dims if not isinstance(n, bool) and isinstance(n, (int, np.integer)))
+    except TypeError:
+        out = ()
+    if not isinstance(dims, (tuple, list)) and not isinstance(shape, (int, np.integer)) or len(out) != len(dims):
+        raise TypeError(f"{fn}: shape must be an int or a sequence of ints; got {shape!r}")
+    if any(n < 0 for n in out):
+        raise ValueError(f"{fn}: shape must have non-negative extents; got {out}")
+    return out
+
+
+def _make(inplace: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    name = inplace.__name__.rstrip("_")
+
+    def out_of_place(shape: Any, *args: Any, dtype: Any = "float32", **kwargs: Any) -> np.ndarray:
+        dt = resolve_dtype(name, dtype)
+        return inplace(np.empty(_shape(name, shape), dt), *args, **kwargs)  # type: ignore[no-any-return]
+
+    out_of_place.__name__ = out_of_place.__qualname__ = name
+    out_of_place.__doc__ = (
+        f"Out-of-place {inplace.__name__}: a new array of `shape` and `dtype` (default float32), "
+        f"filled by {inplace.__name__}(arr, *args, **kwargs).\n\n{inplace.__doc__ or ''}"
+    )
+    return out_of_place
+
+
+_INPLACE = [
+    _fill.uniform_, _fill.normal_, _fill.trunc_normal_,
+    _deterministic.constant_, _deterministic.ones_, _deterministic.zeros_, _deterministic.eye_,
+    _deterministic.dirac_,
+    _schemes.xavier_uniform_, _schemes.xavier_normal_, _schemes.kaiming_uniform_,
+    _schemes.kaiming_normal_, _schemes.lecun_uniform_, _schemes.lecun_normal_,
+    _schemes.variance_scaling_,
+    _matrix.orthogonal_, _matrix.sparse_,
+]  # fmt: skip
+
+for _fn in _INPLACE:
+    _twin = _make(_fn)
+    globals()[_twin.__name__] = _twin
+    __all__.append(_twin.__name__)

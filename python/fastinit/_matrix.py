@@ -1,0 +1,100 @@
+"""Initializations that need the whole matrix: orthogonal_ (a QR of a Gaussian matrix from the
+stream, through NumPy's LAPACK) and sparse_ (normal values with a per-column zero pattern drawn
+from the stream's purpose-tag-2 words)."""
+
+from __future__ import annotations
+
+import math
+from typing import TypeVar
+
+import numpy as np
+
+from . import _core
+from ._fill import check_real, normal_
+from ._streams import Generator, StreamLike, check_u64, resolve
+from ._target import as_target
+
+__all__ = ["orthogonal_", "sparse_"]
+
+A = TypeVar("A")
+
+TAG_SPARSE_MASK = 2  # docs/stream.md, purpose tags
+
+
+def orthogonal_(
+    arr: A,
+    gain: float = 1.0,
+    *,
+    generator: Generator | None = None,
+    seed: int | None = None,
+    stream: StreamLike | None = None,
+    offset: int = 0,
+) -> A:
+    """A (semi-)orthogonal matrix times gain, in place, as torch.nn.init.orthogonal_ (Saxe et
+    al., 2013). arr (at least 2-D) is viewed as (rows, cols) = (shape[0], prod(shape[1:])); a
+    float64 Gaussian matrix of that shape — the normal_ values of the stream at indices offset,
+    offset + 1, ... — is factored by NumPy's LAPACK QR (transposed first when rows < cols), and Q
+    is sign-corrected by diag(R) so the result is Haar-distributed. Then W W^T = gain**2 I
+    (rows <= cols) or W^T W = gain**2 I (rows > cols). Reproducible on a given machine and NumPy
+    build; across BLAS builds the values agree to rounding."""
+    fn = "orthogonal_"
+    a = as_target(fn, arr)[0]
+    g = check_real(fn, "gain", gain)
+    if g <= 0:
+        raise ValueError(f"{fn}: gain must be > 0; got gain={g}")
+    if a.ndim < 2:
+        raise ValueError(f"{fn}: only arrays with 2 or more dimensions are supported; got shape {a.shape}")
+    first = check_u64(fn, "offset", offset)
+    key, sid = resolve(fn, generator, seed, stream)
+    if a.size == 0:
+        return arr
+    rows = a.shape[0]
+    cols = a.size // rows
+    gaussian = normal_(np.empty((rows, cols), np.float64), seed=key, stream=sid, offset=first)
+    if rows < cols:
+        gaussian = gaussian.T
+    q, r = np.linalg.qr(gaussian)
+    signs = np.where(np.diag(r) < 0, -1.0, 1.0)
+    q *= signs
+    if rows < cols:
+        q = q.T
+    a[...] = (q * g).reshape(a.shape)
+    return arr
+
+
+def sparse_(
+    arr: A,
+    sparsity: float,
+    std: float = 0.01,
+    *,
+    generator: Generator | None = None,
+    seed: int | None = None,
+    stream: StreamLike | None = None,
+    offset: int = 0,
+) -> A:
+    """A sparse 2-D matrix, in place, as torch.nn.init.sparse_ (Martens, 2010): N(0, std**2)
+    values (the normal_ values of the stream) with ceil(sparsity * rows) zeros in every column.
+    Unlike torch, the zero pattern is reproducible from the seed: element (r, c) draws the 32-bit
+    word of its logical index from the stream's purpose-tag-2 blocks, and each column zeros the
+    rows with the smallest words (ties by row)."""
+    fn = "sparse_"
+    a = as_target(fn, arr)[0]
+    if a.ndim != 2:
+        raise ValueError(f"{fn}: only 2-D arrays are supported; got shape {a.shape}")
+    p = check_real(fn, "sparsity", sparsity)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{fn}: sparsity must be in [0, 1]; got sparsity={p}")
+    s = check_real(fn, "std", std)
+    if s < 0:
+        raise ValueError(f"{fn}: std must be >= 0; got std={s}")
+    first = check_u64(fn, "offset", offset)
+    key, sid = resolve(fn, generator, seed, stream)
+    rows, cols = a.shape
+    normal_(a, 0.0, s, seed=key, stream=sid, offset=first)
+    zeros_per_column = math.ceil(p * rows)
+    if a.size == 0 or zeros_per_column == 0:
+        return arr
+    words = _core.words(key, sid, first, a.size, "", TAG_SPARSE_MASK).reshape(rows, cols)
+    zero_rows = np.argsort(words, axis=0, kind="stable")[:zeros_per_column]
+    a[zero_rows, np.arange(cols)] = 0
+    return arr
