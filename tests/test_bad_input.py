@@ -41,7 +41,9 @@ def test_read_only_buffer(fill):
 
 
 @pytest.mark.parametrize("fill", FILLS)
-@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint8, np.bool_, np.complex64, object, ">f4", ">f8"])
+@pytest.mark.parametrize(
+    "dtype", [np.int32, np.int64, np.uint8, np.bool_, np.complex64, object, ">f4", ">f8"]
+)
 def test_unsupported_dtypes(fill, dtype):
     arr = np.zeros(6, dtype=dtype)
     expected = "non-native byte order" if isinstance(dtype, str) else "allowed dtypes"
@@ -68,7 +70,11 @@ PARAMS = {
 def test_non_finite_parameters(fill, name, value):
     arr = _sentinel()
     _check_untouched(
-        lambda a: getattr(fastinit, fill)(a, **{name: value}, seed=0), arr, ValueError, f"{name} must be finite", str(value)
+        lambda a: getattr(fastinit, fill)(a, **{name: value}, seed=0),
+        arr,
+        ValueError,
+        f"{name} must be finite",
+        str(value),
     )
 
 
@@ -81,21 +87,40 @@ def test_non_numeric_parameters(fill, name):
 @pytest.mark.parametrize("fill", ["normal_", "trunc_normal_"])
 def test_negative_std(fill):
     arr = _sentinel()
-    _check_untouched(lambda a: getattr(fastinit, fill)(a, std=-0.5, seed=0), arr, ValueError, "std must be >= 0", "-0.5")
+    _check_untouched(
+        lambda a: getattr(fastinit, fill)(a, std=-0.5, seed=0), arr, ValueError, "std must be >= 0", "-0.5"
+    )
 
 
 def test_uniform_a_greater_than_b():
-    _check_untouched(lambda a: fastinit.uniform_(a, 2.0, 1.0, seed=0), _sentinel(), ValueError, "a must be <= b", "a=2.0, b=1.0")
+    _check_untouched(
+        lambda a: fastinit.uniform_(a, 2.0, 1.0, seed=0),
+        _sentinel(),
+        ValueError,
+        "a must be <= b",
+        "a=2.0, b=1.0",
+    )
 
 
 @pytest.mark.parametrize(("lo", "hi"), [(1.0, 1.0), (2.0, -2.0)])
 def test_trunc_normal_a_not_below_b(lo, hi):
-    _check_untouched(lambda a: fastinit.trunc_normal_(a, a=lo, b=hi, seed=0), _sentinel(), ValueError, "a must be < b", f"a={lo}")
+    _check_untouched(
+        lambda a: fastinit.trunc_normal_(a, a=lo, b=hi, seed=0),
+        _sentinel(),
+        ValueError,
+        "a must be < b",
+        f"a={lo}",
+    )
 
 
 @pytest.mark.parametrize(
     ("dtype", "window"),
-    [(np.float32, (-40.0, -39.0)), (np.float64, (-40.0, -39.0)), (np.float32, (14.0, 15.0)), (np.float16, (1.0001, 1.0002))],
+    [
+        (np.float32, (-40.0, -39.0)),
+        (np.float64, (-40.0, -39.0)),
+        (np.float32, (14.0, 15.0)),
+        (np.float16, (1.0001, 1.0002)),
+    ],
 )
 def test_trunc_normal_window_without_mass(dtype, window):
     arr = _sentinel(dtype)
@@ -103,21 +128,36 @@ def test_trunc_normal_window_without_mass(dtype, window):
     if dtype == np.float64:
         lo, hi = -60.0, -59.0  # beyond float64's smallest normal, too
     _check_untouched(
-        lambda a: fastinit.trunc_normal_(a, a=lo, b=hi, seed=0), arr, ValueError, "trunc_normal_", "truncation window", str(lo)
+        lambda a: fastinit.trunc_normal_(a, a=lo, b=hi, seed=0),
+        arr,
+        ValueError,
+        "trunc_normal_",
+        "truncation window",
+        str(lo),
     )
 
 
 def test_float16_parameters_out_of_range():
     arr = _sentinel(np.float16)
-    _check_untouched(lambda a: fastinit.uniform_(a, -1e6, 1.0, seed=0), arr, ValueError, "a=-1000000.0", "float16")
-    _check_untouched(lambda a: fastinit.normal_(a, mean=1e5, seed=0), arr, ValueError, "mean=100000.0", "float16")
+    _check_untouched(
+        lambda a: fastinit.uniform_(a, -1e6, 1.0, seed=0), arr, ValueError, "a=-1000000.0", "float16"
+    )
+    _check_untouched(
+        lambda a: fastinit.normal_(a, mean=1e5, seed=0), arr, ValueError, "mean=100000.0", "float16"
+    )
 
 
 @pytest.mark.parametrize("name", ["seed", "stream", "offset"])
 @pytest.mark.parametrize("value", [-1, 2**64, 2**70])
 def test_ids_outside_64_bits(name, value):
     kwargs = {"seed": 0, name: value}
-    _check_untouched(lambda a: fastinit.normal_(a, **kwargs), _sentinel(), ValueError, f"{name} must be an int in [0, 2**64)", str(value))
+    _check_untouched(
+        lambda a: fastinit.normal_(a, **kwargs),
+        _sentinel(),
+        ValueError,
+        f"{name} must be an int in [0, 2**64)",
+        str(value),
+    )
 
 
 @pytest.mark.parametrize("name", ["seed", "stream", "offset"])
@@ -131,7 +171,13 @@ def test_ids_of_the_wrong_type(name, value):
 
 @pytest.mark.parametrize(("dtype", "offset"), [(np.float32, 2**58 - 5), (np.float64, 2**57 - 5)])
 def test_offset_past_the_end_of_the_stream(dtype, offset):
-    _check_untouched(lambda a: fastinit.uniform_(a, offset=offset, seed=0), _sentinel(dtype), ValueError, "uniform_", f"offset={offset}")
+    _check_untouched(
+        lambda a: fastinit.uniform_(a, offset=offset, seed=0),
+        _sentinel(dtype),
+        ValueError,
+        "uniform_",
+        f"offset={offset}",
+    )
 
 
 def test_largest_valid_offset_is_accepted():
@@ -142,9 +188,20 @@ def test_largest_valid_offset_is_accepted():
 
 def test_generator_and_seed_together():
     arr = _sentinel()
-    _check_untouched(lambda a: fastinit.normal_(a, generator=fastinit.Generator(1), seed=2), arr, ValueError, "generator= or seed=")
+    _check_untouched(
+        lambda a: fastinit.normal_(a, generator=fastinit.Generator(1), seed=2),
+        arr,
+        ValueError,
+        "generator= or seed=",
+    )
 
 
 def test_generator_with_stream():
     arr = _sentinel()
-    _check_untouched(lambda a: fastinit.normal_(a, generator=fastinit.Generator(1), stream=2), arr, ValueError, "stream=", "generator=")
+    _check_untouched(
+        lambda a: fastinit.normal_(a, generator=fastinit.Generator(1), stream=2),
+        arr,
+        ValueError,
+        "stream=",
+        "generator=",
+    )

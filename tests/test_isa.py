@@ -7,9 +7,9 @@ import json
 
 import numpy as np
 import pytest
-from conftest import ISAS, run_python
 
 import fastinit
+from conftest import ISAS, run_python
 from fastinit import _core
 
 DISTS = [(0, [-1.5, 2.5]), (1, [0.25, 3.0]), (2, [0.0, 1.0, -0.7, 2.2])]

@@ -19,7 +19,9 @@ def _vectors():
             continue
         name, rounds, *words = line.split()
         values = [int(w, 16) for w in words]
-        yield pytest.param(int(rounds), values[:4], values[4:6], values[6:10], id=f"{name}-{rounds}-{words[0]}")
+        yield pytest.param(
+            int(rounds), values[:4], values[4:6], values[6:10], id=f"{name}-{rounds}-{words[0]}"
+        )
 
 
 @pytest.mark.parametrize(("rounds", "ctr", "key", "expected"), list(_vectors()))

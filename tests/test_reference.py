@@ -33,7 +33,9 @@ def _bits_equal(x: np.ndarray, y: np.ndarray) -> bool:
 
 @pytest.mark.parametrize(("seed", "stream", "offset", "n"), CASES, ids=IDS)
 def test_words(seed, stream, offset, n):
-    np.testing.assert_array_equal(_core.words(seed, stream, offset, n), reference.words(seed, stream, offset, n))
+    np.testing.assert_array_equal(
+        _core.words(seed, stream, offset, n), reference.words(seed, stream, offset, n)
+    )
 
 
 BOUNDS = [(0.0, 1.0), (-3.0, 0.1), (1e-3, 1e-3 + 1e-9), (2.5, 2.5), (-6e4, 6e4)]
@@ -61,15 +63,24 @@ def test_normal_within_tolerance(seed, stream, offset, n, dtype, mean, std):
     assert reference.within_tolerance("normal", dtype, core, exact, mean, std).all()
 
 
-WINDOWS = [(0.0, 1.0, -2.0, 2.0), (0.5, 2.0, -1.0, 3.0), (0.0, 1.0, 3.0, 5.0), (0.0, 1.0, -12.0, -11.5),
-           (1.0, 0.01, -5.0, 1.001), (0.0, 1.0, -1e-6, 1e-6), (0.0, 1.0, -0.5, 30.0)]
+WINDOWS = [
+    (0.0, 1.0, -2.0, 2.0),
+    (0.5, 2.0, -1.0, 3.0),
+    (0.0, 1.0, 3.0, 5.0),
+    (0.0, 1.0, -12.0, -11.5),
+    (1.0, 0.01, -5.0, 1.001),
+    (0.0, 1.0, -1e-6, 1e-6),
+    (0.0, 1.0, -0.5, 30.0),
+]
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize(("mean", "std", "a", "b"), WINDOWS)
 @pytest.mark.parametrize(("seed", "stream", "offset", "n"), CASES[:6], ids=IDS[:6])
 def test_trunc_normal_within_tolerance(seed, stream, offset, n, dtype, mean, std, a, b):
-    core = fastinit.trunc_normal_(np.empty(n, dtype), mean, std, a, b, seed=seed, stream=stream, offset=offset)
+    core = fastinit.trunc_normal_(
+        np.empty(n, dtype), mean, std, a, b, seed=seed, stream=stream, offset=offset
+    )
     exact = reference.trunc_normal(seed, stream, offset, n, np.dtype(dtype), mean, std, a, b)
     assert reference.within_tolerance("trunc_normal", dtype, core, exact, mean, std).all()
     assert core.min() >= a and core.max() <= b

@@ -37,7 +37,9 @@ def test_calculate_gain(name, param, expected):
 @pytest.mark.parametrize(("name", "param"), [(n, p) for n, p, _ in GAINS])
 def test_calculate_gain_matches_torch(name, param):
     torch = pytest.importorskip("torch")
-    assert fastinit.calculate_gain(name, param) == pytest.approx(torch.nn.init.calculate_gain(name, param), rel=1e-12)
+    assert fastinit.calculate_gain(name, param) == pytest.approx(
+        torch.nn.init.calculate_gain(name, param), rel=1e-12
+    )
 
 
 @pytest.mark.parametrize(("name", "param"), [("softmax", None), ("leaky_relu", "x"), ("leaky_relu", True)])
@@ -97,7 +99,11 @@ def _expected(scheme: str, shape, **kw) -> tuple[str, float]:
         return "normal", kw.get("gain", 1.0) * math.sqrt(2 / (fan_in + fan_out))
     if scheme in ("kaiming_uniform_", "kaiming_normal_"):
         slope = kw.get("a", 0.0)
-        gain = math.sqrt(2 / (1 + slope**2)) if kw.get("nonlinearity", "leaky_relu") == "leaky_relu" else math.sqrt(2)
+        gain = (
+            math.sqrt(2 / (1 + slope**2))
+            if kw.get("nonlinearity", "leaky_relu") == "leaky_relu"
+            else math.sqrt(2)
+        )
         fan = fan_in if kw.get("mode", "fan_in") == "fan_in" else fan_out
         return ("uniform" if scheme == "kaiming_uniform_" else "normal"), gain / math.sqrt(fan)
     if scheme == "lecun_uniform_":
@@ -219,11 +225,13 @@ def test_half_fill_needs_no_full_size_temporary(fill):
 def test_bfloat16_uniform_never_reaches_b_and_truncation_stays_inside():
     u = fastinit.uniform_(np.empty(2_000_000, ml_dtypes.bfloat16), 0.0, 1.0, seed=4).astype(np.float32)
     assert u.max() < 1.0 and u.min() >= 0.0
-    t = fastinit.trunc_normal_(np.empty(2_000_000, ml_dtypes.bfloat16), 0.0, 1.0, -0.3, 0.3, seed=4).astype(np.float32)
+    t = fastinit.trunc_normal_(np.empty(2_000_000, ml_dtypes.bfloat16), 0.0, 1.0, -0.3, 0.3, seed=4).astype(
+        np.float32
+    )
     assert t.min() >= -0.3 and t.max() <= 0.3
     # not piled up at the bounds: each end value holds about as much as its neighbour (the
     # bfloat16 grid is even there), not the mass of a clamped tail
-    values, counts = np.unique(t, return_counts=True)
+    _, counts = np.unique(t, return_counts=True)
     assert counts[0] < 1.3 * counts[1] and counts[-1] < 1.3 * counts[-2]
 
 
@@ -244,7 +252,9 @@ def test_eye_matches_torch(shape):
     np.testing.assert_array_equal(fastinit.eye_(np.full(shape, 9.0, np.float32)), expected)
 
 
-@pytest.mark.parametrize(("shape", "groups"), [((4, 2, 3), 1), ((6, 3, 3, 3), 2), ((4, 4, 3, 3, 3), 4), ((8, 2, 5, 5), 2)])
+@pytest.mark.parametrize(
+    ("shape", "groups"), [((4, 2, 3), 1), ((6, 3, 3, 3), 2), ((4, 4, 3, 3, 3), 4), ((8, 2, 5, 5), 2)]
+)
 def test_dirac_matches_torch(shape, groups):
     torch = pytest.importorskip("torch")
     expected = torch.nn.init.dirac_(torch.empty(shape), groups).numpy()
@@ -254,7 +264,11 @@ def test_dirac_matches_torch(shape, groups):
 @pytest.mark.parametrize("shape", [(64, 128), (128, 64), (32, 4, 3, 3), (50, 50)])
 @pytest.mark.parametrize("gain", [1.0, math.sqrt(2)])
 def test_orthogonal(shape, gain):
-    w = fastinit.orthogonal_(np.empty(shape, np.float32), gain, seed=9).reshape(shape[0], -1).astype(np.float64)
+    w = (
+        fastinit.orthogonal_(np.empty(shape, np.float32), gain, seed=9)
+        .reshape(shape[0], -1)
+        .astype(np.float64)
+    )
     rows, cols = w.shape
     gram = w @ w.T if rows <= cols else w.T @ w
     np.testing.assert_allclose(gram, gain**2 * np.eye(min(rows, cols)), atol=1e-5 * gain**2)
@@ -264,7 +278,9 @@ def test_orthogonal(shape, gain):
 
 def test_orthogonal_is_haar_distributed():
     # the sign correction makes the diagonal of Q symmetric around 0 (without it, it is biased)
-    diag = np.concatenate([np.diag(fastinit.orthogonal((8, 8), seed=s, dtype=np.float64)) for s in range(400)])
+    diag = np.concatenate(
+        [np.diag(fastinit.orthogonal((8, 8), seed=s, dtype=np.float64)) for s in range(400)]
+    )
     assert abs(diag.mean()) < 4 * diag.std() / math.sqrt(diag.size)
 
 
@@ -327,7 +343,10 @@ def _untouched(call, arr=None, error=ValueError, match=""):
     ("call", "match"),
     [
         (lambda a: fastinit.kaiming_normal_(a, mode="fan_avg", seed=0), "mode='fan_avg'"),
-        (lambda a: fastinit.kaiming_uniform_(a, nonlinearity="swish", seed=0), "unsupported nonlinearity 'swish'"),
+        (
+            lambda a: fastinit.kaiming_uniform_(a, nonlinearity="swish", seed=0),
+            "unsupported nonlinearity 'swish'",
+        ),
         (lambda a: fastinit.variance_scaling_(a, distribution="cauchy", seed=0), "distribution='cauchy'"),
         (lambda a: fastinit.variance_scaling_(a, mode="fan", seed=0), "mode='fan'"),
         (lambda a: fastinit.variance_scaling_(a, scale=0.0, seed=0), "scale must be > 0; got scale=0.0"),
@@ -368,7 +387,9 @@ def test_kaiming_warns_on_zero_elements_like_torch():
     assert fastinit.xavier_normal_(np.empty((0, 5), np.float32), seed=0).size == 0
 
 
-@pytest.mark.parametrize("fill", ["xavier_uniform_", "kaiming_normal_", "lecun_normal_", "orthogonal_", "sparse_"])
+@pytest.mark.parametrize(
+    "fill", ["xavier_uniform_", "kaiming_normal_", "lecun_normal_", "orthogonal_", "sparse_"]
+)
 def test_engine_errors_apply_to_schemes(fill):
     args = (0.1,) if fill == "sparse_" else ()
     ro = np.zeros((4, 6), np.float32)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import run_python
 
 import fastinit
+from conftest import run_python
 
 
 def test_seed_alone_is_a_pure_function():
@@ -36,7 +36,10 @@ def test_generator_calls_do_not_depend_on_sizes():
     g1, g2 = fastinit.Generator(3), fastinit.Generator(3)
     fastinit.uniform_(np.empty(10), generator=g1)
     fastinit.uniform_(np.empty(100_000), generator=g2)
-    assert fastinit.uniform_(np.empty(50), generator=g1).tobytes() == fastinit.uniform_(np.empty(50), generator=g2).tobytes()
+    assert (
+        fastinit.uniform_(np.empty(50), generator=g1).tobytes()
+        == fastinit.uniform_(np.empty(50), generator=g2).tobytes()
+    )
 
 
 def test_spawn_children_are_reproducible_and_distinct():
@@ -97,3 +100,54 @@ def test_named_streams_are_stable_across_processes():
     assert result.returncode == 0, result.stderr
     here = fastinit.normal_(np.empty(4), seed=42, stream="embed.weight").tobytes().hex()
     assert result.stdout.strip() == here
+
+
+def test_fastinit_seed_seeds_the_process_wide_generator():
+    code = "import numpy as np, fastinit; print(fastinit.normal_(np.empty(3)).tobytes().hex())"
+    first = run_python(code, FASTINIT_SEED="1234")
+    second = run_python(code, FASTINIT_SEED="1234")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    expected = fastinit.normal_(np.empty(3), seed=1234, stream=0).tobytes().hex()
+    assert first.stdout.strip() == expected
+    bad = run_python("import fastinit", FASTINIT_SEED="abc")
+    assert bad.returncode != 0 and "FASTINIT_SEED='abc'" in bad.stderr
+
+
+def test_taking_stream_ids_is_thread_safe():
+    import threading
+
+    g = fastinit.Generator(0)
+    taken: list[int] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        mine = [g.take_stream() for _ in range(2000)]
+        with lock:
+            taken.extend(mine)
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(taken) == list(range(16000))
+
+
+class _DLPackOnly:
+    """An object that exports only DLPack (no buffer protocol, not an ndarray)."""
+
+    def __init__(self, a):
+        self._a = a
+
+    def __dlpack__(self, **kwargs):
+        return self._a.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._a.__dlpack_device__()
+
+
+def test_fills_objects_exporting_dlpack():
+    base = np.zeros((3, 5), np.float32)
+    fastinit.normal_(_DLPackOnly(base), seed=2)
+    assert base.tobytes() == fastinit.normal_(np.empty((3, 5), np.float32), seed=2).tobytes()

@@ -8,9 +8,9 @@ import threading
 
 import numpy as np
 import pytest
-from conftest import run_python
 
 import fastinit
+from conftest import run_python
 
 
 def _big_fills() -> list[np.ndarray]:
@@ -98,3 +98,34 @@ def test_default_respects_cpu_affinity():
     result = run_python(code, FASTINIT_NUM_THREADS="")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "1"
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"cpu.max": "150000 100000\n"}, 1.5),
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "50000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 0.5),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),
+    ],
+    ids=["v2-quota", "v2-max", "v1-quota", "v1-none", "no-cgroup"],
+)
+def test_cgroup_quota_parsing(tmp_path, files, expected):
+    from fastinit._threads import cgroup_cpu_quota
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert cgroup_cpu_quota(tmp_path, tmp_path / "missing") == expected
+
+
+def test_cgroup_v2_uses_this_process_group(tmp_path):
+    from fastinit._threads import cgroup_cpu_quota
+
+    (tmp_path / "job").mkdir()
+    (tmp_path / "job" / "cpu.max").write_text("300000 100000\n")
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    proc = tmp_path / "proc_cgroup"
+    proc.write_text("0::/job\n")
+    assert cgroup_cpu_quota(tmp_path, proc) == 3.0

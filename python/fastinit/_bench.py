@@ -63,18 +63,35 @@ def run(size_mib: float = 256.0, repeats: int = 5) -> dict[str, object]:
     rows = []
     for (name, t), ts in times.items():
         med = statistics.median(ts)
-        rows.append({"case": name, "threads": t, "median_s": med, "min_s": min(ts), "max_s": max(ts),
-                     "gsamples_per_s": buf.size / med / 1e9, "gb_per_s": buf.nbytes / med / 1e9})
+        rows.append(
+            {
+                "case": name,
+                "threads": t,
+                "median_s": med,
+                "min_s": min(ts),
+                "max_s": max(ts),
+                "gsamples_per_s": buf.size / med / 1e9,
+                "gb_per_s": buf.nbytes / med / 1e9,
+            }
+        )
     by = {(r["case"], r["threads"]): r for r in rows}
     fill_rate = by[("ndarray.fill(1.5)", 1)]["gsamples_per_s"]
     for r in rows:
         r["vs_fill"] = r["gsamples_per_s"] / fill_rate
     details = info()
-    return {"machine": {"cpu": _cpu_name(), "isa": details["isa"], "threads": threads,
-                        "python": platform.python_version(), "numpy": np.__version__,
-                        "fastinit": details["version"]},
-            "buffer": {"dtype": "float32", "mib": size_mib, "elements": int(buf.size)},
-            "repeats": repeats, "rows": rows}
+    return {
+        "machine": {
+            "cpu": _cpu_name(),
+            "isa": details["isa"],
+            "threads": threads,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "fastinit": details["version"],
+        },
+        "buffer": {"dtype": "float32", "mib": size_mib, "elements": int(buf.size)},
+        "repeats": repeats,
+        "rows": rows,
+    }
 
 
 def markdown(result: dict[str, object]) -> str:

@@ -105,20 +105,28 @@ def main(repeats: int = 3) -> int:
     buffers = [np.zeros(shape, np.float32) for _, shape in MODEL_SHAPES]
     count = sum(b.size for b in buffers)
     nbytes = sum(b.nbytes for b in buffers)
-    print(f"fastinit {details['version']} (stream v{details['stream_version']}) on "
-          f"{details['isa']} with {details['threads']} threads "
-          f"(ISAs here: {', '.join(details['isas_available'])})")
-    print(f"Filling {len(buffers)} buffers shaped like a small transformer: "
-          f"{count / 1e6:.0f} M float32 values, {nbytes / 2**20:.0f} MiB; best of {repeats}.\n")
+    print(
+        f"fastinit {details['version']} (stream v{details['stream_version']}) on "
+        f"{details['isa']} with {details['threads']} threads "
+        f"(ISAs here: {', '.join(details['isas_available'])})"
+    )
+    print(
+        f"Filling {len(buffers)} buffers shaped like a small transformer: "
+        f"{count / 1e6:.0f} M float32 values, {nbytes / 2**20:.0f} MiB; best of {repeats}.\n"
+    )
     header = f"{'scheme':32} {'fastinit':>12} {'GB/s':>7} {'NumPy PCG64':>12} {'speed-up':>9}"
     print(header)
     print("-" * len(header))
     rng = np.random.Generator(np.random.PCG64(0))
     for k, scheme in enumerate(_schemes()):
-        fast = _time_all(lambda b, s=k: scheme.fastinit_fill(b, s), buffers, repeats)
-        slow = _time_all(lambda b: scheme.numpy_fill(b, rng), buffers, repeats)
-        print(f"{scheme.name:32} {count / fast / 1e9:9.2f} G/s {nbytes / fast / 1e9:7.1f} "
-              f"{count / slow / 1e9:9.3f} G/s {slow / fast:8.1f}x")
-    print("\nG/s: billions of values per second. NumPy runs single-threaded, as it always does;"
-          "\n`python -m fastinit bench` compares more libraries, sizes and thread counts.")
+        fast = _time_all(lambda b, sc=scheme, s=k: sc.fastinit_fill(b, s), buffers, repeats)
+        slow = _time_all(lambda b, sc=scheme: sc.numpy_fill(b, rng), buffers, repeats)
+        print(
+            f"{scheme.name:32} {count / fast / 1e9:9.2f} G/s {nbytes / fast / 1e9:7.1f} "
+            f"{count / slow / 1e9:9.3f} G/s {slow / fast:8.1f}x"
+        )
+    print(
+        "\nG/s: billions of values per second. NumPy runs single-threaded, as it always does;"
+        "\n`python -m fastinit bench` compares more libraries, sizes and thread counts."
+    )
     return 0

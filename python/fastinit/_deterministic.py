@@ -58,7 +58,9 @@ def dirac_(arr: A, groups: int = 1) -> A:
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
         raise ValueError(f"dirac_: groups must be an int >= 1; got {groups!r}")
     if a.shape[0] % groups != 0:
-        raise ValueError(f"dirac_: out channels {a.shape[0]} of shape {a.shape} are not divisible by groups={groups}")
+        raise ValueError(
+            f"dirac_: out channels {a.shape[0]} of shape {a.shape} are not divisible by groups={groups}"
+        )
     out_per_group = a.shape[0] // groups
     n = min(out_per_group, a.shape[1])
     centre = tuple(k // 2 for k in a.shape[2:])

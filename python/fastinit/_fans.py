@@ -4,7 +4,8 @@ channels-last layout (*kernel, in, out) or explicit JAX-style axes."""
 from __future__ import annotations
 
 import math
-from typing import Sequence, Union
+from collections.abc import Sequence
+from typing import Union
 
 __all__ = ["AxisSpec", "compute_fans"]
 
@@ -37,9 +38,7 @@ def compute_fans(
     """
     shape = tuple(int(n) for n in shape)
     if len(shape) < 2:
-        raise ValueError(
-            f"{fn}: fan_in and fan_out need a shape of at least 2 dimensions; got shape {shape}"
-        )
+        raise ValueError(f"{fn}: fan_in and fan_out need a shape of at least 2 dimensions; got shape {shape}")
     if layout not in _LAYOUT_AXES:
         raise ValueError(f"{fn}: layout={layout!r} is not one of 'oihw' (torch) or 'hwio' (Keras/TF)")
     default_in, default_out = _LAYOUT_AXES[layout]

@@ -4,17 +4,18 @@ defines every value they write). Everything else in fastinit is built on them.""
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
 from . import _core
 from ._streams import Generator, StreamLike, check_u64, resolve
-
-_U64 = 1 << 64
 from ._target import as_target
 
 __all__ = ["normal_", "trunc_normal_", "uniform_"]
+
+_U64 = 1 << 64
 
 A = TypeVar("A")
 
@@ -23,7 +24,7 @@ _UNIFORM, _NORMAL, _TRUNC_NORMAL = 0, 1, 2
 
 def check_real(fn: str, name: str, value: object) -> float:
     """value as a finite float, or TypeError / ValueError naming fn and name."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
+    if isinstance(value, bool) or (not isinstance(value, (int, float)) and not hasattr(value, "__float__")):
         raise TypeError(f"{fn}: {name} must be a real number; got {value!r}")
     try:
         v = float(value)  # type: ignore[arg-type]
@@ -164,8 +165,15 @@ def trunc_normal_(
     if not lo < hi:
         raise ValueError(f"{fn}: a must be < b; got a={lo}, b={hi}")
     return run_fill(
-        fn, arr, _TRUNC_NORMAL, [m, s, lo, hi], generator, seed, stream, offset, global_shape, index,
+        fn,
+        arr,
+        _TRUNC_NORMAL,
+        [m, s, lo, hi],
+        generator,
+        seed,
+        stream,
+        offset,
+        global_shape,
+        index,
         {"mean": m},
     )
-
-

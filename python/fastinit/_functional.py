@@ -13,7 +13,11 @@ import numpy as np
 from . import _deterministic, _fill, _matrix, _schemes
 from ._target import resolve_dtype
 
-__all__: list[str] = []
+__all__ = [
+    "constant", "dirac", "eye", "kaiming_normal", "kaiming_uniform", "lecun_normal",
+    "lecun_uniform", "normal", "ones", "orthogonal", "sparse", "trunc_normal", "uniform",
+    "variance_scaling", "xavier_normal", "xavier_uniform", "zeros",
+]  # fmt: skip
 
 
 def _shape(fn: str, shape: Any) -> tuple[int, ...]:
@@ -22,7 +26,9 @@ def _shape(fn: str, shape: Any) -> tuple[int, ...]:
         out = tuple(int(n) for n in dims if not isinstance(n, bool) and isinstance(n, (int, np.integer)))
     except TypeError:
         out = ()
-    if not isinstance(dims, (tuple, list)) and not isinstance(shape, (int, np.integer)) or len(out) != len(dims):
+    if (not isinstance(dims, (tuple, list)) and not isinstance(shape, (int, np.integer))) or len(out) != len(
+        dims
+    ):
         raise TypeError(f"{fn}: shape must be an int or a sequence of ints; got {shape!r}")
     if any(n < 0 for n in out):
         raise ValueError(f"{fn}: shape must have non-negative extents; got {out}")
@@ -44,17 +50,20 @@ def _make(inplace: Callable[..., Any]) -> Callable[..., np.ndarray]:
     return out_of_place
 
 
-_INPLACE = [
-    _fill.uniform_, _fill.normal_, _fill.trunc_normal_,
-    _deterministic.constant_, _deterministic.ones_, _deterministic.zeros_, _deterministic.eye_,
-    _deterministic.dirac_,
-    _schemes.xavier_uniform_, _schemes.xavier_normal_, _schemes.kaiming_uniform_,
-    _schemes.kaiming_normal_, _schemes.lecun_uniform_, _schemes.lecun_normal_,
-    _schemes.variance_scaling_,
-    _matrix.orthogonal_, _matrix.sparse_,
-]  # fmt: skip
-
-for _fn in _INPLACE:
-    _twin = _make(_fn)
-    globals()[_twin.__name__] = _twin
-    __all__.append(_twin.__name__)
+uniform = _make(_fill.uniform_)
+normal = _make(_fill.normal_)
+trunc_normal = _make(_fill.trunc_normal_)
+constant = _make(_deterministic.constant_)
+ones = _make(_deterministic.ones_)
+zeros = _make(_deterministic.zeros_)
+eye = _make(_deterministic.eye_)
+dirac = _make(_deterministic.dirac_)
+xavier_uniform = _make(_schemes.xavier_uniform_)
+xavier_normal = _make(_schemes.xavier_normal_)
+kaiming_uniform = _make(_schemes.kaiming_uniform_)
+kaiming_normal = _make(_schemes.kaiming_normal_)
+lecun_uniform = _make(_schemes.lecun_uniform_)
+lecun_normal = _make(_schemes.lecun_normal_)
+variance_scaling = _make(_schemes.variance_scaling_)
+orthogonal = _make(_matrix.orthogonal_)
+sparse = _make(_matrix.sparse_)

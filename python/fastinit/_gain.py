@@ -34,4 +34,6 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "selu":
         return 3.0 / 4
     allowed = sorted(_UNIT_GAIN | {"tanh", "relu", "leaky_relu", "selu"})
-    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; allowed: {', '.join(allowed)}")
+    raise ValueError(
+        f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; allowed: {', '.join(allowed)}"
+    )

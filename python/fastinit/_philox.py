@@ -13,7 +13,9 @@ __all__ = ["philox4x32"]
 def _uint32_array(name: str, value: ArrayLike) -> np.ndarray:
     a = np.asarray(value)
     if a.dtype.kind not in "ui":
-        raise TypeError(f"philox4x32: {name} must be an array of unsigned 32-bit integers; got dtype {a.dtype}")
+        raise TypeError(
+            f"philox4x32: {name} must be an array of unsigned 32-bit integers; got dtype {a.dtype}"
+        )
     if a.size and (int(a.min()) < 0 or int(a.max()) > 0xFFFFFFFF):
         raise ValueError(f"philox4x32: {name} must hold values in [0, 2**32)")
     return np.ascontiguousarray(a, dtype=np.uint32)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Sequence, TypeVar
+from collections.abc import Sequence
+from typing import TypeVar
 
 from ._fans import AxisSpec, compute_fans
 from ._fill import check_real, normal_, trunc_normal_, uniform_
@@ -56,7 +57,9 @@ def draw_with_std(
     index: Sequence[slice] | None,
 ) -> A:
     """Fill arr with zero-mean values of standard deviation std from `distribution`."""
-    kw = dict(generator=generator, seed=seed, stream=stream, offset=offset, global_shape=global_shape, index=index)
+    kw = dict(
+        generator=generator, seed=seed, stream=stream, offset=offset, global_shape=global_shape, index=index
+    )
     if distribution == "uniform":
         bound = math.sqrt(3.0) * std
         return uniform_(arr, -bound, bound, **kw)  # type: ignore[arg-type]
@@ -65,12 +68,16 @@ def draw_with_std(
     if distribution == "truncated_normal":
         s = std / TRUNCATED_STD_FACTOR
         return trunc_normal_(arr, 0.0, s, -2.0 * s, 2.0 * s, **kw)  # type: ignore[arg-type]
-    raise ValueError(f"{fn}: distribution={distribution!r} is not one of {', '.join(map(repr, DISTRIBUTIONS))}")
+    raise ValueError(
+        f"{fn}: distribution={distribution!r} is not one of {', '.join(map(repr, DISTRIBUTIONS))}"
+    )
 
 
 def _check_distribution(fn: str, distribution: str) -> None:
     if distribution not in DISTRIBUTIONS:
-        raise ValueError(f"{fn}: distribution={distribution!r} is not one of {', '.join(map(repr, DISTRIBUTIONS))}")
+        raise ValueError(
+            f"{fn}: distribution={distribution!r} is not one of {', '.join(map(repr, DISTRIBUTIONS))}"
+        )
 
 
 def _check_positive(fn: str, name: str, value: float) -> float:
@@ -116,7 +123,9 @@ def variance_scaling_(
     n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
     if n == 0:
         return arr  # an empty weight: nothing to fill
-    return draw_with_std(fn, arr, math.sqrt(s / n), distribution, generator, seed, stream, offset, global_shape, index)
+    return draw_with_std(
+        fn, arr, math.sqrt(s / n), distribution, generator, seed, stream, offset, global_shape, index
+    )
 
 
 def _xavier(

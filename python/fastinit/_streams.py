@@ -139,9 +139,7 @@ def resolve(
         raise ValueError(f"{fn}: pass generator= or seed=, not both")
     if generator is not None:
         if not isinstance(generator, Generator):
-            raise TypeError(
-                f"{fn}: generator must be a fastinit.Generator; got {type(generator).__name__}"
-            )
+            raise TypeError(f"{fn}: generator must be a fastinit.Generator; got {type(generator).__name__}")
         if stream is not None:
             raise ValueError(
                 f"{fn}: stream= cannot be combined with generator= (the generator picks the "

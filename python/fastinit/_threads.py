@@ -18,21 +18,24 @@ def _affinity_cpus() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _cgroup_v2_dirs() -> list[Path]:
+def _cgroup_v2_dirs(root: Path, proc_cgroup: Path) -> list[Path]:
     dirs = []
     try:
-        for line in Path("/proc/self/cgroup").read_text().splitlines():
+        for line in proc_cgroup.read_text().splitlines():
             if line.startswith("0::"):
-                dirs.append(Path("/sys/fs/cgroup") / line[3:].lstrip("/"))
+                dirs.append(root / line[3:].lstrip("/"))
     except OSError:
         pass
-    dirs.append(Path("/sys/fs/cgroup"))
+    dirs.append(root)
     return dirs
 
 
-def _cgroup_cpu_quota() -> float | None:
-    """The CPU quota in CPUs (quota / period), or None when there is none."""
-    for d in _cgroup_v2_dirs():
+def cgroup_cpu_quota(
+    root: Path = Path("/sys/fs/cgroup"), proc_cgroup: Path = Path("/proc/self/cgroup")
+) -> float | None:
+    """The CPU quota in CPUs (quota / period) of this process's cgroup (v2 cpu.max, else v1
+    cpu.cfs_quota_us / cpu.cfs_period_us), or None when there is none."""
+    for d in _cgroup_v2_dirs(root, proc_cgroup):
         try:
             quota, period = (d / "cpu.max").read_text().split()[:2]
         except (OSError, ValueError):
@@ -41,8 +44,8 @@ def _cgroup_cpu_quota() -> float | None:
             return float(quota) / float(period)
         return None
     try:  # cgroup v1
-        quota_us = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())
-        period_us = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
+        quota_us = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period_us = int((root / "cpu" / "cpu.cfs_period_us").read_text())
     except (OSError, ValueError):
         return None
     return quota_us / period_us if quota_us > 0 and period_us > 0 else None
@@ -57,12 +60,10 @@ def default_num_threads() -> int:
         except ValueError:
             n = 0
         if n < 1:
-            raise ValueError(
-                f"FASTINIT_NUM_THREADS={env!r} is not allowed; it must be a positive integer"
-            )
+            raise ValueError(f"FASTINIT_NUM_THREADS={env!r} is not allowed; it must be a positive integer")
         return n
     cpus = _affinity_cpus()
-    quota = _cgroup_cpu_quota()
+    quota = cgroup_cpu_quota()
     if quota is not None:
         cpus = min(cpus, max(1, math.ceil(quota)))
     return cpus
