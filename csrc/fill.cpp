@@ -6,6 +6,10 @@
 #include "philox_constants.h"
 #include "thread_pool.h"
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 namespace fastinit {
 
 size_t dtype_size(DType dtype) {
@@ -110,6 +114,26 @@ class RunWriter {
   bool aligned_;
 };
 
+// Asks Linux for transparent huge pages on the 2 MiB-aligned interior of a large contiguous
+// target before it is written: a fresh allocation then faults in 2 MiB pages instead of 4 KiB
+// ones (about 10x fewer faults). Only the advice changes; the contents never do. Elsewhere, or
+// for small or strided targets, it does nothing.
+void advise_huge_pages(const Target& t) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  constexpr int64_t kMinBytes = int64_t{16} << 20;
+  const int64_t item = static_cast<int64_t>(dtype_size(t.dtype));
+  if (t.shape.size() != 1 || t.byte_strides[0] != item || t.shape[0] * item < kMinBytes) return;
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(t.data);
+  const uintptr_t end = begin + static_cast<uintptr_t>(t.shape[0] * item);
+  const uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t last = end & ~(kHuge - 1);
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#else
+  (void)t;
+#endif
+}
+
 }  // namespace
 
 uint64_t logical_end(const Target& target) {
@@ -166,6 +190,7 @@ void fill_target(const Kernels& kernels, const DistParams& params, StreamId id,
     for (int64_t item = 0; item < items; ++item) run_item(item);
     return;
   }
+  advise_huge_pages(t);
   const int64_t items_per_round = std::max<int64_t>(1, kRoundElements / item_elements);
   for (int64_t start = 0; start < items; start += items_per_round) {
     const int64_t count = std::min(items_per_round, items - start);

@@ -37,43 +37,22 @@ DistParams make_params(int dist, const std::vector<double>& v, DType dtype) {
   }
 }
 
-// Fills the elements of arr (an ndarray the caller validated: writable, dtype matching
-// dtype_code) with distribution `dist`. Element i takes logical index offset + its C-order index,
-// or offset + sum(i_k * logical_strides[k]) when logical_strides is given (a shard).
-void fill(int dist, const std::vector<double>& values, int dtype_code, const py::array& arr,
-          const std::optional<std::vector<int64_t>>& logical_strides, uint64_t offset,
-          uint64_t seed, uint64_t stream, const std::string& isa) {
-  if (dtype_code < 0 || dtype_code > 3) throw std::invalid_argument("unknown dtype code " + std::to_string(dtype_code));
-  const DType dtype = static_cast<DType>(dtype_code);
-  if (static_cast<size_t>(arr.itemsize()) != dtype_size(dtype)) throw std::invalid_argument("dtype code does not match the array");
-  if (!arr.writeable()) throw std::invalid_argument("array is read-only");
-  const size_t ndim = static_cast<size_t>(arr.ndim());
-  Target t;
-  t.data = static_cast<char*>(const_cast<void*>(arr.data()));
-  t.dtype = dtype;
-  t.aligned = (arr.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) != 0;
-  t.shape.assign(arr.shape(), arr.shape() + ndim);
-  t.byte_strides.assign(arr.strides(), arr.strides() + ndim);
-  if (logical_strides) {
-    if (logical_strides->size() != ndim) throw std::invalid_argument("logical_strides must have one entry per dimension");
-    t.logical_strides = *logical_strides;
-  } else {
-    t.logical_strides.resize(ndim);
-    int64_t step = 1;
-    for (size_t d = ndim; d-- > 0;) {
-      t.logical_strides[d] = step;
-      step *= t.shape[d];
-    }
+// Checks the index range, prepares the parameters and fills t, releasing the GIL for large fills
+// and checking for Ctrl-C between rounds.
+void fill_checked(int dist, const std::vector<double>& values, const Target& t, uint64_t seed, uint64_t stream,
+                  const std::string& isa) {
+  uint64_t count = 1;
+  for (int64_t n : t.shape) {
+    if (n < 0) throw std::invalid_argument("negative extent in shape");
+    count *= static_cast<uint64_t>(n);
   }
-  t.logical_offset = offset;
-  const uint64_t count = static_cast<uint64_t>(arr.size());
   if (count == 0) return;
-  const uint64_t limit = logical_index_limit(dtype);
-  if (offset >= limit || logical_end(t) > limit)
+  const uint64_t limit = logical_index_limit(t.dtype);
+  if (t.logical_offset >= limit || logical_end(t) > limit)
     throw std::overflow_error("the element indices reach past " + std::to_string(limit) +
                               ", the end of the stream for this element size (offset=" +
-                              std::to_string(offset) + ")");
-  const DistParams params = make_params(dist, values, dtype);
+                              std::to_string(t.logical_offset) + ")");
+  const DistParams params = make_params(dist, values, t.dtype);
   const Kernels& kernels = kernels_named(isa);
   const StreamId id{seed, stream};
   auto check_signals = [] {
@@ -86,6 +65,66 @@ void fill(int dist, const std::vector<double>& values, int dtype_code, const py:
   }
   py::gil_scoped_release release;
   fill_target(kernels, params, id, t, check_signals);
+}
+
+DType dtype_from_code(int code) {
+  if (code < 0 || code > 3) throw std::invalid_argument("unknown dtype code " + std::to_string(code));
+  return static_cast<DType>(code);
+}
+
+std::vector<int64_t> logical_strides_or_c_order(const std::optional<std::vector<int64_t>>& logical,
+                                                const std::vector<int64_t>& shape) {
+  if (logical) {
+    if (logical->size() != shape.size()) throw std::invalid_argument("logical_strides must have one entry per dimension");
+    return *logical;
+  }
+  std::vector<int64_t> strides(shape.size());
+  int64_t step = 1;
+  for (size_t d = shape.size(); d-- > 0;) {
+    strides[d] = step;
+    step *= shape[d];
+  }
+  return strides;
+}
+
+// Fills the elements of arr (an ndarray the caller validated: writable, dtype matching
+// dtype_code) with distribution `dist`. Element i takes logical index offset + its C-order index,
+// or offset + sum(i_k * logical_strides[k]) when logical_strides is given (a shard).
+void fill(int dist, const std::vector<double>& values, int dtype_code, const py::array& arr,
+          const std::optional<std::vector<int64_t>>& logical_strides, uint64_t offset,
+          uint64_t seed, uint64_t stream, const std::string& isa) {
+  Target t;
+  t.dtype = dtype_from_code(dtype_code);
+  if (static_cast<size_t>(arr.itemsize()) != dtype_size(t.dtype)) throw std::invalid_argument("dtype code does not match the array");
+  if (!arr.writeable()) throw std::invalid_argument("array is read-only");
+  const size_t ndim = static_cast<size_t>(arr.ndim());
+  t.data = static_cast<char*>(const_cast<void*>(arr.data()));
+  t.aligned = (arr.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) != 0;
+  t.shape.assign(arr.shape(), arr.shape() + ndim);
+  t.byte_strides.assign(arr.strides(), arr.strides() + ndim);
+  t.logical_strides = logical_strides_or_c_order(logical_strides, t.shape);
+  t.logical_offset = offset;
+  fill_checked(dist, values, t, seed, stream, isa);
+}
+
+// The same for memory described by a raw address (a torch tensor's data_ptr): the caller keeps
+// the owner alive and guarantees shape and byte strides address its own, non-overlapping elements.
+void fill_raw(int dist, const std::vector<double>& values, int dtype_code, uintptr_t data,
+              const std::vector<int64_t>& shape, const std::vector<int64_t>& byte_strides,
+              const std::optional<std::vector<int64_t>>& logical_strides, uint64_t offset, uint64_t seed,
+              uint64_t stream, const std::string& isa) {
+  if (shape.size() != byte_strides.size()) throw std::invalid_argument("shape and byte_strides differ in length");
+  Target t;
+  t.dtype = dtype_from_code(dtype_code);
+  t.data = reinterpret_cast<char*>(data);
+  const int64_t item = static_cast<int64_t>(dtype_size(t.dtype));
+  t.aligned = data % static_cast<uintptr_t>(item) == 0;
+  for (int64_t s : byte_strides) t.aligned = t.aligned && s % item == 0;
+  t.shape = shape;
+  t.byte_strides = byte_strides;
+  t.logical_strides = logical_strides_or_c_order(logical_strides, t.shape);
+  t.logical_offset = offset;
+  fill_checked(dist, values, t, seed, stream, isa);
 }
 
 // The raw 32-bit words [first, first + n) of a stream (word i is word i mod 4 of block i // 4),
@@ -110,6 +149,10 @@ void register_engine(py::module_& m) {
   m.def("fill", &fill, py::arg("dist"), py::arg("values"), py::arg("dtype_code"), py::arg("arr"),
         py::arg("logical_strides"), py::arg("offset"), py::arg("seed"), py::arg("stream"),
         py::arg("isa") = "", "Fill an array in place (arguments validated by fastinit._fill).");
+  m.def("fill_raw", &fill_raw, py::arg("dist"), py::arg("values"), py::arg("dtype_code"), py::arg("data"),
+        py::arg("shape"), py::arg("byte_strides"), py::arg("logical_strides"), py::arg("offset"),
+        py::arg("seed"), py::arg("stream"), py::arg("isa") = "",
+        "Fill memory at a raw address (a torch tensor's data_ptr) in place.");
   m.def("words", &words, py::arg("seed"), py::arg("stream"), py::arg("first"), py::arg("n"),
         py::arg("isa") = "", py::arg("tag") = 0, "The raw 32-bit words [first, first + n) of a stream.");
   m.def("isa", [] { return std::string(active_kernels().name); }, "The instruction set in use.");

@@ -8,7 +8,7 @@ from typing import TypeVar
 import numpy as np
 
 from ._fill import check_real
-from ._target import as_target
+from ._target import as_target, assign, fill_value
 
 __all__ = ["constant_", "dirac_", "eye_", "ones_", "zeros_"]
 
@@ -18,20 +18,19 @@ A = TypeVar("A")
 def constant_(arr: A, val: float) -> A:
     """Fill arr with the finite value val, in place; returns arr."""
     a = as_target("constant_", arr)[0]
-    v = check_real("constant_", "val", val)
-    a[...] = v
+    fill_value(a, check_real("constant_", "val", val))
     return arr
 
 
 def ones_(arr: A) -> A:
     """Fill arr with 1, in place; returns arr."""
-    as_target("ones_", arr)[0][...] = 1
+    fill_value(as_target("ones_", arr)[0], 1.0)
     return arr
 
 
 def zeros_(arr: A) -> A:
     """Fill arr with 0, in place; returns arr."""
-    as_target("zeros_", arr)[0][...] = 0
+    fill_value(as_target("zeros_", arr)[0], 0.0)
     return arr
 
 
@@ -41,9 +40,8 @@ def eye_(arr: A) -> A:
     a = as_target("eye_", arr)[0]
     if a.ndim != 2:
         raise ValueError(f"eye_: only 2-D arrays are supported; got shape {a.shape}")
-    a[...] = 0
-    n = min(a.shape)
-    a[np.arange(n), np.arange(n)] = 1
+    identity = np.eye(*a.shape, dtype=np.float32)
+    assign(a, identity)
     return arr
 
 
@@ -64,8 +62,9 @@ def dirac_(arr: A, groups: int = 1) -> A:
     out_per_group = a.shape[0] // groups
     n = min(out_per_group, a.shape[1])
     centre = tuple(k // 2 for k in a.shape[2:])
-    a[...] = 0
+    delta = np.zeros(a.shape, np.float32)
     for g in range(groups):
         d = np.arange(n)
-        a[(g * out_per_group + d, d, *centre)] = 1
+        delta[(g * out_per_group + d, d, *centre)] = 1
+    assign(a, delta)
     return arr

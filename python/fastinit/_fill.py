@@ -35,7 +35,7 @@ def check_real(fn: str, name: str, value: object) -> float:
     return v
 
 
-def check_in_range(fn: str, dtype: np.dtype, named: dict[str, float]) -> None:
+def check_in_range(fn: str, dtype: Any, named: dict[str, float]) -> None:
     """Each named value must lie within the finite range of dtype (half types overflow early)."""
     limit = float(ml_finfo(dtype).max)
     for name, v in named.items():
@@ -45,13 +45,19 @@ def check_in_range(fn: str, dtype: np.dtype, named: dict[str, float]) -> None:
             )
 
 
-def ml_finfo(dtype: np.dtype) -> Any:
-    """finfo for numpy's float types and for ml_dtypes' bfloat16."""
-    if dtype.name == "bfloat16":
-        import ml_dtypes
-
-        return ml_dtypes.finfo(dtype)
+def ml_finfo(dtype: Any) -> Any:
+    """finfo for numpy's float types (or their names) and for bfloat16 (by formula: 8 exponent
+    bits, 8 significand bits, so no ml_dtypes import is needed)."""
+    if str(dtype) == "bfloat16":
+        return _BFLOAT16_INFO
     return np.finfo(dtype)
+
+
+class _BFloat16Info:
+    max = float.fromhex("0x1.fep127")
+
+
+_BFLOAT16_INFO = _BFloat16Info()
 
 
 def run_fill(
@@ -70,12 +76,18 @@ def run_fill(
     """Validate everything, then fill arr in place; arr is untouched if anything is wrong.
     in_range names parameters that must lie within the finite range of arr's dtype."""
     first = offset if type(offset) is int and 0 <= offset < _U64 else check_u64(fn, "offset", offset)
-    array, code, logical, first = as_target(fn, arr, first, global_shape, index)
+    view, code, logical, first = as_target(fn, arr, first, global_shape, index)
     if in_range and code >= 2:  # only the half types overflow before float64's range
-        check_in_range(fn, array.dtype, in_range)
+        check_in_range(fn, view.dtype, in_range)
     key, sid = resolve(fn, generator, seed, stream)
     try:
-        _core.fill(dist, values, code, array, logical, first, key, sid)
+        if type(view) is np.ndarray:
+            _core.fill(dist, values, code, view, logical, first, key, sid)
+        elif not view.is_meta:  # a torch tensor; meta tensors have no storage: a no-op
+            _core.fill_raw(
+                dist, values, code, view.data_ptr, view.shape, view.byte_strides, logical, first, key, sid
+            )
+            view.written()
     except OverflowError as exc:
         raise ValueError(f"{fn}: {exc}") from None
     except _core.NoMassError as exc:

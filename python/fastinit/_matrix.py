@@ -12,7 +12,7 @@ import numpy as np
 from . import _core
 from ._fill import check_real, normal_
 from ._streams import Generator, StreamLike, check_u64, resolve
-from ._target import as_target
+from ._target import as_target, assign, zero_where
 
 __all__ = ["orthogonal_", "sparse_"]
 
@@ -46,7 +46,7 @@ def orthogonal_(
         raise ValueError(f"{fn}: only arrays with 2 or more dimensions are supported; got shape {a.shape}")
     first = check_u64(fn, "offset", offset)
     key, sid = resolve(fn, generator, seed, stream)
-    if a.size == 0:
+    if a.size == 0 or getattr(a, "is_meta", False):
         return arr
     rows = a.shape[0]
     cols = a.size // rows
@@ -58,7 +58,7 @@ def orthogonal_(
     q *= signs
     if rows < cols:
         q = q.T
-    a[...] = (q * g).reshape(a.shape)
+    assign(a, (q * g).reshape(a.shape))
     return arr
 
 
@@ -90,11 +90,15 @@ def sparse_(
     first = check_u64(fn, "offset", offset)
     key, sid = resolve(fn, generator, seed, stream)
     rows, cols = a.shape
-    normal_(a, 0.0, s, seed=key, stream=sid, offset=first)
+    normal_(arr, 0.0, s, seed=key, stream=sid, offset=first)
+    if getattr(a, "is_meta", False):
+        return arr
     zeros_per_column = math.ceil(p * rows)
     if a.size == 0 or zeros_per_column == 0:
         return arr
     words = _core.words(key, sid, first, a.size, "", TAG_SPARSE_MASK).reshape(rows, cols)
     zero_rows = np.argsort(words, axis=0, kind="stable")[:zeros_per_column]
-    a[zero_rows, np.arange(cols)] = 0
+    mask = np.zeros((rows, cols), bool)
+    mask[zero_rows, np.arange(cols)] = True
+    zero_where(a, mask)
     return arr

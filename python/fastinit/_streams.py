@@ -10,7 +10,7 @@ import hashlib
 import os
 import secrets
 import threading
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -127,19 +127,39 @@ def manual_seed(seed: int) -> Generator:
     return _global
 
 
+def _is_torch_generator(obj: object) -> bool:
+    return type(obj).__name__ == "Generator" and type(obj).__module__.startswith("torch")
+
+
+def _seed_from_torch(generator: Any) -> int:
+    """A 64-bit seed drawn from a torch.Generator (two 32-bit draws: low word first), so code
+    that seeds torch stays reproducible; each call advances the torch generator."""
+    import torch
+
+    words = torch.randint(0, 2**32, (2,), generator=generator, dtype=torch.int64, device=generator.device)
+    lo, hi = (int(w) for w in words.tolist())
+    return lo | (hi << 32)
+
+
 def resolve(
-    fn: str, generator: Generator | None, seed: int | None, stream: StreamLike | None
+    fn: str, generator: Generator | Any | None, seed: int | None, stream: StreamLike | None
 ) -> tuple[int, int]:
     """The (key, stream id) a call uses:
     - seed=S: (S, stream or 0) - a pure function of its arguments;
     - generator=G: (G.seed, G's next stream id); stream= is then an error;
+    - generator=torch.Generator: a seed drawn from it, and stream (default 0);
     - neither: the process-wide generator, with stream= if given (its seed, that stream),
       else its next stream id."""
     if generator is not None and seed is not None:
         raise ValueError(f"{fn}: pass generator= or seed=, not both")
     if generator is not None:
+        if _is_torch_generator(generator):
+            return _seed_from_torch(generator), 0 if stream is None else stream_id(stream, fn)
         if not isinstance(generator, Generator):
-            raise TypeError(f"{fn}: generator must be a fastinit.Generator; got {type(generator).__name__}")
+            raise TypeError(
+                f"{fn}: generator must be a fastinit.Generator or a torch.Generator; "
+                f"got {type(generator).__name__}"
+            )
         if stream is not None:
             raise ValueError(
                 f"{fn}: stream= cannot be combined with generator= (the generator picks the "

@@ -88,16 +88,31 @@ def as_target(
     offset: int = 0,
     global_shape: Sequence[int] | None = None,
     index: Sequence[slice] | None = None,
-) -> tuple[np.ndarray, int, list[int] | None, int]:
-    """Validate arr for writing; returns (ndarray view, dtype code, logical strides or None for
-    C order, logical index of the first element). The element at multi-index i takes logical
-    index offset + C-order index of i; with global_shape/index, its index in the global tensor."""
-    a = arr if type(arr) is np.ndarray else _as_ndarray(fn, arr)
-    code = _CODES.get(a.dtype)
-    if code is None:
-        code = dtype_code(fn, a.dtype)
-    if not a.flags.writeable:
-        raise ValueError(f"{fn}: arr is read-only; a fill needs a writable array")
+) -> tuple[Any, int, list[int] | None, int]:
+    """Validate arr for writing; returns (view, dtype code, logical strides or None for C order,
+    logical index of the first element). view is an ndarray, or a TorchView for torch tensors.
+    The element at multi-index i takes logical index offset + C-order index of i; with
+    global_shape/index, its index in the global tensor."""
+    if type(arr) is np.ndarray:
+        a: Any = arr
+        code = _CODES.get(a.dtype)
+        if code is None:
+            code = dtype_code(fn, a.dtype)
+        if not a.flags.writeable:
+            raise ValueError(f"{fn}: arr is read-only; a fill needs a writable array")
+    else:
+        from ._torch_target import is_torch_tensor
+
+        if is_torch_tensor(arr):
+            from ._torch_target import torch_view
+
+            a = torch_view(fn, arr)
+            code = a.code
+        else:
+            a = _as_ndarray(fn, arr)
+            code = dtype_code(fn, a.dtype)
+            if not a.flags.writeable:
+                raise ValueError(f"{fn}: arr is read-only; a fill needs a writable array")
     if global_shape is None and index is None:
         return a, code, None, offset
     if offset:
@@ -135,3 +150,30 @@ def _shard_layout(
             )
         first += start * gstrides[d]
     return gstrides, first
+
+
+def assign(view: Any, values: np.ndarray) -> None:
+    """view[...] = values, for an ndarray or a TorchView."""
+    if isinstance(view, np.ndarray):
+        view[...] = values
+    else:
+        view.assign(values)
+        view.written()
+
+
+def fill_value(view: Any, value: float) -> None:
+    """Every element of view = value."""
+    if isinstance(view, np.ndarray):
+        view[...] = value
+    else:
+        view.fill(value)
+        view.written()
+
+
+def zero_where(view: Any, mask: np.ndarray) -> None:
+    """view[mask] = 0 (mask: a bool array of view's shape)."""
+    if isinstance(view, np.ndarray):
+        view[mask] = 0
+    else:
+        view.zero_where(mask)
+        view.written()

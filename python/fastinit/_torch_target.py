@@ -1,0 +1,111 @@
+"""torch tensors as fill targets: validated and described by their data pointer and strides, so
+the core writes in place with no copy (never through tensor.numpy(), which cannot hold bfloat16).
+Imported only when a torch tensor is passed, so torch stays optional."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["TorchView", "is_torch_tensor", "torch_view"]
+
+
+def is_torch_tensor(obj: object) -> bool:
+    """True for torch.Tensor (and nn.Parameter) without importing torch."""
+    return any(c.__module__ == "torch" and c.__name__ == "Tensor" for c in type(obj).__mro__)
+
+
+class TorchView:
+    """A validated CPU torch tensor: shape, byte strides and address for the core, and the few
+    whole-array writes the non-stream initializers need (done by torch, under no_grad)."""
+
+    def __init__(self, tensor: Any, code: int) -> None:
+        self.tensor = tensor
+        self.code = code
+        self.shape = tuple(int(n) for n in tensor.shape)
+        self.ndim = len(self.shape)
+        self.size = int(tensor.numel())
+        item = int(tensor.element_size())
+        self.byte_strides = [int(s) * item for s in tensor.stride()]
+        self.is_meta = tensor.device.type == "meta"
+        self.dtype = _NUMPY_NAMES[code]
+
+    @property
+    def data_ptr(self) -> int:
+        return int(self.tensor.data_ptr())
+
+    def assign(self, values: np.ndarray) -> None:
+        """tensor[...] = values (any float dtype; converted by torch)."""
+        import torch
+
+        if self.is_meta:
+            return
+        with torch.no_grad():
+            self.tensor.copy_(torch.from_numpy(np.ascontiguousarray(values)).reshape(self.shape))
+
+    def fill(self, value: float) -> None:
+        import torch
+
+        if self.is_meta:
+            return
+        with torch.no_grad():
+            self.tensor.fill_(value)
+
+    def zero_where(self, mask: np.ndarray) -> None:
+        import torch
+
+        if self.is_meta:
+            return
+        with torch.no_grad():
+            self.tensor.masked_fill_(torch.from_numpy(np.ascontiguousarray(mask)), 0)
+
+    def written(self) -> None:
+        """Tell autograd the tensor changed (bumps its version counter, as an in-place op does)."""
+        import torch
+
+        bump = getattr(torch.autograd.graph, "increment_version", None)
+        if bump is not None and not self.is_meta:
+            bump(self.tensor)
+
+
+_NUMPY_NAMES = {0: "float32", 1: "float64", 2: "float16", 3: "bfloat16"}
+
+
+def _codes() -> dict[Any, int]:
+    import torch
+
+    return {torch.float32: 0, torch.float64: 1, torch.float16: 2, torch.bfloat16: 3}
+
+
+def _check_no_overlap(fn: str, shape: tuple[int, ...], strides: tuple[int, ...]) -> None:
+    """Distinct indices must address distinct elements (no expand()ed or as_strided views)."""
+    dims = sorted((s, n) for s, n in zip(strides, shape) if n > 1)
+    extent = 1
+    for stride, n in dims:
+        if stride < extent:
+            raise ValueError(
+                f"{fn}: the tensor's elements overlap in memory (shape {shape}, strides {strides}), "
+                "so an in-place fill is ill-defined; fill a contiguous tensor or .clone() first"
+            )
+        extent = stride * n
+
+
+def torch_view(fn: str, tensor: Any) -> TorchView:
+    """Validate a torch tensor as a fill target: CPU (or meta, a no-op), float16, bfloat16, float32
+    or float64, elements not overlapping. TypeError / ValueError name what is wrong."""
+    code = _codes().get(tensor.dtype)
+    if code is None:
+        raise TypeError(
+            f"{fn}: tensors of dtype {tensor.dtype} cannot be filled; allowed dtypes: torch.float16, "
+            "torch.bfloat16, torch.float32, torch.float64"
+        )
+    device = tensor.device.type
+    if device not in ("cpu", "meta"):
+        raise ValueError(
+            f"{fn}: fastinit fills CPU tensors; got a tensor on {tensor.device}. Fill it on the CPU "
+            "and move it, or use torch.nn.init for this device"
+        )
+    if device == "cpu":
+        _check_no_overlap(fn, tuple(tensor.shape), tuple(tensor.stride()))
+    return TorchView(tensor, code)

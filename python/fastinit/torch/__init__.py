@@ -1,0 +1,45 @@
+"""fastinit.torch: fastinit for PyTorch CPU tensors (float16, bfloat16, float32, float64),
+in place and with no copy.
+
+* torch.nn.init's functions with torch's signatures (``generator=`` may be a fastinit.Generator or
+  a torch.Generator), plus fastinit's (lecun_*, variance_scaling_, seed=, stream=, ...);
+* ``accelerate()``: build any model with torch's own init code running on fastinit;
+* ``init_module_()``: re-initialize a model by a named policy, reproducibly by parameter name;
+* ``lsuv_()`` and ``calibrate_output_bias_()``: data-dependent initialization.
+
+Meta tensors are a no-op, as in torch; tensors on other devices raise ValueError. See
+docs/torch.md.
+"""
+
+from __future__ import annotations
+
+from ._accelerate import accelerate
+from ._adaptive import calibrate_output_bias_, lsuv_
+from ._functions import (
+    calculate_gain,
+    constant_,
+    dirac_,
+    eye_,
+    kaiming_normal_,
+    kaiming_uniform_,
+    lecun_normal_,
+    lecun_uniform_,
+    normal_,
+    ones_,
+    orthogonal_,
+    sparse_,
+    trunc_normal_,
+    uniform_,
+    variance_scaling_,
+    xavier_normal_,
+    xavier_uniform_,
+    zeros_,
+)
+from ._init_module import canonical_name, init_module_
+
+__all__ = [
+    "accelerate", "calculate_gain", "calibrate_output_bias_", "canonical_name", "constant_",
+    "dirac_", "eye_", "init_module_", "kaiming_normal_", "kaiming_uniform_", "lecun_normal_",
+    "lecun_uniform_", "lsuv_", "normal_", "ones_", "orthogonal_", "sparse_", "trunc_normal_",
+    "uniform_", "variance_scaling_", "xavier_normal_", "xavier_uniform_", "zeros_",
+]  # fmt: skip

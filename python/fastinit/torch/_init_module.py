@@ -1,0 +1,249 @@
+"""init_module_: re-initialize an existing model by a named policy, with every parameter's values
+a pure function of (seed, its qualified name)."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+import fastinit as _fi
+
+__all__ = ["POLICIES", "canonical_name", "init_module_"]
+
+POLICIES = ("torch", "xavier", "kaiming", "lecun", "normal", "gpt2")
+
+# Wrapper modules insert these into parameter names; removing them makes a wrapped model (DDP,
+# torch.compile, FSDP, activation checkpointing, ...) initialize exactly like the bare one.
+_WRAPPER_PREFIXES = (
+    "module.", "_orig_mod.", "_fsdp_wrapped_module.", "_checkpoint_wrapped_module.",
+    "_forward_module.", "_wrapped_module.", "model._orig_mod.",
+)  # fmt: skip
+
+# Output projections that add into the residual stream (GPT-2 style scaling by 1/sqrt(2 n_layers)).
+_RESIDUAL_OUT = re.compile(r"(^|\.)(c_proj|o_proj|out_proj|down_proj|dense_4h_to_h|fc2|wo|w2)$")
+_LAYER_INDEX = re.compile(r"(?:^|\.)(?:layers|layer|h|blocks|block)\.(\d+)\.")
+
+_NORMS = (
+    nn.LayerNorm, nn.GroupNorm, nn.LocalResponseNorm,
+    nn.modules.batchnorm._NormBase,  # BatchNorm*, InstanceNorm*
+)  # fmt: skip
+_RMS_NORM = getattr(nn, "RMSNorm", None)
+
+_ACTIVATION_GAIN: dict[type, Callable[[nn.Module], tuple[str, float | None]]] = {
+    nn.ReLU: lambda m: ("relu", None),
+    nn.LeakyReLU: lambda m: ("leaky_relu", float(m.negative_slope)),  # type: ignore[arg-type]
+    nn.Tanh: lambda m: ("tanh", None),
+    nn.Sigmoid: lambda m: ("sigmoid", None),
+    nn.SELU: lambda m: ("selu", None),
+    nn.Identity: lambda m: ("linear", None),
+}
+
+
+def canonical_name(name: str) -> str:
+    """A parameter's qualified name with wrapper prefixes removed, wherever they appear."""
+    for prefix in _WRAPPER_PREFIXES:
+        name = name.replace("." + prefix, ".")
+        while name.startswith(prefix):
+            name = name[len(prefix) :]
+    return name
+
+
+def _following_activations(model: nn.Module) -> dict[nn.Module, tuple[str, float | None]]:
+    """For layers inside nn.Sequential containers, the activation that follows them, if any."""
+    found: dict[nn.Module, tuple[str, float | None]] = {}
+    for container in model.modules():
+        if isinstance(container, nn.Sequential):
+            children = list(container)
+            for layer, nxt in zip(children, children[1:]):
+                rule = _ACTIVATION_GAIN.get(type(nxt))
+                if rule is not None:
+                    found[layer] = rule(nxt)
+    return found
+
+
+def _n_layers(names: list[str]) -> int:
+    indices = [int(m.group(1)) for n in names for m in [_LAYER_INDEX.search(n)] if m]
+    return max(indices) + 1 if indices else 1
+
+
+class _Policy:
+    """Initializes one module's own parameters under a policy; streams from canonical names."""
+
+    def __init__(self, scheme: str, seed: int, nonlinearity: str, std: float, n_layers: int,
+                 activations: dict[nn.Module, tuple[str, float | None]]) -> None:  # fmt: skip
+        self.scheme, self.seed, self.nonlinearity, self.std = scheme, seed, nonlinearity, std
+        self.n_layers, self.activations = n_layers, activations
+
+    def _kw(self, name: str) -> dict[str, Any]:
+        return {"seed": self.seed, "stream": name}
+
+    def weight(self, module: nn.Module, name: str, w: torch.Tensor) -> None:
+        s, kw = self.scheme, self._kw(name)
+        act, slope = self.activations.get(module, (self.nonlinearity, None))
+        if s == "torch":  # nn.Linear / nn.Conv defaults
+            _fi.kaiming_uniform_(w, math.sqrt(5), **kw)
+        elif s == "xavier":
+            gain = _fi.calculate_gain(act, slope) if act in ("tanh", "sigmoid", "linear", "selu") else 1.0
+            _fi.xavier_uniform_(w, gain, **kw)
+        elif s == "kaiming":
+            if act in ("relu", "leaky_relu"):
+                _fi.kaiming_normal_(w, slope or 0.0, "fan_in", act, **kw)
+            else:
+                _fi.variance_scaling_(w, _fi.calculate_gain(act, slope) ** 2, "fan_in", "normal", **kw)
+        elif s == "lecun":
+            _fi.lecun_normal_(w, **kw)
+        else:  # normal / gpt2
+            std = self.std
+            if _RESIDUAL_OUT.search(name.rsplit(".", 1)[0]):
+                std /= math.sqrt(2 * self.n_layers)
+            _fi.normal_(w, 0.0, std, **kw)
+
+    def bias(self, module: nn.Module, name: str, b: torch.Tensor, weight: torch.Tensor | None) -> None:
+        if self.scheme == "torch" and weight is not None and weight.dim() >= 2:
+            fan_in = _fi.compute_fans(tuple(weight.shape))[0]
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            _fi.uniform_(b, -bound, bound, **self._kw(name))
+        else:
+            _fi.zeros_(b)
+
+    def embedding(self, module: nn.Embedding, name: str) -> None:
+        std = 1.0 if self.scheme in ("torch", "xavier", "kaiming", "lecun") else self.std
+        _fi.normal_(module.weight, 0.0, std, **self._kw(name))
+        if module.padding_idx is not None:
+            with torch.no_grad():
+                module.weight[module.padding_idx].fill_(0)
+
+    def recurrent(self, module: nn.RNNBase, prefix: str) -> None:
+        hidden = module.hidden_size
+        gates = {"LSTM": 4, "GRU": 3}.get(type(module).__name__, 1)
+        for pname, p in module.named_parameters(recurse=False):
+            full = prefix + pname
+            if pname.startswith("weight_ih"):
+                if self.scheme == "torch":
+                    _fi.uniform_(p, -1 / math.sqrt(hidden), 1 / math.sqrt(hidden), **self._kw(full))
+                else:
+                    for g in range(gates):  # each gate's block on its own
+                        _fi.xavier_uniform_(p[g * hidden : (g + 1) * hidden], **self._kw(f"{full}.gate{g}"))
+            elif pname.startswith("weight_hh"):
+                if self.scheme == "torch":
+                    _fi.uniform_(p, -1 / math.sqrt(hidden), 1 / math.sqrt(hidden), **self._kw(full))
+                else:
+                    with torch.no_grad():
+                        for g in range(gates):
+                            block = _fi.orthogonal(
+                                (hidden, p.shape[1]), seed=self.seed, stream=f"{full}.gate{g}"
+                            )
+                            p[g * hidden : (g + 1) * hidden].copy_(torch.from_numpy(block))
+            elif pname.startswith("weight_hr"):  # LSTM projections
+                _fi.xavier_uniform_(p, **self._kw(full))
+            elif pname.startswith("bias"):
+                if self.scheme == "torch":
+                    _fi.uniform_(p, -1 / math.sqrt(hidden), 1 / math.sqrt(hidden), **self._kw(full))
+                else:
+                    _fi.zeros_(p)
+                    if gates == 4 and pname.startswith("bias_ih"):  # forget gate: b_ih + b_hh = 1
+                        with torch.no_grad():
+                            p[hidden : 2 * hidden].fill_(1.0)
+
+
+def init_module_(
+    model: nn.Module,
+    scheme: str = "torch",
+    seed: int | None = None,
+    *,
+    nonlinearity: str = "relu",
+    std: float = 0.02,
+    n_layers: int | None = None,
+    zero_init_residual: bool = False,
+) -> nn.Module:
+    """Re-initialize every parameter of `model` in place by a named policy and return it.
+
+    Policies: "torch" (each layer type's torch defaults), "xavier", "kaiming" (gain from the
+    activation that follows a layer in an nn.Sequential, else `nonlinearity`), "lecun", "normal" /
+    "gpt2" (weights N(0, std**2), std 0.02, residual output projections — c_proj, o_proj,
+    out_proj, down_proj, fc2, ... — scaled by 1/sqrt(2 n_layers), n_layers counted from names
+    like "layers.N." when not given). In every policy but "torch" biases are 0; norm layers get
+    weight 1, bias 0; Embedding is normal (std 1, or `std` for normal/gpt2; padding row 0);
+    RNN/LSTM/GRU input weights xavier per gate, recurrent weights orthogonal per gate, LSTM
+    forget-gate biases summing to 1. zero_init_residual zeroes the weight of the last norm layer
+    of each residual block (torchvision's BasicBlock.bn2 / Bottleneck.bn3 convention).
+
+    Each parameter's values are a pure function of (seed, its canonical name): wrapper prefixes
+    (module., _orig_mod., _fsdp_wrapped_module., ...) are removed and tied parameters are set
+    once, so results do not depend on construction order or wrapping, and a shard of the model
+    can be initialized on its own. seed=None draws one from torch's default generator.
+    Parameters of modules the policy does not know keep torch's reset_parameters(), run under
+    accelerate() with a seed derived from (seed, module name).
+    """
+    if scheme not in POLICIES:
+        raise ValueError(f"init_module_: scheme={scheme!r} is not one of {', '.join(map(repr, POLICIES))}")
+    if seed is None:
+        words = torch.randint(0, 2**32, (2,), dtype=torch.int64).tolist()
+        seed = int(words[0]) | (int(words[1]) << 32)
+    names = [canonical_name(n) for n, _ in model.named_parameters(remove_duplicate=False)]
+    policy = _Policy(scheme, seed, nonlinearity, std, n_layers or _n_layers(names),
+                     _following_activations(model))  # fmt: skip
+    done: set[int] = set()
+    # Tied parameters: visit modules in order of their smallest canonical name, so the name a
+    # tied tensor is initialized under does not depend on construction order.
+    modules = sorted(
+        ((canonical_name(n), m) for n, m in model.named_modules(remove_duplicate=False)), key=lambda t: t[0]
+    )
+    from ._accelerate import accelerate
+
+    for mname, module in modules:
+        prefix = mname + "." if mname else ""
+        own = [(n, p) for n, p in module.named_parameters(recurse=False) if id(p) not in done]
+        if not own:
+            continue
+        done.update(id(p) for _, p in own)
+        if isinstance(module, nn.Embedding):
+            policy.embedding(module, prefix + "weight")
+        elif isinstance(module, nn.RNNBase):
+            policy.recurrent(module, prefix)
+        elif isinstance(module, _NORMS) or (_RMS_NORM is not None and isinstance(module, _RMS_NORM)):
+            for n, p in own:
+                (_fi.ones_ if n == "weight" else _fi.zeros_)(p)
+        elif isinstance(module, nn.MultiheadAttention):
+            for n, p in own:
+                if p.dim() >= 2:
+                    policy.weight(module, prefix + n, p)
+                else:
+                    _fi.zeros_(p)
+        elif isinstance(module, (nn.Linear, nn.modules.conv._ConvNd, nn.Bilinear)):
+            weight = getattr(module, "weight", None)
+            for n, p in own:
+                if p.dim() >= 2:
+                    policy.weight(module, prefix + n, p)
+                else:
+                    policy.bias(module, prefix + n, p, weight)
+        elif hasattr(module, "reset_parameters"):
+            with accelerate(seed=_derived_seed(seed, mname)):
+                module.reset_parameters()
+        else:
+            for n, p in own:
+                if p.dim() >= 2:
+                    policy.weight(module, prefix + n, p)
+                else:
+                    _fi.zeros_(p)
+    if zero_init_residual:
+        _zero_last_norm_of_blocks(model)
+    return model
+
+
+def _derived_seed(seed: int, name: str) -> int:
+    return _fi.Generator(seed ^ _fi.stream_id(name)).seed
+
+
+def _zero_last_norm_of_blocks(model: nn.Module) -> None:
+    for block in model.modules():
+        kind = type(block).__name__
+        if "Block" not in kind and "Bottleneck" not in kind:
+            continue
+        norms = [m for m in block.children() if isinstance(m, _NORMS)]
+        if norms and getattr(norms[-1], "weight", None) is not None:
+            _fi.zeros_(norms[-1].weight)
