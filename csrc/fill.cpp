@@ -1,6 +1,7 @@
 #include "fill.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "philox_constants.h"
@@ -114,16 +115,22 @@ class RunWriter {
   bool aligned_;
 };
 
-// Asks Linux for transparent huge pages on the 2 MiB-aligned interior of a large contiguous
-// target before it is written: a fresh allocation then faults in 2 MiB pages instead of 4 KiB
-// ones (about 10x fewer faults). Only the advice changes; the contents never do. Elsewhere, or
-// for small or strided targets, it does nothing.
+// With FASTINIT_HUGEPAGES=1, asks Linux for transparent huge pages on the 2 MiB-aligned interior
+// of a large contiguous target before it is written: a fresh allocation then faults in 2 MiB
+// pages instead of 4 KiB ones. Off by default: on the virtual machines we measured, huge-page
+// faults came from colder memory and made first-touch fills slower (docs/torch.md). Only the
+// advice changes, never the contents; small or strided targets are left alone.
 void advise_huge_pages(const Target& t) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   constexpr uintptr_t kHuge = uintptr_t{2} << 20;
   constexpr int64_t kMinBytes = int64_t{16} << 20;
   const int64_t item = static_cast<int64_t>(dtype_size(t.dtype));
   if (t.shape.size() != 1 || t.byte_strides[0] != item || t.shape[0] * item < kMinBytes) return;
+  static const bool enabled = [] {
+    const char* env = std::getenv("FASTINIT_HUGEPAGES");
+    return env != nullptr && env[0] == '1';
+  }();
+  if (!enabled) return;
   const uintptr_t begin = reinterpret_cast<uintptr_t>(t.data);
   const uintptr_t end = begin + static_cast<uintptr_t>(t.shape[0] * item);
   const uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
