@@ -15,11 +15,14 @@ import warnings
 from collections.abc import Sequence
 from typing import TypeVar
 
+import numpy as np
+
 from ._fans import AxisSpec, compute_fans
 from ._fill import check_real, normal_, trunc_normal_, uniform_
 from ._gain import calculate_gain
 from ._streams import Generator, StreamLike
 from ._target import as_target
+from ._torch_target import is_torch_tensor
 
 __all__ = [
     "kaiming_normal_",
@@ -41,6 +44,10 @@ MODES = ("fan_in", "fan_out", "fan_avg")
 def _shape_of(fn: str, arr: object, global_shape: Sequence[int] | None) -> tuple[int, ...]:
     if global_shape is not None:
         return tuple(int(n) for n in global_shape)
+    if type(arr) is np.ndarray:
+        return arr.shape
+    if is_torch_tensor(arr):
+        return tuple(arr.shape)  # type: ignore[attr-defined]
     return tuple(as_target(fn, arr)[0].shape)
 
 
@@ -91,7 +98,10 @@ def _fans(
     fn: str, arr: object, global_shape: Sequence[int] | None, layout: str,
     in_axis: int | None, out_axis: int | None, batch_axis: AxisSpec,
 ) -> tuple[float, float]:  # fmt: skip
-    return compute_fans(_shape_of(fn, arr, global_shape), layout, in_axis, out_axis, batch_axis, fn=fn)
+    shape = _shape_of(fn, arr, global_shape)
+    if layout == "oihw" and in_axis is None and out_axis is None and not batch_axis and len(shape) == 2:
+        return float(shape[1]), float(shape[0])  # the common case, without the general machinery
+    return compute_fans(shape, layout, in_axis, out_axis, batch_axis, fn=fn)
 
 
 def variance_scaling_(

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _torch_target
+
 __all__ = ["as_target", "dtype_code", "resolve_dtype", "supported_dtype_names"]
 
 _CODES = {np.dtype(np.float32): 0, np.dtype(np.float64): 1, np.dtype(np.float16): 2}
@@ -100,19 +102,14 @@ def as_target(
             code = dtype_code(fn, a.dtype)
         if not a.flags.writeable:
             raise ValueError(f"{fn}: arr is read-only; a fill needs a writable array")
+    elif _torch_target.is_torch_tensor(arr):
+        a = _torch_target.torch_view(fn, arr)
+        code = a.code
     else:
-        from ._torch_target import is_torch_tensor
-
-        if is_torch_tensor(arr):
-            from ._torch_target import torch_view
-
-            a = torch_view(fn, arr)
-            code = a.code
-        else:
-            a = _as_ndarray(fn, arr)
-            code = dtype_code(fn, a.dtype)
-            if not a.flags.writeable:
-                raise ValueError(f"{fn}: arr is read-only; a fill needs a writable array")
+        a = _as_ndarray(fn, arr)
+        code = dtype_code(fn, a.dtype)
+        if not a.flags.writeable:
+            raise ValueError(f"{fn}: arr is read-only; a fill needs a writable array")
     if global_shape is None and index is None:
         return a, code, None, offset
     if offset:

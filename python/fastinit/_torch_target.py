@@ -4,6 +4,7 @@ Imported only when a torch tensor is passed, so torch stays optional."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -11,24 +12,33 @@ import numpy as np
 __all__ = ["TorchView", "is_torch_tensor", "torch_view"]
 
 
+_TENSOR_TYPES: dict[type, bool] = {}
+
+
 def is_torch_tensor(obj: object) -> bool:
     """True for torch.Tensor (and nn.Parameter) without importing torch."""
-    return any(c.__module__ == "torch" and c.__name__ == "Tensor" for c in type(obj).__mro__)
+    kind = type(obj)
+    known = _TENSOR_TYPES.get(kind)
+    if known is None:
+        known = _TENSOR_TYPES[kind] = any(
+            c.__module__ == "torch" and c.__name__ == "Tensor" for c in kind.__mro__
+        )
+    return known
 
 
 class TorchView:
     """A validated CPU torch tensor: shape, byte strides and address for the core, and the few
     whole-array writes the non-stream initializers need (done by torch, under no_grad)."""
 
-    def __init__(self, tensor: Any, code: int) -> None:
+    def __init__(self, tensor: Any, code: int, is_meta: bool) -> None:
         self.tensor = tensor
         self.code = code
-        self.shape = tuple(int(n) for n in tensor.shape)
+        self.shape = tuple(tensor.shape)
         self.ndim = len(self.shape)
-        self.size = int(tensor.numel())
-        item = int(tensor.element_size())
-        self.byte_strides = [int(s) * item for s in tensor.stride()]
-        self.is_meta = tensor.device.type == "meta"
+        self.size = math.prod(self.shape)
+        item = _ITEMSIZE[code]
+        self.byte_strides = [s * item for s in tensor.stride()]
+        self.is_meta = is_meta
         self.dtype = _NUMPY_NAMES[code]
 
     @property
@@ -70,12 +80,18 @@ class TorchView:
 
 
 _NUMPY_NAMES = {0: "float32", 1: "float64", 2: "float16", 3: "bfloat16"}
+_ITEMSIZE = {0: 4, 1: 8, 2: 2, 3: 2}
+
+
+_CODES: dict[Any, int] = {}
 
 
 def _codes() -> dict[Any, int]:
-    import torch
+    if not _CODES:
+        import torch
 
-    return {torch.float32: 0, torch.float64: 1, torch.float16: 2, torch.bfloat16: 3}
+        _CODES.update({torch.float32: 0, torch.float64: 1, torch.float16: 2, torch.bfloat16: 3})
+    return _CODES
 
 
 def _check_no_overlap(fn: str, shape: tuple[int, ...], strides: tuple[int, ...]) -> None:
@@ -100,12 +116,13 @@ def torch_view(fn: str, tensor: Any) -> TorchView:
             f"{fn}: tensors of dtype {tensor.dtype} cannot be filled; allowed dtypes: torch.float16, "
             "torch.bfloat16, torch.float32, torch.float64"
         )
-    device = tensor.device.type
-    if device not in ("cpu", "meta"):
-        raise ValueError(
-            f"{fn}: fastinit fills CPU tensors; got a tensor on {tensor.device}. Fill it on the CPU "
-            "and move it, or use torch.nn.init for this device"
-        )
-    if device == "cpu":
-        _check_no_overlap(fn, tuple(tensor.shape), tuple(tensor.stride()))
-    return TorchView(tensor, code)
+    if tensor.is_cpu:
+        if not tensor.is_contiguous():
+            _check_no_overlap(fn, tuple(tensor.shape), tuple(tensor.stride()))
+        return TorchView(tensor, code, False)
+    if tensor.is_meta:
+        return TorchView(tensor, code, True)
+    raise ValueError(
+        f"{fn}: fastinit fills CPU tensors; got a tensor on {tensor.device}. Fill it on the CPU "
+        "and move it, or use torch.nn.init for this device"
+    )

@@ -1,0 +1,1 @@
+"""The benchmark harness behind ``python -m fastinit bench`` (see bench/README.md)."""
