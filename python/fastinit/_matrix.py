@@ -5,6 +5,7 @@ from the stream's purpose-tag-2 words)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy as np
 from . import _core
 from ._fill import check_real, normal_
 from ._streams import Generator, StreamLike, check_u64, resolve
-from ._target import as_target, assign, zero_where
+from ._target import as_target, assign, shard_starts, zero_where
 
 __all__ = ["orthogonal_", "sparse_"]
 
@@ -29,6 +30,8 @@ def orthogonal_(
     seed: int | None = None,
     stream: StreamLike | None = None,
     offset: int = 0,
+    global_shape: Sequence[int] | None = None,
+    index: Sequence[slice] | None = None,
 ) -> A:
     """A (semi-)orthogonal matrix times gain, in place, as torch.nn.init.orthogonal_ (Saxe et
     al., 2013). arr (at least 2-D) is viewed as (rows, cols) = (shape[0], prod(shape[1:])); a
@@ -36,7 +39,11 @@ def orthogonal_(
     offset + 1, ... — is factored by NumPy's LAPACK QR (transposed first when rows < cols), and Q
     is sign-corrected by diag(R) so the result is Haar-distributed. Then W W^T = gain**2 I
     (rows <= cols) or W^T W = gain**2 I (rows > cols). Reproducible on a given machine and NumPy
-    build; across BLAS builds the values agree to rounding."""
+    build; across BLAS builds the values agree to rounding.
+
+    Sharded (global_shape= and index=): orthogonality is a property of the whole matrix, so each
+    shard computes the QR of the whole global matrix and keeps its block — the same values as
+    slicing the unsharded result, at the cost of the full QR on every rank."""
     fn = "orthogonal_"
     a = as_target(fn, arr)[0]
     g = check_real(fn, "gain", gain)
@@ -45,11 +52,18 @@ def orthogonal_(
     if a.ndim < 2:
         raise ValueError(f"{fn}: only arrays with 2 or more dimensions are supported; got shape {a.shape}")
     first = check_u64(fn, "offset", offset)
+    block = None
+    shape = tuple(a.shape)
+    if global_shape is not None or index is not None:
+        if first:
+            raise ValueError(f"{fn}: index= and offset= cannot be combined; got offset={first}")
+        shape, starts = shard_starts(fn, a.shape, global_shape, index)
+        block = tuple(slice(s, s + n) for s, n in zip(starts, a.shape))
     key, sid = resolve(fn, generator, seed, stream)
     if a.size == 0 or getattr(a, "is_meta", False):
         return arr
-    rows = a.shape[0]
-    cols = a.size // rows
+    rows = shape[0]
+    cols = math.prod(shape) // rows
     gaussian = normal_(np.empty((rows, cols), np.float64), seed=key, stream=sid, offset=first)
     if rows < cols:
         gaussian = gaussian.T
@@ -58,7 +72,8 @@ def orthogonal_(
     q *= signs
     if rows < cols:
         q = q.T
-    assign(a, (q * g).reshape(a.shape))
+    whole = (q * g).reshape(shape)
+    assign(a, whole if block is None else whole[block])
     return arr
 
 
@@ -71,12 +86,18 @@ def sparse_(
     seed: int | None = None,
     stream: StreamLike | None = None,
     offset: int = 0,
+    global_shape: Sequence[int] | None = None,
+    index: Sequence[slice] | None = None,
 ) -> A:
     """A sparse 2-D matrix, in place, as torch.nn.init.sparse_ (Martens, 2010): N(0, std**2)
     values (the normal_ values of the stream) with ceil(sparsity * rows) zeros in every column.
     Unlike torch, the zero pattern is reproducible from the seed: element (r, c) draws the 32-bit
     word of its logical index from the stream's purpose-tag-2 blocks, and each column zeros the
-    rows with the smallest words (ties by row)."""
+    rows with the smallest words (ties by row).
+
+    Sharded (global_shape= and index=): a column's zeros depend on the whole column, so each
+    shard draws the keys of its columns' rows in full (no values, one word per element) and keeps
+    the zeros that fall in its block — the same values as slicing the unsharded result."""
     fn = "sparse_"
     a = as_target(fn, arr)[0]
     if a.ndim != 2:
@@ -88,17 +109,25 @@ def sparse_(
     if s < 0:
         raise ValueError(f"{fn}: std must be >= 0; got std={s}")
     first = check_u64(fn, "offset", offset)
+    (rows, cols), (r0, c0) = (a.shape, (0, 0))
+    if global_shape is not None or index is not None:
+        (rows, cols), (r0, c0) = shard_starts(fn, a.shape, global_shape, index)
     key, sid = resolve(fn, generator, seed, stream)
-    rows, cols = a.shape
-    normal_(arr, 0.0, s, seed=key, stream=sid, offset=first)
+    normal_(arr, 0.0, s, seed=key, stream=sid, offset=first, global_shape=global_shape, index=index)
     if getattr(a, "is_meta", False):
         return arr
     zeros_per_column = math.ceil(p * rows)
     if a.size == 0 or zeros_per_column == 0:
         return arr
-    words = _core.words(key, sid, first, a.size, "", TAG_SPARSE_MASK).reshape(rows, cols)
+    local_rows, local_cols = a.shape
+    if (local_rows, local_cols) == (rows, cols):
+        words = _core.words(key, sid, first, a.size, "", TAG_SPARSE_MASK).reshape(rows, cols)
+    else:  # all rows of this block's columns
+        words = np.stack(
+            [_core.words(key, sid, r * cols + c0, local_cols, "", TAG_SPARSE_MASK) for r in range(rows)]
+        )
     zero_rows = np.argsort(words, axis=0, kind="stable")[:zeros_per_column]
-    mask = np.zeros((rows, cols), bool)
-    mask[zero_rows, np.arange(cols)] = True
-    zero_where(a, mask)
+    mask = np.zeros((rows, local_cols), bool)
+    mask[zero_rows, np.arange(local_cols)] = True
+    zero_where(a, mask[r0 : r0 + local_rows])
     return arr

@@ -10,7 +10,16 @@ import numpy as np
 
 from . import _torch_target
 
-__all__ = ["as_target", "dtype_code", "resolve_dtype", "supported_dtype_names"]
+__all__ = [
+    "as_target",
+    "assign",
+    "dtype_code",
+    "fill_value",
+    "resolve_dtype",
+    "shard_starts",
+    "supported_dtype_names",
+    "zero_where",
+]
 
 _CODES = {np.dtype(np.float32): 0, np.dtype(np.float64): 1, np.dtype(np.float16): 2}
 try:  # bfloat16 arrays come from ml_dtypes (an optional extra)
@@ -118,22 +127,25 @@ def as_target(
     return a, code, logical, first
 
 
-def _shard_layout(
-    fn: str, shape: list[int], global_shape: Sequence[int] | None, index: Sequence[slice] | None
-) -> tuple[list[int], int]:
+def shard_starts(
+    fn: str, shape: Sequence[int], global_shape: Sequence[int] | None, index: Sequence[slice] | None
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(global shape, start of the block in each dimension) of a local block given by
+    global_shape= and index= (step-1 slices, one per dimension, selecting exactly the local
+    shape); ValueError / TypeError name what does not fit."""
     if global_shape is None or index is None:
         raise ValueError(f"{fn}: global_shape= and index= must be given together")
-    gshape = [int(n) for n in global_shape]
+    gshape = tuple(int(n) for n in global_shape)
     if any(n < 0 for n in gshape):
-        raise ValueError(f"{fn}: global_shape must have non-negative extents; got {tuple(gshape)}")
+        raise ValueError(f"{fn}: global_shape must have non-negative extents; got {gshape}")
     index = tuple(index)
+    shape = tuple(int(n) for n in shape)
     if len(index) != len(gshape) or len(shape) != len(gshape):
         raise ValueError(
-            f"{fn}: index must have one slice per dimension of global_shape {tuple(gshape)} and "
-            f"the array must have as many dimensions; got index={index!r}, array shape {tuple(shape)}"
+            f"{fn}: index must have one slice per dimension of global_shape {gshape} and "
+            f"the array must have as many dimensions; got index={index!r}, array shape {shape}"
         )
-    gstrides = _c_strides(gshape)
-    first = 0
+    starts = []
     for d, (s, n, g) in enumerate(zip(index, shape, gshape)):
         if not isinstance(s, slice):
             raise TypeError(f"{fn}: index[{d}] must be a slice; got {s!r}")
@@ -145,8 +157,16 @@ def _shard_layout(
                 f"{fn}: index[{d}]={s!r} selects {max(stop - start, 0)} of global extent {g}, "
                 f"but the array's extent there is {n}"
             )
-        first += start * gstrides[d]
-    return gstrides, first
+        starts.append(start)
+    return gshape, tuple(starts)
+
+
+def _shard_layout(
+    fn: str, shape: list[int], global_shape: Sequence[int] | None, index: Sequence[slice] | None
+) -> tuple[list[int], int]:
+    gshape, starts = shard_starts(fn, shape, global_shape, index)
+    gstrides = _c_strides(gshape)
+    return gstrides, sum(s * g for s, g in zip(starts, gstrides))
 
 
 def assign(view: Any, values: np.ndarray) -> None:
