@@ -1,0 +1,164 @@
+"""Initialized checkpoints written straight to disk, window by window, with bounded memory:
+``write_safetensors`` (the safetensors format, header written by hand since the safetensors
+package has no streaming writer) and ``write_npy``. Each tensor's values are those the in-memory
+functions give for the same (seed, stream = the tensor's name), so a file equals initializing
+in RAM and saving — without ever holding more than a window."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from typing import IO, Any, Tuple, Union
+
+import numpy as np
+
+from . import _deterministic, _fill, _matrix, _schemes
+from ._streams import check_u64
+from ._target import resolve_dtype
+
+__all__ = ["write_npy", "write_safetensors"]
+
+Scheme = Union[str, Tuple[str, Mapping[str, Any]]]
+Spec = Tuple[Sequence[int], Any, Scheme]
+
+WINDOW_BYTES = 16 * 2**20
+_SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64", "float16": "F16", "bfloat16": "BF16"}
+_RANDOM = {
+    "uniform": _fill.uniform_, "normal": _fill.normal_, "trunc_normal": _fill.trunc_normal_,
+    "xavier_uniform": _schemes.xavier_uniform_, "xavier_normal": _schemes.xavier_normal_,
+    "kaiming_uniform": _schemes.kaiming_uniform_, "kaiming_normal": _schemes.kaiming_normal_,
+    "lecun_uniform": _schemes.lecun_uniform_, "lecun_normal": _schemes.lecun_normal_,
+    "variance_scaling": _schemes.variance_scaling_,
+}  # fmt: skip
+_WHOLE = {"orthogonal": _matrix.orthogonal_, "sparse": _matrix.sparse_}  # need the whole matrix
+_CONSTANT = {"zeros": _deterministic.zeros_, "ones": _deterministic.ones_, "constant": _deterministic.constant_,
+             "eye": _deterministic.eye_, "dirac": _deterministic.dirac_}  # fmt: skip
+
+
+def _scheme(fn: str, name: str, scheme: Scheme) -> tuple[Any, dict[str, Any], str]:
+    key, kwargs = (scheme, {}) if isinstance(scheme, str) else (scheme[0], dict(scheme[1]))
+    for table, kind in ((_RANDOM, "random"), (_WHOLE, "whole"), (_CONSTANT, "constant")):
+        if key in table:
+            return table[key], kwargs, kind
+    allowed = sorted({*_RANDOM, *_WHOLE, *_CONSTANT})
+    raise ValueError(f"{fn}: tensor {name!r} has scheme={key!r}; allowed: {', '.join(allowed)}")
+
+
+def _write_tensor(
+    fn: str, f: IO[bytes], name: str, shape: tuple[int, ...], dtype: np.dtype, scheme: Scheme,
+    seed: int, window_bytes: int, progress: Any,
+) -> None:  # fmt: skip
+    """Write the tensor's bytes (C order) to f in windows of whole leading-dimension rows."""
+    fill, kwargs, kind = _scheme(fn, name, scheme)
+    rand = {"seed": seed, "stream": name} if kind != "constant" else {}
+    if kind == "whole" or len(shape) == 0 or math.prod(shape) == 0:
+        data = fill(np.empty(shape, dtype), **kwargs, **rand)
+        f.write(np.ascontiguousarray(data).tobytes())
+        progress(data.nbytes)
+        return
+    row_bytes = math.prod(shape[1:]) * dtype.itemsize
+    rows_per_window = max(1, window_bytes // max(row_bytes, 1))
+    buf = np.empty((min(rows_per_window, shape[0]), *shape[1:]), dtype)
+    for r0 in range(0, shape[0], rows_per_window):
+        rows = min(rows_per_window, shape[0] - r0)
+        window = buf[:rows]
+        index = (slice(r0, r0 + rows),) + tuple(slice(None) for _ in shape[1:])
+        if fill in (_deterministic.zeros_, _deterministic.ones_, _deterministic.constant_):
+            fill(window, **kwargs)  # position-independent
+        else:
+            fill(window, **kwargs, **rand, global_shape=shape, index=index)
+        f.write(window.tobytes())
+        progress(window.nbytes)
+
+
+def _progress(total: int, enabled: bool | None, desc: str) -> tuple[Any, Any]:
+    if enabled is False or (enabled is None and total < 1 << 30):
+        return (lambda n: None), None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return (lambda n: None), None
+    bar = tqdm(total=total, unit="B", unit_scale=True, desc=desc)
+    return bar.update, bar
+
+
+def write_safetensors(
+    path: str | os.PathLike[str],
+    tensors: Mapping[str, Spec],
+    seed: int,
+    *,
+    metadata: Mapping[str, str] | None = None,
+    window_bytes: int = WINDOW_BYTES,
+    progress: bool | None = None,
+) -> None:
+    """Write an initialized checkpoint in the safetensors format, tensor by tensor and window by
+    window (memory bounded by `window_bytes`, except orthogonal/sparse, which need their whole
+    matrix). tensors maps each name to (shape, dtype, scheme): scheme is a name ("normal",
+    "kaiming_uniform", "zeros", "orthogonal", ...) or (name, kwargs), e.g.
+    ("normal", {"std": 0.02}). Each tensor uses stream = its name, so its values equal
+    ``fastinit.<scheme>(shape, dtype=dtype, seed=seed, stream=name, **kwargs)``. A progress bar
+    (tqdm) shows for files of 1 GiB or more, or when progress=True."""
+    fn = "write_safetensors"
+    key = check_u64(fn, "seed", seed)
+    entries, offset = {}, 0
+    specs = []
+    for name, (shape, dtype, scheme) in tensors.items():
+        dt = resolve_dtype(fn, dtype)
+        shp = tuple(int(n) for n in shape)
+        _scheme(fn, name, scheme)  # validate before writing anything
+        nbytes = math.prod(shp) * dt.itemsize
+        entries[name] = {
+            "dtype": _SAFETENSORS_DTYPES[dt.name],
+            "shape": list(shp),
+            "data_offsets": [offset, offset + nbytes],
+        }
+        specs.append((name, shp, dt, scheme))
+        offset += nbytes
+    header: dict[str, Any] = dict(entries)
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    raw = json.dumps(header, separators=(",", ":")).encode()
+    raw += b" " * (-len(raw) % 8)  # the data starts 8-byte aligned
+    update, bar = _progress(offset, progress, os.fspath(path))
+    try:
+        with open(path, "wb") as f:
+            f.write(len(raw).to_bytes(8, "little"))
+            f.write(raw)
+            for name, shp, dt, scheme in specs:
+                _write_tensor(fn, f, name, shp, dt, scheme, key, window_bytes, update)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def write_npy(
+    path: str | os.PathLike[str],
+    shape: Sequence[int],
+    dtype: Any,
+    scheme: Scheme,
+    seed: int,
+    *,
+    stream: str = "",
+    window_bytes: int = WINDOW_BYTES,
+    progress: bool | None = None,
+) -> None:
+    """Write one initialized array as a .npy file, window by window (memory bounded by
+    window_bytes). Its values equal ``fastinit.<scheme>(shape, dtype=dtype, seed=seed,
+    stream=stream, **kwargs)``. bfloat16 is stored as ml_dtypes' bfloat16 descriptor."""
+    fn = "write_npy"
+    key = check_u64(fn, "seed", seed)
+    dt = resolve_dtype(fn, dtype)
+    shp = tuple(int(n) for n in shape)
+    _scheme(fn, stream, scheme)
+    update, bar = _progress(math.prod(shp) * dt.itemsize, progress, os.fspath(path))
+    try:
+        with open(path, "wb") as f:
+            np.lib.format.write_array_header_2_0(
+                f, {"descr": np.lib.format.dtype_to_descr(dt), "fortran_order": False, "shape": shp}
+            )
+            _write_tensor(fn, f, stream, shp, dt, scheme, key, window_bytes, update)
+    finally:
+        if bar is not None:
+            bar.close()

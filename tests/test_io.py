@@ -1,0 +1,87 @@
+"""fastinit.io: initialized checkpoints written window by window — equal to the in-memory
+values, readable by the safetensors package and numpy, with peak memory independent of size."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import fastinit
+import fastinit.io as fio
+from conftest import run_python
+
+ml_dtypes = pytest.importorskip("ml_dtypes")
+
+SPECS = {
+    "embed.weight": ((1000, 64), "float32", ("normal", {"std": 0.02})),
+    "layers.0.up.weight": ((256, 64), "bfloat16", "kaiming_uniform"),
+    "layers.0.up.bias": ((256,), "float32", "zeros"),
+    "layers.0.norm.weight": ((64,), "float16", "ones"),
+    "layers.0.rec.weight": ((64, 64), "float64", "orthogonal"),
+    "conv.weight": ((8, 4, 3, 3), "float32", "dirac"),
+    "head.weight": ((64, 1000), "float32", ("trunc_normal", {"std": 0.02, "a": -0.04, "b": 0.04})),
+}
+
+
+def _expected(name, shape, dtype, scheme):
+    key, kwargs = (scheme, {}) if isinstance(scheme, str) else scheme
+    extra = {} if key in ("zeros", "ones", "dirac", "eye", "constant") else {"seed": 5, "stream": name}
+    return getattr(fastinit, key)(shape, dtype=dtype, **kwargs, **extra)
+
+
+def test_safetensors_equals_in_memory_and_is_readable(tmp_path):
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    path = tmp_path / "model.safetensors"
+    fio.write_safetensors(path, SPECS, seed=5, metadata={"format": "pt"}, window_bytes=4096)
+    loaded = safetensors_numpy.load_file(str(path))
+    assert loaded.keys() == SPECS.keys()
+    for name, spec in SPECS.items():
+        expected = _expected(name, *spec)
+        assert loaded[name].shape == expected.shape
+        assert loaded[name].tobytes() == expected.tobytes(), name
+    header_len = int.from_bytes(path.read_bytes()[:8], "little")
+    assert header_len % 8 == 0
+    assert json.loads(path.read_bytes()[8 : 8 + header_len])["__metadata__"] == {"format": "pt"}
+
+
+def test_npy_equals_in_memory(tmp_path):
+    path = tmp_path / "w.npy"
+    fio.write_npy(path, (300, 17), "float32", "xavier_uniform", seed=2, stream="w", window_bytes=100)
+    np.testing.assert_array_equal(np.load(path), fastinit.xavier_uniform((300, 17), seed=2, stream="w"))
+
+
+def test_bad_scheme_writes_nothing(tmp_path):
+    path = tmp_path / "x.safetensors"
+    with pytest.raises(ValueError, match="scheme='gaussian'"):
+        fio.write_safetensors(path, {"w": ((4, 4), "float32", "gaussian")}, seed=0)
+    assert not path.exists()
+
+
+PEAK = """
+import resource, sys, fastinit.io as fio
+rows = int(sys.argv[1])
+fio.write_safetensors(sys.argv[2], {"w": ((rows, 4096), "float32", "kaiming_normal"),
+                                    "b": ((rows, 2048), "bfloat16", ("normal", {"std": 0.02}))}, seed=1)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def test_peak_memory_does_not_grow_with_file_size(tmp_path):
+    small = run_python(
+        PEAK.replace("sys.argv[1]", "'2048'").replace("sys.argv[2]", repr(str(tmp_path / "s.st")))
+    )
+    large = run_python(
+        PEAK.replace("sys.argv[1]", "'32768'").replace("sys.argv[2]", repr(str(tmp_path / "l.st")))
+    )
+    assert small.returncode == 0 and large.returncode == 0, large.stderr
+    assert (tmp_path / "l.st").stat().st_size > 600 * 2**20  # 16x the small file
+    growth_kib = int(large.stdout.strip()) - int(small.stdout.strip())
+    assert growth_kib < 24 * 1024  # a window is 16 MiB; the file is 640 MiB
+
+
+def test_progress_bar(tmp_path, capsys):
+    pytest.importorskip("tqdm")
+    fio.write_npy(tmp_path / "p.npy", (64, 64), "float32", "normal", seed=0, progress=True)
+    assert "p.npy" in capsys.readouterr().err
