@@ -10,7 +10,7 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
-from typing import IO, Any, Tuple, Union
+from typing import IO, Any, Union
 
 import numpy as np
 
@@ -20,8 +20,8 @@ from ._target import resolve_dtype
 
 __all__ = ["write_npy", "write_safetensors"]
 
-Scheme = Union[str, Tuple[str, Mapping[str, Any]]]
-Spec = Tuple[Sequence[int], Any, Scheme]
+Scheme = Union[str, tuple[str, Mapping[str, Any]]]
+Spec = tuple[Sequence[int], Any, Scheme]
 
 WINDOW_BYTES = 16 * 2**20
 _SAFETENSORS_DTYPES = {"float32": "F32", "float64": "F64", "float16": "F16", "bfloat16": "BF16"}
@@ -64,7 +64,7 @@ def _write_tensor(
     for r0 in range(0, shape[0], rows_per_window):
         rows = min(rows_per_window, shape[0] - r0)
         window = buf[:rows]
-        index = (slice(r0, r0 + rows),) + tuple(slice(None) for _ in shape[1:])
+        index = (slice(r0, r0 + rows), *(slice(None) for _ in shape[1:]))
         if fill in (_deterministic.zeros_, _deterministic.ones_, _deterministic.constant_):
             fill(window, **kwargs)  # position-independent
         else:

@@ -12,7 +12,7 @@ from torch import nn
 
 import fastinit as _fi
 
-__all__ = ["POLICIES", "canonical_name", "init_module_"]
+__all__ = ["POLICIES", "canonical_name", "init_module_", "local_shard"]
 
 POLICIES = ("torch", "xavier", "kaiming", "lecun", "normal", "gpt2")
 
@@ -41,6 +41,30 @@ _ACTIVATION_GAIN: dict[type, Callable[[nn.Module], tuple[str, float | None]]] = 
     nn.SELU: lambda m: ("selu", None),
     nn.Identity: lambda m: ("linear", None),
 }
+
+
+def _dtensor_type() -> Any:
+    try:
+        from torch.distributed.tensor import DTensor
+    except ImportError:  # torch built without distributed
+        return None
+    return DTensor
+
+
+def local_shard(p: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+    """The tensor to fill and the keywords that place it in the whole parameter: for a DTensor
+    (FSDP2 dim-0 shards, tensor-parallel row/column shards, uneven splits) its local shard with
+    global_shape= and index=, so each rank fills exactly its part of the single-process result;
+    for an ordinary tensor, itself."""
+    dtensor = _dtensor_type()
+    if dtensor is None or not isinstance(p, dtensor):
+        return p, {}
+    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+
+    local = p.to_local()
+    _, offset = compute_local_shape_and_global_offset(p.shape, p.device_mesh, p.placements)
+    index = tuple(slice(int(o), int(o) + int(n)) for o, n in zip(offset, local.shape))
+    return local, {"global_shape": tuple(p.shape), "index": index}
 
 
 def canonical_name(name: str) -> str:
@@ -81,39 +105,46 @@ class _Policy:
     def _kw(self, name: str) -> dict[str, Any]:
         return {"seed": self.seed, "stream": name}
 
+    def _fill(self, fn: Callable[..., Any], p: torch.Tensor, name: str, *args: Any, **kwargs: Any) -> None:
+        """fn(p, *args) with p's stream; a DTensor fills its local shard of the whole."""
+        local, shard = local_shard(p)
+        fn(local, *args, **kwargs, **self._kw(name), **shard)
+
     def weight(self, module: nn.Module, name: str, w: torch.Tensor) -> None:
-        s, kw = self.scheme, self._kw(name)
+        s = self.scheme
         act, slope = self.activations.get(module, (self.nonlinearity, None))
         if s == "torch":  # nn.Linear / nn.Conv defaults
-            _fi.kaiming_uniform_(w, math.sqrt(5), **kw)
+            self._fill(_fi.kaiming_uniform_, w, name, math.sqrt(5))
         elif s == "xavier":
             gain = _fi.calculate_gain(act, slope) if act in ("tanh", "sigmoid", "linear", "selu") else 1.0
-            _fi.xavier_uniform_(w, gain, **kw)
+            self._fill(_fi.xavier_uniform_, w, name, gain)
         elif s == "kaiming":
             if act in ("relu", "leaky_relu"):
-                _fi.kaiming_normal_(w, slope or 0.0, "fan_in", act, **kw)
+                self._fill(_fi.kaiming_normal_, w, name, slope or 0.0, "fan_in", act)
             else:
-                _fi.variance_scaling_(w, _fi.calculate_gain(act, slope) ** 2, "fan_in", "normal", **kw)
+                self._fill(
+                    _fi.variance_scaling_, w, name, _fi.calculate_gain(act, slope) ** 2, "fan_in", "normal"
+                )
         elif s == "lecun":
-            _fi.lecun_normal_(w, **kw)
+            self._fill(_fi.lecun_normal_, w, name)
         else:  # normal / gpt2
             std = self.std
             if _RESIDUAL_OUT.search(name.rsplit(".", 1)[0]):
                 std /= math.sqrt(2 * self.n_layers)
-            _fi.normal_(w, 0.0, std, **kw)
+            self._fill(_fi.normal_, w, name, 0.0, std)
 
     def bias(self, module: nn.Module, name: str, b: torch.Tensor, weight: torch.Tensor | None) -> None:
         if self.scheme == "torch" and weight is not None and weight.dim() >= 2:
             fan_in = _fi.compute_fans(tuple(weight.shape))[0]
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-            _fi.uniform_(b, -bound, bound, **self._kw(name))
+            self._fill(_fi.uniform_, b, name, -bound, bound)
         else:
-            _fi.zeros_(b)
+            _fi.zeros_(local_shard(b)[0])
 
     def embedding(self, module: nn.Embedding, name: str) -> None:
         std = 1.0 if self.scheme in ("torch", "xavier", "kaiming", "lecun") else self.std
-        _fi.normal_(module.weight, 0.0, std, **self._kw(name))
-        if module.padding_idx is not None:
+        self._fill(_fi.normal_, module.weight, name, 0.0, std)
+        if module.padding_idx is not None and local_shard(module.weight)[1] == {}:
             with torch.no_grad():
                 module.weight[module.padding_idx].fill_(0)
 
@@ -175,7 +206,9 @@ def init_module_(
     Each parameter's values are a pure function of (seed, its canonical name): wrapper prefixes
     (module., _orig_mod., _fsdp_wrapped_module., ...) are removed and tied parameters are set
     once, so results do not depend on construction order or wrapping, and a shard of the model
-    can be initialized on its own. seed=None draws one from torch's default generator.
+    can be initialized on its own. DTensor parameters (FSDP2, tensor parallel; even or uneven
+    splits) fill their local shard with the values it has in the whole parameter, with no
+    communication. seed=None draws one from torch's default generator.
     Parameters of modules the policy does not know keep torch's reset_parameters(), run under
     accelerate() with a seed derived from (seed, module name).
     """
@@ -207,13 +240,13 @@ def init_module_(
             policy.recurrent(module, prefix)
         elif isinstance(module, _NORMS) or (_RMS_NORM is not None and isinstance(module, _RMS_NORM)):
             for n, p in own:
-                (_fi.ones_ if n == "weight" else _fi.zeros_)(p)
+                (_fi.ones_ if n == "weight" else _fi.zeros_)(local_shard(p)[0])
         elif isinstance(module, nn.MultiheadAttention):
             for n, p in own:
                 if p.dim() >= 2:
                     policy.weight(module, prefix + n, p)
                 else:
-                    _fi.zeros_(p)
+                    _fi.zeros_(local_shard(p)[0])
         elif isinstance(module, (nn.Linear, nn.modules.conv._ConvNd, nn.Bilinear)):
             weight = getattr(module, "weight", None)
             for n, p in own:
@@ -229,7 +262,7 @@ def init_module_(
                 if p.dim() >= 2:
                     policy.weight(module, prefix + n, p)
                 else:
-                    _fi.zeros_(p)
+                    _fi.zeros_(local_shard(p)[0])
     if zero_init_residual:
         _zero_last_norm_of_blocks(model)
     return model

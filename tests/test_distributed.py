@@ -1,0 +1,109 @@
+"""init_module_ on DTensor parameters under torch.distributed (gloo, CPU): each rank fills its
+own shard with no communication, and the gathered parameters equal the single-process result
+bit for bit — dim-0 shards (FSDP2), column and row shards (tensor parallel), uneven splits."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+dist = pytest.importorskip("torch.distributed")
+if not dist.is_available():
+    pytest.skip("torch built without distributed", allow_module_level=True)
+
+import fastinit.torch as ft  # noqa: E402
+
+MODEL = """
+import torch
+from torch import nn
+
+def build():
+    torch.manual_seed(0)
+    model = nn.Module()
+    model.embed = nn.Embedding(10, 6)            # 10 rows: 4, 4, 2 on 3 ranks
+    model.layers = nn.ModuleList()
+    for _ in range(2):
+        block = nn.Module()
+        block.up = nn.Linear(6, 10)              # column-parallel: Shard(0) of the weight
+        block.down_proj = nn.Linear(10, 6)       # row-parallel: Shard(1) of the weight
+        block.norm = nn.LayerNorm(6)
+        model.layers.append(block)
+    return model
+
+PLACEMENT = {"embed.weight": 0, "layers.0.up.weight": 0, "layers.0.up.bias": 0, "layers.0.down_proj.weight": 1,
+             "layers.1.up.weight": 0, "layers.1.up.bias": 0, "layers.1.down_proj.weight": 1}
+"""
+
+RANK = (
+    MODEL
+    + """
+import os, sys
+import numpy as np
+import torch.distributed as dist
+from torch.distributed.device_mesh import init_device_mesh
+from torch.distributed.tensor import Replicate, Shard, distribute_tensor
+import fastinit.torch as ft
+
+dist.init_process_group("gloo")
+world = dist.get_world_size()
+mesh = init_device_mesh("cpu", (world,))
+model = build()
+for name, p in list(model.named_parameters()):
+    owner, _, leaf = name.rpartition(".")
+    module = model.get_submodule(owner)
+    placement = [Shard(PLACEMENT[name])] if name in PLACEMENT else [Replicate()]
+    setattr(module, leaf, nn.Parameter(distribute_tensor(p.detach(), mesh, placement)))
+ft.init_module_(model, "gpt2", seed=7)
+full = {n: p.full_tensor().detach().numpy() for n, p in model.named_parameters()}
+local_rows = model.embed.weight.to_local().shape[0]
+if dist.get_rank() == 0:
+    np.savez(sys.argv[1], **full)
+print("rows", dist.get_rank(), local_rows)
+dist.destroy_process_group()
+"""
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("world", [1, 2, 3])
+def test_sharded_init_module_equals_single_process(world, tmp_path):
+    namespace: dict = {}
+    exec(MODEL, namespace)
+    expected = {
+        n: p.detach().numpy()
+        for n, p in ft.init_module_(namespace["build"](), "gpt2", seed=7).named_parameters()
+    }
+    out = tmp_path / "full.npz"
+    port = _free_port()
+    procs = []
+    for rank in range(world):
+        env = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank), "WORLD_SIZE": str(world),
+               "OMP_NUM_THREADS": "1", "FASTINIT_NUM_THREADS": "1"}  # fmt: skip
+        import os
+
+        procs.append(subprocess.Popen([sys.executable, "-c", RANK, str(out)], env={**os.environ, **env},
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))  # fmt: skip
+    outputs = [p.communicate(timeout=240) for p in procs]
+    for p, (stdout, stderr) in zip(procs, outputs):
+        assert p.returncode == 0, stderr[-3000:]
+    rows = sorted(
+        int(line.split()[2])
+        for stdout, _ in outputs
+        for line in stdout.splitlines()
+        if line.startswith("rows")
+    )
+    assert rows == sorted({1: [10], 2: [5, 5], 3: [4, 4, 2]}[world])
+    got = np.load(out)
+    assert set(got.files) == set(expected)
+    for name, value in expected.items():
+        assert got[name].tobytes() == value.tobytes(), name
