@@ -1,0 +1,23 @@
+"""The runnable examples in docs/ are executed, so the docs stay true."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+EXAMPLES = [
+    pytest.param(block, id=f"{path.name}-{i}")
+    for path in sorted(DOCS.glob("*.md"))
+    for i, block in enumerate(re.findall(r"```python\n(.*?)```", path.read_text(), re.S))
+    if path.name in ("scale.md",)
+]
+
+
+@pytest.mark.parametrize("code", EXAMPLES)
+def test_doc_example_runs(code):
+    pytest.importorskip("dask")
+    pytest.importorskip("safetensors")
+    exec(compile(code, "<docs example>", "exec"), {})
