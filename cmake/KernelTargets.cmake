@@ -17,7 +17,19 @@ else()
   endif()
 endif()
 
-string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" _fastinit_arch)
+# The target architecture: on macOS the one being built for (cibuildwheel cross-compiles arm64
+# on x86_64 hosts), which must be a single one - a universal2 binary would pass x86 flags to
+# the arm64 half.
+set(_fastinit_arch "${CMAKE_SYSTEM_PROCESSOR}")
+if(APPLE AND CMAKE_OSX_ARCHITECTURES)
+  list(LENGTH CMAKE_OSX_ARCHITECTURES _fastinit_n_arch)
+  if(_fastinit_n_arch GREATER 1)
+    message(FATAL_ERROR "fastinit builds one architecture per binary; got CMAKE_OSX_ARCHITECTURES="
+                        "${CMAKE_OSX_ARCHITECTURES} (build x86_64 and arm64 wheels separately)")
+  endif()
+  set(_fastinit_arch "${CMAKE_OSX_ARCHITECTURES}")
+endif()
+string(TOLOWER "${_fastinit_arch}" _fastinit_arch)
 if(_fastinit_arch MATCHES "^(x86_64|amd64|x64)$")
   set(FASTINIT_ARCH_X86 ON)
 elseif(_fastinit_arch MATCHES "^(aarch64|arm64)$")
