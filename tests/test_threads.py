@@ -129,3 +129,30 @@ def test_cgroup_v2_uses_this_process_group(tmp_path):
     proc = tmp_path / "proc_cgroup"
     proc.write_text("0::/job\n")
     assert cgroup_cpu_quota(tmp_path, proc) == 3.0
+
+
+@pytest.mark.usefixtures("restore_threads")
+def test_eight_python_threads_into_different_and_the_same_array():
+    fastinit.set_num_threads(2)
+    shared = np.zeros(3_000_000, np.float32)
+    expected = fastinit.normal_(np.empty(3_000_000, np.float32), seed=5, stream=1)
+    own = [np.zeros(500_000, np.float32) for _ in range(8)]
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for _ in range(3):
+                fastinit.normal_(shared, seed=5, stream=1)
+                fastinit.uniform_(own[k], seed=k, stream=2)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert shared.tobytes() == expected.tobytes()
+    for k, a in enumerate(own):
+        assert a.tobytes() == fastinit.uniform_(np.empty(500_000, np.float32), seed=k, stream=2).tobytes()
