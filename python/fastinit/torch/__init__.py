@@ -5,7 +5,8 @@ in place and with no copy.
   a torch.Generator), plus fastinit's (lecun_*, variance_scaling_, seed=, stream=, ...);
 * ``accelerate()``: build any model with torch's own init code running on fastinit;
 * ``init_module_()``: re-initialize a model by a named policy, reproducibly by parameter name;
-* ``lsuv_()`` and ``calibrate_output_bias_()``: data-dependent initialization.
+* ``lsuv_()`` and ``calibrate_output_bias_()``: data-dependent initialization;
+* ``report()``: per-layer weight, activation and gradient scales of a model at init.
 
 Meta tensors are a no-op, as in torch; tensors on other devices raise ValueError. See
 docs/torch.md.
@@ -36,10 +37,11 @@ from ._functions import (
     zeros_,
 )
 from ._init_module import canonical_name, init_module_
+from ._report import report
 
 __all__ = [
     "accelerate", "calculate_gain", "calibrate_output_bias_", "canonical_name", "constant_",
     "dirac_", "eye_", "init_module_", "kaiming_normal_", "kaiming_uniform_", "lecun_normal_",
-    "lecun_uniform_", "lsuv_", "normal_", "ones_", "orthogonal_", "sparse_", "trunc_normal_",
-    "uniform_", "variance_scaling_", "xavier_normal_", "xavier_uniform_", "zeros_",
+    "lecun_uniform_", "lsuv_", "normal_", "ones_", "orthogonal_", "report", "sparse_",
+    "trunc_normal_", "uniform_", "variance_scaling_", "xavier_normal_", "xavier_uniform_", "zeros_",
 ]  # fmt: skip
