@@ -25,16 +25,20 @@ def main() -> None:
     n = args.mib * 2**20 // 4 // 4096
     results = {}
     for workers in (1, 2):
-        with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-            with distributed.Client(cluster) as client:
-                lazy = fd.normal((n, 4096), chunks=(n // 16, 4096), seed=0)
-                client.compute(lazy.sum()).result()  # warm-up: imports on the workers
-                times = []
-                for _ in range(3):
-                    start = time.perf_counter()
-                    client.compute(lazy.sum()).result()
-                    times.append(time.perf_counter() - start)
-                results[workers] = statistics.median(times)
+        with (
+            distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            lazy = fd.normal((n, 4096), chunks=(n // 16, 4096), seed=0)
+            client.compute(lazy.sum()).result()  # warm-up: imports on the workers
+            times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                client.compute(lazy.sum()).result()
+                times.append(time.perf_counter() - start)
+            results[workers] = statistics.median(times)
     print(f"| workers | seconds for {args.mib} MiB (normal, float32, 16 chunks) | speed-up |")
     print("|---:|---:|---:|")
     for w, t in results.items():

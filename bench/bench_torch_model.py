@@ -15,7 +15,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 CHILD = r"""
@@ -73,7 +72,13 @@ print(json.dumps(out))
 
 def run(mode: str, dtype: str, layers: int, env_extra: dict[str, str]) -> dict[str, float]:
     env = {**os.environ, **env_extra}
-    result = subprocess.run([sys.executable, "-c", CHILD, mode, dtype, str(layers)], capture_output=True, text=True, env=env, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, dtype, str(layers)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -82,16 +87,24 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=16)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
-    import fastinit
     import torch
+
+    import fastinit
 
     rows = []
     for dtype in ("float32", "bfloat16"):
         plain = run("plain", dtype, args.layers, {})
         plain_thp = run("plain", dtype, args.layers, {"THP_MEM_ALLOC_ENABLE": "1"})
         fast = run("accelerate", dtype, args.layers, {})
-        rows.append({"dtype": dtype, "params": plain["params"], "torch_s": plain["build_s"],
-                     "torch_thp_s": plain_thp["build_s"], "accelerate_s": fast["build_s"]})
+        rows.append(
+            {
+                "dtype": dtype,
+                "params": plain["params"],
+                "torch_s": plain["build_s"],
+                "torch_thp_s": plain_thp["build_s"],
+                "accelerate_s": fast["build_s"],
+            }
+        )
     reinit = run("reinit", "float32", args.layers, {})
     info = fastinit.info()
     lines = [
@@ -101,12 +114,17 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        lines.append(f"| Llama-shaped, {r['dtype']} | {r['params'] / 1e9:.2f} B | {r['torch_s']:.2f} s | "
-                     f"{r['torch_thp_s']:.2f} s | {r['accelerate_s']:.2f} s | {r['torch_s'] / r['accelerate_s']:.1f}x |")
-    lines += ["", "| re-init (float32) | HF-style `.normal_(0, 0.02)` | `init_module_(model, \"normal\")` | speed-up |",
-              "|---|---:|---:|---:|",
-              f"| Llama-shaped | {reinit['hf_reinit_s']:.2f} s | {reinit['init_module_s']:.2f} s | "
-              f"{reinit['hf_reinit_s'] / reinit['init_module_s']:.1f}x |"]
+        lines.append(
+            f"| Llama-shaped, {r['dtype']} | {r['params'] / 1e9:.2f} B | {r['torch_s']:.2f} s | "
+            f"{r['torch_thp_s']:.2f} s | {r['accelerate_s']:.2f} s | {r['torch_s'] / r['accelerate_s']:.1f}x |"
+        )
+    lines += [
+        "",
+        '| re-init (float32) | HF-style `.normal_(0, 0.02)` | `init_module_(model, "normal")` | speed-up |',
+        "|---|---:|---:|---:|",
+        f"| Llama-shaped | {reinit['hf_reinit_s']:.2f} s | {reinit['init_module_s']:.2f} s | "
+        f"{reinit['hf_reinit_s'] / reinit['init_module_s']:.1f}x |",
+    ]
     table = "\n".join(lines)
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -94,7 +94,7 @@ def test_sharded_init_module_equals_single_process(world, tmp_path):
         procs.append(subprocess.Popen([sys.executable, "-c", RANK, str(out)], env={**os.environ, **env},
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))  # fmt: skip
     outputs = [p.communicate(timeout=240) for p in procs]
-    for p, (stdout, stderr) in zip(procs, outputs):
+    for p, (_, stderr) in zip(procs, outputs):
         assert p.returncode == 0, stderr[-3000:]
     rows = sorted(
         int(line.split()[2])

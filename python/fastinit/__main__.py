@@ -5,20 +5,101 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._battery import DEFAULT_SEED
+from ._raw import count_arg, stream_arg, u64_arg
+from ._version import __version__
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fastinit", description=__doc__)
     parser.add_argument("--repeats", type=int, default=3, help="timed repetitions (best is kept)")
+    parser.add_argument("--version", action="version", version=f"fastinit {__version__}")
     sub = parser.add_subparsers(dest="command")
-    bench = sub.add_parser("bench", help="side-by-side engine benchmark (see bench/)")
-    bench.add_argument("--size-mib", type=float, default=256.0, help="buffer size in MiB")
-    bench.add_argument("--repeats", type=int, default=5)
+    bench = sub.add_parser(
+        "bench",
+        help="side-by-side benchmark against NumPy, torch and mkl_random (see bench/)",
+        description="Time fastinit and the libraries installed here, interleaved in one run; print a "
+        "markdown report with ratios and the speed targets; optionally save JSON and PNG plots.",
+    )
+    bench.add_argument("--quick", action="store_true", help="a short run (well under a minute)")
+    bench.add_argument("--engine", action="store_true", help="only the engine benchmark on one buffer")
+    bench.add_argument("--size-mib", type=float, default=256.0, help="--engine: buffer size in MiB")
+    bench.add_argument("--repeats", type=int, default=None, help="timed rounds per case")
     bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    bench.add_argument("--plot-dir", metavar="DIR", help="also draw PNG plots there (needs matplotlib)")
+    check = sub.add_parser(
+        "check",
+        help="statistical self-test of this installation on this CPU (needs scipy)",
+        description="Run the statistical battery on the default instruction set and check that every "
+        "other instruction set gives bit-identical values; print a table; exit status 1 on failure.",
+    )
+    size = check.add_mutually_exclusive_group()
+    size.add_argument(
+        "--quick", dest="mode", action="store_const", const="quick", help="2**18 values per check"
+    )
+    size.add_argument(
+        "--full", dest="mode", action="store_const", const="full", help="2**24 values per check"
+    )
+    check.set_defaults(mode="default")
+    check.add_argument(
+        "--seed", type=u64_arg, default=DEFAULT_SEED, help=f"base seed (default {DEFAULT_SEED})"
+    )
+    check.add_argument(
+        "--plot", metavar="FILE.png", help="also draw histograms and QQ plots (needs matplotlib)"
+    )
+    raw = sub.add_parser(
+        "raw",
+        help="raw 32-bit words of a stream on stdout, for RNG batteries (| dieharder -a -g 200)",
+        description="Write the stream's words (little-endian uint32) to stdout, forever or --count of them.",
+    )
+    raw.add_argument("--seed", type=u64_arg, required=True, help="the key, an integer in [0, 2**64)")
+    raw.add_argument("--stream", type=stream_arg, default=0, help="stream id or stream name (default 0)")
+    raw.add_argument("--count", type=count_arg, default=None, help="stop after this many words")
+    raw.add_argument("--first", type=count_arg, default=0, help="index of the first word (default 0)")
+    prop = sub.add_parser(
+        "propagate",
+        help="activation and gradient std per layer of a deep MLP, per scheme, measured and predicted",
+        description="Push a random batch through a deep MLP initialized by each scheme, forward and "
+        "backward; print the std of activations and gradients per layer beside the theory "
+        "(docs/why-init.md); optionally draw the classic figure.",
+    )
+    prop.add_argument("--depth", type=int, default=50, help="number of layers (default 50)")
+    prop.add_argument("--width", type=int, default=512, help="units per layer (default 512)")
+    prop.add_argument("--batch", type=int, default=256, help="batch size (default 256)")
+    prop.add_argument(
+        "--activation", default="relu", help="linear, tanh, sigmoid, relu, leaky_relu, selu, gelu"
+    )
+    prop.add_argument(
+        "--schemes", default="naive,xavier,kaiming,lecun,orthogonal",
+        help="comma-separated: naive (N(0, 0.01^2)), xavier, kaiming, lecun, orthogonal, torch",
+    )  # fmt: skip
+    prop.add_argument("--normalization", default="none", help="none, batch or layer (default none)")
+    prop.add_argument("--seed", type=u64_arg, default=0, help="seed of every draw (default 0)")
+    prop.add_argument("--every", type=int, default=None, help="print every N-th layer (default depth/10)")
+    prop.add_argument("--plot", metavar="FILE.png", help="also draw the figure (needs matplotlib)")
     args = parser.parse_args(argv)
     if args.command == "bench":
         from ._bench import main as bench_main
 
-        return bench_main(args.size_mib, args.repeats, args.json)
+        return bench_main(args)
+    if args.command == "check":
+        from ._check import main as check_main
+
+        return check_main(args.mode, args.seed, args.plot)
+    if args.command == "raw":
+        from ._raw import main as raw_main
+
+        return raw_main(args.seed, args.stream, args.count, args.first)
+    if args.command == "propagate":
+        from .analysis import main as propagate_main
+        from .analysis import parse_schemes
+
+        try:
+            schemes = parse_schemes(args.schemes)
+            return propagate_main(args.depth, args.width, args.activation, schemes, args.normalization,
+                                  args.batch, args.seed, args.plot, args.every)  # fmt: skip
+        except (TypeError, ValueError, ImportError, OSError) as e:
+            parser.error(str(e))
     from ._demo import main as demo_main
 
     return demo_main(args.repeats)

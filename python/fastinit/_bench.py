@@ -9,7 +9,8 @@ import json
 import platform
 import statistics
 import time
-from typing import Callable
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
@@ -121,10 +122,23 @@ def markdown(result: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def main(size_mib: float = 256.0, repeats: int = 5, json_path: str | None = None) -> int:
-    result = run(size_mib, repeats)
-    print(markdown(result))
-    if json_path:
-        with open(json_path, "w") as f:
+def main(args: Any) -> int:
+    """`python -m fastinit bench`: the engine benchmark (--engine) or the full harness."""
+    if args.engine:
+        result = run(args.size_mib, args.repeats or 5)
+        print(markdown(result))
+    else:
+        from ._benchmark import report, runner
+
+        plan = runner.QUICK if args.quick else runner.DEFAULT
+        if args.repeats:
+            plan.repeats = args.repeats
+        result = runner.run(plan)
+        print(report.markdown(result))
+        if args.plot_dir:
+            for path in report.plots(result, Path(args.plot_dir)):
+                print(f"wrote {path}")
+    if args.json:
+        with open(args.json, "w") as f:
             json.dump(result, f, indent=2)
     return 0

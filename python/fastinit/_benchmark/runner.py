@@ -3,6 +3,7 @@ machines are noisy: ratios measured side by side, not absolute times), medians w
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -116,7 +117,12 @@ def _throughput_groups(plan: Plan) -> Iterable[tuple[str, str, int, bool]]:
 
 
 def run(plan: Plan) -> dict[str, Any]:
-    """Measure the plan with all threads (torch given all threads too); returns the results."""
+    """Measure the plan with all threads (torch given all threads too); returns the results.
+
+    torch's OpenMP workers spin-wait after each parallel region and would steal a core from the
+    call timed right after them in an interleaved round; OMP_WAIT_POLICY=PASSIVE (set before torch
+    is imported, unless the caller set it) makes them sleep instead."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     threads = fastinit.get_num_threads()
     libs = libraries.available()
     groups = list(_throughput_groups(plan))
