@@ -132,7 +132,7 @@ def stream_pairs(seed: int = DEFAULT_SEED) -> list[tuple[str, tuple[int, int], t
     c0, c1 = parent.spawn(2)
     pairs = [
         (f"seed {seed}: streams 0 and 1", (seed, 0), (seed, 1)),
-        (f"seeds {seed} and {seed + 1}", (seed, 0), ((seed + 1) % _U64, 0)),
+        (f"seeds {seed} and {(seed + 1) % _U64}", (seed, 0), ((seed + 1) % _U64, 0)),
         ("seeds 0 and 1", (0, 0), (1, 0)),
         (f"seed {seed}: streams 0 and 2**32", (seed, 0), (seed, 1 << 32)),
         (

@@ -7,8 +7,8 @@ values (so the statistics carry over to them), prints one table row per check (d
 dtype, ISA, n, test, statistic, p-value, verdict) and a summary, and returns the exit status: 0
 when everything passes, 1 when any check fails, 2 when a needed package is missing.
 
-Modes: ``--quick`` (2**18 values per distribution, about 10 s on 2 cores), the default (2**21,
-the size the CI test suite uses, about a minute) and ``--full`` (2**24, a few minutes). The
+Modes: ``--quick`` (2**18 values per distribution, about 6 s on 2 cores), the default (2**21,
+the size the CI test suite uses, about 30 s) and ``--full`` (2**24, about 3 minutes). The
 threshold of every statistical check is p < 1e-6; the summary states the family-wise
 false-alarm bound (number of p-values x 1e-6, Bonferroni).
 """
