@@ -10,6 +10,7 @@ dependency, never a run-time one.
 
 from __future__ import annotations
 
+import abc
 import math
 from typing import Any
 
@@ -30,7 +31,7 @@ def _ndtr(x: Any) -> np.ndarray:
     return np.asarray(special.ndtr(np.asarray(x, dtype=np.float64)))
 
 
-class Law:
+class Law(abc.ABC):
     """A continuous law on the real line: name, support [lo, hi] (inf allowed), mean and std as
     attributes; cdf and sf are each accurate to a few ulps *relative* in their own tail, so a
     bin's probability computed from the nearer tail (bin_probabilities) stays accurate at 1e-30."""
@@ -41,30 +42,36 @@ class Law:
     mean: float
     std: float
 
+    @abc.abstractmethod
     def cdf(self, x: Any) -> np.ndarray:
         """P(X <= x), float64."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def sf(self, x: Any) -> np.ndarray:
         """P(X > x), float64."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def pdf(self, x: Any) -> np.ndarray:
         """The density at x, float64."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def ppf(self, q: Any) -> np.ndarray:
         """The quantile function (for QQ plots)."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def central_moments(self) -> np.ndarray:
         """mu[k] = E[(X - mean)**k] for k = 0..8 (mu[0] = 1, mu[1] = 0)."""
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def edges(self) -> np.ndarray:
         """Fixed, increasing chi-square bin edges; the bins are (-inf, e0), [e0, e1), ...,
         [e_last, inf), so values outside the edges are counted too."""
-        raise NotImplementedError
+        ...
 
     def __repr__(self) -> str:
         return self.name
