@@ -68,6 +68,9 @@ def _child_fill(queue) -> None:  # runs in a forked child
     queue.put(float(a.astype(np.float64).sum()))
 
 
+# JAX, when an earlier test imported it, warns at every fork that it is multithreaded; the child
+# here only uses fastinit, whose pool restarts lazily after fork.
+@pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")
 @pytest.mark.usefixtures("restore_threads")
 def test_pool_works_in_a_forked_child():
     fastinit.set_num_threads(2)
