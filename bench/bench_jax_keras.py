@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -31,16 +30,7 @@ import keras
 import fastinit
 import fastinit.jax as fj
 import fastinit.keras as fk
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from fastinit._info import cpu_name
 
 
 def _time_pair(
@@ -110,7 +100,7 @@ def main() -> None:
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     info = fastinit.info()
     lines = [
-        f"Machine: {_cpu_name()}, {os.cpu_count()} logical CPUs; fastinit {info['version']} "
+        f"Machine: {cpu_name()}, {os.cpu_count()} logical CPUs; fastinit {info['version']} "
         f"(ISA {info['isa']}, {info['threads']} threads); jax {jax.__version__} (CPU, "
         f"{jax.devices()[0].platform}); keras {keras.__version__} (backend {keras.backend.backend()}).",
         f"Embedding table {shape[0]} x {shape[1]} ({shape[0] * shape[1] / 1e6:.1f} M values), "

@@ -133,9 +133,9 @@ def main() -> None:
 
 
 def _cpu() -> str:
-    from fastinit._bench import _cpu_name
+    from fastinit._info import cpu_name
 
-    return _cpu_name()
+    return cpu_name()
 
 
 if __name__ == "__main__":

@@ -15,19 +15,8 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _fill
-from ._info import info
+from ._info import cpu_name, info
 from ._threads import get_num_threads, set_num_threads
-
-
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _cases(buf: np.ndarray, threads: int) -> list[tuple[str, int, Callable[[], object]]]:
@@ -82,7 +71,7 @@ def run(size_mib: float = 256.0, repeats: int = 5) -> dict[str, object]:
     details = info()
     return {
         "machine": {
-            "cpu": _cpu_name(),
+            "cpu": cpu_name(),
             "isa": details["isa"],
             "threads": threads,
             "python": platform.python_version(),

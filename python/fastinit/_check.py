@@ -15,7 +15,6 @@ false-alarm bound (number of p-values x 1e-6, Bonferroni).
 
 from __future__ import annotations
 
-import platform
 import sys
 import time
 from functools import partial
@@ -25,7 +24,7 @@ import numpy as np
 
 from . import _core
 from ._battery import DEFAULT_SEED, SIZES, Group, Row, Sizes, distribution_groups, half_dtypes
-from ._info import info
+from ._info import cpu_name, info
 from ._stats import MAX_P_VALUES, P_FAIL, exact_check
 
 __all__ = ["format_row", "isa_groups", "main", "run"]
@@ -91,17 +90,6 @@ def _header() -> str:
     return f"{cells} {'p-value'.rjust(9)}  verdict"
 
 
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def run(mode: str = "default", seed: int = DEFAULT_SEED, out: TextIO | None = None) -> tuple[int, list[Row]]:
     """Run the battery of `mode` ("quick", "default" or "full") with base seed `seed`, printing
     the table to out (default stdout) as it goes; returns (exit status, rows)."""
@@ -113,7 +101,7 @@ def run(mode: str = "default", seed: int = DEFAULT_SEED, out: TextIO | None = No
     print(
         f"fastinit {details['version']} check ({mode}): stream version {details['stream_version']}, "
         f"ISA {details['isa']} (available: {', '.join(details['isas_available'])}), "
-        f"{details['threads']} threads, {_cpu()}, numpy {np.__version__}, seed {seed}",
+        f"{details['threads']} threads, {cpu_name()}, numpy {np.__version__}, seed {seed}",
         file=out,
     )
     print(f"A statistical check fails when p < {P_FAIL:g}; exact checks have no p-value.", file=out)

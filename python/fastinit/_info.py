@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import platform
 from typing import Any
 
 from . import _core
 from ._version import __version__
 
-__all__ = ["info"]
+__all__ = ["cpu_name", "info"]
 
 
 def info() -> dict[str, Any]:
@@ -20,3 +21,15 @@ def info() -> dict[str, Any]:
         "threads": int(_core.get_num_threads()),
         "hardware_threads": int(_core.hardware_threads()),
     }
+
+
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux), for benchmark and check reports."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

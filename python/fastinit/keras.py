@@ -24,6 +24,7 @@ This module imports ``keras``; ``import fastinit`` never imports it.
 
 from __future__ import annotations
 
+import abc
 import math
 import random as _py_random
 from collections.abc import Sequence
@@ -114,11 +115,12 @@ def compute_fans(
     return shape[-2] * receptive, shape[-1] * receptive
 
 
-class _Base(keras.initializers.Initializer):  # type: ignore[misc]
+class _Base(keras.initializers.Initializer, abc.ABC):  # type: ignore[misc]
     """Shared __call__: validate shape and dtype, draw a NumPy array with fastinit, convert."""
 
+    @abc.abstractmethod
     def _draw(self, shape: tuple[int, ...], dt: np.dtype) -> np.ndarray:
-        raise NotImplementedError
+        """The values of one call, as a NumPy array of `shape` and `dt`."""
 
     def __call__(self, shape: Any, dtype: Any = None) -> Any:
         """A backend tensor of `shape` and `dtype` (default keras.backend.floatx())."""

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import fastinit
 
+from .._info import cpu_name
 from . import libraries
 
 Fill = Callable[[], object]
@@ -162,10 +163,8 @@ def run(plan: Plan) -> dict[str, Any]:
     finally:
         fastinit.set_num_threads(threads)
         progress.close()
-    from .._bench import _cpu_name
-
     details = fastinit.info()
-    return {"machine": {"cpu": _cpu_name(), "isa": details["isa"], "threads": threads, "fastinit": details["version"]},
+    return {"machine": {"cpu": cpu_name(), "isa": details["isa"], "threads": threads, "fastinit": details["version"]},
             "repeats": plan.repeats, "rows": rows}  # fmt: skip
 
 
