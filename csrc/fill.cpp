@@ -4,12 +4,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "fresh_memory.h"
 #include "philox_constants.h"
 #include "thread_pool.h"
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 namespace fastinit {
 
@@ -115,32 +112,6 @@ class RunWriter {
   bool aligned_;
 };
 
-// With FASTINIT_HUGEPAGES=1, asks Linux for transparent huge pages on the 2 MiB-aligned interior
-// of a large contiguous target before it is written: a fresh allocation then faults in 2 MiB
-// pages instead of 4 KiB ones. Off by default: on the virtual machines we measured, huge-page
-// faults came from colder memory and made first-touch fills slower (docs/torch.md). Only the
-// advice changes, never the contents; small or strided targets are left alone.
-void advise_huge_pages(const Target& t) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  constexpr int64_t kMinBytes = int64_t{16} << 20;
-  const int64_t item = static_cast<int64_t>(dtype_size(t.dtype));
-  if (t.shape.size() != 1 || t.byte_strides[0] != item || t.shape[0] * item < kMinBytes) return;
-  static const bool enabled = [] {
-    const char* env = std::getenv("FASTINIT_HUGEPAGES");
-    return env != nullptr && env[0] == '1';
-  }();
-  if (!enabled) return;
-  const uintptr_t begin = reinterpret_cast<uintptr_t>(t.data);
-  const uintptr_t end = begin + static_cast<uintptr_t>(t.shape[0] * item);
-  const uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t last = end & ~(kHuge - 1);
-  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-#else
-  (void)t;
-#endif
-}
-
 }  // namespace
 
 uint64_t logical_end(const Target& target) {
@@ -197,11 +168,29 @@ void fill_target(const Kernels& kernels, const DistParams& params, StreamId id,
     for (int64_t item = 0; item < items; ++item) run_item(item);
     return;
   }
-  advise_huge_pages(t);
+  // A contiguous target in memory never touched (a new model's parameters) costs a page fault
+  // per 4 KiB page on first write: each round checks a sample of its pages, and if they are not
+  // mapped yet every work item maps its own pages in one call before writing them.
+  const int64_t item_size = static_cast<int64_t>(dtype_size(t.dtype));
+  const bool contiguous = outer_dims == 0 && t.byte_strides[0] == item_size;
+  if (contiguous) fresh_memory::advise_huge_pages(t.data, static_cast<size_t>(total * item_size));
   const int64_t items_per_round = std::max<int64_t>(1, kRoundElements / item_elements);
   for (int64_t start = 0; start < items; start += items_per_round) {
     const int64_t count = std::min(items_per_round, items - start);
-    parallel_for(static_cast<size_t>(count), [&](size_t i) { run_item(start + static_cast<int64_t>(i)); });
+    const int64_t round_begin = start * piece_length;
+    const int64_t round_end = std::min(run_length, (start + count) * piece_length);
+    const bool populate = contiguous && fresh_memory::looks_unpopulated(
+        t.data + round_begin * item_size, static_cast<size_t>((round_end - round_begin) * item_size));
+    parallel_for(static_cast<size_t>(count), [&](size_t i) {
+      const int64_t item = start + static_cast<int64_t>(i);
+      if (populate) {
+        const int64_t begin = item * piece_length;
+        const int64_t length = std::min(piece_length, run_length - begin);
+        fresh_memory::populate_for_write(t.data + begin * item_size, static_cast<size_t>(length * item_size),
+                                         t.data, t.data + total * item_size);
+      }
+      run_item(item);
+    });
     if (start + count < items) between_rounds();
   }
 }

@@ -123,3 +123,21 @@ def test_global_shape_and_index_give_the_block_of_the_whole():
     index = (slice(5, 18), slice(20, 29), slice(None))
     fastinit.normal_(block, seed=4, global_shape=(40, 30, 7), index=index)
     assert block.tobytes() == np.ascontiguousarray(whole[index]).tobytes()
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_fill_into_never_touched_pages_writes_only_the_target(dtype):
+    # A fresh anonymous mapping: no page is mapped yet, so the fill takes the path that maps
+    # each work item's pages before writing (Linux). The target starts and ends mid-page.
+    import mmap
+
+    size = 8 << 20
+    memory = mmap.mmap(-1, size)
+    raw = np.frombuffer(memory, np.uint8)
+    lo, hi = 4096 + 40, size - 4096 - 24
+    target = raw[lo:hi].view(dtype)
+    fastinit.normal_(target, seed=9)
+    assert target.tobytes() == fastinit.normal_(np.ones(target.shape, dtype), seed=9).tobytes()
+    assert not raw[:lo].any() and not raw[hi:].any()
+    del raw, target
+    memory.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from typing import Any, Callable
 
 import torch
@@ -44,11 +45,10 @@ _ACTIVATION_GAIN: dict[type, Callable[[nn.Module], tuple[str, float | None]]] = 
 
 
 def _dtensor_type() -> Any:
-    try:
-        from torch.distributed.tensor import DTensor
-    except ImportError:  # torch built without distributed
-        return None
-    return DTensor
+    """The DTensor class if torch.distributed.tensor has been imported, else None: a parameter
+    can only be a DTensor once that module is loaded, and importing it costs about 0.5 s."""
+    module = sys.modules.get("torch.distributed.tensor")
+    return getattr(module, "DTensor", None)
 
 
 def local_shard(p: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
