@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -82,53 +83,73 @@ def run(mode: str, dtype: str, layers: int, env_extra: dict[str, str]) -> dict[s
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+BUILDS = {  # configuration: (mode, extra environment)
+    "torch": ("plain", {}),
+    "torch_thp": ("plain", {"THP_MEM_ALLOC_ENABLE": "1"}),
+    "accelerate": ("accelerate", {}),
+    "accelerate_no_populate": ("accelerate", {"FASTINIT_POPULATE": "0"}),
+}
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _cell(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.2f} s"
+    return f"{_median(values):.2f} s ({min(values):.2f}-{max(values):.2f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--layers", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=3, help="fresh processes per configuration")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
     import torch
 
     import fastinit
 
-    rows = []
-    for dtype in ("float32", "bfloat16"):
-        plain = run("plain", dtype, args.layers, {})
-        plain_thp = run("plain", dtype, args.layers, {"THP_MEM_ALLOC_ENABLE": "1"})
-        fast = run("accelerate", dtype, args.layers, {})
-        rows.append(
-            {
-                "dtype": dtype,
-                "params": plain["params"],
-                "torch_s": plain["build_s"],
-                "torch_thp_s": plain_thp["build_s"],
-                "accelerate_s": fast["build_s"],
-            }
-        )
-    reinit = run("reinit", "float32", args.layers, {})
+    times: dict[str, dict[str, list[float]]] = {d: {k: [] for k in BUILDS} for d in ("float32", "bfloat16")}
+    reinit: dict[str, list[float]] = {"hf_reinit_s": [], "init_module_s": []}
+    params = 0
+    for _ in range(args.repeats):
+        for dtype, by_config in times.items():
+            for config, (mode, env) in BUILDS.items():
+                result = run(mode, dtype, args.layers, env)
+                by_config[config].append(result["build_s"])
+                params = int(result["params"])
+        result = run("reinit", "float32", args.layers, {})
+        for key in reinit:
+            reinit[key].append(result[key])
     info = fastinit.info()
     lines = [
-        f"Machine: {_cpu()}, {info['threads']} threads, fastinit {info['version']} ({info['isa']}), torch {torch.__version__}.",
+        f"Machine: {_cpu()}, {info['threads']} threads, fastinit {info['version']} ({info['isa']}), "
+        f"torch {torch.__version__}; medians of {args.repeats} fresh processes (range).",
         "",
-        "| model build | params | torch | torch + THP_MEM_ALLOC_ENABLE | accelerate() | speed-up |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| model build | params | torch | torch + THP_MEM_ALLOC_ENABLE | accelerate() "
+        "| accelerate(), FASTINIT_POPULATE=0 | speed-up |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in rows:
+    for dtype, t in times.items():
+        ratio = _median(t["torch"]) / _median(t["accelerate"])
         lines.append(
-            f"| Llama-shaped, {r['dtype']} | {r['params'] / 1e9:.2f} B | {r['torch_s']:.2f} s | "
-            f"{r['torch_thp_s']:.2f} s | {r['accelerate_s']:.2f} s | {r['torch_s'] / r['accelerate_s']:.1f}x |"
+            f"| Llama-shaped, {dtype} | {params / 1e9:.2f} B | {_cell(t['torch'])} | {_cell(t['torch_thp'])} | "
+            f"{_cell(t['accelerate'])} | {_cell(t['accelerate_no_populate'])} | {ratio:.1f}x |"
         )
+    ratio = _median(reinit["hf_reinit_s"]) / _median(reinit["init_module_s"])
     lines += [
         "",
         '| re-init (float32) | HF-style `.normal_(0, 0.02)` | `init_module_(model, "normal")` | speed-up |',
         "|---|---:|---:|---:|",
-        f"| Llama-shaped | {reinit['hf_reinit_s']:.2f} s | {reinit['init_module_s']:.2f} s | "
-        f"{reinit['hf_reinit_s'] / reinit['init_module_s']:.1f}x |",
+        f"| Llama-shaped | {_cell(reinit['hf_reinit_s'])} | {_cell(reinit['init_module_s'])} | {ratio:.1f}x |",
     ]
     table = "\n".join(lines)
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "torch_model.json").write_text(json.dumps({"build": rows, "reinit": reinit}, indent=2) + "\n")
+    record = {"params": params, "repeats": args.repeats, "build": times, "reinit": reinit}
+    (args.out / "torch_model.json").write_text(json.dumps(record, indent=2) + "\n")
     (args.out / "torch_model.md").write_text(table + "\n")
 
 

@@ -18,7 +18,7 @@ bool looks_unpopulated(const char* begin, size_t bytes);
 // that reach outside the buffer, which may hold other data, are left alone; so is memory the
 // kernel refuses (read-only, special mappings). Neighbouring pieces of one buffer may share a
 // page and both map it: that is harmless. On a kernel without the call it turns itself off for
-// the rest of the process.
+// the rest of the process; FASTINIT_POPULATE=0 in the environment turns it off from the start.
 void populate_for_write(char* begin, size_t bytes, const char* whole_begin, const char* whole_end);
 
 // With FASTINIT_HUGEPAGES=1, asks for transparent huge pages (MADV_HUGEPAGE) on the 2 MiB
