@@ -58,8 +58,7 @@ const Kernels& kernels_for(const std::string& isa) {
     if (isa == c.name) return *c.table;
     allowed += allowed.empty() ? c.name : std::string(", ") + c.name;
   }
-  throw std::invalid_argument("FASTINIT_ISA='" + isa +
-                              "' is not available on this CPU and build; allowed: " + allowed);
+  throw std::invalid_argument("FASTINIT_ISA='" + isa + "' is not available on this CPU and build; allowed: " + allowed);
 }
 
 const Kernels& active_kernels() {

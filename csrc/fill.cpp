@@ -20,9 +20,7 @@ size_t dtype_size(DType dtype) {
   return 0;
 }
 
-uint64_t logical_index_limit(DType dtype) {
-  return kMaxBlock * (dtype == DType::f64 ? 2 : 4);
-}
+uint64_t logical_index_limit(DType dtype) { return kMaxBlock * (dtype == DType::f64 ? 2 : 4); }
 
 namespace {
 
@@ -72,8 +70,10 @@ class RunWriter {
   void write(uint64_t first, int64_t n, char* dst, int64_t dst_stride) const {
     const int64_t item = static_cast<int64_t>(dtype_size(dtype_));
     if (aligned_ && dst_stride == item) {
-      if (dtype_ == DType::f32) return k_.fill_f32(p_, id_, first, static_cast<size_t>(n), reinterpret_cast<float*>(dst));
-      if (dtype_ == DType::f64) return k_.fill_f64(p_, id_, first, static_cast<size_t>(n), reinterpret_cast<double*>(dst));
+      if (dtype_ == DType::f32)
+        return k_.fill_f32(p_, id_, first, static_cast<size_t>(n), reinterpret_cast<float*>(dst));
+      if (dtype_ == DType::f64)
+        return k_.fill_f64(p_, id_, first, static_cast<size_t>(n), reinterpret_cast<double*>(dst));
     }
     alignas(64) char tile[kTileElements * 8];
     while (n > 0) {
@@ -123,8 +123,8 @@ uint64_t logical_end(const Target& target) {
   return end + 1;
 }
 
-void fill_target(const Kernels& kernels, const DistParams& params, StreamId id,
-                 const Target& target, const std::function<void()>& between_rounds) {
+void fill_target(const Kernels& kernels, const DistParams& params, StreamId id, const Target& target,
+                 const std::function<void()>& between_rounds) {
   for (int64_t n : target.shape)
     if (n == 0) return;
   const Target t = simplify(target);
@@ -150,7 +150,8 @@ void fill_target(const Kernels& kernels, const DistParams& params, StreamId id,
       dst += i * t.byte_strides[d];
       first += static_cast<uint64_t>(i) * static_cast<uint64_t>(t.logical_strides[d]);
     }
-    writer.write(first + static_cast<uint64_t>(begin), count, dst + begin * t.byte_strides.back(), t.byte_strides.back());
+    writer.write(first + static_cast<uint64_t>(begin), count, dst + begin * t.byte_strides.back(),
+                 t.byte_strides.back());
   };
   auto run_item = [&](int64_t item) {
     if (pieces_per_row > 1) {
@@ -179,15 +180,16 @@ void fill_target(const Kernels& kernels, const DistParams& params, StreamId id,
     const int64_t count = std::min(items_per_round, items - start);
     const int64_t round_begin = start * piece_length;
     const int64_t round_end = std::min(run_length, (start + count) * piece_length);
-    const bool populate = contiguous && fresh_memory::looks_unpopulated(
-        t.data + round_begin * item_size, static_cast<size_t>((round_end - round_begin) * item_size));
+    const bool populate =
+        contiguous && fresh_memory::looks_unpopulated(t.data + round_begin * item_size,
+                                                      static_cast<size_t>((round_end - round_begin) * item_size));
     parallel_for(static_cast<size_t>(count), [&](size_t i) {
       const int64_t item = start + static_cast<int64_t>(i);
       if (populate) {
         const int64_t begin = item * piece_length;
         const int64_t length = std::min(piece_length, run_length - begin);
-        fresh_memory::populate_for_write(t.data + begin * item_size, static_cast<size_t>(length * item_size),
-                                         t.data, t.data + total * item_size);
+        fresh_memory::populate_for_write(t.data + begin * item_size, static_cast<size_t>(length * item_size), t.data,
+                                         t.data + total * item_size);
       }
       run_item(item);
     });

@@ -40,7 +40,7 @@ inline constexpr uint64_t kParallelThreshold = uint64_t{1} << 16;
 // Writes every element of target. Large fills are split into rounds of a few milliseconds; after
 // each round the calling thread runs between_rounds(), which may throw to abandon the fill
 // (elements of finished rounds stay written). The caller checks the logical index limit.
-void fill_target(const Kernels& kernels, const DistParams& params, StreamId id,
-                 const Target& target, const std::function<void()>& between_rounds);
+void fill_target(const Kernels& kernels, const DistParams& params, StreamId id, const Target& target,
+                 const std::function<void()>& between_rounds);
 
 }  // namespace fastinit

@@ -49,15 +49,23 @@ struct Kernels {
 };
 
 // Each compiled target defines its table; which ones exist depends on the architecture.
-namespace scalar { const Kernels& kernels(); }
+namespace scalar {
+const Kernels& kernels();
+}
 #if defined(FASTINIT_HAVE_avx2)
-namespace avx2 { const Kernels& kernels(); }
+namespace avx2 {
+const Kernels& kernels();
+}
 #endif
 #if defined(FASTINIT_HAVE_avx512)
-namespace avx512 { const Kernels& kernels(); }
+namespace avx512 {
+const Kernels& kernels();
+}
 #endif
 #if defined(FASTINIT_HAVE_neon)
-namespace neon { const Kernels& kernels(); }
+namespace neon {
+const Kernels& kernels();
+}
 #endif
 
 }  // namespace fastinit

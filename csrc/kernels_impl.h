@@ -127,15 +127,14 @@ static inline void normal_pair_f32(uint32_t wr, uint32_t wa, float& z0, float& z
   box_muller_pair(u1, frac, octant, z0, z1);
 }
 
-static inline void normal_pair_f64(uint32_t r_lo, uint32_t r_hi, uint32_t a_lo, uint32_t a_hi,
-                                   double& z0, double& z1) {
+static inline void normal_pair_f64(uint32_t r_lo, uint32_t r_hi, uint32_t a_lo, uint32_t a_hi, double& z0, double& z1) {
   const double ur = static_cast<double>(r_hi) * 0x1p32 + static_cast<double>(r_lo);
   const double u1 = ur * 0x1p-64 + 0x1p-65;  // in [2**-65, 1]
   const uint32_t octant = a_hi >> 29;
   uint64_t t = (static_cast<uint64_t>(a_hi & 0x1fffffffu) << 32) | a_lo;
   t = (octant & 1u) ? (uint64_t{1} << 61) - t : t;
-  const double tf = static_cast<double>(static_cast<uint32_t>(t >> 32)) * 0x1p32 +
-                    static_cast<double>(static_cast<uint32_t>(t));
+  const double tf =
+      static_cast<double>(static_cast<uint32_t>(t >> 32)) * 0x1p32 + static_cast<double>(static_cast<uint32_t>(t));
   box_muller_pair(u1, tf * 0x1p-61, octant, z0, z1);
 }
 
@@ -276,17 +275,14 @@ void fill_f32(const DistParams& p, StreamId id, uint64_t first, size_t n, float*
   switch (p.dist) {
     case Distribution::uniform:
       if (q.constant) return fill_constant(q.lo, n, out);
-      return generate<float, 4>(id, first, n, out, [&q](const Batch& x, float* o) {
-        transform_f32<Distribution::uniform>(q, x, o);
-      });
+      return generate<float, 4>(id, first, n, out,
+                                [&q](const Batch& x, float* o) { transform_f32<Distribution::uniform>(q, x, o); });
     case Distribution::normal:
-      return generate<float, 4>(id, first, n, out, [&q](const Batch& x, float* o) {
-        transform_f32<Distribution::normal>(q, x, o);
-      });
+      return generate<float, 4>(id, first, n, out,
+                                [&q](const Batch& x, float* o) { transform_f32<Distribution::normal>(q, x, o); });
     case Distribution::trunc_normal:
-      return generate<float, 4>(id, first, n, out, [&q](const Batch& x, float* o) {
-        transform_f32<Distribution::trunc_normal>(q, x, o);
-      });
+      return generate<float, 4>(id, first, n, out,
+                                [&q](const Batch& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); });
   }
 }
 
@@ -295,17 +291,14 @@ void fill_f64(const DistParams& p, StreamId id, uint64_t first, size_t n, double
   switch (p.dist) {
     case Distribution::uniform:
       if (q.constant) return fill_constant(q.lo, n, out);
-      return generate<double, 2>(id, first, n, out, [&q](const Batch& x, double* o) {
-        transform_f64<Distribution::uniform>(q, x, o);
-      });
+      return generate<double, 2>(id, first, n, out,
+                                 [&q](const Batch& x, double* o) { transform_f64<Distribution::uniform>(q, x, o); });
     case Distribution::normal:
-      return generate<double, 2>(id, first, n, out, [&q](const Batch& x, double* o) {
-        transform_f64<Distribution::normal>(q, x, o);
-      });
+      return generate<double, 2>(id, first, n, out,
+                                 [&q](const Batch& x, double* o) { transform_f64<Distribution::normal>(q, x, o); });
     case Distribution::trunc_normal:
-      return generate<double, 2>(id, first, n, out, [&q](const Batch& x, double* o) {
-        transform_f64<Distribution::trunc_normal>(q, x, o);
-      });
+      return generate<double, 2>(
+          id, first, n, out, [&q](const Batch& x, double* o) { transform_f64<Distribution::trunc_normal>(q, x, o); });
   }
 }
 

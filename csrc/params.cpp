@@ -152,8 +152,8 @@ DistParams trunc_normal_params(double mean, double std, double a, double b, DTyp
     mass = normal_lower_tail(-beta) - normal_lower_tail(-alpha);
   else
     mass = 1.0 - normal_lower_tail(-alpha) - normal_lower_tail(beta);
-  const double min_normal = dtype == DType::f64 ? std::numeric_limits<double>::min()
-                                                : static_cast<double>(std::numeric_limits<float>::min());
+  const double min_normal =
+      dtype == DType::f64 ? std::numeric_limits<double>::min() : static_cast<double>(std::numeric_limits<float>::min());
   if (!(mass >= min_normal))
     throw no_mass(dtype == DType::f64 ? "holds no probability mass at float64 precision"
                                       : "holds no probability mass at float32 precision");

@@ -21,9 +21,7 @@ using namespace fastinit;
 
 namespace {
 
-const Kernels& kernels_named(const std::string& isa) {
-  return isa.empty() ? active_kernels() : kernels_for(isa);
-}
+const Kernels& kernels_named(const std::string& isa) { return isa.empty() ? active_kernels() : kernels_for(isa); }
 
 DistParams make_params(int dist, const std::vector<double>& v, DType dtype) {
   auto need = [&](size_t n, const char* name) {
@@ -49,9 +47,9 @@ void fill_checked(int dist, const std::vector<double>& values, const Target& t, 
   if (count == 0) return;
   const uint64_t limit = logical_index_limit(t.dtype);
   if (t.logical_offset >= limit || logical_end(t) > limit)
-    throw std::overflow_error("the element indices reach past " + std::to_string(limit) +
-                              ", the end of the stream for this element size (offset=" +
-                              std::to_string(t.logical_offset) + ")");
+    throw std::overflow_error(
+        "the element indices reach past " + std::to_string(limit) +
+        ", the end of the stream for this element size (offset=" + std::to_string(t.logical_offset) + ")");
   const DistParams params = make_params(dist, values, t.dtype);
   const Kernels& kernels = kernels_named(isa);
   const StreamId id{seed, stream};
@@ -75,7 +73,8 @@ DType dtype_from_code(int code) {
 std::vector<int64_t> logical_strides_or_c_order(const std::optional<std::vector<int64_t>>& logical,
                                                 const std::vector<int64_t>& shape) {
   if (logical) {
-    if (logical->size() != shape.size()) throw std::invalid_argument("logical_strides must have one entry per dimension");
+    if (logical->size() != shape.size())
+      throw std::invalid_argument("logical_strides must have one entry per dimension");
     return *logical;
   }
   std::vector<int64_t> strides(shape.size());
@@ -91,11 +90,12 @@ std::vector<int64_t> logical_strides_or_c_order(const std::optional<std::vector<
 // dtype_code) with distribution `dist`. Element i takes logical index offset + its C-order index,
 // or offset + sum(i_k * logical_strides[k]) when logical_strides is given (a shard).
 void fill(int dist, const std::vector<double>& values, int dtype_code, const py::array& arr,
-          const std::optional<std::vector<int64_t>>& logical_strides, uint64_t offset,
-          uint64_t seed, uint64_t stream, const std::string& isa) {
+          const std::optional<std::vector<int64_t>>& logical_strides, uint64_t offset, uint64_t seed, uint64_t stream,
+          const std::string& isa) {
   Target t;
   t.dtype = dtype_from_code(dtype_code);
-  if (static_cast<size_t>(arr.itemsize()) != dtype_size(t.dtype)) throw std::invalid_argument("dtype code does not match the array");
+  if (static_cast<size_t>(arr.itemsize()) != dtype_size(t.dtype))
+    throw std::invalid_argument("dtype code does not match the array");
   if (!arr.writeable()) throw std::invalid_argument("array is read-only");
   const size_t ndim = static_cast<size_t>(arr.ndim());
   t.data = static_cast<char*>(const_cast<void*>(arr.data()));
@@ -147,21 +147,23 @@ py::array_t<uint32_t> words(uint64_t seed, uint64_t stream, uint64_t first, size
 void register_engine(py::module_& m) {
   py::register_exception<std::domain_error>(m, "NoMassError", PyExc_ValueError);
   m.def("fill", &fill, py::arg("dist"), py::arg("values"), py::arg("dtype_code"), py::arg("arr"),
-        py::arg("logical_strides"), py::arg("offset"), py::arg("seed"), py::arg("stream"),
-        py::arg("isa") = "", "Fill an array in place (arguments validated by fastinit._fill).");
+        py::arg("logical_strides"), py::arg("offset"), py::arg("seed"), py::arg("stream"), py::arg("isa") = "",
+        "Fill an array in place (arguments validated by fastinit._fill).");
   m.def("fill_raw", &fill_raw, py::arg("dist"), py::arg("values"), py::arg("dtype_code"), py::arg("data"),
-        py::arg("shape"), py::arg("byte_strides"), py::arg("logical_strides"), py::arg("offset"),
-        py::arg("seed"), py::arg("stream"), py::arg("isa") = "",
-        "Fill memory at a raw address (a torch tensor's data_ptr) in place.");
-  m.def("words", &words, py::arg("seed"), py::arg("stream"), py::arg("first"), py::arg("n"),
-        py::arg("isa") = "", py::arg("tag") = 0, "The raw 32-bit words [first, first + n) of a stream.");
+        py::arg("shape"), py::arg("byte_strides"), py::arg("logical_strides"), py::arg("offset"), py::arg("seed"),
+        py::arg("stream"), py::arg("isa") = "", "Fill memory at a raw address (a torch tensor's data_ptr) in place.");
+  m.def("words", &words, py::arg("seed"), py::arg("stream"), py::arg("first"), py::arg("n"), py::arg("isa") = "",
+        py::arg("tag") = 0, "The raw 32-bit words [first, first + n) of a stream.");
   m.def("isa", [] { return std::string(active_kernels().name); }, "The instruction set in use.");
   m.def("available_isas", &available_isas, "Instruction sets this CPU can run, best first.");
   m.def("get_num_threads", &get_num_threads);
-  m.def("set_num_threads", [](size_t n) {
-    if (n < 1) throw std::invalid_argument("num_threads must be >= 1");
-    set_num_threads(n);
-  }, py::arg("n"));
+  m.def(
+      "set_num_threads",
+      [](size_t n) {
+        if (n < 1) throw std::invalid_argument("num_threads must be >= 1");
+        set_num_threads(n);
+      },
+      py::arg("n"));
   m.def("hardware_threads", [] { return std::thread::hardware_concurrency(); });
   m.attr("parallel_threshold") = kParallelThreshold;
   m.attr("stream_version") = 1;

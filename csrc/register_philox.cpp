@@ -15,8 +15,7 @@ using U32Array = py::array_t<uint32_t, py::array::c_style | py::array::forcecast
 
 // Applies Philox4x32 with `rounds` rounds to each row of counters (n, 4) under key (2,).
 py::array_t<uint32_t> philox4x32(const U32Array& counters, const U32Array& key, int rounds) {
-  if (counters.ndim() != 2 || counters.shape(1) != 4)
-    throw std::invalid_argument("counters must have shape (n, 4)");
+  if (counters.ndim() != 2 || counters.shape(1) != 4) throw std::invalid_argument("counters must have shape (n, 4)");
   if (key.ndim() != 1 || key.shape(0) != 2) throw std::invalid_argument("key must have shape (2,)");
   if (rounds < 0) throw std::invalid_argument("rounds must be >= 0");
   const py::ssize_t n = counters.shape(0);
