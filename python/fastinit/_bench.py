@@ -35,7 +35,7 @@ def _cases(buf: np.ndarray, threads: int) -> list[tuple[str, int, Callable[[], o
     return cases
 
 
-def run(size_mib: float = 256.0, repeats: int = 5) -> dict[str, object]:
+def run(size_mib: float = 256.0, repeats: int = 5) -> dict[str, Any]:
     """Measure every case `repeats` times, interleaved; returns the results as a dict."""
     threads = get_num_threads()
     buf = np.ones(int(size_mib * 2**20) // 4, np.float32)  # pages touched before timing
@@ -50,7 +50,7 @@ def run(size_mib: float = 256.0, repeats: int = 5) -> dict[str, object]:
                 times[(name, t)].append(time.perf_counter() - start)
     finally:
         set_num_threads(threads)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (name, t), ts in times.items():
         med = statistics.median(ts)
         rows.append(
@@ -84,24 +84,24 @@ def run(size_mib: float = 256.0, repeats: int = 5) -> dict[str, object]:
     }
 
 
-def markdown(result: dict[str, object]) -> str:
+def markdown(result: dict[str, Any]) -> str:
     """The results as a markdown table with ratios to ndarray.fill and to NumPy."""
-    rows = result["rows"]  # type: ignore[index]
-    m = result["machine"]  # type: ignore[index]
-    by = {(r["case"], r["threads"]): r for r in rows}  # type: ignore[union-attr]
+    rows = result["rows"]
+    m = result["machine"]
+    by = {(r["case"], r["threads"]): r for r in rows}
     numpy_rate = {
         "fastinit uniform_": by[("numpy PCG64 random(out=)", 1)]["gsamples_per_s"],
         "fastinit normal_": by[("numpy PCG64 standard_normal(out=)", 1)]["gsamples_per_s"],
         "fastinit trunc_normal_": by[("numpy PCG64 standard_normal(out=)", 1)]["gsamples_per_s"],
     }
     lines = [
-        f"Machine: {m['cpu']}, ISA {m['isa']}, {m['threads']} threads; "  # type: ignore[index]
-        f"{result['buffer']['mib']:g} MiB float32 buffer, median of {result['repeats']}.",  # type: ignore[index]
+        f"Machine: {m['cpu']}, ISA {m['isa']}, {m['threads']} threads; "
+        f"{result['buffer']['mib']:g} MiB float32 buffer, median of {result['repeats']}.",
         "",
         "| case | threads | median ms (min-max) | G samples/s | GB/s | vs fill | vs NumPy |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for r in rows:  # type: ignore[union-attr]
+    for r in rows:
         vs_numpy = r["gsamples_per_s"] / numpy_rate[r["case"]] if r["case"] in numpy_rate else None
         lines.append(
             f"| {r['case']} | {r['threads']} | {r['median_s'] * 1e3:.1f} "

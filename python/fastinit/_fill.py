@@ -27,7 +27,7 @@ def check_real(fn: str, name: str, value: object) -> float:
     if isinstance(value, bool) or (not isinstance(value, (int, float)) and not hasattr(value, "__float__")):
         raise TypeError(f"{fn}: {name} must be a real number; got {value!r}")
     try:
-        v = float(value)  # type: ignore[arg-type]
+        v = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{fn}: {name} must be a real number; got {value!r}") from None
     if not math.isfinite(v):

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import abc
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+
+if TYPE_CHECKING:  # annotations only: numpy.typing is not imported at run time
+    import numpy.typing as npt
 
 __all__ = ["Law", "Normal", "SphereCoordinate", "TruncNormal", "Uniform", "bin_probabilities"]
 
@@ -25,7 +28,7 @@ UNIFORM_EDGE_FRACTIONS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)  # extra bins at both en
 TRUNC_BINS = 64
 
 
-def _ndtr(x: Any) -> np.ndarray:
+def _ndtr(x: Any) -> npt.NDArray[np.float64]:
     from scipy import special
 
     return np.asarray(special.ndtr(np.asarray(x, dtype=np.float64)))
@@ -123,7 +126,7 @@ class Normal(Law):
         self.name = f"normal({mean:g}, {std:g})"
         self.lo, self.hi = -math.inf, math.inf
 
-    def _z(self, x: Any) -> np.ndarray:
+    def _z(self, x: Any) -> npt.NDArray[np.float64]:
         return (np.asarray(x, np.float64) - self.mean) / self.std
 
     def cdf(self, x: Any) -> np.ndarray:
@@ -176,7 +179,7 @@ class TruncNormal(Law):
         self.mean = self.mu + self.sigma * z_mean
         self.std = self.sigma * math.sqrt(self._mu_z[2])
 
-    def _z(self, x: Any) -> np.ndarray:
+    def _z(self, x: Any) -> npt.NDArray[np.float64]:
         return np.clip((np.asarray(x, np.float64) - self.mu) / self.sigma, self.alpha, self.beta)
 
     def cdf(self, x: Any) -> np.ndarray:
@@ -205,7 +208,7 @@ class TruncNormal(Law):
             z = -special.ndtri(_ndtr(-self.alpha) - q * self.mass)
         else:
             z = special.ndtri(_ndtr(self.alpha) + q * self.mass)
-        return self.mu + self.sigma * np.clip(z, self.alpha, self.beta)
+        return cast(np.ndarray, self.mu + self.sigma * np.clip(z, self.alpha, self.beta))
 
     def _standard_moments(self) -> tuple[float, np.ndarray]:
         """(mean, central moments 0..8) of the standardized window by composite Gauss-Legendre

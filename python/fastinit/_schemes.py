@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -45,7 +45,7 @@ def _shape_of(fn: str, arr: object, global_shape: Sequence[int] | None) -> tuple
     if global_shape is not None:
         return tuple(int(n) for n in global_shape)
     if type(arr) is np.ndarray:
-        return arr.shape
+        return cast(tuple[int, ...], arr.shape)
     if is_torch_tensor(arr):
         return tuple(arr.shape)  # type: ignore[attr-defined]
     return tuple(as_target(fn, arr)[0].shape)

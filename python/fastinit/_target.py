@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from types import ModuleType
+from typing import Any, cast
 
 import numpy as np
 
@@ -23,9 +24,10 @@ __all__ = [
 
 _CODES = {np.dtype(np.float32): 0, np.dtype(np.float64): 1, np.dtype(np.float16): 2}
 try:  # bfloat16 arrays come from ml_dtypes (an optional extra)
-    import ml_dtypes as _ml_dtypes
+    import ml_dtypes
 
-    _CODES[np.dtype(_ml_dtypes.bfloat16)] = 3
+    _CODES[np.dtype(ml_dtypes.bfloat16)] = 3
+    _ml_dtypes: ModuleType | None = ml_dtypes
 except ImportError:  # pragma: no cover - exercised only without the extra
     _ml_dtypes = None
 
@@ -54,9 +56,9 @@ def resolve_dtype(fn: str, dtype: Any) -> np.dtype:
     if isinstance(dtype, str) and dtype == "bfloat16":
         if _ml_dtypes is None:
             raise TypeError(f"{fn}: dtype='bfloat16' needs the ml_dtypes package (pip install ml_dtypes)")
-        return np.dtype(_ml_dtypes.bfloat16)
+        return cast(np.dtype, np.dtype(_ml_dtypes.bfloat16))
     try:
-        dt = np.dtype(dtype)
+        dt: np.dtype = np.dtype(dtype)
     except TypeError:
         raise TypeError(
             f"{fn}: dtype={dtype!r} is not a dtype; allowed: {', '.join(supported_dtype_names())}"

@@ -11,6 +11,7 @@ All functions take logical element indices [first, first + n) of a flat stream.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 
@@ -71,14 +72,18 @@ def _u64_pairs(seed: int, stream: int, first: int, n: int) -> np.ndarray:
     j0, j1 = first // 2, (first + n + 1) // 2
     w = block_words(seed, stream, j0, j1 - j0).astype(np.uint64).reshape(-1, 2)
     u = w[:, 0] | (w[:, 1] << np.uint64(32))
-    return u[first - 2 * j0 : first - 2 * j0 + n]
+    return cast(np.ndarray, u[first - 2 * j0 : first - 2 * j0 + n])
 
 
 def _unit(seed: int, stream: int, first: int, n: int, dtype: np.dtype) -> np.ndarray:
     """The uniform in [0, 1) of each element: (w >> 8) * 2**-24 or (u64 >> 11) * 2**-53."""
     if dtype == np.float64:
-        return (_u64_pairs(seed, stream, first, n) >> np.uint64(11)).astype(np.float64) * 2.0**-53
-    return (words(seed, stream, first, n) >> np.uint32(8)).astype(np.float32) * np.float32(2.0**-24)
+        return cast(
+            np.ndarray, (_u64_pairs(seed, stream, first, n) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+        )
+    return cast(
+        np.ndarray, (words(seed, stream, first, n) >> np.uint32(8)).astype(np.float32) * np.float32(2.0**-24)
+    )
 
 
 def _compute_dtype(dtype: np.dtype) -> type:
@@ -132,7 +137,7 @@ def uniform(
     else:
         hi = ct(_neighbour(dtype, top, +1))
     v = np.where(v < hi, v, ct(top)).astype(ct)
-    return v.astype(dtype)
+    return cast(np.ndarray, v.astype(dtype))
 
 
 def _box_muller(seed: int, stream: int, first: int, n: int, dtype: np.dtype) -> np.ndarray:
@@ -185,7 +190,7 @@ _erfc = np.vectorize(math.erfc, otypes=[np.float64])
 
 
 def _phi(x: np.ndarray) -> np.ndarray:
-    return 0.5 * _erfc(-x / math.sqrt(2.0))
+    return cast(np.ndarray, 0.5 * _erfc(-x / math.sqrt(2.0)))
 
 
 def _normal_quantile(q: np.ndarray) -> np.ndarray:

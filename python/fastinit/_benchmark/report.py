@@ -52,15 +52,15 @@ def markdown(result: dict[str, Any]) -> str:
         out.append(f"| {op} | {dtype} | {n}x{n} | {f:.3f} | " + " | ".join(cells) + " |")
     scaling = [r for r in rows if r["suite"] == "threads"]
     if scaling:
-        libs = sorted({r["library"] for r in scaling})
+        names = sorted({r["library"] for r in scaling})
         base = {r["library"]: r["gsamples_per_s"] for r in scaling if r["threads"] == 1}
         out += ["", f"Thread scaling, float32 {scaling[0]['shape'][0]}x{scaling[0]['shape'][1]} "
                 "(G samples/s, and speed-up over one thread):", "",
-                "| threads | " + " | ".join(libs) + " |", "|---:|" + "---:|" * len(libs)]  # fmt: skip
+                "| threads | " + " | ".join(names) + " |", "|---:|" + "---:|" * len(names)]  # fmt: skip
         for t in sorted({r["threads"] for r in scaling}):
             cell = {r["library"]: r["gsamples_per_s"] for r in scaling if r["threads"] == t}
             out.append(
-                f"| {t} | " + " | ".join(f"{cell[x]:.3f} ({cell[x] / base[x]:.2f}x)" for x in libs) + " |"
+                f"| {t} | " + " | ".join(f"{cell[x]:.3f} ({cell[x] / base[x]:.2f}x)" for x in names) + " |"
             )
     latency = [r for r in rows if r["suite"] == "latency"]
     if latency:
@@ -151,8 +151,8 @@ def plots(result: dict[str, Any], directory: Path) -> list[Path]:
     for r in rows:
         if r["suite"] == "threads":
             by_lib[r["library"]].append((r["threads"], r["gsamples_per_s"]))
-    for lib, pts in sorted(by_lib.items()):
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=lib)
+    for lib, thread_pts in sorted(by_lib.items()):
+        ax.plot([p[0] for p in thread_pts], [p[1] for p in thread_pts], marker="o", label=lib)
     ax.set(xlabel="threads", ylabel="G samples / s", title="thread scaling (float32, large buffer)")
     ax.legend(fontsize=7)
     fig.tight_layout()

@@ -3,6 +3,7 @@ machines are noisy: ratios measured side by side, not absolute times), medians w
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import sys
@@ -196,28 +197,56 @@ def _thread_scaling(plan: Plan, threads: int, progress: Progress) -> list[dict[s
     return rows
 
 
-def _latency(plan: Plan, threads: int, progress: Progress) -> list[dict[str, Any]]:
+def _numpy_latency_calls(n: int) -> dict[str, Fill]:
+    """fastinit's latency calls, bound to one n x n float32 NumPy array of ones."""
     import numpy as np
 
+    a = np.ones((n, n), np.float32)
+
+    def kaiming_uniform() -> object:
+        return fastinit.kaiming_uniform_(a, seed=1)
+
+    def normal() -> object:
+        return fastinit.normal_(a, seed=1)
+
+    return {"fastinit kaiming_uniform_ (NumPy)": kaiming_uniform, "fastinit normal_ (NumPy)": normal}
+
+
+def _torch_latency_calls(n: int) -> dict[str, Fill]:
+    """fastinit.torch's and torch.nn.init's latency calls, bound to one n x n tensor of ones;
+    ImportError without torch."""
+    import torch
+
+    import fastinit.torch as ft
+
+    t = torch.ones(n, n)
+
+    def ft_kaiming_uniform() -> object:
+        return ft.kaiming_uniform_(t, seed=1)
+
+    def ft_normal() -> object:
+        return ft.normal_(t, seed=1)
+
+    def torch_kaiming_uniform() -> object:
+        return torch.nn.init.kaiming_uniform_(t)
+
+    def torch_normal() -> object:
+        return torch.nn.init.normal_(t)
+
+    return {
+        "fastinit.torch kaiming_uniform_ (tensor)": ft_kaiming_uniform,
+        "fastinit.torch normal_ (tensor)": ft_normal,
+        "torch.nn.init.kaiming_uniform_": torch_kaiming_uniform,
+        "torch.nn.init.normal_": torch_normal,
+    }
+
+
+def _latency(plan: Plan, threads: int, progress: Progress) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for n in plan.latency_sizes:
-        a = np.ones((n, n), np.float32)
-        calls: dict[str, Fill] = {
-            "fastinit kaiming_uniform_ (NumPy)": lambda a=a: fastinit.kaiming_uniform_(a, seed=1),
-            "fastinit normal_ (NumPy)": lambda a=a: fastinit.normal_(a, seed=1),
-        }
-        try:
-            import torch
-
-            import fastinit.torch as ft
-
-            t = torch.ones(n, n)
-            calls["fastinit.torch kaiming_uniform_ (tensor)"] = lambda t=t: ft.kaiming_uniform_(t, seed=1)
-            calls["fastinit.torch normal_ (tensor)"] = lambda t=t: ft.normal_(t, seed=1)
-            calls["torch.nn.init.kaiming_uniform_"] = lambda t=t: torch.nn.init.kaiming_uniform_(t)
-            calls["torch.nn.init.normal_"] = lambda t=t: torch.nn.init.normal_(t)
-        except ImportError:
-            pass
+        calls = _numpy_latency_calls(n)
+        with contextlib.suppress(ImportError):  # no torch: NumPy calls only
+            calls.update(_torch_latency_calls(n))
         times = _time_group(calls, max(5, plan.repeats), inner=200 if n <= 64 else 50)
         rows += _rows(
             times,

@@ -126,9 +126,10 @@ class accelerate(contextlib.ContextDecorator):
             words = torch.randint(0, 2**32, (2,), dtype=torch.int64).tolist()
             seed = int(words[0]) | (int(words[1]) << 32)
         mode = _Mode(_fi.Generator(seed))
-        mode.__enter__()
+        # torch leaves TorchFunctionMode.__enter__ and __exit__ unannotated (torch/overrides.py)
+        mode.__enter__()  # type: ignore[no-untyped-call]
         self._modes.append(mode)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._modes.pop().__exit__(*exc)
+        self._modes.pop().__exit__(*exc)  # type: ignore[no-untyped-call]  # unannotated in torch, as above

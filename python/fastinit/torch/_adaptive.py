@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -48,7 +48,8 @@ def lsuv_(
     try:
         with torch.no_grad():
             model(batch)  # the order in which the forward pass reaches the layers
-            for layer in list(order):
+            # the hooks sit on `layers` only, so every module reached is one of them
+            for layer in cast("list[nn.Linear | nn.modules.conv._ConvNd]", list(order)):
                 for _ in range(max_iters):
                     var = float(outputs[layer].float().var())
                     if not math.isfinite(var) or var == 0 or abs(var - 1) < tol:
