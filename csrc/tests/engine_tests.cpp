@@ -1,8 +1,9 @@
 // C++ tests of the engine without Python: every compiled kernel against the scalar one (bit for
 // bit, all distributions and dtypes, odd offsets and lengths), strided and multi-threaded fills
-// through the thread pool, exceptions carried out of the pool, and thread-count changes while
-// other threads fill. Built with -DFASTINIT_BUILD_TESTS=ON; CI runs it under AddressSanitizer +
-// UndefinedBehaviorSanitizer and, separately, ThreadSanitizer (CMakePresets.json).
+// through the thread pool, exceptions carried out of the pool, thread-count changes while other
+// threads fill, and fills into fresh (unmapped) pages. Built with -DFASTINIT_BUILD_TESTS=ON; CI
+// runs it under AddressSanitizer + UndefinedBehaviorSanitizer and, separately, ThreadSanitizer
+// (CMakePresets.json).
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -16,6 +17,10 @@
 #include "fill.h"
 #include "params.h"
 #include "thread_pool.h"
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 using namespace fastinit;
 
@@ -107,6 +112,37 @@ void test_strided_parallel_fill() {
   }
 }
 
+#if defined(__linux__)
+// A fill into a fresh anonymous mapping (no page mapped yet: the populate path) writes exactly the
+// target, which starts and ends mid-page, with the values of a fill into touched memory.
+void test_fill_into_fresh_pages() {
+  const size_t bytes = size_t{8} << 20;
+  void* mapping = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  check(mapping != MAP_FAILED, "mmap for the fresh-page test");
+  if (mapping == MAP_FAILED) return;
+  char* raw = static_cast<char*>(mapping);
+  const size_t lo = 4096 + 40, hi = bytes - 4096 - 24;
+  const int64_t n = static_cast<int64_t>((hi - lo) / 4);
+  const DistParams p = normal_params(0.0, 1.0, DType::f32);
+  std::vector<float> touched(static_cast<size_t>(n), 1.0f);
+  set_num_threads(2);
+  fill_target(active_kernels(), p, StreamId{3, 4}, strided_target(touched, 1, n, 1), [] {});
+  Target fresh;
+  fresh.data = raw + lo;
+  fresh.dtype = DType::f32;
+  fresh.shape = {n};
+  fresh.byte_strides = {4};
+  fresh.logical_strides = {1};
+  fill_target(active_kernels(), p, StreamId{3, 4}, fresh, [] {});
+  check(std::memcmp(raw + lo, touched.data(), static_cast<size_t>(n) * 4) == 0, "fresh-page fill values");
+  bool outside_zero = true;
+  for (size_t i = 0; i < lo; ++i) outside_zero = outside_zero && raw[i] == 0;
+  for (size_t i = lo + static_cast<size_t>(n) * 4; i < bytes; ++i) outside_zero = outside_zero && raw[i] == 0;
+  check(outside_zero, "fresh-page fill leaves the rest of the mapping alone");
+  munmap(mapping, bytes);
+}
+#endif
+
 // The first exception thrown by an item reaches the caller; the pool stays usable.
 void test_pool_exceptions() {
   set_num_threads(3);
@@ -196,6 +232,9 @@ int main(int argc, char** argv) {
   test_strided_parallel_fill();
   test_pool_exceptions();
   test_concurrent_callers();
+#if defined(__linux__)
+  test_fill_into_fresh_pages();
+#endif
   std::printf("%d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
 }
