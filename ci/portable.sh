@@ -37,7 +37,7 @@ if command -v aarch64-linux-gnu-g++ >/dev/null && command -v qemu-aarch64 >/dev/
   aarch64-linux-gnu-g++ "${flags[@]}" -fno-tree-vectorize -fno-tree-slp-vectorize -c csrc/kernels_scalar.cpp -o "$out/ks.o"
   aarch64-linux-gnu-g++ "${flags[@]}" -O3 -c csrc/kernels_neon.cpp -o "$out/kn.o"
   aarch64-linux-gnu-g++ "${flags[@]}" csrc/tests/engine_tests.cpp csrc/dispatch.cpp csrc/cpu_features.cpp \
-    csrc/thread_pool.cpp csrc/fill.cpp csrc/params.cpp csrc/normal_cdf.cpp "$out/ks.o" "$out/kn.o" -o "$out/engine_tests"
+    csrc/thread_pool.cpp csrc/fill.cpp csrc/fresh_memory.cpp csrc/params.cpp csrc/normal_cdf.cpp "$out/ks.o" "$out/kn.o" -o "$out/engine_tests"
   qemu-aarch64 "$out/engine_tests"
   arm=$(qemu-aarch64 "$out/engine_tests" --fingerprint)
   x86=$(build/cpp-tests/fastinit_engine_tests --fingerprint)
