@@ -28,6 +28,16 @@ UNIFORM_EDGE_FRACTIONS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)  # extra bins at both en
 TRUNC_BINS = 64
 
 
+def _ndtr_scalar(x: float) -> float:
+    """Phi(x) for one float as Cephes' ndtr (scipy.special.ndtr) computes it, from math.erf and
+    math.erfc, so laws can be built without scipy (python -m fastinit imports the battery)."""
+    z = x * math.sqrt(0.5)
+    if abs(z) < math.sqrt(0.5):
+        return 0.5 + 0.5 * math.erf(z)
+    tail = 0.5 * math.erfc(abs(z))
+    return 1.0 - tail if z > 0 else tail
+
+
 def _ndtr(x: Any) -> npt.NDArray[np.float64]:
     from scipy import special
 
@@ -170,9 +180,9 @@ class TruncNormal(Law):
         self.lo, self.hi = self.a, self.b
         self.alpha, self.beta = (self.a - self.mu) / self.sigma, (self.b - self.mu) / self.sigma
         if self.alpha >= 0:  # the whole window in the upper tail: a difference of upper tails
-            self.mass = float(_ndtr(-self.alpha) - _ndtr(-self.beta))
+            self.mass = _ndtr_scalar(-self.alpha) - _ndtr_scalar(-self.beta)
         else:
-            self.mass = float(_ndtr(self.beta) - _ndtr(self.alpha))
+            self.mass = _ndtr_scalar(self.beta) - _ndtr_scalar(self.alpha)
         if not self.mass > 0:
             raise ValueError(f"TruncNormal: no probability mass in {self.name}")
         z_mean, self._mu_z = self._standard_moments()
