@@ -141,3 +141,17 @@ def test_fill_into_never_touched_pages_writes_only_the_target(dtype):
     assert not raw[:lo].any() and not raw[hi:].any()
     del raw, target
     memory.close()
+
+
+def test_ndarray_subclasses_fill_their_own_memory(tmp_path):
+    want = fastinit.normal_(np.empty((300, 200), np.float32), seed=4)
+    mapped = np.memmap(tmp_path / "w.bin", dtype=np.float32, mode="w+", shape=(300, 200))
+    assert fastinit.normal_(mapped, seed=4) is mapped
+    mapped.flush()
+    assert np.fromfile(tmp_path / "w.bin", np.float32).tobytes() == want.tobytes()
+    masked = np.ma.masked_array(np.zeros((300, 200), np.float32), mask=False)
+    fastinit.normal_(masked, seed=4)
+    assert masked.data.tobytes() == want.tobytes()
+    readonly = np.memmap(tmp_path / "w.bin", dtype=np.float32, mode="r", shape=(300, 200))
+    with pytest.raises(ValueError, match="read-only"):
+        fastinit.normal_(readonly, seed=4)

@@ -68,8 +68,10 @@ def resolve_dtype(fn: str, dtype: Any) -> np.dtype:
 
 
 def _as_ndarray(fn: str, arr: Any) -> np.ndarray:
+    """arr as a plain ndarray over the same memory: subclasses (np.memmap, masked arrays' data)
+    as a base-class view, other objects through DLPack or the buffer protocol."""
     if isinstance(arr, np.ndarray):
-        return arr
+        return arr.view(np.ndarray)
     if hasattr(arr, "__dlpack__"):
         try:
             return np.from_dlpack(arr)
