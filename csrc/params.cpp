@@ -98,6 +98,9 @@ void set_common(TypedParams<T>& p, double mean, double std) {
 }  // namespace
 
 DistParams uniform_params(double a, double b, DType dtype) {
+  // The message completes "the window [a, b) ..."; the Python layer adds the values.
+  if (a < b && !(smallest_at_least(dtype, a) < b))
+    throw std::domain_error("contains no value representable in the dtype");
   DistParams out;
   out.dist = Distribution::uniform;
   const double lo = round_to(dtype == DType::f64 ? DType::f64 : DType::f32, a);

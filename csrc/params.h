@@ -7,7 +7,8 @@
 
 namespace fastinit {
 
-// Uniform on [a, b): a <= b, b - a finite. a == b fills with a.
+// Uniform on [a, b): a <= b, b - a finite. a == b fills with a. Throws std::domain_error if
+// a < b but no value of the dtype lies in [a, b).
 DistParams uniform_params(double a, double b, DType dtype);
 
 // Normal with the given mean and std >= 0.

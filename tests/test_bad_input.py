@@ -205,3 +205,59 @@ def test_generator_with_stream():
         "stream=",
         "generator=",
     )
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda a: fastinit.normal_(a, 0.0, 1e39), "std=1e"),
+        (lambda a: fastinit.normal_(a, 1e39, 1.0), "mean=1e"),
+        (lambda a: fastinit.uniform_(a, 0.0, 1e39), "b=1e"),
+        (lambda a: fastinit.uniform_(a, -3e38, 3e38), "b - a="),
+        (lambda a: fastinit.trunc_normal_(a, 0.0, 1e39), "std=1e"),
+    ],
+)
+def test_float32_parameters_beyond_its_range_are_errors(call, match):
+    arr = np.full(64, 7.0, np.float32)
+    with pytest.raises(ValueError, match=match):
+        call(arr)
+    assert (arr == 7.0).all()
+
+
+def test_half_precision_std_beyond_its_range_is_an_error():
+    arr = np.full(64, 7.0, np.float16)
+    with pytest.raises(ValueError, match=r"std=1000000\.0 is outside the range of float16"):
+        fastinit.normal_(arr, 0.0, 1e6)
+    assert (arr == 7.0).all()
+    fastinit.uniform_(arr, -60000.0, 60000.0, seed=1)  # b - a exceeds float16 but not float32: fine
+
+
+def test_uniform_window_without_a_representable_value_is_an_error():
+    arr = np.full(16, 7.0, np.float16)
+    with pytest.raises(ValueError, match=r"\[a, b\) = \[0.3, 0.30001\) contains no value representable"):
+        fastinit.uniform_(arr, 0.3, 0.30001)
+    assert (arr == 7.0).all()
+    assert (fastinit.uniform_(arr, 0.3, 0.3) == np.float16(0.3)).all()  # a == b: a, as documented
+
+
+def test_overlapping_writable_numpy_views_are_rejected():
+    base = np.full(100, 7.0, np.float32)
+    overlapping = np.lib.stride_tricks.as_strided(base, shape=(10, 10), strides=(4, 4))
+    with pytest.raises(ValueError, match="overlap in memory"):
+        fastinit.normal_(overlapping, seed=0)
+    assert (base == 7.0).all()
+    fastinit.normal_(np.zeros((30, 40), np.float32)[::-2, ::3].T, seed=0)  # strided, no overlap: fine
+
+
+def test_strided_views_whose_rows_just_touch_are_not_overlaps():
+    # rows of a [:, ::3] view end exactly where the next begins: a naive extent test calls that
+    # an overlap; torch tensors take the same check
+    arr = np.zeros((20, 31), np.float16)[:, ::3]
+    fastinit.normal_(arr, seed=1)
+    assert arr.all()
+    torch = pytest.importorskip("torch")
+    import fastinit.torch as ft
+
+    t = torch.zeros(20, 31)[:, ::3]
+    ft.normal_(t, seed=1)
+    assert t.count_nonzero() == t.numel()

@@ -38,13 +38,15 @@ def test_words(seed, stream, offset, n):
     )
 
 
-BOUNDS = [(0.0, 1.0), (-3.0, 0.1), (1e-3, 1e-3 + 1e-9), (2.5, 2.5), (-6e4, 6e4)]
+TINY = (1e-3, 1e-3 + 1e-9)
+BOUNDS = [(0.0, 1.0), (-3.0, 0.1), TINY, (2.5, 2.5), (-6e4, 6e4)]
 WIDE = [(-1e30, 1e30)]  # beyond float16's range (an error there: tests/test_bad_input.py)
 
 
 @pytest.mark.parametrize(
     ("dtype", "a", "b"),
-    [(d, a, b) for d in (np.float32, np.float64, np.float16, "bfloat16") for a, b in BOUNDS]
+    [(d, a, b) for d in (np.float32, np.float64, np.float16, "bfloat16") for a, b in BOUNDS if (a, b) != TINY]
+    + [(d, a, b) for d in (np.float32, np.float64) for a, b in [TINY]]  # no half value lies in TINY: an error
     + [(d, a, b) for d in (np.float32, np.float64, "bfloat16") for a, b in WIDE],
 )
 @pytest.mark.parametrize(("seed", "stream", "offset", "n"), CASES, ids=IDS)

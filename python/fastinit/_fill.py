@@ -20,6 +20,7 @@ _U64 = 1 << 64
 A = TypeVar("A")
 
 _UNIFORM, _NORMAL, _TRUNC_NORMAL = 0, 1, 2
+_FLOAT64_CODE = 1  # dtype codes: float32 0, float64 1, float16 2, bfloat16 3
 
 
 def check_real(fn: str, name: str, value: object) -> float:
@@ -72,13 +73,19 @@ def run_fill(
     global_shape: Sequence[int] | None = None,
     index: Sequence[slice] | None = None,
     in_range: dict[str, float] | None = None,
+    in_compute_range: dict[str, float] | None = None,
 ) -> A:
     """Validate everything, then fill arr in place; arr is untouched if anything is wrong.
-    in_range names parameters that must lie within the finite range of arr's dtype."""
+    in_range names parameters that must lie within the finite range of arr's dtype,
+    in_compute_range those that must lie within the range of the precision the kernels compute
+    in (float32 for every dtype but float64)."""
     first = offset if type(offset) is int and 0 <= offset < _U64 else check_u64(fn, "offset", offset)
     view, code, logical, first = as_target(fn, arr, first, global_shape, index)
-    if in_range and code >= 2:  # only the half types overflow before float64's range
-        check_in_range(fn, view.dtype, in_range)
+    if code != _FLOAT64_CODE:  # float32 and the half types overflow before float64
+        if in_range:
+            check_in_range(fn, view.dtype, in_range)
+        if in_compute_range:
+            check_in_range(fn, np.dtype(np.float32), in_compute_range)
     key, sid = resolve(fn, generator, seed, stream)
     try:
         if type(view) is np.ndarray:
@@ -91,6 +98,12 @@ def run_fill(
     except OverflowError as exc:
         raise ValueError(f"{fn}: {exc}") from None
     except _core.NoMassError as exc:
+        if dist == _UNIFORM:
+            a, b = values
+            raise ValueError(
+                f"{fn}: the window [a, b) = [{a}, {b}) {exc} ({view.dtype}); widen it, or use "
+                f"constant_ for a single value"
+            ) from None
         mean, std, a, b = values
         raise ValueError(
             f"{fn}: the truncation window [a, b] = [{a}, {b}] of a normal with mean={mean} and "
@@ -124,8 +137,9 @@ def uniform_(
     if not math.isfinite(hi - lo):
         raise ValueError(f"{fn}: b - a must be finite; got a={lo}, b={hi}")
     return run_fill(
-        fn, arr, _UNIFORM, [lo, hi], generator, seed, stream, offset, global_shape, index, {"a": lo, "b": hi}
-    )
+        fn, arr, _UNIFORM, [lo, hi], generator, seed, stream, offset, global_shape, index,
+        {"a": lo, "b": hi}, {"b - a": hi - lo},
+    )  # fmt: skip
 
 
 def normal_(
@@ -146,7 +160,7 @@ def normal_(
     if s < 0:
         raise ValueError(f"{fn}: std must be >= 0; got std={s}")
     return run_fill(
-        fn, arr, _NORMAL, [m, s], generator, seed, stream, offset, global_shape, index, {"mean": m}
+        fn, arr, _NORMAL, [m, s], generator, seed, stream, offset, global_shape, index, {"mean": m, "std": s}
     )
 
 
@@ -187,5 +201,5 @@ def trunc_normal_(
         offset,
         global_shape,
         index,
-        {"mean": m},
+        {"mean": m, "std": s, "a": lo, "b": hi},
     )

@@ -131,9 +131,10 @@ def _is_torch_generator(obj: object) -> bool:
     return type(obj).__name__ == "Generator" and type(obj).__module__.startswith("torch")
 
 
-def _seed_from_torch(generator: Any) -> int:
+def seed_from_torch(generator: Any) -> int:
     """A 64-bit seed drawn from a torch.Generator (two 32-bit draws: low word first), so code
-    that seeds torch stays reproducible; each call advances the torch generator."""
+    that seeds torch stays reproducible; each call advances the torch generator. Pass
+    torch.default_generator for torch's global CPU generator (whatever the default device)."""
     import torch
 
     words = torch.randint(0, 2**32, (2,), generator=generator, dtype=torch.int64, device=generator.device)
@@ -154,7 +155,7 @@ def resolve(
         raise ValueError(f"{fn}: pass generator= or seed=, not both")
     if generator is not None:
         if _is_torch_generator(generator):
-            return _seed_from_torch(generator), 0 if stream is None else stream_id(stream, fn)
+            return seed_from_torch(generator), 0 if stream is None else stream_id(stream, fn)
         if not isinstance(generator, Generator):
             raise TypeError(
                 f"{fn}: generator must be a fastinit.Generator or a torch.Generator; "

@@ -10,6 +10,7 @@ from typing import Any, cast
 import numpy as np
 
 from . import _torch_target
+from ._overlap import check_no_overlap
 
 __all__ = [
     "as_target",
@@ -123,6 +124,8 @@ def as_target(
         code = dtype_code(fn, a.dtype)
         if not a.flags.writeable:
             raise ValueError(f"{fn}: arr is read-only; a fill needs a writable array")
+    if type(a) is np.ndarray and not (a.flags.c_contiguous or a.flags.f_contiguous):
+        check_no_overlap(fn, a.shape, a.strides, a.itemsize, "array")
     if global_shape is None and index is None:
         return a, code, None, offset
     if offset:

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from ._overlap import check_no_overlap
+
 __all__ = ["TorchView", "is_torch_tensor", "torch_view"]
 
 
@@ -94,31 +96,36 @@ def _codes() -> dict[Any, int]:
     return _CODES
 
 
-def _check_no_overlap(fn: str, shape: tuple[int, ...], strides: tuple[int, ...]) -> None:
-    """Distinct indices must address distinct elements (no expand()ed or as_strided views)."""
-    dims = sorted((s, n) for s, n in zip(strides, shape) if n > 1)
-    extent = 1
-    for stride, n in dims:
-        if stride < extent:
-            raise ValueError(
-                f"{fn}: the tensor's elements overlap in memory (shape {shape}, strides {strides}), "
-                "so an in-place fill is ill-defined; fill a contiguous tensor or .clone() first"
-            )
-        extent = stride * n
-
-
 def torch_view(fn: str, tensor: Any) -> TorchView:
     """Validate a torch tensor as a fill target: CPU (or meta, a no-op), float16, bfloat16, float32
     or float64, elements not overlapping. TypeError / ValueError name what is wrong."""
+    import torch
+
+    if tensor.layout != torch.strided:
+        raise TypeError(
+            f"{fn}: fastinit fills dense (strided) tensors; got a tensor with layout {tensor.layout}. "
+            "Fill a dense tensor and convert it, or use torch.nn.init"
+        )
     code = _codes().get(tensor.dtype)
     if code is None:
         raise TypeError(
             f"{fn}: tensors of dtype {tensor.dtype} cannot be filled; allowed dtypes: torch.float16, "
             "torch.bfloat16, torch.float32, torch.float64"
         )
+    if tensor.is_neg() or tensor.is_conj():
+        raise ValueError(
+            f"{fn}: the tensor is a lazily negated or conjugated view (torch's neg/conj bit is set, "
+            "as for x.conj().imag), so writing its memory would store negated values; fill "
+            "tensor.resolve_neg() / resolve_conj() or the tensor it views"
+        )
+    if tensor.is_inference() and not torch.is_inference_mode_enabled():
+        raise RuntimeError(
+            f"{fn}: in-place update to an inference tensor outside torch.inference_mode() is not "
+            "allowed (as in torch); fill it inside inference_mode() or fill a normal tensor"
+        )
     if tensor.is_cpu:
         if not tensor.is_contiguous():
-            _check_no_overlap(fn, tuple(tensor.shape), tuple(tensor.stride()))
+            check_no_overlap(fn, tuple(tensor.shape), tuple(tensor.stride()), 1, "tensor")
         return TorchView(tensor, code, False)
     if tensor.is_meta:
         return TorchView(tensor, code, True)

@@ -21,6 +21,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 import fastinit as _fi
+from fastinit._streams import seed_from_torch
 
 __all__ = ["accelerate"]
 
@@ -123,8 +124,7 @@ class accelerate(contextlib.ContextDecorator):
     def __enter__(self) -> accelerate:
         seed = self.seed
         if seed is None:
-            words = torch.randint(0, 2**32, (2,), dtype=torch.int64).tolist()
-            seed = int(words[0]) | (int(words[1]) << 32)
+            seed = seed_from_torch(torch.default_generator)
         mode = _Mode(_fi.Generator(seed))
         # torch leaves TorchFunctionMode.__enter__ and __exit__ unannotated (torch/overrides.py)
         mode.__enter__()  # type: ignore[no-untyped-call]

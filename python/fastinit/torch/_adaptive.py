@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 import fastinit as _fi
+from fastinit._streams import seed_from_torch
 
 __all__ = ["calibrate_output_bias_", "lsuv_"]
 
@@ -29,8 +30,7 @@ def lsuv_(
     `batch` is 1 within `tol` (at most `max_iters` forward passes per layer). Biases are zeroed.
     Forward hooks are removed afterwards, even on error. Returns the model."""
     if seed is None:
-        words = torch.randint(0, 2**32, (2,), dtype=torch.int64).tolist()
-        seed = int(words[0]) | (int(words[1]) << 32)
+        seed = seed_from_torch(torch.default_generator)
     layers = [(n, m) for n, m in model.named_modules() if isinstance(m, _LAYERS)]
     for name, layer in layers:
         _fi.orthogonal_(layer.weight, seed=seed, stream=name + ".weight")

@@ -12,6 +12,8 @@ import torch
 from torch import nn
 
 import fastinit as _fi
+from fastinit._fill import check_real
+from fastinit._streams import seed_from_torch
 
 __all__ = ["POLICIES", "canonical_name", "init_module_", "local_shard"]
 
@@ -33,6 +35,11 @@ _NORMS = (
     nn.modules.batchnorm._NormBase,  # BatchNorm*, InstanceNorm*
 )  # fmt: skip
 _RMS_NORM = getattr(nn, "RMSNorm", None)
+
+# 1-D parameters of modules init_module_ does not know: a norm-like module's scales are set to 1,
+# biases of any module to 0; other 1-D parameters keep their values.
+_NORM_SCALES = ("weight", "scale", "gamma")
+_BIASES = ("bias", "beta")
 
 _ACTIVATION_GAIN: dict[type, Callable[[nn.Module], tuple[str, float | None]]] = {
     nn.ReLU: lambda m: ("relu", None),
@@ -113,7 +120,10 @@ class _Policy:
     def weight(self, module: nn.Module, name: str, w: torch.Tensor) -> None:
         s = self.scheme
         act, slope = self.activations.get(module, (self.nonlinearity, None))
-        if s == "torch":  # nn.Linear / nn.Conv defaults
+        if s == "torch" and isinstance(module, nn.Bilinear):  # U(+-1/sqrt(in1_features))
+            bound = 1 / math.sqrt(w.shape[1])
+            self._fill(_fi.uniform_, w, name, -bound, bound)
+        elif s == "torch":  # nn.Linear / nn.Conv defaults
             self._fill(_fi.kaiming_uniform_, w, name, math.sqrt(5))
         elif s == "xavier":
             gain = _fi.calculate_gain(act, slope) if act in ("tanh", "sigmoid", "linear", "selu") else 1.0
@@ -134,12 +144,41 @@ class _Policy:
             self._fill(_fi.normal_, w, name, 0.0, std)
 
     def bias(self, module: nn.Module, name: str, b: torch.Tensor, weight: torch.Tensor | None) -> None:
-        if self.scheme == "torch" and weight is not None and weight.dim() >= 2:
+        if self.scheme == "torch" and isinstance(module, nn.Bilinear) and weight is not None:
+            bound = 1 / math.sqrt(weight.shape[1])
+            self._fill(_fi.uniform_, b, name, -bound, bound)
+        elif self.scheme == "torch" and weight is not None and weight.dim() >= 2:
             fan_in = _fi.compute_fans(tuple(weight.shape))[0]
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
             self._fill(_fi.uniform_, b, name, -bound, bound)
         else:
             _fi.zeros_(local_shard(b)[0])
+
+    def attention(
+        self, module: nn.MultiheadAttention, prefix: str, own: list[tuple[str, nn.Parameter]], done: set[int]
+    ) -> None:
+        """nn.MultiheadAttention's own parameters. Under "torch" its _reset_parameters(): input
+        projections xavier_uniform, their biases and out_proj.bias 0, bias_k / bias_v
+        xavier_normal (out_proj.weight keeps nn.Linear's default, set when out_proj is visited).
+        Otherwise the policy's weights, and 0 for every bias."""
+        for n, p in own:
+            local = local_shard(p)[0]
+            if n in ("bias_k", "bias_v"):
+                if self.scheme == "torch":
+                    self._fill(_fi.xavier_normal_, p, prefix + n)
+                else:
+                    _fi.zeros_(local)
+            elif p.dim() >= 2:
+                if self.scheme == "torch":
+                    self._fill(_fi.xavier_uniform_, p, prefix + n)
+                else:
+                    self.weight(module, prefix + n, p)
+            else:
+                _fi.zeros_(local)
+        out_bias = module.out_proj.bias
+        if out_bias is not None and id(out_bias) not in done:
+            done.add(id(out_bias))
+            _fi.zeros_(local_shard(out_bias)[0])
 
     def embedding(self, module: nn.Embedding, name: str) -> None:
         std = 1.0 if self.scheme in ("torch", "xavier", "kaiming", "lecun") else self.std
@@ -170,7 +209,10 @@ class _Policy:
                             )
                             p[g * hidden : (g + 1) * hidden].copy_(torch.from_numpy(block))
             elif pname.startswith("weight_hr"):  # LSTM projections
-                _fi.xavier_uniform_(p, **self._kw(full))
+                if self.scheme == "torch":
+                    _fi.uniform_(p, -1 / math.sqrt(hidden), 1 / math.sqrt(hidden), **self._kw(full))
+                else:
+                    _fi.xavier_uniform_(p, **self._kw(full))
             elif pname.startswith("bias"):
                 if self.scheme == "torch":
                     _fi.uniform_(p, -1 / math.sqrt(hidden), 1 / math.sqrt(hidden), **self._kw(full))
@@ -209,14 +251,26 @@ def init_module_(
     can be initialized on its own. DTensor parameters (FSDP2, tensor parallel; even or uneven
     splits) fill their local shard with the values it has in the whole parameter, with no
     communication. seed=None draws one from torch's default generator.
-    Parameters of modules the policy does not know keep torch's reset_parameters(), run under
-    accelerate() with a seed derived from (seed, module name).
+    Modules the policy does not know are re-initialized by their own reset_parameters(), run
+    under accelerate() with a seed derived from (seed, module name); if they have none, their
+    parameters of 2 or more dimensions get the policy's weights, 1-D "weight"/"scale"/"gamma" of
+    a module whose class name contains "Norm" (LlamaRMSNorm, T5LayerNorm, ...) 1, 1-D
+    "bias"/"beta" 0, and other 1-D parameters keep their values. Arguments are checked before
+    anything is changed.
     """
     if scheme not in POLICIES:
         raise ValueError(f"init_module_: scheme={scheme!r} is not one of {', '.join(map(repr, POLICIES))}")
+    std = check_real("init_module_", "std", std)
+    if std < 0:
+        raise ValueError(f"init_module_: std must be >= 0; got std={std}")
+    try:  # an unknown nonlinearity fails before anything is changed
+        _fi.calculate_gain(nonlinearity)
+    except ValueError as exc:
+        raise ValueError(f"init_module_: nonlinearity={nonlinearity!r} is not usable: {exc}") from None
+    if n_layers is not None and (isinstance(n_layers, bool) or not isinstance(n_layers, int) or n_layers < 1):
+        raise ValueError(f"init_module_: n_layers must be a positive int or None; got {n_layers!r}")
     if seed is None:
-        words = torch.randint(0, 2**32, (2,), dtype=torch.int64).tolist()
-        seed = int(words[0]) | (int(words[1]) << 32)
+        seed = seed_from_torch(torch.default_generator)
     names = [canonical_name(n) for n, _ in model.named_parameters(remove_duplicate=False)]
     policy = _Policy(scheme, seed, nonlinearity, std, n_layers or _n_layers(names),
                      _following_activations(model))  # fmt: skip
@@ -242,11 +296,7 @@ def init_module_(
             for n, p in own:
                 (_fi.ones_ if n == "weight" else _fi.zeros_)(local_shard(p)[0])
         elif isinstance(module, nn.MultiheadAttention):
-            for n, p in own:
-                if p.dim() >= 2:
-                    policy.weight(module, prefix + n, p)
-                else:
-                    _fi.zeros_(local_shard(p)[0])
+            policy.attention(module, prefix, own, done)
         elif isinstance(module, (nn.Linear, nn.modules.conv._ConvNd, nn.Bilinear)):
             weight = getattr(module, "weight", None)
             for n, p in own:
@@ -258,11 +308,15 @@ def init_module_(
             with accelerate(seed=_derived_seed(seed, mname)):
                 module.reset_parameters()
         else:
+            norm_like = "Norm" in type(module).__name__  # LlamaRMSNorm, T5LayerNorm, ...
             for n, p in own:
                 if p.dim() >= 2:
                     policy.weight(module, prefix + n, p)
-                else:
+                elif norm_like and n in _NORM_SCALES:
+                    _fi.ones_(local_shard(p)[0])
+                elif n in _BIASES:
                     _fi.zeros_(local_shard(p)[0])
+                # other 1-D parameters of unknown modules (learned scales, ...) keep their values
     if zero_init_residual:
         _zero_last_norm_of_blocks(model)
     return model
