@@ -85,3 +85,16 @@ def test_progress_bar(tmp_path, capsys):
     pytest.importorskip("tqdm")
     fio.write_npy(tmp_path / "p.npy", (64, 64), "float32", "normal", seed=0, progress=True)
     assert "p.npy" in capsys.readouterr().err
+
+
+def test_a_failed_write_leaves_an_existing_file_untouched(tmp_path):
+    good = tmp_path / "ck.safetensors"
+    fio.write_safetensors(good, {"w": ((8, 4), "float32", "normal")}, seed=1)
+    before = good.read_bytes()
+    for bad in (("normal", {"std": -1}), ("normal", {"sdt": 1})):  # wrong value, misspelt keyword
+        with pytest.raises((ValueError, TypeError)):
+            fio.write_safetensors(good, {"w": ((8, 4), "float32", bad)}, seed=1)
+        with pytest.raises((ValueError, TypeError)):
+            fio.write_npy(tmp_path / "x.npy", (8, 4), "float32", bad, seed=1)
+    assert good.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.safetensors"]  # no partial files

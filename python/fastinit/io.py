@@ -6,10 +6,12 @@ in RAM and saving — without ever holding more than a window."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any, Union
 
 import numpy as np
@@ -123,7 +125,7 @@ def write_safetensors(
     raw += b" " * (-len(raw) % 8)  # the data starts 8-byte aligned
     update, bar = _progress(offset, progress, os.fspath(path))
     try:
-        with open(path, "wb") as f:
+        with _replacing(path) as f:
             f.write(len(raw).to_bytes(8, "little"))
             f.write(raw)
             for name, shp, dt, scheme in specs:
@@ -131,6 +133,25 @@ def write_safetensors(
     finally:
         if bar is not None:
             bar.close()
+
+
+@contextlib.contextmanager
+def _replacing(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    """A new file written beside `path` that replaces it only once it is complete: if writing
+    fails (bad scheme arguments, Ctrl-C, a full disk), an existing file at `path` is untouched and
+    the partial file is removed. The new file gets the usual permissions (0o666 minus umask)."""
+    target = os.fspath(path)
+    tmp = os.path.join(os.path.dirname(os.path.abspath(target)),
+                       f".{os.path.basename(target)}.{uuid.uuid4().hex}.partial")  # fmt: skip
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def write_npy(
@@ -154,7 +175,7 @@ def write_npy(
     _scheme(fn, stream, scheme)
     update, bar = _progress(math.prod(shp) * dt.itemsize, progress, os.fspath(path))
     try:
-        with open(path, "wb") as f:
+        with _replacing(path) as f:
             np.lib.format.write_array_header_2_0(
                 f, {"descr": np.lib.format.dtype_to_descr(dt), "fortran_order": False, "shape": shp}
             )
