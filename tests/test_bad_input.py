@@ -261,3 +261,28 @@ def test_strided_views_whose_rows_just_touch_are_not_overlaps():
     t = torch.zeros(20, 31)[:, ::3]
     ft.normal_(t, seed=1)
     assert t.count_nonzero() == t.numel()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"std": 10**400}, ValueError, "std must be finite"),
+        ({"mean": np.complex128(1 + 2j)}, TypeError, "mean must be a real number"),
+        ({"std": np.True_}, TypeError, "std must be a real number"),
+        (
+            {"global_shape": (4.9,), "index": (slice(0, 4),)},
+            TypeError,
+            "global_shape must be a sequence of ints",
+        ),
+        (
+            {"global_shape": "16", "index": (slice(0, 4),)},
+            TypeError,
+            "global_shape must be a sequence of ints",
+        ),
+    ],
+)
+def test_argument_types_are_checked(kwargs, error, match):
+    arr = np.full(4, 7.0, np.float32)
+    with pytest.raises(error, match=match):
+        fastinit.normal_(arr, **kwargs)
+    assert (arr == 7.0).all()

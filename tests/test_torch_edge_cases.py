@@ -9,9 +9,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from torch import nn  # noqa: E402
+
 import fastinit.torch as ft  # noqa: E402
 from fastinit.torch._init_module import POLICIES  # noqa: E402
-from torch import nn  # noqa: E402
 
 
 def test_lazily_negated_views_are_rejected_and_left_alone():

@@ -25,12 +25,17 @@ _FLOAT64_CODE = 1  # dtype codes: float32 0, float64 1, float16 2, bfloat16 3
 
 def check_real(fn: str, name: str, value: object) -> float:
     """value as a finite float, or TypeError / ValueError naming fn and name."""
-    if isinstance(value, bool) or (not isinstance(value, (int, float)) and not hasattr(value, "__float__")):
+    if isinstance(value, (bool, np.bool_, complex, np.complexfloating)) or (
+        not isinstance(value, (int, float)) and not hasattr(value, "__float__")
+    ):
         raise TypeError(f"{fn}: {name} must be a real number; got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{fn}: {name} must be a real number; got {value!r}") from None
+    except OverflowError:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise ValueError(f"{fn}: {name} must be finite; got {shown}, too large for a float") from None
     if not math.isfinite(v):
         raise ValueError(f"{fn}: {name} must be finite; got {v}")
     return v

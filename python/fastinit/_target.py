@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Iterable, Sequence
 from types import ModuleType
 from typing import Any, cast
 
@@ -142,7 +143,7 @@ def shard_starts(
     shape); ValueError / TypeError name what does not fit."""
     if global_shape is None or index is None:
         raise ValueError(f"{fn}: global_shape= and index= must be given together")
-    gshape = tuple(int(n) for n in global_shape)
+    gshape = check_extents(fn, "global_shape", global_shape)
     if any(n < 0 for n in gshape):
         raise ValueError(f"{fn}: global_shape must have non-negative extents; got {gshape}")
     index = tuple(index)
@@ -166,6 +167,14 @@ def shard_starts(
             )
         starts.append(start)
     return gshape, tuple(starts)
+
+
+def check_extents(fn: str, name: str, extents: object) -> tuple[int, ...]:
+    """A shape given by the user as a sequence of ints (bools, floats and strings are TypeErrors)."""
+    items = list(extents) if isinstance(extents, Iterable) and not isinstance(extents, (str, bytes)) else None
+    if items is None or any(isinstance(n, (bool, np.bool_)) or not hasattr(n, "__index__") for n in items):
+        raise TypeError(f"{fn}: {name} must be a sequence of ints; got {extents!r}")
+    return tuple(operator.index(n) for n in items)
 
 
 def _shard_layout(
