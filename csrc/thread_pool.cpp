@@ -19,18 +19,18 @@ namespace {
 
 class ThreadPool {
  public:
+  // Starts n_threads - 1 workers. If the system refuses a thread (std::system_error), the workers
+  // already started are stopped and joined before the error propagates.
   explicit ThreadPool(size_t n_threads) {
-    for (size_t t = 1; t < n_threads; ++t) workers_.emplace_back([this] { worker_loop(); });
+    try {
+      for (size_t t = 1; t < n_threads; ++t) workers_.emplace_back([this] { worker_loop(); });
+    } catch (...) {
+      stop_workers();
+      throw;
+    }
   }
 
-  ~ThreadPool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    for (std::thread& w : workers_) w.join();
-  }
+  ~ThreadPool() { stop_workers(); }
 
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -57,6 +57,16 @@ class ThreadPool {
   }
 
  private:
+  void stop_workers() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& w : workers_) w.join();
+    workers_.clear();
+  }
+
   void take_items() {
     for (;;) {
       const size_t i = next_item_.fetch_add(1);

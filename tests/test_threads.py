@@ -38,7 +38,7 @@ def test_set_and_get_num_threads():
     fastinit.set_num_threads(3)
     assert fastinit.get_num_threads() == 3
     assert fastinit.info()["threads"] == 3
-    with pytest.raises(ValueError, match="n must be >= 1; got 0"):
+    with pytest.raises(ValueError, match="n must be between 1 and 1024; got 0"):
         fastinit.set_num_threads(0)
     with pytest.raises(TypeError, match="n must be an int"):
         fastinit.set_num_threads(2.0)  # type: ignore[arg-type]

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from . import _core
 
-__all__ = ["default_num_threads", "get_num_threads", "set_num_threads"]
+__all__ = ["MAX_THREADS", "default_num_threads", "get_num_threads", "set_num_threads"]
+
+MAX_THREADS = 1024  # far beyond any useful pool: each thread reserves a stack
 
 
 def _affinity_cpus() -> int:
@@ -59,8 +61,10 @@ def default_num_threads() -> int:
             n = int(env)
         except ValueError:
             n = 0
-        if n < 1:
-            raise ValueError(f"FASTINIT_NUM_THREADS={env!r} is not allowed; it must be a positive integer")
+        if not 1 <= n <= MAX_THREADS:
+            raise ValueError(
+                f"FASTINIT_NUM_THREADS={env!r} is not allowed; it must be an integer from 1 to {MAX_THREADS}"
+            )
         return n
     cpus = _affinity_cpus()
     quota = cgroup_cpu_quota()
@@ -78,6 +82,6 @@ def set_num_threads(n: int) -> None:
     """Use n >= 1 threads for large fills from now on (small fills always use one)."""
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"set_num_threads: n must be an int >= 1; got {n!r}")
-    if n < 1:
-        raise ValueError(f"set_num_threads: n must be >= 1; got {n}")
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"set_num_threads: n must be between 1 and {MAX_THREADS}; got {n}")
     _core.set_num_threads(n)
