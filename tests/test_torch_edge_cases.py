@@ -107,3 +107,117 @@ def test_init_module_checks_its_arguments_before_changing_anything():
         with pytest.raises(ValueError, match="init_module_"):
             ft.init_module_(model, "kaiming", seed=0, **kwargs)
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+class _WithRootParameter(nn.Module):  # ViT-like: a parameter on the root module itself
+    def __init__(self) -> None:
+        super().__init__()
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, 8))
+        self.fc1 = nn.Linear(8, 8)
+
+
+class _Wrapper(nn.Module):  # what DDP looks like to init_module_: the model under .module
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.module = inner
+
+
+def test_wrapping_does_not_change_root_or_leaf_parameters():
+    bare = ft.init_module_(_WithRootParameter(), "gpt2", seed=5)
+    wrapped = ft.init_module_(_Wrapper(_WithRootParameter()), "gpt2", seed=5)
+    assert torch.equal(bare.cls_token, wrapped.module.cls_token)
+    assert torch.equal(bare.fc1.weight, wrapped.module.fc1.weight)
+    leaf = ft.init_module_(_Wrapper(nn.Linear(8, 8)), "torch", seed=5)
+    assert torch.equal(leaf.module.weight, ft.init_module_(nn.Linear(8, 8), "torch", seed=5).weight)
+
+
+class _TiedLM(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.wte = nn.Embedding(500, 64, padding_idx=3)
+        self.lm_head = nn.Linear(64, 500, bias=False)
+        self.lm_head.weight = self.wte.weight  # tied; "lm_head" sorts before "wte"
+
+
+@pytest.mark.parametrize(("scheme", "std"), [("torch", 1.0), ("kaiming", 1.0), ("gpt2", 0.02)])
+def test_a_weight_tied_to_an_embedding_is_initialized_as_the_embedding(scheme, std):
+    model = ft.init_module_(_TiedLM(), scheme, seed=6)
+    w = model.wte.weight.detach()
+    assert not w[3].any()
+    assert 0.95 < w.std().item() / std < 1.05
+
+
+def test_report_handles_mapping_outputs_no_grad_and_in_place_inputs():
+    class DictOut(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = nn.Linear(8, 16), nn.Linear(16, 4)
+
+        def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+            x.mul_(1.0)  # modifies its input in place
+            return {"logits": self.b(torch.relu(self.a(x)))}
+
+    calls = []
+
+    def loss_fn(out: dict[str, torch.Tensor]) -> torch.Tensor:
+        calls.append(1)
+        return out["logits"].square().sum()
+
+    x = torch.randn(32, 8)
+    before = x.clone()
+    with torch.no_grad():
+        rows = ft.report(DictOut(), x, loss_fn=loss_fn, show=False)
+    assert calls and all(math.isfinite(r.grad_std) for r in rows)
+    assert torch.equal(x, before)
+
+
+def test_lsuv_leaves_buffers_and_rng_alone_and_is_reproducible_with_dropout():
+    def model() -> nn.Module:
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(16, 32), nn.BatchNorm1d(32), nn.Dropout(0.3), nn.Linear(32, 8))
+
+    batch = torch.randn(64, 16)
+    a = model()
+    state = torch.get_rng_state()
+    ft.lsuv_(a, batch, seed=0)
+    assert torch.equal(state, torch.get_rng_state())
+    assert int(a[1].num_batches_tracked) == 0 and not a[1].running_mean.any()
+    torch.manual_seed(123)  # another RNG state: same weights
+    b = ft.lsuv_(model(), batch, seed=0)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def test_lsuv_changes_nothing_when_the_batch_does_not_fit_and_checks_its_arguments():
+    net = nn.Sequential(nn.Linear(16, 8))
+    before = [p.detach().clone() for p in net.parameters()]
+    with pytest.raises(RuntimeError):
+        ft.lsuv_(net, torch.randn(4, 16, dtype=torch.float64), seed=0)
+    with pytest.raises(ValueError, match="tol"):
+        ft.lsuv_(net, torch.randn(4, 16), tol=-1.0)
+    with pytest.raises(ValueError, match="max_iters"):
+        ft.lsuv_(net, torch.randn(4, 16), max_iters=0)
+    assert all(torch.equal(p, q) for p, q in zip(before, net.parameters()))
+
+
+def test_calibrate_output_bias_reads_one_hot_rows_and_refuses_malformed_targets():
+    labels = torch.tensor([0, 1, 1, 2, 2, 2, 2, 2])
+    layer = nn.Linear(4, 5)
+    for targets in (labels, nn.functional.one_hot(labels, 5), nn.functional.one_hot(labels, 5).float()):
+        ft.calibrate_output_bias_(layer, targets)
+        prior = torch.softmax(layer.bias.detach().double(), 0)
+        assert torch.allclose(prior[:3], torch.tensor([0.125, 0.25, 0.625], dtype=torch.float64), atol=1e-5)
+    before = layer.bias.detach().clone()
+    for bad in (
+        torch.tensor([], dtype=torch.long),
+        torch.tensor([0, -1]),
+        torch.tensor([0.5, 1.0]),
+        torch.tensor([5]),
+    ):
+        with pytest.raises(ValueError, match="calibrate_output_bias_"):
+            ft.calibrate_output_bias_(layer, bad)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        ft.calibrate_output_bias_(nn.Linear(4, 1), torch.tensor([0, 1, 2]))
+    assert torch.equal(before, layer.bias)
+    regression = nn.Linear(4, 3)
+    ft.calibrate_output_bias_(regression, torch.tensor([1.0, 2.0, 3.0]).expand(2, 7, 3), task="regression")
+    assert torch.allclose(regression.bias.detach(), torch.tensor([1.0, 2.0, 3.0]))

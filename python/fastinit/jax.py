@@ -8,7 +8,9 @@ by fastinit on the host and handed to JAX; the distribution and the fan rules ar
 
 * **Key rule.** A key (typed ``jax.random.key`` or raw ``uint32[2]`` ``jax.random.PRNGKey``) is
   read as its key data; two 32-bit words (w0, w1) give the 64-bit fastinit seed
-  ``w0 << 32 | w1`` (so ``jax.random.key(s)`` gives seed ``s`` for 0 <= s < 2**63); key data of
+  ``w0 << 32 | w1`` (so ``jax.random.key(s)`` gives seed ``s`` for 0 <= s < 2**63 with
+  jax_enable_x64, for 0 <= s < 2**32 in JAX's default 32-bit mode, where JAX itself keeps only
+  the low 32 bits of s); key data of
   any other length (e.g. the "rbg" implementation) gives the first 8 bytes, little-endian, of
   BLAKE2b (digest size 8) over the words as little-endian uint32 bytes. The stream is the
   factory's ``stream=`` (an int or a name, default 0). The same key always gives the same values.
@@ -101,7 +103,7 @@ def key_to_seed(key: Any) -> int:
     """The 64-bit fastinit seed of a concrete JAX key: its two key-data words (w0, w1) as
     ``w0 << 32 | w1``, or, for key data of another length, the first 8 bytes (little-endian) of
     BLAKE2b-64 over the words' little-endian bytes. ``key_to_seed(jax.random.key(s)) == s`` for
-    0 <= s < 2**63. Raises TypeError for a traced key (use the initializers, which handle it)."""
+    0 <= s < 2**63 with jax_enable_x64, 0 <= s < 2**32 without (JAX then keeps s's low 32 bits). Raises TypeError for a traced key (use the initializers, which handle it)."""
     words = _key_words("key_to_seed", key)
     if isinstance(words, jax.core.Tracer):
         raise TypeError("key_to_seed: the key is traced (inside jit/vmap); its value is not known here")

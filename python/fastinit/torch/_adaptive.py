@@ -11,6 +11,8 @@ from torch import nn
 import fastinit as _fi
 from fastinit._streams import seed_from_torch
 
+from ._init_module import canonical_name
+
 __all__ = ["calibrate_output_bias_", "lsuv_"]
 
 _LAYERS = (nn.Linear, nn.modules.conv._ConvNd)
@@ -25,17 +27,24 @@ def lsuv_(
     seed: int | None = None,
 ) -> nn.Module:
     """Layer-Sequential Unit-Variance initialization, in place: every Linear/Conv weight is first
-    made orthogonal (fastinit.orthogonal_, stream = the parameter's name), then, layer by layer in
-    the order the forward pass reaches them, rescaled until the variance of that layer's output on
-    `batch` is 1 within `tol` (at most `max_iters` forward passes per layer). Biases are zeroed.
-    Forward hooks are removed afterwards, even on error. Returns the model."""
+    made orthogonal (fastinit.orthogonal_, stream = the parameter's canonical name, wrapper
+    prefixes removed), then, layer by layer in the order the forward pass reaches them, rescaled
+    until the variance of that layer's output on `batch` (a tensor, or a tuple of arguments) is 1
+    within `tol` (at most `max_iters` forward passes per layer). Biases are zeroed.
+
+    The calibration passes leave no other trace: buffers (BatchNorm running statistics) and
+    torch's RNG state are restored, and dropout draws from a generator seeded from `seed`, so
+    the same seed and batch give the same weights. A first forward pass finds the layers' order
+    before anything is written, so a batch the model cannot take changes nothing. Forward hooks
+    are removed afterwards, even on error. Returns the model."""
+    if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and math.isfinite(tol) and tol > 0):
+        raise ValueError(f"lsuv_: tol must be a finite number > 0; got {tol!r}")
+    if isinstance(max_iters, bool) or not isinstance(max_iters, int) or max_iters < 1:
+        raise ValueError(f"lsuv_: max_iters must be an int >= 1; got {max_iters!r}")
     if seed is None:
         seed = seed_from_torch(torch.default_generator)
+    args = batch if isinstance(batch, tuple) else (batch,)
     layers = [(n, m) for n, m in model.named_modules() if isinstance(m, _LAYERS)]
-    for name, layer in layers:
-        _fi.orthogonal_(layer.weight, seed=seed, stream=name + ".weight")
-        if layer.bias is not None:
-            _fi.zeros_(layer.bias)
     order: list[nn.Module] = []
     outputs: dict[nn.Module, torch.Tensor] = {}
 
@@ -45,9 +54,16 @@ def lsuv_(
         outputs[module] = output.detach() if isinstance(output, torch.Tensor) else output
 
     hooks = [m.register_forward_hook(record) for _, m in layers]
+    buffers = [(b, b.detach().clone()) for b in model.buffers()]
     try:
-        with torch.no_grad():
-            model(batch)  # the order in which the forward pass reaches the layers
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(_fi.Generator(seed ^ _fi.stream_id("lsuv_ dropout")).seed)
+            model(*args)  # the order in which the forward pass reaches the layers; nothing written yet
+            for name, layer in layers:
+                _fi.orthogonal_(layer.weight, seed=seed, stream=canonical_name(name + ".weight"))
+                if layer.bias is not None:
+                    _fi.zeros_(layer.bias)
+            model(*args)
             # the hooks sit on `layers` only, so every module reached is one of them
             for layer in cast("list[nn.Linear | nn.modules.conv._ConvNd]", list(order)):
                 for _ in range(max_iters):
@@ -55,41 +71,76 @@ def lsuv_(
                     if not math.isfinite(var) or var == 0 or abs(var - 1) < tol:
                         break
                     layer.weight.mul_(1 / math.sqrt(var))
-                    model(batch)
+                    model(*args)
     finally:
         for h in hooks:
             h.remove()
+        with torch.no_grad():
+            for b, saved in buffers:
+                b.copy_(saved)
     return model
 
 
 def calibrate_output_bias_(
     layer: nn.Module, targets: Any, task: str = "classification", eps: float = 1e-6
 ) -> nn.Module:
-    """Set the final layer's bias so the untrained model's first predictions match the data:
-    classification (targets: class indices) — bias = log of each class's prior, or for a single
-    output (binary, sigmoid) log(p / (1 - p)); regression (targets: values, shape (n,) or
-    (n, outputs)) — bias = the target mean. Returns the layer."""
+    """Set the final layer's bias so the untrained model's first predictions match the data.
+
+    classification, several outputs: targets are class indices (integers 0 .. outputs - 1, any
+    shape) or one-hot / probability rows of shape (..., outputs); bias = log of each class's
+    prior. One output (binary, sigmoid): targets are labels or probabilities in [0, 1]; bias =
+    log(p / (1 - p)). eps keeps empty classes finite.
+    regression: targets of shape (..., outputs), or any shape for one output; bias = the mean
+    over everything but the last dimension.
+    Empty or malformed targets are a ValueError, with the bias untouched. Returns the layer."""
+    fn = "calibrate_output_bias_"
     bias = getattr(layer, "bias", None)
     if bias is None:
-        raise ValueError("calibrate_output_bias_: the layer has no bias")
-    t = torch.as_tensor(targets)
+        raise ValueError(f"{fn}: the layer has no bias")
+    if task not in ("classification", "regression"):
+        raise ValueError(f"{fn}: task={task!r} is not 'classification' or 'regression'")
+    t = torch.as_tensor(targets).detach().cpu()
+    if t.numel() == 0:
+        raise ValueError(f"{fn}: targets are empty")
+    if t.is_complex() or (t.dtype == torch.bool and task == "regression"):
+        raise ValueError(f"{fn}: targets of dtype {t.dtype} are not {task} targets")
+    n_out = bias.shape[0]
+    values = _bias_values(fn, t, task, n_out, eps)
     with torch.no_grad():
-        if task == "classification":
-            n_out = bias.shape[0]
-            if n_out == 1:
-                p = float(t.float().mean().clamp(eps, 1 - eps))
-                bias.fill_(math.log(p / (1 - p)))
-            else:
-                counts = torch.bincount(t.long().reshape(-1), minlength=n_out).double()
-                if counts.numel() > n_out:
-                    raise ValueError(
-                        f"calibrate_output_bias_: targets hold class {counts.numel() - 1} but the layer has {n_out} outputs"
-                    )
-                prior = (counts + eps) / (counts.sum() + eps * n_out)
-                bias.copy_(prior.log().to(bias.dtype))
-        elif task == "regression":
-            mean = t.double().reshape(t.shape[0], -1).mean(dim=0)
-            bias.copy_(mean.expand(bias.shape[0]) if mean.numel() == 1 else mean.to(bias.dtype))
-        else:
-            raise ValueError(f"calibrate_output_bias_: task={task!r} is not 'classification' or 'regression'")
+        bias.copy_(values.to(bias.dtype))
     return layer
+
+
+def _bias_values(fn: str, t: torch.Tensor, task: str, n_out: int, eps: float) -> torch.Tensor:
+    """The bias calibrate_output_bias_ sets, as float64 of shape (n_out,)."""
+    x = t.double()
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{fn}: targets hold NaN or infinite values")
+    if task == "regression":
+        if n_out == 1:
+            return x.mean().reshape(1)
+        if t.dim() == 0 or t.shape[-1] != n_out:
+            raise ValueError(f"{fn}: regression targets must have shape (..., {n_out}); got {tuple(t.shape)}")
+        return x.reshape(-1, n_out).mean(dim=0)
+    if n_out == 1:
+        if (x < 0).any() or (x > 1).any():
+            raise ValueError(f"{fn}: a single output takes labels or probabilities in [0, 1]; got values in "
+                             f"[{float(x.min())}, {float(x.max())}]")  # fmt: skip
+        p = min(max(float(x.mean()), eps), 1 - eps)
+        return torch.tensor([math.log(p / (1 - p))], dtype=torch.float64)
+    rows = x.reshape(-1, n_out) if t.dim() >= 2 and t.shape[-1] == n_out else None
+    one_hot = rows is not None and bool(((rows == 0) | (rows == 1)).all() and (rows.sum(dim=1) == 1).all())
+    if rows is not None and (t.is_floating_point() or one_hot):  # probability or one-hot rows
+        if (rows < 0).any():
+            raise ValueError(f"{fn}: probability targets must be >= 0")
+        mass = rows.sum(dim=0)
+    else:  # class indices
+        if (x != x.round()).any():
+            raise ValueError(f"{fn}: class indices must be integers; got non-integral values")
+        if (x < 0).any() or (x >= n_out).any():
+            raise ValueError(
+                f"{fn}: class indices must lie in 0..{n_out - 1}; got [{int(x.min())}, {int(x.max())}]"
+            )
+        mass = torch.bincount(x.long().reshape(-1), minlength=n_out).double()
+    prior = (mass + eps) / (mass.sum() + eps * n_out)
+    return prior.log()

@@ -15,7 +15,7 @@ import fastinit as _fi
 from fastinit._fill import check_real
 from fastinit._streams import seed_from_torch
 
-__all__ = ["POLICIES", "canonical_name", "init_module_", "local_shard"]
+__all__ = ["POLICIES", "canonical_module_name", "canonical_name", "init_module_", "local_shard"]
 
 POLICIES = ("torch", "xavier", "kaiming", "lecun", "normal", "gpt2")
 
@@ -72,6 +72,15 @@ def local_shard(p: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
     _, offset = compute_local_shape_and_global_offset(p.shape, p.device_mesh, p.placements)
     index = tuple(slice(int(o), int(o) + int(n)) for o, n in zip(offset, local.shape))
     return local, {"global_shape": tuple(p.shape), "index": index}
+
+
+def canonical_module_name(name: str) -> str:
+    """A module's qualified name with wrapper prefixes removed, including a wrapper's name at the
+    end ("module" of DDP, "fc1._orig_mod" of a compiled layer): the name its parameters'
+    canonical names start with ("" for the root)."""
+    if not name:
+        return ""
+    return canonical_name(name + ".").removesuffix(".")
 
 
 def canonical_name(name: str) -> str:
@@ -182,10 +191,7 @@ class _Policy:
 
     def embedding(self, module: nn.Embedding, name: str) -> None:
         std = 1.0 if self.scheme in ("torch", "xavier", "kaiming", "lecun") else self.std
-        self._fill(_fi.normal_, module.weight, name, 0.0, std)
-        if module.padding_idx is not None and local_shard(module.weight)[1] == {}:
-            with torch.no_grad():
-                module.weight[module.padding_idx].fill_(0)
+        self._fill(_fi.normal_, module.weight, name, 0.0, std)  # padding rows: zeroed at the end
 
     def recurrent(self, module: nn.RNNBase, prefix: str) -> None:
         hidden = module.hidden_size
@@ -278,13 +284,21 @@ def init_module_(
     # Tied parameters: visit modules in order of their smallest canonical name, so the name a
     # tied tensor is initialized under does not depend on construction order.
     modules = sorted(
-        ((canonical_name(n), m) for n, m in model.named_modules(remove_duplicate=False)), key=lambda t: t[0]
+        ((canonical_module_name(n), m) for n, m in model.named_modules(remove_duplicate=False)),
+        key=lambda t: t[0],
     )
+    # A weight tied between an Embedding and another layer (a language model's lm_head) is an
+    # embedding: the Embedding initializes it, under its own name.
+    embedded = {id(m.weight) for _, m in modules if isinstance(m, nn.Embedding)}
     from ._accelerate import accelerate
 
     for mname, module in modules:
         prefix = mname + "." if mname else ""
-        own = [(n, p) for n, p in module.named_parameters(recurse=False) if id(p) not in done]
+        own = [
+            (n, p)
+            for n, p in module.named_parameters(recurse=False)
+            if id(p) not in done and (isinstance(module, nn.Embedding) or id(p) not in embedded)
+        ]
         if not own:
             continue
         done.update(id(p) for _, p in own)
@@ -317,9 +331,20 @@ def init_module_(
                 elif n in _BIASES:
                     _fi.zeros_(local_shard(p)[0])
                 # other 1-D parameters of unknown modules (learned scales, ...) keep their values
+    for _, module in modules:  # every Embedding's padding row, tied or not, ends at 0
+        if isinstance(module, nn.Embedding) and module.padding_idx is not None:
+            _zero_padding_row(module)
     if zero_init_residual:
         _zero_last_norm_of_blocks(model)
     return model
+
+
+def _zero_padding_row(module: nn.Embedding) -> None:
+    weight, shard = local_shard(module.weight)
+    if shard or weight.is_meta:  # a DTensor shard: the row may live on another rank
+        return
+    with torch.no_grad():
+        weight[module.padding_idx].fill_(0)
 
 
 def _derived_seed(seed: int, name: str) -> int:

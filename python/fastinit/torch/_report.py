@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, TextIO
 
@@ -41,10 +41,14 @@ def _std(t: torch.Tensor) -> float:
 
 
 def _first_tensor(out: Any) -> torch.Tensor | None:
+    """A module's main output: the tensor itself, the first item of a tuple or list, or the first
+    tensor value of a mapping (HF's ModelOutput, dicts)."""
     if isinstance(out, torch.Tensor):
         return out
     if isinstance(out, (tuple, list)) and out and isinstance(out[0], torch.Tensor):
         return out[0]
+    if isinstance(out, Mapping):
+        return next((v for v in out.values() if isinstance(v, torch.Tensor)), None)
     return None
 
 
@@ -123,18 +127,26 @@ def report(
     buffers = [(b, b.detach().clone()) for b in model.buffers()]
     try:
         handles.extend(m.register_forward_hook(forward_hook) for m in owners.values())
-        inputs = [a.detach().requires_grad_(True) if _floating(a) else a for a in args]
-        output = model(*inputs)
-        out = _first_tensor(output)
+        # copies of the caller's inputs with gradients on, fed to the model as non-leaf tensors so
+        # that a model which modifies its input in place works (and the caller's stays intact)
+        input_leaves = [a.detach().clone().requires_grad_(True) if _floating(a) else a for a in args]
+        inputs = [a.clone() if _floating(a) else a for a in input_leaves]
         ref_grad: list[float] = []
-        if out is not None and out.requires_grad:
+        with torch.enable_grad():  # the backward pass needs a graph even under torch.no_grad()
+            output = model(*inputs)
+            out = _first_tensor(output)
+            if out is None or not out.requires_grad:
+                raise ValueError(
+                    "report: the model's output has no tensor with gradients (tensor, tuple/list "
+                    f"starting with one, or mapping holding one); got {type(output).__name__}"
+                )
             handles.append(out.register_hook(lambda g: ref_grad.append(_std(g))))  # type: ignore[no-untyped-call]
             if loss_fn is not None:
                 loss = loss_fn(output)
             else:
                 r = _fi.normal_(torch.empty(out.shape, dtype=torch.float32), seed=seed, stream="report")
                 loss = (out * r.to(out.dtype)).sum()
-            leaves = [a for a in inputs if isinstance(a, torch.Tensor) and a.requires_grad]
+            leaves = [a for a in input_leaves if isinstance(a, torch.Tensor) and a.requires_grad]
             leaves += [p for p in model.parameters() if p.requires_grad]
             torch.autograd.grad(loss, leaves, allow_unused=True)  # no .grad is written
     finally:
@@ -144,7 +156,7 @@ def report(
             for b, saved in buffers:
                 b.copy_(saved)
         torch.set_rng_state(rng)
-    floats = [a for a in inputs if _floating(a)]
+    floats = [a for a in input_leaves if _floating(a)]
     act_ref = _std(floats[0]) if floats else (out_std[order[0]] if order else math.nan)
     g_ref = ref_grad[0] if ref_grad else math.nan
     position = {key: i for i, key in enumerate(order)}
