@@ -115,12 +115,19 @@ class RunWriter {
 }  // namespace
 
 uint64_t logical_end(const Target& target) {
+  constexpr uint64_t kSaturated = ~uint64_t{0};
+  for (int64_t n : target.shape)
+    if (n == 0) return 0;
   uint64_t end = target.logical_offset;
   for (size_t d = 0; d < target.shape.size(); ++d) {
-    if (target.shape[d] == 0) return 0;
-    end += static_cast<uint64_t>(target.shape[d] - 1) * static_cast<uint64_t>(target.logical_strides[d]);
+    const uint64_t steps = static_cast<uint64_t>(target.shape[d] - 1);
+    const uint64_t stride = static_cast<uint64_t>(target.logical_strides[d]);
+    if (target.logical_strides[d] < 0 || (stride != 0 && steps > kSaturated / stride)) return kSaturated;
+    const uint64_t term = steps * stride;
+    if (term > kSaturated - end) return kSaturated;
+    end += term;
   }
-  return end + 1;
+  return end == kSaturated ? kSaturated : end + 1;
 }
 
 void fill_target(const Kernels& kernels, const DistParams& params, StreamId id, const Target& target,

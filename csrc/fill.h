@@ -31,7 +31,8 @@ struct Target {
 // Largest logical index (exclusive) a dtype may use: blocks j < 2**56 (docs/stream.md).
 uint64_t logical_index_limit(DType dtype);
 
-// The largest logical index the target touches plus one (0 for an empty target).
+// The largest logical index the target touches plus one (0 for an empty target); 2**64 - 1 when
+// that does not fit in 64 bits (so any limit check fails).
 uint64_t logical_end(const Target& target);
 
 // Number of elements below which a fill runs on the calling thread alone.

@@ -328,7 +328,7 @@ static inline uint16_t to_f16_bits(float f) {
 
 template <uint16_t (*Convert)(float)>
 static inline void store_half(const float* src, size_t n, char* dst, ptrdiff_t stride) {
-  if (stride == 2) {
+  if (stride == 2 && (reinterpret_cast<uintptr_t>(dst) & 1) == 0) {  // aligned: plain uint16_t stores
     uint16_t* __restrict d = reinterpret_cast<uint16_t*>(dst);
     for (size_t i = 0; i < n; ++i) d[i] = Convert(src[i]);
     return;

@@ -1,5 +1,6 @@
 #include "params.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -143,7 +144,9 @@ DistParams trunc_normal_params(double mean, double std, double a, double b, DTyp
   if (clamp_lo > clamp_hi) throw no_mass("contains no value representable in the dtype");
   if (std == 0.0) {
     if (mean < a || mean > b) throw no_mass("holds no probability mass (std is 0)");
-    return uniform_params(round_to(dtype, mean), round_to(dtype, mean), dtype);
+    // mean, rounded to the dtype and kept inside [a, b] (rounding could step just outside)
+    const double value = std::min(std::max(round_to(dtype, mean), clamp_lo), clamp_hi);
+    return uniform_params(value, value, dtype);
   }
   const double alpha = (a - mean) / std, beta = (b - mean) / std;
   const double p_lo = alpha <= 0 ? normal_lower_tail(-alpha) : 1.0 - normal_lower_tail(alpha);

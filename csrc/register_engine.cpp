@@ -146,6 +146,14 @@ py::array_t<uint32_t> words(uint64_t seed, uint64_t stream, uint64_t first, size
 
 void register_engine(py::module_& m) {
   py::register_exception<std::domain_error>(m, "NoMassError", PyExc_ValueError);
+  m.def(
+      "check_params",
+      [](int dist, const std::vector<double>& values, int dtype_code) {
+        make_params(dist, values, dtype_from_code(dtype_code));
+      },
+      py::arg("dist"), py::arg("values"), py::arg("dtype_code"),
+      "Prepare a distribution's parameters for a dtype without filling anything: raises NoMassError "
+      "(or ValueError) exactly where fill would.");
   m.def("fill", &fill, py::arg("dist"), py::arg("values"), py::arg("dtype_code"), py::arg("arr"),
         py::arg("logical_strides"), py::arg("offset"), py::arg("seed"), py::arg("stream"), py::arg("isa") = "",
         "Fill an array in place (arguments validated by fastinit._fill).");

@@ -286,3 +286,42 @@ def test_argument_types_are_checked(kwargs, error, match):
     with pytest.raises(error, match=match):
         fastinit.normal_(arr, **kwargs)
     assert (arr == 7.0).all()
+
+
+def test_shard_indices_past_the_stream_end_are_refused_not_wrapped():
+    arr = np.full((5, 1, 1), 7.0, np.float32)
+    index = (slice(0, 5), slice(0, 1), slice(0, 1))
+    with pytest.raises(ValueError, match="reach past 288230376151711744"):  # indices 0, 2**60, ..., 2**62
+        fastinit.uniform_(arr, seed=1, global_shape=(5, 2**28, 2**32), index=index)
+    with pytest.raises(
+        ValueError, match="more than a stream can index"
+    ):  # indices up to 2**64: wrapped before
+        fastinit.uniform_(arr, seed=1, global_shape=(5, 2**30, 2**32), index=index)
+    assert (arr == 7.0).all()
+    with pytest.raises(ValueError, match="more than a stream can index"):
+        fastinit.normal_(arr[:1, :1, :1], seed=1, global_shape=(1, 2**64, 1), index=(slice(0, 1),) * 3)
+
+
+def test_a_failed_call_takes_no_stream_from_its_generator():
+    g = fastinit.Generator(0)
+    bad_calls = (
+        lambda: fastinit.trunc_normal_(np.empty(4, np.float32), 0.0, 1.0, 14.0, 15.0, generator=g),
+        lambda: fastinit.uniform_(np.empty(4, np.float16), 0.3, 0.30001, generator=g),
+        lambda: fastinit.normal_(np.empty(4, np.float32), generator=g, offset=2**58),
+    )
+    for call in bad_calls:
+        with pytest.raises(ValueError):
+            call()
+    assert g.next_stream == 0
+    torch = pytest.importorskip("torch")
+    tg = torch.Generator().manual_seed(0)
+    state = tg.get_state().clone()
+    with pytest.raises(ValueError):
+        fastinit.trunc_normal_(np.empty(4, np.float32), 0.0, 1.0, 14.0, 15.0, generator=tg)
+    assert torch.equal(state, tg.get_state())
+
+
+@pytest.mark.parametrize(("dtype", "mean", "a"), [(np.float32, 0.7, 0.7), (np.float16, 1.0002, 1.0001)])
+def test_trunc_normal_with_zero_std_stays_inside_the_window(dtype, mean, a):
+    values = fastinit.trunc_normal_(np.empty(8, dtype), mean, 0.0, a, a + 1.0, seed=0)
+    assert (values.astype(np.float64) >= a).all() and (values.astype(np.float64) <= a + 1.0).all()

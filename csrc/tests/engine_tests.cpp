@@ -143,6 +143,19 @@ void test_fill_into_fresh_pages() {
 }
 #endif
 
+// logical_end saturates instead of wrapping, so the index-limit check cannot be bypassed.
+void test_logical_end_saturates() {
+  Target t;
+  t.shape = {5, 1};
+  t.byte_strides = {4, 4};
+  t.logical_strides = {int64_t{1} << 62, 1};
+  check(logical_end(t) == ~uint64_t{0}, "logical_end saturates at 2**64 - 1 (indices up to 2**64)");
+  t.logical_strides = {int64_t{1} << 60, 1};
+  check(logical_end(t) == (uint64_t{1} << 62) + 1, "logical_end of indices up to 2**62");
+  t.shape = {0, 1};
+  check(logical_end(t) == 0, "logical_end of an empty target");
+}
+
 // The first exception thrown by an item reaches the caller; the pool stays usable.
 void test_pool_exceptions() {
   set_num_threads(3);
@@ -229,6 +242,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   test_kernels_match_scalar();
+  test_logical_end_saturates();
   test_strided_parallel_fill();
   test_pool_exceptions();
   test_concurrent_callers();

@@ -11,6 +11,7 @@ parallel_threshold: Final[int]
 
 class NoMassError(ValueError): ...
 
+def check_params(dist: int, values: list[float], dtype_code: int) -> None: ...
 def fill(
     dist: int,
     values: list[float],

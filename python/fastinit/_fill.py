@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _core
 from ._streams import Generator, StreamLike, check_u64, resolve
-from ._target import as_target
+from ._target import as_target, c_order_strides
 
 __all__ = ["normal_", "trunc_normal_", "uniform_"]
 
@@ -21,6 +21,7 @@ A = TypeVar("A")
 
 _UNIFORM, _NORMAL, _TRUNC_NORMAL = 0, 1, 2
 _FLOAT64_CODE = 1  # dtype codes: float32 0, float64 1, float16 2, bfloat16 3
+_INDEX_LIMIT, _INDEX_LIMIT_F64 = 2**58, 2**57  # logical index limits (docs/stream.md)
 
 
 def check_real(fn: str, name: str, value: object) -> float:
@@ -91,30 +92,51 @@ def run_fill(
             check_in_range(fn, view.dtype, in_range)
         if in_compute_range:
             check_in_range(fn, np.dtype(np.float32), in_compute_range)
-    key, sid = resolve(fn, generator, seed, stream)
-    try:
-        if type(view) is np.ndarray:
-            _core.fill(dist, values, code, view, logical, first, key, sid)
-        elif not view.is_meta:  # a torch tensor; meta tensors have no storage: a no-op
-            _core.fill_raw(
-                dist, values, code, view.data_ptr, view.shape, view.byte_strides, logical, first, key, sid
-            )
-            view.written()
-    except OverflowError as exc:
-        raise ValueError(f"{fn}: {exc}") from None
+    check_index_limit(fn, view.shape, logical, first, code)
+    try:  # parameters the dtype cannot honour fail here, before a stream id is taken
+        _core.check_params(dist, values, code)
     except _core.NoMassError as exc:
-        if dist == _UNIFORM:
-            a, b = values
-            raise ValueError(
-                f"{fn}: the window [a, b) = [{a}, {b}) {exc} ({view.dtype}); widen it, or use "
-                f"constant_ for a single value"
-            ) from None
-        mean, std, a, b = values
-        raise ValueError(
-            f"{fn}: the truncation window [a, b] = [{a}, {b}] of a normal with mean={mean} and "
-            f"std={std} {exc}; choose a window closer to the mean"
-        ) from None
+        raise _no_mass_error(fn, dist, values, view.dtype, exc) from None
+    key, sid = resolve(fn, generator, seed, stream)
+    if type(view) is np.ndarray:
+        _core.fill(dist, values, code, view, logical, first, key, sid)
+    elif not view.is_meta:  # a torch tensor; meta tensors have no storage: a no-op
+        _core.fill_raw(
+            dist, values, code, view.data_ptr, view.shape, view.byte_strides, logical, first, key, sid
+        )
+        view.written()
     return arr
+
+
+def check_index_limit(
+    fn: str, shape: Sequence[int], logical: Sequence[int] | None, first: int, code: int
+) -> None:
+    """ValueError unless every element's logical index lies below the stream's end for the
+    dtype: 2**58 for 4- and 2-byte values, 2**57 for float64 (docs/stream.md)."""
+    if any(int(n) == 0 for n in shape):
+        return
+    strides = logical if logical is not None else c_order_strides(shape)
+    last = first + sum((int(n) - 1) * int(st) for n, st in zip(shape, strides))
+    limit = _INDEX_LIMIT_F64 if code == _FLOAT64_CODE else _INDEX_LIMIT
+    if last >= limit:
+        raise ValueError(
+            f"{fn}: the element indices reach past {limit}, the end of the stream for this element "
+            f"size (offset={first}, last index {last})"
+        )
+
+
+def _no_mass_error(fn: str, dist: int, values: list[float], dtype: Any, exc: Exception) -> ValueError:
+    """The ValueError for parameters whose window holds no value or no mass in dtype."""
+    if dist == _UNIFORM:
+        a, b = values
+        return ValueError(
+            f"{fn}: the window [a, b) = [{a}, {b}) {exc} ({dtype}); widen it, or use constant_ for a single value"
+        )
+    mean, std, a, b = values
+    return ValueError(
+        f"{fn}: the truncation window [a, b] = [{a}, {b}] of a normal with mean={mean} and std={std} {exc}; "
+        "choose a window closer to the mean"
+    )
 
 
 def uniform_(

@@ -19,7 +19,8 @@ def check_no_overlap(fn: str, shape: Sequence[int], strides: Sequence[int], item
     for stride, n in sorted((abs(int(s)), int(n)) for s, n in zip(strides, shape) if int(n) > 1):
         if stride < extent:
             raise ValueError(
-                f"{fn}: the {what}'s elements overlap in memory (shape {tuple(shape)}, strides "
-                f"{tuple(strides)}), so an in-place fill is ill-defined; fill a contiguous {what} or a copy"
+                f"{fn}: the {what}'s elements may overlap in memory (shape {tuple(shape)}, strides "
+                f"{tuple(strides)}): an in-place fill needs a layout whose elements are provably "
+                f"distinct; fill a contiguous {what} or a copy"
             )
         extent += stride * (n - 1)  # from the first element's start to the last element's end

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Iterable, Sequence
 from types import ModuleType
@@ -16,6 +17,8 @@ from ._overlap import check_no_overlap
 __all__ = [
     "as_target",
     "assign",
+    "c_order_strides",
+    "check_extents",
     "dtype_code",
     "fill_value",
     "resolve_dtype",
@@ -91,7 +94,8 @@ def _as_ndarray(fn: str, arr: Any) -> np.ndarray:
     return np.asarray(view)
 
 
-def _c_strides(shape: Sequence[int]) -> list[int]:
+def c_order_strides(shape: Sequence[int]) -> list[int]:
+    """The C-order strides of shape, in elements."""
     strides, step = [], 1
     for n in reversed(shape):
         strides.append(step)
@@ -181,7 +185,12 @@ def _shard_layout(
     fn: str, shape: list[int], global_shape: Sequence[int] | None, index: Sequence[slice] | None
 ) -> tuple[list[int], int]:
     gshape, starts = shard_starts(fn, shape, global_shape, index)
-    gstrides = _c_strides(gshape)
+    if math.prod(gshape) >= 2**63:
+        raise ValueError(
+            f"{fn}: global_shape={gshape} has {math.prod(gshape)} elements, more than a stream can index "
+            "(2**58 for 4- and 2-byte values, 2**57 for float64)"
+        )
+    gstrides = c_order_strides(gshape)
     return gstrides, sum(s * g for s, g in zip(starts, gstrides))
 
 

@@ -71,7 +71,7 @@ def _write_tensor(
             fill(window, **kwargs)  # position-independent
         else:
             fill(window, **kwargs, **rand, global_shape=shape, index=index)
-        f.write(window.tobytes())
+        f.write(window.reshape(-1).view(np.uint8).data)  # the window's bytes, not a copy
         progress(window.nbytes)
 
 
@@ -96,8 +96,8 @@ def write_safetensors(
     progress: bool | None = None,
 ) -> None:
     """Write an initialized checkpoint in the safetensors format, tensor by tensor and window by
-    window (memory bounded by `window_bytes`, except orthogonal/sparse, which need their whole
-    matrix). tensors maps each name to (shape, dtype, scheme): scheme is a name ("normal",
+    window (memory bounded by `window_bytes` or one slice along a tensor's first dimension,
+    whichever is larger; orthogonal/sparse need their whole matrix). tensors maps each name to (shape, dtype, scheme): scheme is a name ("normal",
     "kaiming_uniform", "zeros", "orthogonal", ...) or (name, kwargs), e.g.
     ("normal", {"std": 0.02}). Each tensor uses stream = its name, so its values equal
     ``fastinit.<scheme>(shape, dtype=dtype, seed=seed, stream=name, **kwargs)``. A progress bar
@@ -166,8 +166,8 @@ def write_npy(
     progress: bool | None = None,
 ) -> None:
     """Write one initialized array as a .npy file, window by window (memory bounded by
-    window_bytes). Its values equal ``fastinit.<scheme>(shape, dtype=dtype, seed=seed,
-    stream=stream, **kwargs)``. bfloat16 is stored as ml_dtypes' bfloat16 descriptor."""
+    window_bytes or one slice along the first dimension, whichever is larger). Its values equal
+    ``fastinit.<scheme>(shape, dtype=dtype, seed=seed, stream=stream, **kwargs)``. bfloat16 is stored as ml_dtypes' bfloat16 descriptor."""
     fn = "write_npy"
     key = check_u64(fn, "seed", seed)
     dt = resolve_dtype(fn, dtype)
