@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _core
 from ._streams import Generator, StreamLike, check_u64, resolve
-from ._target import as_target, c_order_strides
+from ._target import as_target
 
 __all__ = ["normal_", "trunc_normal_", "uniform_"]
 
@@ -20,7 +20,14 @@ _U64 = 1 << 64
 A = TypeVar("A")
 
 _UNIFORM, _NORMAL, _TRUNC_NORMAL = 0, 1, 2
-_FLOAT64_CODE = 1  # dtype codes: float32 0, float64 1, float16 2, bfloat16 3
+_FLOAT32_CODE, _FLOAT64_CODE = 0, 1  # dtype codes: float32 0, float64 1, float16 2, bfloat16 3
+_CODE_NAMES = {0: "float32", 1: "float64", 2: "float16", 3: "bfloat16"}
+# largest finite value of each dtype but float64 (bfloat16: 8 exponent and 8 significand bits)
+_MAX_FINITE = {
+    0: float(np.finfo(np.float32).max),
+    2: float(np.finfo(np.float16).max),
+    3: float.fromhex("0x1.fep127"),
+}
 _INDEX_LIMIT, _INDEX_LIMIT_F64 = 2**58, 2**57  # logical index limits (docs/stream.md)
 
 
@@ -42,29 +49,15 @@ def check_real(fn: str, name: str, value: object) -> float:
     return v
 
 
-def check_in_range(fn: str, dtype: Any, named: dict[str, float]) -> None:
-    """Each named value must lie within the finite range of dtype (half types overflow early)."""
-    limit = float(ml_finfo(dtype).max)
+def check_in_range(fn: str, code: int, named: dict[str, float]) -> None:
+    """Each named value must lie within the finite range of the dtype with code `code` (float32
+    or a half type; float64 holds every finite float)."""
+    limit = _MAX_FINITE[code]
     for name, v in named.items():
         if abs(v) > limit:
             raise ValueError(
-                f"{fn}: {name}={v} is outside the range of {dtype} (largest finite value {limit:g})"
+                f"{fn}: {name}={v} is outside the range of {_CODE_NAMES[code]} (largest finite value {limit:g})"
             )
-
-
-def ml_finfo(dtype: Any) -> Any:
-    """finfo for numpy's float types (or their names) and for bfloat16 (by formula: 8 exponent
-    bits, 8 significand bits, so no ml_dtypes import is needed)."""
-    if str(dtype) == "bfloat16":
-        return _BFLOAT16_INFO
-    return np.finfo(dtype)
-
-
-class _BFloat16Info:
-    max = float.fromhex("0x1.fep127")
-
-
-_BFLOAT16_INFO = _BFloat16Info()
 
 
 def run_fill(
@@ -89,9 +82,9 @@ def run_fill(
     view, code, logical, first = as_target(fn, arr, first, global_shape, index)
     if code != _FLOAT64_CODE:  # float32 and the half types overflow before float64
         if in_range:
-            check_in_range(fn, view.dtype, in_range)
+            check_in_range(fn, code, in_range)
         if in_compute_range:
-            check_in_range(fn, np.dtype(np.float32), in_compute_range)
+            check_in_range(fn, _FLOAT32_CODE, in_compute_range)
     check_index_limit(fn, view.shape, logical, first, code)
     try:  # parameters the dtype cannot honour fail here, before a stream id is taken
         _core.check_params(dist, values, code)
@@ -113,10 +106,13 @@ def check_index_limit(
 ) -> None:
     """ValueError unless every element's logical index lies below the stream's end for the
     dtype: 2**58 for 4- and 2-byte values, 2**57 for float64 (docs/stream.md)."""
-    if any(int(n) == 0 for n in shape):
+    size = math.prod(int(n) for n in shape)
+    if size == 0:
         return
-    strides = logical if logical is not None else c_order_strides(shape)
-    last = first + sum((int(n) - 1) * int(st) for n, st in zip(shape, strides))
+    if logical is None:  # C order: the last element is the size-th
+        last = first + size - 1
+    else:
+        last = first + sum((int(n) - 1) * int(st) for n, st in zip(shape, logical))
     limit = _INDEX_LIMIT_F64 if code == _FLOAT64_CODE else _INDEX_LIMIT
     if last >= limit:
         raise ValueError(

@@ -17,7 +17,6 @@ from ._overlap import check_no_overlap
 __all__ = [
     "as_target",
     "assign",
-    "c_order_strides",
     "check_extents",
     "dtype_code",
     "fill_value",
@@ -94,7 +93,7 @@ def _as_ndarray(fn: str, arr: Any) -> np.ndarray:
     return np.asarray(view)
 
 
-def c_order_strides(shape: Sequence[int]) -> list[int]:
+def _c_strides(shape: Sequence[int]) -> list[int]:
     """The C-order strides of shape, in elements."""
     strides, step = [], 1
     for n in reversed(shape):
@@ -190,7 +189,7 @@ def _shard_layout(
             f"{fn}: global_shape={gshape} has {math.prod(gshape)} elements, more than a stream can index "
             "(2**58 for 4- and 2-byte values, 2**57 for float64)"
         )
-    gstrides = c_order_strides(gshape)
+    gstrides = _c_strides(gshape)
     return gstrides, sum(s * g for s, g in zip(starts, gstrides))
 
 
