@@ -34,6 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._aligned import aligned_empty
 from ._fill import normal_, trunc_normal_, uniform_
 from ._matrix import orthogonal_
 from ._schemes import TRUNCATED_STD_FACTOR
@@ -51,18 +52,6 @@ FillFn = Callable[[tuple[int, ...], np.dtype, int, int], np.ndarray]
 
 _MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 _DISTRIBUTIONS = ("truncated_normal", "normal", "uniform")
-
-_ALIGN = 64  # JAX's CPU client adopts 64-byte-aligned host buffers without copying
-
-
-def _aligned_empty(shape: tuple[int, ...], dt: np.dtype) -> np.ndarray:
-    """An uninitialized C-contiguous array whose data is 64-byte aligned, so that
-    jax.device_put can adopt it on CPU instead of copying it."""
-    n = math.prod(shape) * dt.itemsize
-    raw = np.empty(n + _ALIGN, np.uint8)
-    off = (-raw.ctypes.data) % _ALIGN
-    return raw[off : off + n].view(dt).reshape(shape)
-
 
 # --- keys, shapes, dtypes ------------------------------------------------------------------------
 
@@ -285,11 +274,11 @@ def variance_scaling(
         std = math.sqrt(s / n)
         if distribution == "truncated_normal":
             t = std / TRUNCATED_STD_FACTOR
-            return trunc_normal_(_aligned_empty(shape, dt), 0.0, t, -2.0 * t, 2.0 * t, seed=seed, stream=sid)
+            return trunc_normal_(aligned_empty(shape, dt), 0.0, t, -2.0 * t, 2.0 * t, seed=seed, stream=sid)
         if distribution == "normal":
-            return normal_(_aligned_empty(shape, dt), 0.0, std, seed=seed, stream=sid)
+            return normal_(aligned_empty(shape, dt), 0.0, std, seed=seed, stream=sid)
         bound = math.sqrt(3.0) * std
-        return uniform_(_aligned_empty(shape, dt), -bound, bound, seed=seed, stream=sid)
+        return uniform_(aligned_empty(shape, dt), -bound, bound, seed=seed, stream=sid)
 
     params = dict(scale=s, mode=mode, distribution=distribution, in_axis=in_axis, out_axis=out_axis,
                   batch_axis=batch_axis)  # fmt: skip
@@ -336,7 +325,7 @@ def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: StreamLike = 0) -
     sd = _check_real("normal", "stddev", stddev)
 
     def fill(shape: tuple[int, ...], dt: np.dtype, seed: int, sid: int) -> np.ndarray:
-        return normal_(_aligned_empty(shape, dt), 0.0, sd, seed=seed, stream=sid)
+        return normal_(aligned_empty(shape, dt), 0.0, sd, seed=seed, stream=sid)
 
     return Initializer("normal", fill, dtype, stream, {"stddev": sd})
 
@@ -346,7 +335,7 @@ def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: StreamLike = 0) -
     sc = _check_real("uniform", "scale", scale)
 
     def fill(shape: tuple[int, ...], dt: np.dtype, seed: int, sid: int) -> np.ndarray:
-        return uniform_(_aligned_empty(shape, dt), min(0.0, sc), max(0.0, sc), seed=seed, stream=sid)
+        return uniform_(aligned_empty(shape, dt), min(0.0, sc), max(0.0, sc), seed=seed, stream=sid)
 
     return Initializer("uniform", fill, dtype, stream, {"scale": sc})
 
@@ -368,7 +357,7 @@ def truncated_normal(
         raise ValueError(f"{fn}: lower must be < upper; got lower={lo}, upper={hi}")
 
     def fill(shape: tuple[int, ...], dt: np.dtype, seed: int, sid: int) -> np.ndarray:
-        return trunc_normal_(_aligned_empty(shape, dt), 0.0, sd, lo * sd, hi * sd, seed=seed, stream=sid)
+        return trunc_normal_(aligned_empty(shape, dt), 0.0, sd, lo * sd, hi * sd, seed=seed, stream=sid)
 
     return Initializer(fn, fill, dtype, stream, {"stddev": sd, "lower": lo, "upper": hi})
 
@@ -391,7 +380,7 @@ def orthogonal(
         if math.prod(shape) == 0:
             return np.zeros(shape, dt)
         n_cols = shape[col]
-        q = orthogonal_(_aligned_empty((math.prod(shape) // n_cols, n_cols), dt), sc, seed=seed, stream=sid)
+        q = orthogonal_(aligned_empty((math.prod(shape) // n_cols, n_cols), dt), sc, seed=seed, stream=sid)
         q = q.reshape((*(n for k, n in enumerate(shape) if k != col), n_cols))
         return np.ascontiguousarray(np.moveaxis(q, -1, col))
 

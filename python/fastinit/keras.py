@@ -34,6 +34,7 @@ import keras
 import numpy as np
 
 from . import _functional
+from ._aligned import aligned_empty
 from ._fill import normal_, trunc_normal_, uniform_
 from ._matrix import orthogonal_
 from ._schemes import TRUNCATED_STD_FACTOR
@@ -48,17 +49,6 @@ __all__ = [
 
 _FLOAT_DTYPES = ("float32", "float64", "float16", "bfloat16")
 _register = keras.saving.register_keras_serializable(package="fastinit")
-
-_ALIGN = 64  # JAX's CPU client adopts 64-byte-aligned host buffers without copying
-
-
-def _aligned_empty(shape: tuple[int, ...], dt: np.dtype) -> np.ndarray:
-    """An uninitialized C-contiguous array whose data is 64-byte aligned, so that
-    jax.device_put can adopt it on CPU instead of copying it."""
-    n = math.prod(shape) * dt.itemsize
-    raw = np.empty(n + _ALIGN, np.uint8)
-    off = (-raw.ctypes.data) % _ALIGN
-    return raw[off : off + n].view(dt).reshape(shape)
 
 
 def _shape(name: str, shape: Any) -> tuple[int, ...]:
@@ -178,7 +168,7 @@ class RandomNormal(_Random):
         super().__init__(seed, stream=stream)
 
     def _draw(self, shape: tuple[int, ...], dt: np.dtype) -> np.ndarray:
-        return normal_(_aligned_empty(shape, dt), self.mean, self.stddev, seed=self._call_seed(),
+        return normal_(aligned_empty(shape, dt), self.mean, self.stddev, seed=self._call_seed(),
                                   stream=self._stream_id)  # fmt: skip
 
     def get_config(self) -> dict[str, Any]:
@@ -200,7 +190,7 @@ class TruncatedNormal(_Random):
 
     def _draw(self, shape: tuple[int, ...], dt: np.dtype) -> np.ndarray:
         m, s = self.mean, self.stddev
-        return trunc_normal_(_aligned_empty(shape, dt), m, s, m - 2 * s, m + 2 * s, seed=self._call_seed(),
+        return trunc_normal_(aligned_empty(shape, dt), m, s, m - 2 * s, m + 2 * s, seed=self._call_seed(),
                                         stream=self._stream_id)  # fmt: skip
 
     def get_config(self) -> dict[str, Any]:
@@ -222,7 +212,7 @@ class RandomUniform(_Random):
         super().__init__(seed, stream=stream)
 
     def _draw(self, shape: tuple[int, ...], dt: np.dtype) -> np.ndarray:
-        return uniform_(_aligned_empty(shape, dt), self.minval, self.maxval, seed=self._call_seed(),
+        return uniform_(aligned_empty(shape, dt), self.minval, self.maxval, seed=self._call_seed(),
                                    stream=self._stream_id)  # fmt: skip
 
     def get_config(self) -> dict[str, Any]:
@@ -276,11 +266,11 @@ class VarianceScaling(_Random):
         seed, sid = self._call_seed(), self._stream_id
         if self.distribution == "truncated_normal":
             t = std / TRUNCATED_STD_FACTOR
-            return trunc_normal_(_aligned_empty(shape, dt), 0.0, t, -2.0 * t, 2.0 * t, seed=seed, stream=sid)
+            return trunc_normal_(aligned_empty(shape, dt), 0.0, t, -2.0 * t, 2.0 * t, seed=seed, stream=sid)
         if self.distribution == "untruncated_normal":
-            return normal_(_aligned_empty(shape, dt), 0.0, std, seed=seed, stream=sid)
+            return normal_(aligned_empty(shape, dt), 0.0, std, seed=seed, stream=sid)
         bound = math.sqrt(3.0) * std
-        return uniform_(_aligned_empty(shape, dt), -bound, bound, seed=seed, stream=sid)
+        return uniform_(aligned_empty(shape, dt), -bound, bound, seed=seed, stream=sid)
 
     def get_config(self) -> dict[str, Any]:
         """Keras's config (scale, mode, distribution, seed, input_axes, output_axes) plus stream."""
@@ -372,7 +362,7 @@ class Orthogonal(_Random):
         if math.prod(shape) == 0:
             return np.zeros(shape, dt)
         rows = math.prod(shape[:-1])
-        q = orthogonal_(_aligned_empty((rows, shape[-1]), dt), self.gain, seed=self._call_seed(),
+        q = orthogonal_(aligned_empty((rows, shape[-1]), dt), self.gain, seed=self._call_seed(),
                                    stream=self._stream_id)  # fmt: skip
         return q.reshape(shape)
 
