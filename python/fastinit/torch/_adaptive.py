@@ -12,6 +12,7 @@ import fastinit as _fi
 from fastinit._streams import seed_from_torch
 
 from ._init_module import canonical_name
+from ._no_trace import buffers_and_rng_restored
 
 __all__ = ["calibrate_output_bias_", "lsuv_"]
 
@@ -54,9 +55,8 @@ def lsuv_(
         outputs[module] = output.detach() if isinstance(output, torch.Tensor) else output
 
     hooks = [m.register_forward_hook(record) for _, m in layers]
-    buffers = [(b, b.detach().clone()) for b in model.buffers()]
     try:
-        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        with torch.no_grad(), buffers_and_rng_restored(model):
             torch.manual_seed(_fi.Generator(seed ^ _fi.stream_id("lsuv_ dropout")).seed)
             model(*args)  # the order in which the forward pass reaches the layers; nothing written yet
             for name, layer in layers:
@@ -75,9 +75,6 @@ def lsuv_(
     finally:
         for h in hooks:
             h.remove()
-        with torch.no_grad():
-            for b, saved in buffers:
-                b.copy_(saved)
     return model
 
 

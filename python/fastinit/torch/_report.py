@@ -14,6 +14,8 @@ from torch import nn
 import fastinit as _fi
 from fastinit.analysis import ACTIVATIONS, SCHEMES, require_matplotlib, scheme_std
 
+from ._no_trace import buffers_and_rng_restored
+
 __all__ = ["LayerReport", "format_report", "report"]
 
 
@@ -123,39 +125,34 @@ def report(
 
             handles.append(t.register_hook(grad_hook))  # type: ignore[no-untyped-call]
 
-    rng = torch.get_rng_state()
-    buffers = [(b, b.detach().clone()) for b in model.buffers()]
-    try:
-        handles.extend(m.register_forward_hook(forward_hook) for m in owners.values())
-        # copies of the caller's inputs with gradients on, fed to the model as non-leaf tensors so
-        # that a model which modifies its input in place works (and the caller's stays intact)
-        input_leaves = [a.detach().clone().requires_grad_(True) if _floating(a) else a for a in args]
-        inputs = [a.clone() if _floating(a) else a for a in input_leaves]
-        ref_grad: list[float] = []
-        with torch.enable_grad():  # the backward pass needs a graph even under torch.no_grad()
-            output = model(*inputs)
-            out = _first_tensor(output)
-            if out is None or not out.requires_grad:
-                raise ValueError(
-                    "report: the model's output has no tensor with gradients (tensor, tuple/list "
-                    f"starting with one, or mapping holding one); got {type(output).__name__}"
-                )
-            handles.append(out.register_hook(lambda g: ref_grad.append(_std(g))))  # type: ignore[no-untyped-call]
-            if loss_fn is not None:
-                loss = loss_fn(output)
-            else:
-                r = _fi.normal_(torch.empty(out.shape, dtype=torch.float32), seed=seed, stream="report")
-                loss = (out * r.to(out.dtype)).sum()
-            leaves = [a for a in input_leaves if isinstance(a, torch.Tensor) and a.requires_grad]
-            leaves += [p for p in model.parameters() if p.requires_grad]
-            torch.autograd.grad(loss, leaves, allow_unused=True)  # no .grad is written
-    finally:
-        for h in handles:
-            h.remove()
-        with torch.no_grad():
-            for b, saved in buffers:
-                b.copy_(saved)
-        torch.set_rng_state(rng)
+    with buffers_and_rng_restored(model):
+        try:
+            handles.extend(m.register_forward_hook(forward_hook) for m in owners.values())
+            # copies of the caller's inputs with gradients on, fed to the model as non-leaf tensors so
+            # that a model which modifies its input in place works (and the caller's stays intact)
+            input_leaves = [a.detach().clone().requires_grad_(True) if _floating(a) else a for a in args]
+            inputs = [a.clone() if _floating(a) else a for a in input_leaves]
+            ref_grad: list[float] = []
+            with torch.enable_grad():  # the backward pass needs a graph even under torch.no_grad()
+                output = model(*inputs)
+                out = _first_tensor(output)
+                if out is None or not out.requires_grad:
+                    raise ValueError(
+                        "report: the model's output has no tensor with gradients (tensor, tuple/list "
+                        f"starting with one, or mapping holding one); got {type(output).__name__}"
+                    )
+                handles.append(out.register_hook(lambda g: ref_grad.append(_std(g))))  # type: ignore[no-untyped-call]
+                if loss_fn is not None:
+                    loss = loss_fn(output)
+                else:
+                    r = _fi.normal_(torch.empty(out.shape, dtype=torch.float32), seed=seed, stream="report")
+                    loss = (out * r.to(out.dtype)).sum()
+                leaves = [a for a in input_leaves if isinstance(a, torch.Tensor) and a.requires_grad]
+                leaves += [p for p in model.parameters() if p.requires_grad]
+                torch.autograd.grad(loss, leaves, allow_unused=True)  # no .grad is written
+        finally:
+            for h in handles:
+                h.remove()
     floats = [a for a in input_leaves if _floating(a)]
     act_ref = _std(floats[0]) if floats else (out_std[order[0]] if order else math.nan)
     g_ref = ref_grad[0] if ref_grad else math.nan
