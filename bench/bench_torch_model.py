@@ -91,14 +91,10 @@ BUILDS = {  # configuration: (mode, extra environment)
 }
 
 
-def _median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
 def _cell(values: list[float]) -> str:
     if len(values) == 1:
         return f"{values[0]:.2f} s"
-    return f"{_median(values):.2f} s ({min(values):.2f}-{max(values):.2f})"
+    return f"{statistics.median(values):.2f} s ({min(values):.2f}-{max(values):.2f})"
 
 
 def main() -> None:
@@ -133,12 +129,12 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for dtype, t in times.items():
-        ratio = _median(t["torch"]) / _median(t["accelerate"])
+        ratio = statistics.median(t["torch"]) / statistics.median(t["accelerate"])
         lines.append(
             f"| Llama-shaped, {dtype} | {params / 1e9:.2f} B | {_cell(t['torch'])} | {_cell(t['torch_thp'])} | "
             f"{_cell(t['accelerate'])} | {_cell(t['accelerate_no_populate'])} | {ratio:.1f}x |"
         )
-    ratio = _median(reinit["hf_reinit_s"]) / _median(reinit["init_module_s"])
+    ratio = statistics.median(reinit["hf_reinit_s"]) / statistics.median(reinit["init_module_s"])
     lines += [
         "",
         '| re-init (float32) | HF-style `.normal_(0, 0.02)` | `init_module_(model, "normal")` | speed-up |',
