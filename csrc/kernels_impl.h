@@ -101,41 +101,54 @@ static inline T uniform_value(const TypedParams<T>& p, T u) {
   return v < p.hi ? v : p.below_hi;
 }
 
-// Box-Muller on one pair: radius from the word wr, angle from the angle bits (octant in the top
-// 3 bits, the rest the position inside the octant, mirrored on odd octants so the polynomial
-// argument stays in [0, pi/4]).
+// x with its sign bit flipped where `flip` has its top bit set: the same bits as -x there.
+static inline float flip_sign(float x, uint32_t flip) {
+  return bit_cast_value<float>(bit_cast_value<uint32_t>(x) ^ (flip & 0x80000000u));
+}
+static inline double flip_sign(double x, uint32_t flip) {
+  return bit_cast_value<double>(bit_cast_value<uint64_t>(x) ^ (static_cast<uint64_t>(flip & 0x80000000u) << 32));
+}
+
+// Box-Muller on one pair: radius from u1, angle from x in [0, pi/4] (the position inside the
+// octant, already mirrored on odd octants) and the octant, the top 3 bits of `top`. The octant
+// tests are bit tests on `top`: swap cos and sin on octants 1, 2, 5, 6 (bit 30 of top + 2**29),
+// negate cos on octants 2..5 (bit 31 of top + 2**30) and sin on octants 4..7 (bit 31 of top);
+// a sign flip is IEEE negation, so this is the same value as the octant arithmetic of
+// docs/stream.md, with fewer instructions.
 template <class T>
-static inline void box_muller_pair(T u1, T oct_fraction, uint32_t octant, T& z0, T& z1) {
+static inline void box_muller_pair(T u1, T x, uint32_t top, T& z0, T& z1) {
   const T r = std::sqrt(T(-2) * log_positive(u1));
   T s, c;
-  sincos_quarter(oct_fraction * T(0.78539816339744830962), s, c);
-  const bool swap = ((octant + 1u) >> 1) & 1u;
-  const T cos_abs = swap ? s : c;
-  const T sin_abs = swap ? c : s;
-  const T cos_theta = (octant - 2u) < 4u ? -cos_abs : cos_abs;
-  const T sin_theta = octant >= 4u ? -sin_abs : sin_abs;
+  sincos_quarter(x, s, c);
+  const bool swap = ((top + 0x20000000u) & 0x40000000u) != 0;
+  const T cos_theta = flip_sign(swap ? s : c, top + 0x40000000u);
+  const T sin_theta = flip_sign(swap ? c : s, top);
   z0 = r * cos_theta;
   z1 = r * sin_theta;
 }
 
+// pi/4 rounded to float (double), times 2**-29 (2**-61): t * this is exactly the rounding of
+// (t * 2**-29) * pi/4, one multiply instead of two.
+constexpr float kQuarterPiPerStepF32 = static_cast<float>(0.78539816339744830962) * 0x1p-29f;
+constexpr double kQuarterPiPerStepF64 = 0.78539816339744830962 * 0x1p-61;
+
 static inline void normal_pair_f32(uint32_t wr, uint32_t wa, float& z0, float& z1) {
-  const float u1 = u32_to_f32(wr) * 0x1p-32f + 0x1p-33f;  // in [2**-33, 1]
-  const uint32_t octant = wa >> 29;
-  uint32_t t = wa & 0x1fffffffu;
-  t = (octant & 1u) ? 0x20000000u - t : t;
-  const float frac = static_cast<float>(static_cast<int32_t>(t)) * 0x1p-29f;
-  box_muller_pair(u1, frac, octant, z0, z1);
+  // in [2**-33, 1]; the product is exact, so the fma is the multiply-then-add of the contract
+  const float u1 = std::fma(u32_to_f32(wr), 0x1p-32f, 0x1p-33f);
+  const uint32_t t = wa & 0x1fffffffu;
+  const uint32_t mirrored = (wa & 0x20000000u) ? 0x20000000u - t : t;  // odd octant
+  const float x = static_cast<float>(static_cast<int32_t>(mirrored)) * kQuarterPiPerStepF32;
+  box_muller_pair(u1, x, wa, z0, z1);
 }
 
 static inline void normal_pair_f64(uint32_t r_lo, uint32_t r_hi, uint32_t a_lo, uint32_t a_hi, double& z0, double& z1) {
   const double ur = static_cast<double>(r_hi) * 0x1p32 + static_cast<double>(r_lo);
-  const double u1 = ur * 0x1p-64 + 0x1p-65;  // in [2**-65, 1]
-  const uint32_t octant = a_hi >> 29;
+  const double u1 = std::fma(ur, 0x1p-64, 0x1p-65);  // in [2**-65, 1]; exact product as above
   uint64_t t = (static_cast<uint64_t>(a_hi & 0x1fffffffu) << 32) | a_lo;
-  t = (octant & 1u) ? (uint64_t{1} << 61) - t : t;
+  t = (a_hi & 0x20000000u) ? (uint64_t{1} << 61) - t : t;  // odd octant
   const double tf =
       static_cast<double>(static_cast<uint32_t>(t >> 32)) * 0x1p32 + static_cast<double>(static_cast<uint32_t>(t));
-  box_muller_pair(u1, tf * 0x1p-61, octant, z0, z1);
+  box_muller_pair(u1, tf * kQuarterPiPerStepF64, a_hi, z0, z1);
 }
 
 // Truncated normal by inversion over n elements with uniforms u (in place: u becomes the values).
