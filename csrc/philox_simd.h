@@ -46,12 +46,15 @@ static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) {
         x3[g] = p0;
       }
     });
-    for (int g = 0; g < kGroups; ++g) {
+    // The low halves of two groups' lanes, in order, make one vector of 16 words: one
+    // two-source permute instead of two narrowing moves (2 micro-ops each).
+    const __m512i low_halves = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (int g = 0; g < kGroups; g += 2) {
       const int at = base + g * kLanes;
-      _mm256_store_si256(reinterpret_cast<__m256i*>(out.x0 + at), _mm512_cvtepi64_epi32(x0[g]));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(out.x1 + at), _mm512_cvtepi64_epi32(x1[g]));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(out.x2 + at), _mm512_cvtepi64_epi32(x2[g]));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(out.x3 + at), _mm512_cvtepi64_epi32(x3[g]));
+      _mm512_store_si512(out.x0 + at, _mm512_permutex2var_epi32(x0[g], low_halves, x0[g + 1]));
+      _mm512_store_si512(out.x1 + at, _mm512_permutex2var_epi32(x1[g], low_halves, x1[g + 1]));
+      _mm512_store_si512(out.x2 + at, _mm512_permutex2var_epi32(x2[g], low_halves, x2[g + 1]));
+      _mm512_store_si512(out.x3 + at, _mm512_permutex2var_epi32(x3[g], low_halves, x3[g + 1]));
     }
   }
 }
