@@ -1,7 +1,9 @@
 #include "thread_pool.h"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -12,10 +14,21 @@
 #if !defined(_WIN32)
 #include <pthread.h>
 #endif
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
 
 namespace fastinit {
 
 namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
 
 class ThreadPool {
  public:
@@ -37,6 +50,10 @@ class ThreadPool {
 
   size_t size() const { return workers_.size() + 1; }
 
+  // Workers join a loop only while it is open. The caller closes it once every item has been
+  // handed out and then waits only for the workers that joined, so a worker still waking up
+  // (tens of microseconds on a virtual machine) never delays the caller: it finds the loop
+  // closed and goes back to sleep.
   void run(size_t n_items, const std::function<void(size_t)>& body) {
     std::lock_guard<std::mutex> serial(run_mutex_);
     {
@@ -45,13 +62,16 @@ class ThreadPool {
       n_items_ = n_items;
       next_item_.store(0);
       error_ = nullptr;
-      active_workers_ = workers_.size();
+      loop_open_ = true;
+      joined_workers_ = 0;
       ++generation_;
+      published_generation_.store(generation_, std::memory_order_release);
     }
     wake_.notify_all();
     take_items();
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return active_workers_ == 0; });
+    loop_open_ = false;
+    done_.wait(lock, [this] { return joined_workers_ == 0; });
     body_ = nullptr;
     if (error_) std::rethrow_exception(error_);
   }
@@ -81,19 +101,45 @@ class ThreadPool {
     }
   }
 
+  // Before sleeping, a worker watches for the next loop for a short while (FASTINIT_SPIN_US,
+  // default 100 microseconds): loops often come back to back, one per tensor of a model, and
+  // waking a sleeping thread costs tens of microseconds on a virtual machine.
+  void spin_until_next_loop(size_t seen) const {
+    static const std::chrono::microseconds spin{spin_microseconds()};
+    if (spin.count() == 0) return;
+    const auto deadline = std::chrono::steady_clock::now() + spin;
+    while (published_generation_.load(std::memory_order_acquire) == seen) {
+      for (int i = 0; i < 64; ++i) cpu_relax();
+      if (std::chrono::steady_clock::now() >= deadline) return;
+    }
+  }
+
+  // FASTINIT_SPIN_US as a whole number of microseconds in [0, 100000]; 100 if unset or invalid.
+  static long spin_microseconds() {
+    const char* env = std::getenv("FASTINIT_SPIN_US");
+    if (env == nullptr || *env == '\0') return 100;
+    char* end = nullptr;
+    const long value = std::strtol(env, &end, 10);
+    if (*end != '\0' || value < 0 || value > 100000) return 100;
+    return value;
+  }
+
   void worker_loop() {
     size_t seen = 0;
     for (;;) {
+      spin_until_next_loop(seen);
       {
         std::unique_lock<std::mutex> lock(mutex_);
         wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
         if (stopping_) return;
         seen = generation_;
+        if (!loop_open_) continue;  // woke after the caller finished the loop alone
+        ++joined_workers_;
       }
       take_items();
       {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (--active_workers_ == 0) done_.notify_one();
+        if (--joined_workers_ == 0) done_.notify_one();
       }
     }
   }
@@ -105,8 +151,10 @@ class ThreadPool {
   const std::function<void(size_t)>* body_ = nullptr;
   size_t n_items_ = 0;
   std::atomic<size_t> next_item_{0};
-  size_t active_workers_ = 0;
+  size_t joined_workers_ = 0;  // workers inside take_items() for the current loop
+  bool loop_open_ = false;     // workers may still join the current loop
   size_t generation_ = 0;
+  std::atomic<size_t> published_generation_{0};  // generation_, for workers spinning unlocked
   bool stopping_ = false;
   std::exception_ptr error_;
 };

@@ -159,3 +159,29 @@ def test_eight_python_threads_into_different_and_the_same_array():
     assert shared.tobytes() == expected.tobytes()
     for k, a in enumerate(own):
         assert a.tobytes() == fastinit.uniform_(np.empty(500_000, np.float32), seed=k, stream=2).tobytes()
+
+
+@pytest.mark.parametrize("value", ["-1", "100001", "1e3", "fast", " 5"])
+def test_bad_spin_environment_variable_is_a_clear_error(value):
+    result = run_python("import fastinit", FASTINIT_SPIN_US=value)
+    assert result.returncode != 0
+    assert f"FASTINIT_SPIN_US={value!r}" in result.stderr
+    assert "from 0 to 100000" in result.stderr
+
+
+def test_spin_setting_changes_no_value():
+    # Back-to-back parallel fills of several sizes, with idle workers sleeping at once, watching
+    # for the default 100 us, or for the longest allowed time: the values must be the same.
+    code = (
+        "import hashlib, numpy as np, fastinit; fastinit.set_num_threads(2); h = hashlib.sha256()\n"
+        "for n in (1 << 16, 3 << 16, 1 << 20, 3_000_017):\n"
+        "    for k in range(3): h.update(fastinit.normal_(np.empty(n, np.float32), seed=n, stream=k).tobytes())\n"
+        "print(h.hexdigest())"
+    )
+    digests = set()
+    for value in ("0", None, "100000"):
+        env = {} if value is None else {"FASTINIT_SPIN_US": value}
+        result = run_python(code, **env)
+        assert result.returncode == 0, result.stderr
+        digests.add(result.stdout.strip())
+    assert len(digests) == 1

@@ -48,7 +48,7 @@ from ._schemes import (
     xavier_uniform_,
 )
 from ._streams import Generator, default_generator, manual_seed, stream_id
-from ._threads import default_num_threads, get_num_threads, set_num_threads
+from ._threads import check_spin_environment, default_num_threads, get_num_threads, set_num_threads
 from ._version import __version__
 
 __all__ = [
@@ -63,4 +63,5 @@ __all__ = [
 ]  # fmt: skip
 
 _core.isa()  # choose the ISA now: a bad FASTINIT_ISA fails at import, clearly
+check_spin_environment()
 set_num_threads(default_num_threads())

@@ -9,9 +9,30 @@ from pathlib import Path
 
 from . import _core
 
-__all__ = ["MAX_THREADS", "default_num_threads", "get_num_threads", "set_num_threads"]
+__all__ = [
+    "MAX_SPIN_US",
+    "MAX_THREADS",
+    "check_spin_environment",
+    "default_num_threads",
+    "get_num_threads",
+    "set_num_threads",
+]
 
 MAX_THREADS = 1024  # far beyond any useful pool: each thread reserves a stack
+MAX_SPIN_US = 100_000  # how long idle workers may watch for the next fill (csrc/thread_pool.cpp)
+
+
+def check_spin_environment() -> None:
+    """Raise ValueError unless FASTINIT_SPIN_US is unset or a whole number of microseconds from 0
+    to MAX_SPIN_US: the pool reads it in C++, where a bad value could only be ignored."""
+    env = os.environ.get("FASTINIT_SPIN_US")
+    if env is None or env == "":
+        return
+    if not (env.isascii() and env.isdigit() and int(env) <= MAX_SPIN_US):
+        raise ValueError(
+            f"FASTINIT_SPIN_US={env!r} is not allowed; it must be a whole number of microseconds "
+            f"from 0 to {MAX_SPIN_US}"
+        )
 
 
 def _affinity_cpus() -> int:
