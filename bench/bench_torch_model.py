@@ -110,19 +110,27 @@ def main() -> None:
     times: dict[str, dict[str, list[float]]] = {d: {k: [] for k in BUILDS} for d in ("float32", "bfloat16")}
     reinit: dict[str, list[float]] = {"hf_reinit_s": [], "init_module_s": []}
     params = 0
-    for _ in range(args.repeats):
-        for dtype, by_config in times.items():
-            for config, (mode, env) in BUILDS.items():
-                result = run(mode, dtype, args.layers, env)
-                by_config[config].append(result["build_s"])
-                params = int(result["params"])
-        result = run("reinit", "float32", args.layers, {})
-        for key in reinit:
-            reinit[key].append(result[key])
+    # One repeat runs every configuration once, each in a fresh process. The order rotates from
+    # one repeat to the next: a process's first-touch cost depends on what the one before it
+    # freed (huge pages from THP_MEM_ALLOC_ENABLE, for one, go back to the host at once on a
+    # virtual machine), so no configuration may always follow the same one.
+    jobs = [(dtype, config) for dtype in times for config in BUILDS] + [("float32", "reinit")]
+    for repeat in range(args.repeats):
+        shift = repeat % len(jobs)
+        for dtype, config in jobs[shift:] + jobs[:shift]:
+            if config == "reinit":
+                result = run("reinit", dtype, args.layers, {})
+                for key in reinit:
+                    reinit[key].append(result[key])
+                continue
+            mode, env = BUILDS[config]
+            result = run(mode, dtype, args.layers, env)
+            times[dtype][config].append(result["build_s"])
+            params = int(result["params"])
     info = fastinit.info()
     lines = [
         f"Machine: {_cpu()}, {info['threads']} threads, fastinit {info['version']} ({info['isa']}), "
-        f"torch {torch.__version__}; medians of {args.repeats} fresh processes (range).",
+        f"torch {torch.__version__}; medians of {args.repeats} fresh processes (range), order rotated each repeat.",
         "",
         "| model build | params | torch | torch + THP_MEM_ALLOC_ENABLE | accelerate() "
         "| accelerate(), FASTINIT_POPULATE=0 | speed-up |",
