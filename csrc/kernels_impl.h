@@ -29,17 +29,21 @@ namespace {
 
 constexpr int kBatch = 64;  // Philox blocks per batch
 
-struct Batch {
-  alignas(64) uint32_t x0[kBatch];
-  alignas(64) uint32_t x1[kBatch];
-  alignas(64) uint32_t x2[kBatch];
-  alignas(64) uint32_t x3[kBatch];
+// The four words of NB consecutive Philox blocks, word k of block b in x<k>[b].
+template <int NB>
+struct BatchOf {
+  alignas(64) uint32_t x0[NB];
+  alignas(64) uint32_t x1[NB];
+  alignas(64) uint32_t x2[NB];
+  alignas(64) uint32_t x3[NB];
 };
+using Batch = BatchOf<kBatch>;
 
 // Computes Philox4x32-10 of counters (lo32(j), hi32(j), lo32(stream), hi32(stream)) for
-// j = j0 .. j0 + kBatch - 1 under key (lo32(seed), hi32(seed)); word k of block j0 + b goes to
+// j = j0 .. j0 + NB - 1 under key (lo32(seed), hi32(seed)); word k of block j0 + b goes to
 // x<k>[b].
-static inline void philox_batch_generic(StreamId id, uint64_t j0, Batch& out) {
+template <int NB>
+static inline void philox_batch_generic(StreamId id, uint64_t j0, BatchOf<NB>& out) {
   const uint32_t lo = static_cast<uint32_t>(j0);
   const uint32_t hi = static_cast<uint32_t>(j0 >> 32);
   const uint32_t s0 = static_cast<uint32_t>(id.stream);
@@ -48,7 +52,7 @@ static inline void philox_batch_generic(StreamId id, uint64_t j0, Batch& out) {
   uint32_t* __restrict x1 = out.x1;
   uint32_t* __restrict x2 = out.x2;
   uint32_t* __restrict x3 = out.x3;
-  for (int b = 0; b < kBatch; ++b) {
+  for (int b = 0; b < NB; ++b) {
     const uint32_t c0 = lo + static_cast<uint32_t>(b);
     x0[b] = c0;
     x1[b] = hi + (c0 < lo ? 1u : 0u);
@@ -58,7 +62,7 @@ static inline void philox_batch_generic(StreamId id, uint64_t j0, Batch& out) {
   uint32_t k0 = static_cast<uint32_t>(id.seed);
   uint32_t k1 = static_cast<uint32_t>(id.seed >> 32);
   for (int round = 0; round < kPhiloxRounds; ++round) {
-    for (int b = 0; b < kBatch; ++b) {
+    for (int b = 0; b < NB; ++b) {
       const uint64_t p0 = static_cast<uint64_t>(kPhiloxM0) * x0[b];
       const uint64_t p1 = static_cast<uint64_t>(kPhiloxM1) * x2[b];
       const uint32_t y0 = static_cast<uint32_t>(p1 >> 32) ^ x1[b] ^ k0;
@@ -77,6 +81,11 @@ static inline void philox_batch_generic(StreamId id, uint64_t j0, Batch& out) {
 #if !defined(FASTINIT_PHILOX_SIMD)
 static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) { philox_batch_generic(id, j0, out); }
 #endif
+// A few blocks (a short run): the generic loop, which compilers vectorize at this width too.
+template <int NB>
+static inline void philox_batch(StreamId id, uint64_t j0, BatchOf<NB>& out) {
+  philox_batch_generic(id, j0, out);
+}
 
 // ---- word -> uniform ----------------------------------------------------------------------
 
@@ -161,7 +170,7 @@ static inline void trunc_normal_values(const TypedParams<T>& params, T* __restri
   alignas(64) T q[N];
   alignas(64) T sign[N];
   const T tiny = sizeof(T) == 4 ? T(0x1p-126) : T(0x1p-1022);
-  constexpr int kChunk = 32;  // elements per check for the tail branch
+  constexpr int kChunk = N < 32 ? N : 32;  // elements per check for the tail branch
   static_assert(N % kChunk == 0, "batch must be whole chunks");
   for (int c = 0; c < N; c += kChunk) {
     int tail_count = 0;
@@ -189,11 +198,11 @@ static inline void trunc_normal_values(const TypedParams<T>& params, T* __restri
   }
 }
 
-// Writes the 4 * kBatch float32 elements of a batch, element 4b + k from word k of block b.
-template <Distribution D>
-static inline void transform_f32(const TypedParams<float>& params, const Batch& x, float* __restrict out) {
+// Writes the 4 * NB float32 elements of a batch, element 4b + k from word k of block b.
+template <Distribution D, int NB>
+static inline void transform_f32(const TypedParams<float>& params, const BatchOf<NB>& x, float* __restrict out) {
   const TypedParams<float> p = params;  // a local copy: provably not aliased by out
-  for (int b = 0; b < kBatch; ++b) {
+  for (int b = 0; b < NB; ++b) {
     if constexpr (D == Distribution::uniform) {
       out[4 * b + 0] = uniform_value(p, unit_f32(x.x0[b]));
       out[4 * b + 1] = uniform_value(p, unit_f32(x.x1[b]));
@@ -214,14 +223,14 @@ static inline void transform_f32(const TypedParams<float>& params, const Batch& 
       out[4 * b + 3] = unit_f32(x.x3[b]);
     }
   }
-  if constexpr (D == Distribution::trunc_normal) trunc_normal_values<float, 4 * kBatch>(p, out);
+  if constexpr (D == Distribution::trunc_normal) trunc_normal_values<float, 4 * NB>(p, out);
 }
 
-// Writes the 2 * kBatch float64 elements of a batch, element 2b + k from words 2k, 2k + 1.
-template <Distribution D>
-static inline void transform_f64(const TypedParams<double>& params, const Batch& x, double* __restrict out) {
+// Writes the 2 * NB float64 elements of a batch, element 2b + k from words 2k, 2k + 1.
+template <Distribution D, int NB>
+static inline void transform_f64(const TypedParams<double>& params, const BatchOf<NB>& x, double* __restrict out) {
   const TypedParams<double> p = params;  // a local copy: provably not aliased by out
-  for (int b = 0; b < kBatch; ++b) {
+  for (int b = 0; b < NB; ++b) {
     if constexpr (D == Distribution::uniform) {
       out[2 * b + 0] = uniform_value(p, unit_f64(x.x0[b], x.x1[b]));
       out[2 * b + 1] = uniform_value(p, unit_f64(x.x2[b], x.x3[b]));
@@ -235,11 +244,12 @@ static inline void transform_f64(const TypedParams<double>& params, const Batch&
       out[2 * b + 1] = unit_f64(x.x2[b], x.x3[b]);
     }
   }
-  if constexpr (D == Distribution::trunc_normal) trunc_normal_values<double, 2 * kBatch>(p, out);
+  if constexpr (D == Distribution::trunc_normal) trunc_normal_values<double, 2 * NB>(p, out);
 }
 
-static inline void transform_words(const Batch& x, uint32_t* __restrict out) {
-  for (int b = 0; b < kBatch; ++b) {
+template <int NB>
+static inline void transform_words(const BatchOf<NB>& x, uint32_t* __restrict out) {
+  for (int b = 0; b < NB; ++b) {
     out[4 * b + 0] = x.x0[b];
     out[4 * b + 1] = x.x1[b];
     out[4 * b + 2] = x.x2[b];
@@ -247,10 +257,28 @@ static inline void transform_words(const Batch& x, uint32_t* __restrict out) {
   }
 }
 
+// Runs a batch transform over the logical elements [first, first + n) that all lie in the NB
+// blocks from first's: one batch of NB blocks, the needed part copied to out.
+template <int NB, class V, int kPerBlock, class Transform>
+static inline void generate_few(StreamId id, uint64_t first, size_t n, V* out, Transform transform) {
+  BatchOf<NB> words;
+  alignas(64) V values[static_cast<size_t>(kPerBlock) * NB];
+  philox_batch(id, first / kPerBlock, words);
+  transform(words, values);
+  std::memcpy(out, values + first % kPerBlock, n * sizeof(V));
+}
+
 // Runs a batch transform over the logical elements [first, first + n): whole batches go
-// straight to out, a partial one at either end goes through a local batch buffer.
+// straight to out, a partial one at either end goes through a local batch buffer. A short run
+// (a column shard, a Fortran-ordered array with a short last axis: one call per row) computes
+// only a batch of 4 or 16 blocks instead of 64.
 template <class V, int kPerBlock, class Transform>
 static inline void generate(StreamId id, uint64_t first, size_t n, V* out, Transform transform) {
+  if (n == 0) return;
+  const size_t blocks = (static_cast<size_t>(first % kPerBlock) + n + kPerBlock - 1) / kPerBlock;
+  if (blocks == 1) return generate_few<1, V, kPerBlock>(id, first, n, out, transform);
+  if (blocks <= 4) return generate_few<4, V, kPerBlock>(id, first, n, out, transform);
+  if (blocks <= 16) return generate_few<16, V, kPerBlock>(id, first, n, out, transform);
   constexpr size_t kPerBatch = static_cast<size_t>(kPerBlock) * kBatch;
   Batch words;
   alignas(64) V partial[kPerBatch];
@@ -275,7 +303,7 @@ static inline void generate(StreamId id, uint64_t first, size_t n, V* out, Trans
 }
 
 void words_u32(StreamId id, uint64_t first, size_t n, uint32_t* out) {
-  generate<uint32_t, 4>(id, first, n, out, [](const Batch& x, uint32_t* o) { transform_words(x, o); });
+  generate<uint32_t, 4>(id, first, n, out, [](const auto& x, uint32_t* o) { transform_words(x, o); });
 }
 
 template <class T>
@@ -289,13 +317,13 @@ void fill_f32(const DistParams& p, StreamId id, uint64_t first, size_t n, float*
     case Distribution::uniform:
       if (q.constant) return fill_constant(q.lo, n, out);
       return generate<float, 4>(id, first, n, out,
-                                [&q](const Batch& x, float* o) { transform_f32<Distribution::uniform>(q, x, o); });
+                                [&q](const auto& x, float* o) { transform_f32<Distribution::uniform>(q, x, o); });
     case Distribution::normal:
       return generate<float, 4>(id, first, n, out,
-                                [&q](const Batch& x, float* o) { transform_f32<Distribution::normal>(q, x, o); });
+                                [&q](const auto& x, float* o) { transform_f32<Distribution::normal>(q, x, o); });
     case Distribution::trunc_normal:
       return generate<float, 4>(id, first, n, out,
-                                [&q](const Batch& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); });
+                                [&q](const auto& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); });
   }
 }
 
@@ -305,13 +333,13 @@ void fill_f64(const DistParams& p, StreamId id, uint64_t first, size_t n, double
     case Distribution::uniform:
       if (q.constant) return fill_constant(q.lo, n, out);
       return generate<double, 2>(id, first, n, out,
-                                 [&q](const Batch& x, double* o) { transform_f64<Distribution::uniform>(q, x, o); });
+                                 [&q](const auto& x, double* o) { transform_f64<Distribution::uniform>(q, x, o); });
     case Distribution::normal:
       return generate<double, 2>(id, first, n, out,
-                                 [&q](const Batch& x, double* o) { transform_f64<Distribution::normal>(q, x, o); });
+                                 [&q](const auto& x, double* o) { transform_f64<Distribution::normal>(q, x, o); });
     case Distribution::trunc_normal:
       return generate<double, 2>(
-          id, first, n, out, [&q](const Batch& x, double* o) { transform_f64<Distribution::trunc_normal>(q, x, o); });
+          id, first, n, out, [&q](const auto& x, double* o) { transform_f64<Distribution::trunc_normal>(q, x, o); });
   }
 }
 
