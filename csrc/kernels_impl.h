@@ -81,7 +81,8 @@ static inline void philox_batch_generic(StreamId id, uint64_t j0, BatchOf<NB>& o
 #if !defined(FASTINIT_PHILOX_SIMD)
 static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) { philox_batch_generic(id, j0, out); }
 #endif
-// A few blocks (a short run): the generic loop, which compilers vectorize at this width too.
+// A few blocks (a short run): the generic loop; at this size its speed matters less than not
+// computing 64 blocks for one value.
 template <int NB>
 static inline void philox_batch(StreamId id, uint64_t j0, BatchOf<NB>& out) {
   philox_batch_generic(id, j0, out);
@@ -271,7 +272,7 @@ static inline void generate_few(StreamId id, uint64_t first, size_t n, V* out, T
 // Runs a batch transform over the logical elements [first, first + n): whole batches go
 // straight to out, a partial one at either end goes through a local batch buffer. A short run
 // (a column shard, a Fortran-ordered array with a short last axis: one call per row) computes
-// only a batch of 4 or 16 blocks instead of 64.
+// only a batch of 1, 4 or 16 blocks instead of 64.
 template <class V, int kPerBlock, class Transform>
 static inline void generate(StreamId id, uint64_t first, size_t n, V* out, Transform transform) {
   if (n == 0) return;

@@ -34,7 +34,7 @@ class ThreadPool {
  public:
   // Starts n_threads - 1 workers. If the system refuses a thread (std::system_error), the workers
   // already started are stopped and joined before the error propagates.
-  explicit ThreadPool(size_t n_threads) {
+  explicit ThreadPool(size_t n_threads) : spin_(spin_microseconds()) {
     try {
       for (size_t t = 1; t < n_threads; ++t) workers_.emplace_back([this] { worker_loop(); });
     } catch (...) {
@@ -81,6 +81,7 @@ class ThreadPool {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
+      published_generation_.fetch_add(1, std::memory_order_release);  // ends any spin at once
     }
     wake_.notify_all();
     for (std::thread& w : workers_) w.join();
@@ -101,20 +102,20 @@ class ThreadPool {
     }
   }
 
-  // Before sleeping, a worker watches for the next loop for a short while (FASTINIT_SPIN_US,
-  // default 100 microseconds): loops often come back to back, one per tensor of a model, and
-  // waking a sleeping thread costs tens of microseconds on a virtual machine.
+  // Before sleeping, a worker watches for the next loop for a short while (spin_): loops often
+  // come back to back, one per tensor of a model, and waking a sleeping thread costs tens of
+  // microseconds on a virtual machine. Stopping the pool ends the watch at once.
   void spin_until_next_loop(size_t seen) const {
-    static const std::chrono::microseconds spin{spin_microseconds()};
-    if (spin.count() == 0) return;
-    const auto deadline = std::chrono::steady_clock::now() + spin;
+    if (spin_.count() == 0) return;
+    const auto deadline = std::chrono::steady_clock::now() + spin_;
     while (published_generation_.load(std::memory_order_acquire) == seen) {
       for (int i = 0; i < 64; ++i) cpu_relax();
       if (std::chrono::steady_clock::now() >= deadline) return;
     }
   }
 
-  // FASTINIT_SPIN_US as a whole number of microseconds in [0, 100000]; 100 if unset or invalid.
+  // FASTINIT_SPIN_US as a whole number of microseconds in [0, 100000]; 100 if unset or invalid
+  // (Python checks it at import). Read when a pool starts, on the thread that starts it.
   static long spin_microseconds() {
     const char* env = std::getenv("FASTINIT_SPIN_US");
     if (env == nullptr || *env == '\0') return 100;
@@ -144,6 +145,7 @@ class ThreadPool {
     }
   }
 
+  const std::chrono::microseconds spin_;  // how long an idle worker watches for the next loop
   std::vector<std::thread> workers_;
   std::mutex run_mutex_;  // one loop at a time
   std::mutex mutex_;

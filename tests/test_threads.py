@@ -185,3 +185,20 @@ def test_spin_setting_changes_no_value():
         assert result.returncode == 0, result.stderr
         digests.add(result.stdout.strip())
     assert len(digests) == 1
+
+
+def test_changing_the_thread_count_does_not_wait_out_the_spin():
+    # With the longest spin (0.1 s), each resize stops workers that are watching for the next
+    # fill; stopping must end the watch at once (a worker that waited it out made these 10
+    # resizes take at least 1 s; they take a few milliseconds).
+    code = (
+        "import time, numpy as np, fastinit\n"
+        "a = np.empty(1 << 20, np.float32)\n"
+        "t0 = time.perf_counter()\n"
+        "for k in range(10):\n"
+        "    fastinit.set_num_threads(2 + k % 2); fastinit.normal_(a, seed=k)\n"
+        "print(time.perf_counter() - t0)"
+    )
+    result = run_python(code, FASTINIT_SPIN_US="100000")
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) < 0.5
