@@ -27,6 +27,13 @@ namespace {
 constexpr int64_t kItemElements = int64_t{1} << 15;   // one work item: about 128 KiB of float32
 constexpr int64_t kRoundElements = int64_t{1} << 24;  // between interrupt checks: a few ms
 constexpr size_t kTileElements = 2048;                // staging buffer for strided or half stores
+constexpr int64_t kGatherMaxBlocks = 16;              // runs touching at most this many blocks are gathered
+
+// Where one short run's values sit in a gathered batch (`at`, in values) and where they go.
+struct GatheredRun {
+  char* dst;
+  size_t at;
+};
 
 // The target with size-1 dimensions dropped and neighbours merged where both the memory and
 // the logical layout allow; the last dimension always has logical stride 1 (a run of
@@ -78,30 +85,45 @@ class RunWriter {
     alignas(64) char tile[kTileElements * 8];
     while (n > 0) {
       const int64_t m = std::min<int64_t>(n, static_cast<int64_t>(kTileElements));
-      stage(first, m, tile, dst, dst_stride);
+      const size_t count = static_cast<size_t>(m);
+      if (dtype_ == DType::f64)
+        k_.fill_f64(p_, id_, first, count, reinterpret_cast<double*>(tile));
+      else
+        k_.fill_f32(p_, id_, first, count, reinterpret_cast<float*>(tile));
+      put(tile, m, dst, dst_stride);
       first += static_cast<uint64_t>(m);
       dst += m * dst_stride;
       n -= m;
     }
   }
 
+  // The values of n_blocks listed blocks (one gathered batch), then each run's `length` values
+  // from the batch to its destination, dst_stride bytes apart.
+  void write_gathered(const uint64_t* blocks, size_t n_blocks, const GatheredRun* runs, size_t n_runs, int64_t length,
+                      int64_t dst_stride) const {
+    alignas(64) char values[kMaxGatherBlocks * 4 * 4];  // 4 float32 or 2 float64 per block
+    if (dtype_ == DType::f64)
+      k_.gather_f64(p_, id_, blocks, n_blocks, reinterpret_cast<double*>(values));
+    else
+      k_.gather_f32(p_, id_, blocks, n_blocks, reinterpret_cast<float*>(values));
+    const size_t computed_size = dtype_ == DType::f64 ? 8 : 4;
+    for (size_t r = 0; r < n_runs; ++r) put(values + runs[r].at * computed_size, length, runs[r].dst, dst_stride);
+  }
+
  private:
-  void stage(uint64_t first, int64_t m, char* tile, char* dst, int64_t stride) const {
+  // Copies m computed values (float64 for a float64 target, else float32) to dst, stride bytes
+  // apart, rounding to the target's half type where it has one.
+  void put(const char* values, int64_t m, char* dst, int64_t stride) const {
     const size_t count = static_cast<size_t>(m);
-    if (dtype_ == DType::f64) {
-      k_.fill_f64(p_, id_, first, count, reinterpret_cast<double*>(tile));
-      for (int64_t i = 0; i < m; ++i) std::memcpy(dst + i * stride, tile + i * 8, 8);
-      return;
-    }
-    float* values = reinterpret_cast<float*>(tile);
-    k_.fill_f32(p_, id_, first, count, values);
     switch (dtype_) {
-      case DType::f32:
-        for (int64_t i = 0; i < m; ++i) std::memcpy(dst + i * stride, values + i, 4);
+      case DType::f64:
+        for (int64_t i = 0; i < m; ++i) std::memcpy(dst + i * stride, values + i * 8, 8);
         return;
-      case DType::bf16: return k_.store_bf16(values, count, dst, stride);
-      case DType::f16: return k_.store_f16(values, count, dst, stride);
-      case DType::f64: return;
+      case DType::f32:
+        for (int64_t i = 0; i < m; ++i) std::memcpy(dst + i * stride, values + i * 4, 4);
+        return;
+      case DType::bf16: return k_.store_bf16(reinterpret_cast<const float*>(values), count, dst, stride);
+      case DType::f16: return k_.store_f16(reinterpret_cast<const float*>(values), count, dst, stride);
     }
   }
 
@@ -148,17 +170,53 @@ void fill_target(const Kernels& kernels, const DistParams& params, StreamId id, 
   const int64_t item_elements = pieces_per_row > 1 ? piece_length : rows_per_item * run_length;
 
   const RunWriter writer(kernels, params, id, t.dtype, t.aligned);
-  auto write_row_part = [&](int64_t row, int64_t begin, int64_t count) {
-    char* dst = t.data;
-    uint64_t first = t.logical_offset;
+  // Where row `row`'s run starts in memory and in the logical order.
+  auto locate = [&](int64_t row, char*& dst, uint64_t& first) {
+    dst = t.data;
+    first = t.logical_offset;
+    if (outer_dims == 1) {  // the common 2-D case, without divisions
+      dst += row * t.byte_strides[0];
+      first += static_cast<uint64_t>(row) * static_cast<uint64_t>(t.logical_strides[0]);
+      return;
+    }
     for (size_t d = outer_dims; d-- > 0;) {
       const int64_t i = row % t.shape[d];
       row /= t.shape[d];
       dst += i * t.byte_strides[d];
       first += static_cast<uint64_t>(i) * static_cast<uint64_t>(t.logical_strides[d]);
     }
+  };
+  auto write_row_part = [&](int64_t row, int64_t begin, int64_t count) {
+    char* dst = nullptr;
+    uint64_t first = 0;
+    locate(row, dst, first);
     writer.write(first + static_cast<uint64_t>(begin), count, dst + begin * t.byte_strides.back(),
                  t.byte_strides.back());
+  };
+  // Many short runs (a column shard, a Fortran-ordered array with a short last axis): the blocks
+  // of several rows go into one gathered batch of up to 64 blocks instead of a batch per row.
+  const uint64_t per_block = t.dtype == DType::f64 ? 2 : 4;
+  const bool gather_rows =
+      outer_dims > 0 && rows > 1 && static_cast<uint64_t>(run_length) <= (kGatherMaxBlocks - 1) * per_block;
+  auto write_short_rows = [&](int64_t row_begin, int64_t row_end) {
+    uint64_t blocks[kMaxGatherBlocks];
+    GatheredRun runs[kMaxGatherBlocks];
+    size_t n_blocks = 0, n_runs = 0;
+    for (int64_t row = row_begin; row < row_end; ++row) {
+      char* dst = nullptr;
+      uint64_t first = 0;
+      locate(row, dst, first);
+      const uint64_t first_block = first / per_block;
+      const uint64_t last_block = (first + static_cast<uint64_t>(run_length) - 1) / per_block;
+      const size_t need = static_cast<size_t>(last_block - first_block + 1);
+      if (n_blocks + need > kMaxGatherBlocks) {
+        writer.write_gathered(blocks, n_blocks, runs, n_runs, run_length, t.byte_strides.back());
+        n_blocks = n_runs = 0;
+      }
+      runs[n_runs++] = GatheredRun{dst, n_blocks * per_block + static_cast<size_t>(first % per_block)};
+      for (uint64_t b = first_block; b <= last_block; ++b) blocks[n_blocks++] = b;
+    }
+    writer.write_gathered(blocks, n_blocks, runs, n_runs, run_length, t.byte_strides.back());
   };
   auto run_item = [&](int64_t item) {
     if (pieces_per_row > 1) {
@@ -168,6 +226,7 @@ void fill_target(const Kernels& kernels, const DistParams& params, StreamId id, 
       return;
     }
     const int64_t last = std::min(rows, (item + 1) * rows_per_item);
+    if (gather_rows) return write_short_rows(item * rows_per_item, last);
     for (int64_t row = item * rows_per_item; row < last; ++row) write_row_part(row, 0, run_length);
   };
 

@@ -37,11 +37,18 @@ struct StreamId {
 // One instruction set's kernels. Each fills out[0, n) with the values of the logical elements
 // [first, first + n) of the stream, for element indices below the documented limits
 // (first + n <= 2**58 for 4-byte values, 2**57 for 8-byte values; callers check).
+inline constexpr size_t kMaxGatherBlocks = 64;  // blocks per gather_f32 / gather_f64 call
+
 struct Kernels {
   const char* name;
   void (*words_u32)(StreamId id, uint64_t first, size_t n, uint32_t* out);
   void (*fill_f32)(const DistParams& p, StreamId id, uint64_t first, size_t n, float* out);
   void (*fill_f64)(const DistParams& p, StreamId id, uint64_t first, size_t n, double* out);
+  // The values of whole blocks from a list (at most 64): out[4 i + k] (float32) or out[2 i + k]
+  // (float64) is the value of logical element 4 blocks[i] + k or 2 blocks[i] + k. For many
+  // short runs: one batch serves the blocks of several runs.
+  void (*gather_f32)(const DistParams& p, StreamId id, const uint64_t* blocks, size_t n_blocks, float* out);
+  void (*gather_f64)(const DistParams& p, StreamId id, const uint64_t* blocks, size_t n_blocks, double* out);
   // Converts n float32 values to bfloat16 / float16 bits (round to nearest even) and stores
   // them at dst + i * stride_bytes.
   void (*store_bf16)(const float* src, size_t n, char* dst, ptrdiff_t stride_bytes);

@@ -39,13 +39,10 @@ struct BatchOf {
 };
 using Batch = BatchOf<kBatch>;
 
-// Computes Philox4x32-10 of counters (lo32(j), hi32(j), lo32(stream), hi32(stream)) for
-// j = j0 .. j0 + NB - 1 under key (lo32(seed), hi32(seed)); word k of block j0 + b goes to
-// x<k>[b].
-template <int NB>
-static inline void philox_batch_generic(StreamId id, uint64_t j0, BatchOf<NB>& out) {
-  const uint32_t lo = static_cast<uint32_t>(j0);
-  const uint32_t hi = static_cast<uint32_t>(j0 >> 32);
+// Computes Philox4x32-10 of counters (lo32(j), hi32(j), lo32(stream), hi32(stream)) under key
+// (lo32(seed), hi32(seed)) for j = block(b), b < NB; word k of block(b) goes to x<k>[b].
+template <int NB, class BlockAt>
+static inline void philox_batch_generic(StreamId id, BlockAt block, BatchOf<NB>& out) {
   const uint32_t s0 = static_cast<uint32_t>(id.stream);
   const uint32_t s1 = static_cast<uint32_t>(id.stream >> 32);
   uint32_t* __restrict x0 = out.x0;
@@ -53,9 +50,9 @@ static inline void philox_batch_generic(StreamId id, uint64_t j0, BatchOf<NB>& o
   uint32_t* __restrict x2 = out.x2;
   uint32_t* __restrict x3 = out.x3;
   for (int b = 0; b < NB; ++b) {
-    const uint32_t c0 = lo + static_cast<uint32_t>(b);
-    x0[b] = c0;
-    x1[b] = hi + (c0 < lo ? 1u : 0u);
+    const uint64_t j = block(b);
+    x0[b] = static_cast<uint32_t>(j);
+    x1[b] = static_cast<uint32_t>(j >> 32);
     x2[b] = s0;
     x3[b] = s1;
   }
@@ -77,15 +74,31 @@ static inline void philox_batch_generic(StreamId id, uint64_t j0, BatchOf<NB>& o
   }
 }
 
+// Consecutive blocks j0, j0 + 1, ...
+struct ConsecutiveBlocks {
+  uint64_t j0;
+  uint64_t operator()(int b) const { return j0 + static_cast<uint64_t>(b); }
+};
+// Blocks from a list of kBatch counters.
+struct ListedBlocks {
+  const uint64_t* list;
+  uint64_t operator()(int b) const { return list[b]; }
+};
+
 #include "philox_simd.h"
 #if !defined(FASTINIT_PHILOX_SIMD)
-static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) { philox_batch_generic(id, j0, out); }
+static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) {
+  philox_batch_generic(id, ConsecutiveBlocks{j0}, out);
+}
+static inline void philox_batch_listed(StreamId id, const uint64_t* list, Batch& out) {
+  philox_batch_generic(id, ListedBlocks{list}, out);
+}
 #endif
 // A few blocks (a short run): the generic loop; at this size its speed matters less than not
 // computing 64 blocks for one value.
 template <int NB>
 static inline void philox_batch(StreamId id, uint64_t j0, BatchOf<NB>& out) {
-  philox_batch_generic(id, j0, out);
+  philox_batch_generic(id, ConsecutiveBlocks{j0}, out);
 }
 
 // ---- word -> uniform ----------------------------------------------------------------------
@@ -303,6 +316,21 @@ static inline void generate(StreamId id, uint64_t first, size_t n, V* out, Trans
   }
 }
 
+// Runs a batch transform over whole blocks given by a list: out[kPerBlock * i + k] is element
+// kPerBlock * blocks[i] + k, for i < n_blocks <= kBatch. The list is padded to a whole batch
+// with its last block.
+template <class V, int kPerBlock, class Transform>
+static inline void gather(StreamId id, const uint64_t* blocks, size_t n_blocks, V* out, Transform transform) {
+  if (n_blocks == 0) return;
+  alignas(64) uint64_t list[kBatch];
+  for (size_t b = 0; b < static_cast<size_t>(kBatch); ++b) list[b] = blocks[b < n_blocks ? b : n_blocks - 1];
+  Batch words;
+  philox_batch_listed(id, list, words);
+  alignas(64) V values[static_cast<size_t>(kPerBlock) * kBatch];
+  transform(words, values);
+  std::memcpy(out, values, n_blocks * kPerBlock * sizeof(V));
+}
+
 void words_u32(StreamId id, uint64_t first, size_t n, uint32_t* out) {
   generate<uint32_t, 4>(id, first, n, out, [](const auto& x, uint32_t* o) { transform_words(x, o); });
 }
@@ -341,6 +369,38 @@ void fill_f64(const DistParams& p, StreamId id, uint64_t first, size_t n, double
     case Distribution::trunc_normal:
       return generate<double, 2>(
           id, first, n, out, [&q](const auto& x, double* o) { transform_f64<Distribution::trunc_normal>(q, x, o); });
+  }
+}
+
+void gather_f32(const DistParams& p, StreamId id, const uint64_t* blocks, size_t n_blocks, float* out) {
+  const TypedParams<float>& q = p.f32;
+  switch (p.dist) {
+    case Distribution::uniform:
+      if (q.constant) return fill_constant(q.lo, 4 * n_blocks, out);
+      return gather<float, 4>(id, blocks, n_blocks, out,
+                              [&q](const auto& x, float* o) { transform_f32<Distribution::uniform>(q, x, o); });
+    case Distribution::normal:
+      return gather<float, 4>(id, blocks, n_blocks, out,
+                              [&q](const auto& x, float* o) { transform_f32<Distribution::normal>(q, x, o); });
+    case Distribution::trunc_normal:
+      return gather<float, 4>(id, blocks, n_blocks, out,
+                              [&q](const auto& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); });
+  }
+}
+
+void gather_f64(const DistParams& p, StreamId id, const uint64_t* blocks, size_t n_blocks, double* out) {
+  const TypedParams<double>& q = p.f64;
+  switch (p.dist) {
+    case Distribution::uniform:
+      if (q.constant) return fill_constant(q.lo, 2 * n_blocks, out);
+      return gather<double, 2>(id, blocks, n_blocks, out,
+                               [&q](const auto& x, double* o) { transform_f64<Distribution::uniform>(q, x, o); });
+    case Distribution::normal:
+      return gather<double, 2>(id, blocks, n_blocks, out,
+                               [&q](const auto& x, double* o) { transform_f64<Distribution::normal>(q, x, o); });
+    case Distribution::trunc_normal:
+      return gather<double, 2>(id, blocks, n_blocks, out,
+                               [&q](const auto& x, double* o) { transform_f64<Distribution::trunc_normal>(q, x, o); });
   }
 }
 
@@ -391,7 +451,8 @@ void store_f16(const float* src, size_t n, char* dst, ptrdiff_t stride) {
 }  // namespace
 
 const Kernels& kernels() {
-  static const Kernels table{FASTINIT_TARGET_NAME, words_u32, fill_f32, fill_f64, store_bf16, store_f16};
+  static const Kernels table{FASTINIT_TARGET_NAME, words_u32,  fill_f32,   fill_f64,
+                             gather_f32,           gather_f64, store_bf16, store_f16};
   return table;
 }
 

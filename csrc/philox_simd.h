@@ -20,16 +20,17 @@ static inline void philox_round_keys(StreamId id, Step&& step) {
 
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
 #define FASTINIT_PHILOX_SIMD 1
-static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) {
+// counters(at) gives the 64-bit block counters of batch positions at .. at + 7.
+template <class Counters>
+static inline void philox_batch_simd(StreamId id, Counters counters, Batch& out) {
   constexpr int kLanes = 8, kGroups = 4;  // 32 blocks in flight
   const __m512i m0 = _mm512_set1_epi64(kPhiloxM0), m1 = _mm512_set1_epi64(kPhiloxM1);
-  const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
   const __m512i s0 = _mm512_set1_epi64(static_cast<uint32_t>(id.stream));
   const __m512i s1 = _mm512_set1_epi64(static_cast<uint32_t>(id.stream >> 32));
   for (int base = 0; base < kBatch; base += kLanes * kGroups) {
     __m512i x0[kGroups], x1[kGroups], x2[kGroups], x3[kGroups];
     for (int g = 0; g < kGroups; ++g) {
-      const __m512i j = _mm512_add_epi64(_mm512_set1_epi64(static_cast<int64_t>(j0 + base + g * kLanes)), lane);
+      const __m512i j = counters(base + g * kLanes);
       x0[g] = j;
       x1[g] = _mm512_srli_epi64(j, 32);
       x2[g] = s0;
@@ -58,6 +59,15 @@ static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) {
     }
   }
 }
+static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) {
+  const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+  philox_batch_simd(
+      id, [&](int at) { return _mm512_add_epi64(_mm512_set1_epi64(static_cast<int64_t>(j0 + at)), lane); }, out);
+}
+// list: kBatch counters, 64-byte aligned.
+static inline void philox_batch_listed(StreamId id, const uint64_t* list, Batch& out) {
+  philox_batch_simd(id, [list](int at) { return _mm512_load_si512(list + at); }, out);
+}
 #elif defined(__AVX2__)
 #define FASTINIT_PHILOX_SIMD 1
 // The low 32 bits of each 64-bit lane of a and b, packed into one vector of 8 words.
@@ -67,16 +77,17 @@ static inline __m256i narrow_pair(__m256i a, __m256i b) {
   const __m256i hi = _mm256_permutevar8x32_epi32(b, idx);
   return _mm256_permute2x128_si256(lo, hi, 0x20);
 }
-static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) {
+// counters(at) gives the 64-bit block counters of batch positions at .. at + 3.
+template <class Counters>
+static inline void philox_batch_simd(StreamId id, Counters counters, Batch& out) {
   constexpr int kLanes = 4, kGroups = 2;  // 8 blocks in flight (16 ymm registers)
   const __m256i m0 = _mm256_set1_epi64x(kPhiloxM0), m1 = _mm256_set1_epi64x(kPhiloxM1);
-  const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
   const __m256i s0 = _mm256_set1_epi64x(static_cast<uint32_t>(id.stream));
   const __m256i s1 = _mm256_set1_epi64x(static_cast<uint32_t>(id.stream >> 32));
   for (int base = 0; base < kBatch; base += kLanes * kGroups) {
     __m256i x0[kGroups], x1[kGroups], x2[kGroups], x3[kGroups];
     for (int g = 0; g < kGroups; ++g) {
-      const __m256i j = _mm256_add_epi64(_mm256_set1_epi64x(static_cast<int64_t>(j0 + base + g * kLanes)), lane);
+      const __m256i j = counters(base + g * kLanes);
       x0[g] = j;
       x1[g] = _mm256_srli_epi64(j, 32);
       x2[g] = s0;
@@ -99,5 +110,14 @@ static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) {
     _mm256_store_si256(reinterpret_cast<__m256i*>(out.x2 + at), narrow_pair(x2[0], x2[1]));
     _mm256_store_si256(reinterpret_cast<__m256i*>(out.x3 + at), narrow_pair(x3[0], x3[1]));
   }
+}
+static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) {
+  const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+  philox_batch_simd(
+      id, [&](int at) { return _mm256_add_epi64(_mm256_set1_epi64x(static_cast<int64_t>(j0 + at)), lane); }, out);
+}
+// list: kBatch counters, 32-byte aligned.
+static inline void philox_batch_listed(StreamId id, const uint64_t* list, Batch& out) {
+  philox_batch_simd(id, [list](int at) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(list + at)); }, out);
 }
 #endif

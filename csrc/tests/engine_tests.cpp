@@ -155,6 +155,74 @@ void test_strided_parallel_fill() {
   }
 }
 
+// Shards with short rows (a column shard, a narrow band of columns, a Fortran-ordered array with
+// a short last axis) are filled from gathered batches of blocks: each element gets the value of
+// its logical index in a contiguous fill of the whole, for every dtype, ISA and thread count,
+// and nothing between the shard's elements is written.
+template <class T>
+void check_column_bands(const std::string& isa, DType dtype, size_t threads) {
+  const int64_t rows = 2100, global_cols = 259;
+  const StreamId id{5, 9};
+  const Kernels& k = kernels_for(isa);
+  set_num_threads(threads);
+  for (const DistParams& p : {normal_params(0.25, 2.0, dtype), uniform_params(-1.0, 3.0, dtype),
+                              trunc_normal_params(0.0, 1.0, -0.5, 1.5, dtype)}) {
+    std::vector<T> whole(static_cast<size_t>(rows * global_cols));
+    Target all;
+    all.data = reinterpret_cast<char*>(whole.data());
+    all.dtype = dtype;
+    all.shape = {rows, global_cols};
+    all.byte_strides = {global_cols * static_cast<int64_t>(sizeof(T)), static_cast<int64_t>(sizeof(T))};
+    all.logical_strides = {global_cols, 1};
+    fill_target(k, p, id, all, [] {});
+    bool same = true, gaps_untouched = true;
+    for (int64_t width : {1, 2, 3, 5, 8, 13, 17, 31, 61, 64, 65}) {
+      for (int64_t col : {0, 1, 3, 6}) {
+        const int64_t pitch = width + 1;  // one untouched element after each row
+        std::vector<T> band(static_cast<size_t>(rows * pitch), T(-7));
+        Target t;
+        t.data = reinterpret_cast<char*>(band.data());
+        t.dtype = dtype;
+        t.shape = {rows, width};
+        t.byte_strides = {pitch * static_cast<int64_t>(sizeof(T)), static_cast<int64_t>(sizeof(T))};
+        t.logical_strides = {global_cols, 1};
+        t.logical_offset = static_cast<uint64_t>(col);
+        fill_target(k, p, id, t, [] {});
+        for (int64_t r = 0; r < rows; ++r) {
+          same = same && std::memcmp(&band[r * pitch], &whole[r * global_cols + col], width * sizeof(T)) == 0;
+          gaps_untouched = gaps_untouched && band[r * pitch + width] == T(-7);
+        }
+      }
+    }
+    // Fortran order, (rows, 4): each row's 4 elements lie `rows` elements apart in memory.
+    std::vector<T> fortran(static_cast<size_t>(rows * 4));
+    Target f;
+    f.data = reinterpret_cast<char*>(fortran.data());
+    f.dtype = dtype;
+    f.shape = {rows, 4};
+    f.byte_strides = {static_cast<int64_t>(sizeof(T)), rows * static_cast<int64_t>(sizeof(T))};
+    f.logical_strides = {4, 1};
+    fill_target(k, p, id, f, [] {});
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < 4; ++c)
+        same = same && std::memcmp(&fortran[c * rows + r], &whole[r * 4 + c], sizeof(T)) == 0;
+    check(same, isa + " short-row shards equal the whole, dtype " + std::to_string(static_cast<int>(dtype)) +
+                    ", threads=" + std::to_string(threads));
+    check(gaps_untouched, isa + " short-row shards leave their gaps alone");
+  }
+}
+
+void test_short_row_shards() {
+  for (const std::string& isa : available_isas())
+    for (size_t threads : {size_t{1}, size_t{3}}) {
+      check_column_bands<float>(isa, DType::f32, threads);
+      check_column_bands<double>(isa, DType::f64, threads);
+      check_column_bands<uint16_t>(isa, DType::bf16, threads);
+      check_column_bands<uint16_t>(isa, DType::f16, threads);
+    }
+  set_num_threads(1);
+}
+
 #if defined(__linux__)
 // A fill into a fresh anonymous mapping (no page mapped yet: the populate path) writes exactly the
 // target, which starts and ends mid-page, with the values of a fill into touched memory.
@@ -286,6 +354,7 @@ int main(int argc, char** argv) {
   }
   test_kernels_match_scalar();
   test_short_runs_match_long_fill();
+  test_short_row_shards();
   test_logical_end_saturates();
   test_strided_parallel_fill();
   test_pool_exceptions();
