@@ -340,68 +340,59 @@ static inline void fill_constant(T value, size_t n, T* out) {
   for (size_t i = 0; i < n; ++i) out[i] = value;
 }
 
-void fill_f32(const DistParams& p, StreamId id, uint64_t first, size_t n, float* out) {
+// Calls run(transform) with the batch transform of p's distribution for float32 values, or,
+// for a constant distribution (uniform with a == b), calls constant(value).
+template <class Run, class Constant>
+static inline void with_transform_f32(const DistParams& p, Run run, Constant constant) {
   const TypedParams<float>& q = p.f32;
   switch (p.dist) {
     case Distribution::uniform:
-      if (q.constant) return fill_constant(q.lo, n, out);
-      return generate<float, 4>(id, first, n, out,
-                                [&q](const auto& x, float* o) { transform_f32<Distribution::uniform>(q, x, o); });
+      if (q.constant) return constant(q.lo);
+      return run([&q](const auto& x, float* o) { transform_f32<Distribution::uniform>(q, x, o); });
     case Distribution::normal:
-      return generate<float, 4>(id, first, n, out,
-                                [&q](const auto& x, float* o) { transform_f32<Distribution::normal>(q, x, o); });
+      return run([&q](const auto& x, float* o) { transform_f32<Distribution::normal>(q, x, o); });
     case Distribution::trunc_normal:
-      return generate<float, 4>(id, first, n, out,
-                                [&q](const auto& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); });
+      return run([&q](const auto& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); });
   }
+}
+
+// The same for float64 values.
+template <class Run, class Constant>
+static inline void with_transform_f64(const DistParams& p, Run run, Constant constant) {
+  const TypedParams<double>& q = p.f64;
+  switch (p.dist) {
+    case Distribution::uniform:
+      if (q.constant) return constant(q.lo);
+      return run([&q](const auto& x, double* o) { transform_f64<Distribution::uniform>(q, x, o); });
+    case Distribution::normal:
+      return run([&q](const auto& x, double* o) { transform_f64<Distribution::normal>(q, x, o); });
+    case Distribution::trunc_normal:
+      return run([&q](const auto& x, double* o) { transform_f64<Distribution::trunc_normal>(q, x, o); });
+  }
+}
+
+void fill_f32(const DistParams& p, StreamId id, uint64_t first, size_t n, float* out) {
+  with_transform_f32(
+      p, [&](auto transform) { generate<float, 4>(id, first, n, out, transform); },
+      [&](float value) { fill_constant(value, n, out); });
 }
 
 void fill_f64(const DistParams& p, StreamId id, uint64_t first, size_t n, double* out) {
-  const TypedParams<double>& q = p.f64;
-  switch (p.dist) {
-    case Distribution::uniform:
-      if (q.constant) return fill_constant(q.lo, n, out);
-      return generate<double, 2>(id, first, n, out,
-                                 [&q](const auto& x, double* o) { transform_f64<Distribution::uniform>(q, x, o); });
-    case Distribution::normal:
-      return generate<double, 2>(id, first, n, out,
-                                 [&q](const auto& x, double* o) { transform_f64<Distribution::normal>(q, x, o); });
-    case Distribution::trunc_normal:
-      return generate<double, 2>(
-          id, first, n, out, [&q](const auto& x, double* o) { transform_f64<Distribution::trunc_normal>(q, x, o); });
-  }
+  with_transform_f64(
+      p, [&](auto transform) { generate<double, 2>(id, first, n, out, transform); },
+      [&](double value) { fill_constant(value, n, out); });
 }
 
 void gather_f32(const DistParams& p, StreamId id, const uint64_t* blocks, size_t n_blocks, float* out) {
-  const TypedParams<float>& q = p.f32;
-  switch (p.dist) {
-    case Distribution::uniform:
-      if (q.constant) return fill_constant(q.lo, 4 * n_blocks, out);
-      return gather<float, 4>(id, blocks, n_blocks, out,
-                              [&q](const auto& x, float* o) { transform_f32<Distribution::uniform>(q, x, o); });
-    case Distribution::normal:
-      return gather<float, 4>(id, blocks, n_blocks, out,
-                              [&q](const auto& x, float* o) { transform_f32<Distribution::normal>(q, x, o); });
-    case Distribution::trunc_normal:
-      return gather<float, 4>(id, blocks, n_blocks, out,
-                              [&q](const auto& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); });
-  }
+  with_transform_f32(
+      p, [&](auto transform) { gather<float, 4>(id, blocks, n_blocks, out, transform); },
+      [&](float value) { fill_constant(value, 4 * n_blocks, out); });
 }
 
 void gather_f64(const DistParams& p, StreamId id, const uint64_t* blocks, size_t n_blocks, double* out) {
-  const TypedParams<double>& q = p.f64;
-  switch (p.dist) {
-    case Distribution::uniform:
-      if (q.constant) return fill_constant(q.lo, 2 * n_blocks, out);
-      return gather<double, 2>(id, blocks, n_blocks, out,
-                               [&q](const auto& x, double* o) { transform_f64<Distribution::uniform>(q, x, o); });
-    case Distribution::normal:
-      return gather<double, 2>(id, blocks, n_blocks, out,
-                               [&q](const auto& x, double* o) { transform_f64<Distribution::normal>(q, x, o); });
-    case Distribution::trunc_normal:
-      return gather<double, 2>(id, blocks, n_blocks, out,
-                               [&q](const auto& x, double* o) { transform_f64<Distribution::trunc_normal>(q, x, o); });
-  }
+  with_transform_f64(
+      p, [&](auto transform) { gather<double, 2>(id, blocks, n_blocks, out, transform); },
+      [&](double value) { fill_constant(value, 2 * n_blocks, out); });
 }
 
 // ---- half-precision stores ------------------------------------------------------------------
