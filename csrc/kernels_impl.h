@@ -29,27 +29,25 @@ namespace {
 
 constexpr int kBatch = 64;  // Philox blocks per batch
 
-// The four words of NB consecutive Philox blocks, word k of block b in x<k>[b].
-template <int NB>
-struct BatchOf {
-  alignas(64) uint32_t x0[NB];
-  alignas(64) uint32_t x1[NB];
-  alignas(64) uint32_t x2[NB];
-  alignas(64) uint32_t x3[NB];
+// The four words of kBatch Philox blocks, word k of block b in x<k>[b].
+struct Batch {
+  alignas(64) uint32_t x0[kBatch];
+  alignas(64) uint32_t x1[kBatch];
+  alignas(64) uint32_t x2[kBatch];
+  alignas(64) uint32_t x3[kBatch];
 };
-using Batch = BatchOf<kBatch>;
 
 // Computes Philox4x32-10 of counters (lo32(j), hi32(j), lo32(stream), hi32(stream)) under key
-// (lo32(seed), hi32(seed)) for j = block(b), b < NB; word k of block(b) goes to x<k>[b].
-template <int NB, class BlockAt>
-static inline void philox_batch_generic(StreamId id, BlockAt block, BatchOf<NB>& out) {
+// (lo32(seed), hi32(seed)) for j = block(b), b < kBatch; word k of block(b) goes to x<k>[b].
+template <class BlockAt>
+static inline void philox_batch_generic(StreamId id, BlockAt block, Batch& out) {
   const uint32_t s0 = static_cast<uint32_t>(id.stream);
   const uint32_t s1 = static_cast<uint32_t>(id.stream >> 32);
   uint32_t* __restrict x0 = out.x0;
   uint32_t* __restrict x1 = out.x1;
   uint32_t* __restrict x2 = out.x2;
   uint32_t* __restrict x3 = out.x3;
-  for (int b = 0; b < NB; ++b) {
+  for (int b = 0; b < kBatch; ++b) {
     const uint64_t j = block(b);
     x0[b] = static_cast<uint32_t>(j);
     x1[b] = static_cast<uint32_t>(j >> 32);
@@ -59,7 +57,7 @@ static inline void philox_batch_generic(StreamId id, BlockAt block, BatchOf<NB>&
   uint32_t k0 = static_cast<uint32_t>(id.seed);
   uint32_t k1 = static_cast<uint32_t>(id.seed >> 32);
   for (int round = 0; round < kPhiloxRounds; ++round) {
-    for (int b = 0; b < NB; ++b) {
+    for (int b = 0; b < kBatch; ++b) {
       const uint64_t p0 = static_cast<uint64_t>(kPhiloxM0) * x0[b];
       const uint64_t p1 = static_cast<uint64_t>(kPhiloxM1) * x2[b];
       const uint32_t y0 = static_cast<uint32_t>(p1 >> 32) ^ x1[b] ^ k0;
@@ -94,12 +92,6 @@ static inline void philox_batch_listed(StreamId id, const uint64_t* list, Batch&
   philox_batch_generic(id, ListedBlocks{list}, out);
 }
 #endif
-// A few blocks (a short run): the generic loop; at this size its speed matters less than not
-// computing 64 blocks for one value.
-template <int NB>
-static inline void philox_batch(StreamId id, uint64_t j0, BatchOf<NB>& out) {
-  philox_batch_generic(id, ConsecutiveBlocks{j0}, out);
-}
 
 // ---- word -> uniform ----------------------------------------------------------------------
 
@@ -184,7 +176,7 @@ static inline void trunc_normal_values(const TypedParams<T>& params, T* __restri
   alignas(64) T q[N];
   alignas(64) T sign[N];
   const T tiny = sizeof(T) == 4 ? T(0x1p-126) : T(0x1p-1022);
-  constexpr int kChunk = N < 32 ? N : 32;  // elements per check for the tail branch
+  constexpr int kChunk = 32;  // elements per check for the tail branch
   static_assert(N % kChunk == 0, "batch must be whole chunks");
   for (int c = 0; c < N; c += kChunk) {
     int tail_count = 0;
@@ -212,11 +204,11 @@ static inline void trunc_normal_values(const TypedParams<T>& params, T* __restri
   }
 }
 
-// Writes the 4 * NB float32 elements of a batch, element 4b + k from word k of block b.
-template <Distribution D, int NB>
-static inline void transform_f32(const TypedParams<float>& params, const BatchOf<NB>& x, float* __restrict out) {
+// Writes the 4 * kBatch float32 elements of a batch, element 4b + k from word k of block b.
+template <Distribution D>
+static inline void transform_f32(const TypedParams<float>& params, const Batch& x, float* __restrict out) {
   const TypedParams<float> p = params;  // a local copy: provably not aliased by out
-  for (int b = 0; b < NB; ++b) {
+  for (int b = 0; b < kBatch; ++b) {
     if constexpr (D == Distribution::uniform) {
       out[4 * b + 0] = uniform_value(p, unit_f32(x.x0[b]));
       out[4 * b + 1] = uniform_value(p, unit_f32(x.x1[b]));
@@ -237,14 +229,14 @@ static inline void transform_f32(const TypedParams<float>& params, const BatchOf
       out[4 * b + 3] = unit_f32(x.x3[b]);
     }
   }
-  if constexpr (D == Distribution::trunc_normal) trunc_normal_values<float, 4 * NB>(p, out);
+  if constexpr (D == Distribution::trunc_normal) trunc_normal_values<float, 4 * kBatch>(p, out);
 }
 
-// Writes the 2 * NB float64 elements of a batch, element 2b + k from words 2k, 2k + 1.
-template <Distribution D, int NB>
-static inline void transform_f64(const TypedParams<double>& params, const BatchOf<NB>& x, double* __restrict out) {
+// Writes the 2 * kBatch float64 elements of a batch, element 2b + k from words 2k, 2k + 1.
+template <Distribution D>
+static inline void transform_f64(const TypedParams<double>& params, const Batch& x, double* __restrict out) {
   const TypedParams<double> p = params;  // a local copy: provably not aliased by out
-  for (int b = 0; b < NB; ++b) {
+  for (int b = 0; b < kBatch; ++b) {
     if constexpr (D == Distribution::uniform) {
       out[2 * b + 0] = uniform_value(p, unit_f64(x.x0[b], x.x1[b]));
       out[2 * b + 1] = uniform_value(p, unit_f64(x.x2[b], x.x3[b]));
@@ -258,12 +250,11 @@ static inline void transform_f64(const TypedParams<double>& params, const BatchO
       out[2 * b + 1] = unit_f64(x.x2[b], x.x3[b]);
     }
   }
-  if constexpr (D == Distribution::trunc_normal) trunc_normal_values<double, 2 * NB>(p, out);
+  if constexpr (D == Distribution::trunc_normal) trunc_normal_values<double, 2 * kBatch>(p, out);
 }
 
-template <int NB>
-static inline void transform_words(const BatchOf<NB>& x, uint32_t* __restrict out) {
-  for (int b = 0; b < NB; ++b) {
+static inline void transform_words(const Batch& x, uint32_t* __restrict out) {
+  for (int b = 0; b < kBatch; ++b) {
     out[4 * b + 0] = x.x0[b];
     out[4 * b + 1] = x.x1[b];
     out[4 * b + 2] = x.x2[b];
@@ -271,28 +262,11 @@ static inline void transform_words(const BatchOf<NB>& x, uint32_t* __restrict ou
   }
 }
 
-// Runs a batch transform over the logical elements [first, first + n) that all lie in the NB
-// blocks from first's: one batch of NB blocks, the needed part copied to out.
-template <int NB, class V, int kPerBlock, class Transform>
-static inline void generate_few(StreamId id, uint64_t first, size_t n, V* out, Transform transform) {
-  BatchOf<NB> words;
-  alignas(64) V values[static_cast<size_t>(kPerBlock) * NB];
-  philox_batch(id, first / kPerBlock, words);
-  transform(words, values);
-  std::memcpy(out, values + first % kPerBlock, n * sizeof(V));
-}
-
 // Runs a batch transform over the logical elements [first, first + n): whole batches go
-// straight to out, a partial one at either end goes through a local batch buffer. A short run
-// (a column shard, a Fortran-ordered array with a short last axis: one call per row) computes
-// only a batch of 1, 4 or 16 blocks instead of 64.
+// straight to out, a partial one at either end goes through a local batch buffer. (Many short
+// runs, one per row of a narrow shard, go through gather below instead: fill.cpp.)
 template <class V, int kPerBlock, class Transform>
 static inline void generate(StreamId id, uint64_t first, size_t n, V* out, Transform transform) {
-  if (n == 0) return;
-  const size_t blocks = (static_cast<size_t>(first % kPerBlock) + n + kPerBlock - 1) / kPerBlock;
-  if (blocks == 1) return generate_few<1, V, kPerBlock>(id, first, n, out, transform);
-  if (blocks <= 4) return generate_few<4, V, kPerBlock>(id, first, n, out, transform);
-  if (blocks <= 16) return generate_few<16, V, kPerBlock>(id, first, n, out, transform);
   constexpr size_t kPerBatch = static_cast<size_t>(kPerBlock) * kBatch;
   Batch words;
   alignas(64) V partial[kPerBatch];
@@ -332,7 +306,7 @@ static inline void gather(StreamId id, const uint64_t* blocks, size_t n_blocks, 
 }
 
 void words_u32(StreamId id, uint64_t first, size_t n, uint32_t* out) {
-  generate<uint32_t, 4>(id, first, n, out, [](const auto& x, uint32_t* o) { transform_words(x, o); });
+  generate<uint32_t, 4>(id, first, n, out, [](const Batch& x, uint32_t* o) { transform_words(x, o); });
 }
 
 template <class T>
@@ -348,11 +322,11 @@ static inline void with_transform_f32(const DistParams& p, Run run, Constant con
   switch (p.dist) {
     case Distribution::uniform:
       if (q.constant) return constant(q.lo);
-      return run([&q](const auto& x, float* o) { transform_f32<Distribution::uniform>(q, x, o); });
+      return run([&q](const Batch& x, float* o) { transform_f32<Distribution::uniform>(q, x, o); });
     case Distribution::normal:
-      return run([&q](const auto& x, float* o) { transform_f32<Distribution::normal>(q, x, o); });
+      return run([&q](const Batch& x, float* o) { transform_f32<Distribution::normal>(q, x, o); });
     case Distribution::trunc_normal:
-      return run([&q](const auto& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); });
+      return run([&q](const Batch& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); });
   }
 }
 
@@ -363,11 +337,11 @@ static inline void with_transform_f64(const DistParams& p, Run run, Constant con
   switch (p.dist) {
     case Distribution::uniform:
       if (q.constant) return constant(q.lo);
-      return run([&q](const auto& x, double* o) { transform_f64<Distribution::uniform>(q, x, o); });
+      return run([&q](const Batch& x, double* o) { transform_f64<Distribution::uniform>(q, x, o); });
     case Distribution::normal:
-      return run([&q](const auto& x, double* o) { transform_f64<Distribution::normal>(q, x, o); });
+      return run([&q](const Batch& x, double* o) { transform_f64<Distribution::normal>(q, x, o); });
     case Distribution::trunc_normal:
-      return run([&q](const auto& x, double* o) { transform_f64<Distribution::trunc_normal>(q, x, o); });
+      return run([&q](const Batch& x, double* o) { transform_f64<Distribution::trunc_normal>(q, x, o); });
   }
 }
 
