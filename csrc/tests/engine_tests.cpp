@@ -4,6 +4,7 @@
 // threads fill, and fills into fresh (unmapped) pages. Built with -DFASTINIT_BUILD_TESTS=ON; CI
 // runs it under AddressSanitizer + UndefinedBehaviorSanitizer and, separately, ThreadSanitizer
 // (CMakePresets.json).
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -79,7 +80,7 @@ void test_kernels_match_scalar() {
   }
 }
 
-// A short run (computed from a batch of 1, 4 or 16 blocks) has the values of the same elements
+// A short run (part of one batch) has the values of the same elements
 // of a long fill, on every ISA, at every offset inside a block and across the 32-bit carry of
 // the block counter.
 void test_short_runs_match_long_fill() {
@@ -122,14 +123,25 @@ void test_short_runs_match_long_fill() {
   }
 }
 
-Target strided_target(std::vector<float>& buffer, int64_t rows, int64_t cols, int64_t row_step) {
+// A rows x cols target over buffer: element (r, c) at buffer[r * strides[0] + c * strides[1]],
+// taking logical index offset + r * logical_row + c.
+template <class T>
+Target target_2d(std::vector<T>& buffer, DType dtype, int64_t rows, int64_t cols, std::array<int64_t, 2> strides,
+                 int64_t logical_row, uint64_t offset = 0) {
+  const int64_t item = static_cast<int64_t>(sizeof(T));
   Target t;
   t.data = reinterpret_cast<char*>(buffer.data());
-  t.dtype = DType::f32;
+  t.dtype = dtype;
   t.shape = {rows, cols};
-  t.byte_strides = {row_step * cols * 4, 4};
-  t.logical_strides = {cols, 1};
+  t.byte_strides = {strides[0] * item, strides[1] * item};
+  t.logical_strides = {logical_row, 1};
+  t.logical_offset = offset;
   return t;
+}
+
+// rows x cols float32 values, row_step * cols elements apart (1: contiguous), logically C-ordered.
+Target strided_target(std::vector<float>& buffer, int64_t rows, int64_t cols, int64_t row_step) {
+  return target_2d(buffer, DType::f32, rows, cols, {row_step * cols, 1}, cols);
 }
 
 // A strided parallel fill writes exactly the target's elements, with the values of a contiguous
@@ -168,26 +180,14 @@ void check_column_bands(const std::string& isa, DType dtype, size_t threads) {
   for (const DistParams& p : {normal_params(0.25, 2.0, dtype), uniform_params(-1.0, 3.0, dtype),
                               trunc_normal_params(0.0, 1.0, -0.5, 1.5, dtype)}) {
     std::vector<T> whole(static_cast<size_t>(rows * global_cols));
-    Target all;
-    all.data = reinterpret_cast<char*>(whole.data());
-    all.dtype = dtype;
-    all.shape = {rows, global_cols};
-    all.byte_strides = {global_cols * static_cast<int64_t>(sizeof(T)), static_cast<int64_t>(sizeof(T))};
-    all.logical_strides = {global_cols, 1};
-    fill_target(k, p, id, all, [] {});
+    fill_target(k, p, id, target_2d(whole, dtype, rows, global_cols, {global_cols, 1}, global_cols), [] {});
     bool same = true, gaps_untouched = true;
     for (int64_t width : {1, 2, 3, 5, 8, 13, 17, 31, 61, 64, 65}) {
       for (int64_t col : {0, 1, 3, 6}) {
         const int64_t pitch = width + 1;  // one untouched element after each row
         std::vector<T> band(static_cast<size_t>(rows * pitch), T(-7));
-        Target t;
-        t.data = reinterpret_cast<char*>(band.data());
-        t.dtype = dtype;
-        t.shape = {rows, width};
-        t.byte_strides = {pitch * static_cast<int64_t>(sizeof(T)), static_cast<int64_t>(sizeof(T))};
-        t.logical_strides = {global_cols, 1};
-        t.logical_offset = static_cast<uint64_t>(col);
-        fill_target(k, p, id, t, [] {});
+        fill_target(k, p, id, target_2d(band, dtype, rows, width, {pitch, 1}, global_cols, static_cast<uint64_t>(col)),
+                    [] {});
         for (int64_t r = 0; r < rows; ++r) {
           same = same && std::memcmp(&band[r * pitch], &whole[r * global_cols + col], width * sizeof(T)) == 0;
           gaps_untouched = gaps_untouched && band[r * pitch + width] == T(-7);
@@ -196,13 +196,7 @@ void check_column_bands(const std::string& isa, DType dtype, size_t threads) {
     }
     // Fortran order, (rows, 4): each row's 4 elements lie `rows` elements apart in memory.
     std::vector<T> fortran(static_cast<size_t>(rows * 4));
-    Target f;
-    f.data = reinterpret_cast<char*>(fortran.data());
-    f.dtype = dtype;
-    f.shape = {rows, 4};
-    f.byte_strides = {static_cast<int64_t>(sizeof(T)), rows * static_cast<int64_t>(sizeof(T))};
-    f.logical_strides = {4, 1};
-    fill_target(k, p, id, f, [] {});
+    fill_target(k, p, id, target_2d(fortran, dtype, rows, 4, {1, rows}, 4), [] {});
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < 4; ++c)
         same = same && std::memcmp(&fortran[c * rows + r], &whole[r * 4 + c], sizeof(T)) == 0;
