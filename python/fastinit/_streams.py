@@ -89,17 +89,20 @@ class Generator:
         with self._lock:
             first = self._spawned
             self._spawned += n
-        children = []
-        for k in range(first, first + n):
-            j = (_TAG_SPAWN << 56) | k
-            counter = np.array([[j & 0xFFFFFFFF, j >> 32, 0, 0]], dtype=np.uint32)
-            key = np.array([self._seed & 0xFFFFFFFF, self._seed >> 32], dtype=np.uint32)
-            w = _core.philox4x32(counter, key, 10)[0]
-            children.append(Generator(int(w[0]) | (int(w[1]) << 32)))
-        return children
+        return [Generator(spawned_seed(self._seed, k)) for k in range(first, first + n)]
 
     def __repr__(self) -> str:
         return f"fastinit.Generator(seed={self._seed}, next_stream={self._next_stream})"
+
+
+def spawned_seed(seed: int, k: int) -> int:
+    """The seed of child k of a generator with seed `seed` (Generator.spawn): w0 | w1 << 32 of
+    block (1 << 56 | k) of stream 0 under `seed` (purpose tag 1, docs/stream.md)."""
+    j = (_TAG_SPAWN << 56) | k
+    counter = np.array([[j & 0xFFFFFFFF, j >> 32, 0, 0]], dtype=np.uint32)
+    key = np.array([seed & 0xFFFFFFFF, seed >> 32], dtype=np.uint32)
+    w = _core.philox4x32(counter, key, 10)[0]
+    return int(w[0]) | (int(w[1]) << 32)
 
 
 def _initial_global_seed() -> int:

@@ -1,135 +1,377 @@
-"""accelerate(): route torch's own initialization calls on CPU float tensors to fastinit.
+"""accelerate(): every random draw torch makes on a CPU float tensor, done by fastinit.
 
-A torch.overrides.TorchFunctionMode sees every torch function call made while it is active. It
-handles torch.nn.init.uniform_, normal_ and kaiming_uniform_ (the nn.init functions that dispatch
-through __torch_function__) and the Tensor methods uniform_ and normal_ (through which the other
-nn.init functions and model code such as HF's ``module.weight.data.normal_(0, 0.02)`` draw), so
-every layer's reset_parameters() draws from fastinit with the same distribution torch would use.
-Anything else — other devices or dtypes, explicit arguments fastinit rejects — goes to torch.
+Libraries wrap and replace torch.nn.init's functions (HF transformers' guards, timm's own
+trunc_normal_), so accelerate() does not look at functions: it sits in torch's dispatcher, a
+TorchDispatchMode, where every one of them ends as aten operations. There it
 
-Inside a mode's handler the mode is switched off, so an nn.init function forwarded to torch
-would draw from torch's generator: the nn.init functions above are therefore handled themselves,
-not forwarded.
+* draws the aten random fills of CPU float tensors (``uniform_``, ``normal_``, ``randn``,
+  ``rand``, ``normal`` with numbers, ``randn_like``, ``rand_like``) from fastinit, each call
+  taking the next stream of ``fastinit.Generator(seed)``; fills of large tensors are deferred
+  (_deferred.py) so that a draw overwritten whole before anyone reads it is never made, and the
+  inverse-CDF and rejection steps of truncated normals fold into one fastinit pass (_laws.py);
+* runs every other random operation on the CPU (``randperm``, ``randint``, ``bernoulli_``,
+  dropout, other dtypes, ...) with torch's own kernel, but with torch's default CPU generator
+  seeded from the same fastinit stream and restored afterwards — so ``seed=`` decides every
+  value and torch's global generator is left as it was;
+* passes everything else, and everything on other devices, to torch unchanged.
+
+A TorchFunctionMode beside it writes deferred fills before Python reads a tensor's memory
+without an aten operation (tolist, numpy, data_ptr, untyped_storage, DLPack, pickling).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import Any, Callable
 
 import torch
 from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
 
 import fastinit as _fi
-from fastinit._streams import seed_from_torch
+from fastinit._streams import seed_from_torch, spawned_seed
+
+from ._deferred import DeferredFills, tensors_in
+from ._laws import Constant, DeferredLaw, Normal, Uniform, value_range
 
 __all__ = ["accelerate"]
 
+aten = torch.ops.aten
 _FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+_PLAIN = (torch.Tensor, torch.nn.Parameter)  # not subclasses: they dispatch on their own
+# Fills of at least this many elements are deferred; smaller ones are written at once.
+DEFER_MIN_NUMEL = 1 << 15
+
+Handler = Callable[[tuple[Any, ...], dict[str, Any]], Any]
 
 
-def _fillable(tensor: Any) -> bool:
-    return (
-        isinstance(tensor, torch.Tensor)
-        and tensor.dtype in _FLOAT_DTYPES
-        and tensor.device.type in ("cpu", "meta")
-        and type(tensor) in (torch.Tensor, torch.nn.Parameter)
+def _fillable(t: Any) -> bool:
+    return type(t) in _PLAIN and t.dtype in _FLOAT_DTYPES and t.is_cpu and t.layout == torch.strided
+
+
+def _number(x: Any) -> float | None:
+    """x as a float if it is a real number or a one-element CPU tensor holding one, else None."""
+    if isinstance(x, bool) or x is None:
+        return None
+    if isinstance(x, (int, float)):
+        return float(x)
+    if isinstance(x, torch.Tensor) and x.numel() == 1 and x.device.type == "cpu" and not x.is_complex():
+        return float(x.item())
+    return None
+
+
+def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], i: int, name: str, default: Any) -> Any:
+    return args[i] if len(args) > i else kwargs.get(name, default)
+
+
+def _is_random(func: Any) -> bool:
+    """An aten operation that draws random numbers: tagged so, or taking a generator."""
+    return torch.Tag.nondeterministic_seeded in func.tags or any(
+        a.name == "generator" for a in func._schema.arguments
     )
 
 
-def _bind(
-    args: tuple[Any, ...], kwargs: dict[str, Any], names: tuple[str, ...], defaults: tuple[Any, ...]
-) -> list[Any]:
-    """The arguments named `names` (the tensor first), from positions or keywords, with defaults.
-    nn.init functions dispatch with everything as keywords; Tensor methods pass self first."""
-    values = list(args[: len(names)])
-    for name, default in zip(names[len(values) :], defaults[len(values) :]):
-        values.append(kwargs.get(name, default))
-    return values
-
-
-class _Mode(TorchFunctionMode):
+class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torch leaves it unannotated
     def __init__(self, generator: _fi.Generator) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.generator = generator
-        self.handlers: dict[Callable[..., Any], Callable[[tuple[Any, ...], dict[str, Any]], Any]] = {
-            torch.nn.init.uniform_: self._init_uniform,
-            torch.nn.init.normal_: self._init_normal,
-            torch.nn.init.kaiming_uniform_: self._init_kaiming_uniform,
-            torch.Tensor.uniform_: self._tensor_uniform,
-            torch.Tensor.normal_: self._tensor_normal,
-        }
+        self.deferred = DeferredFills()
+        self._random: dict[Any, bool] = {}
+        fill, factory, like = self._fill_op, self._factory_op, self._like_op
+        self.handlers: dict[Any, Handler] = {
+            aten.uniform_.default: lambda a, k: fill(a[0], Uniform(*_bounds(a, k)), k.get("generator")),
+            aten.normal_.default: lambda a, k: fill(
+                a[0], Normal(_arg(a, k, 1, "mean", 0.0), _arg(a, k, 2, "std", 1.0)), k.get("generator")
+            ),
+            aten.randn.default: lambda a, k: factory(a[0], k, Normal(0.0, 1.0)),
+            aten.randn.generator: lambda a, k: factory(a[0], k, Normal(0.0, 1.0)),
+            aten.rand.default: lambda a, k: factory(a[0], k, Uniform(0.0, 1.0)),
+            aten.rand.generator: lambda a, k: factory(a[0], k, Uniform(0.0, 1.0)),
+            aten.normal.float_float: lambda a, k: factory(
+                _arg(a, k, 2, "size", None), k, Normal(_arg(a, k, 0, "mean", 0.0), _arg(a, k, 1, "std", 1.0))
+            ),
+            aten.randn_like.default: lambda a, k: like(a[0], k, Normal(0.0, 1.0)),
+            aten.randn_like.generator: lambda a, k: like(a[0], k, Normal(0.0, 1.0)),
+            aten.rand_like.default: lambda a, k: like(a[0], k, Uniform(0.0, 1.0)),
+            aten.rand_like.generator: lambda a, k: like(a[0], k, Uniform(0.0, 1.0)),
+            aten.erfinv_.default: lambda a, k: self._fold(a[0], lambda law: law.erfinv()),
+            aten.mul_.Tensor: self._scale,
+            aten.mul_.Scalar: self._scale,
+            aten.div_.Tensor: lambda a, k: self._scale(a, k, divide=True),
+            aten.div_.Scalar: lambda a, k: self._scale(a, k, divide=True),
+            aten.add_.Tensor: self._shift,
+            aten.add_.Scalar: self._shift,
+            aten.sub_.Tensor: lambda a, k: self._shift(a, k, sign=-1.0),
+            aten.sub_.Scalar: lambda a, k: self._shift(a, k, sign=-1.0),
+            aten.clamp_.default: lambda a, k: self._clamp(a[0], _arg(a, k, 1, "min", None), _arg(a, k, 2, "max", None)),
+            aten.clamp_min_.default: lambda a, k: self._clamp(a[0], _arg(a, k, 1, "min", None), None),
+            aten.clamp_max_.default: lambda a, k: self._clamp(a[0], None, _arg(a, k, 1, "max", None)),
+            # (every value compares true when, every value compares false when) for values in [lo, hi]
+            aten.lt.Scalar: lambda a, k: self._compare(a, lambda lo, hi, c: (hi < c, lo >= c)),
+            aten.le.Scalar: lambda a, k: self._compare(a, lambda lo, hi, c: (hi <= c, lo > c)),
+            aten.gt.Scalar: lambda a, k: self._compare(a, lambda lo, hi, c: (lo > c, hi <= c)),
+            aten.ge.Scalar: lambda a, k: self._compare(a, lambda lo, hi, c: (lo >= c, hi < c)),
+            aten.bitwise_or.Tensor: lambda a, k: self._combine(a, lambda x, y: x or y),
+            aten.logical_or.default: lambda a, k: self._combine(a, lambda x, y: x or y),
+            aten.bitwise_and.Tensor: lambda a, k: self._combine(a, lambda x, y: x and y),
+            aten.logical_and.default: lambda a, k: self._combine(a, lambda x, y: x and y),
+            aten.any.default: lambda a, k: self._reduce(a[0]),
+            aten.all.default: lambda a, k: self._reduce(a[0]),
+            aten.fill_.Scalar: self._overwrite,
+            aten.zero_.default: self._overwrite,
+            aten.copy_.default: self._overwrite,
+        }  # fmt: skip
 
-    def __torch_function__(
+    # -- the dispatcher's entry point ------------------------------------------------------------
+
+    def __torch_dispatch__(
         self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
     ) -> Any:
         kwargs = kwargs or {}
         handler = self.handlers.get(func)
         if handler is not None:
-            tensor = args[0] if args else kwargs.get("tensor", kwargs.get("self"))
-            if _fillable(tensor):
-                try:
-                    return handler(args, kwargs)
-                except (TypeError, ValueError):
-                    pass  # let torch handle (and report) what fastinit does not take
+            out = handler(args, kwargs)
+            if out is not NotImplemented:
+                return out
+        else:
+            random = self._random.get(func)
+            if random is None:
+                random = self._random[func] = _is_random(func)
+            if random:
+                return self._seeded(func, args, kwargs)
+        if self.deferred:
+            self.deferred.write_touched(tensors_in((*args, *kwargs.values())))
         return func(*args, **kwargs)
 
-    def _gen(self, generator: Any) -> Any:
-        return self.generator if generator is None else generator
+    def _key(self, generator: Any) -> tuple[int, int]:
+        """(seed, stream) of the next fill: the next stream of our generator, or, when the call
+        names a torch.Generator, a seed drawn from it (which advances it) and stream 0."""
+        if generator is not None:
+            return seed_from_torch(generator), 0
+        return self.generator.seed, self.generator.take_stream()
 
-    def _init_uniform(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        t, a, b, gen = _bind(args, kwargs, ("tensor", "a", "b", "generator"), (None, 0.0, 1.0, None))
-        return _fi.uniform_(t, a, b, generator=self._gen(gen))
+    # -- random fills --------------------------------------------------------------------------
 
-    def _init_normal(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        t, mean, std, gen = _bind(
-            args, kwargs, ("tensor", "mean", "std", "generator"), (None, 0.0, 1.0, None)
+    def _fill_op(self, t: Any, law: DeferredLaw, generator: Any) -> Any:
+        if not _fillable(t) or (generator is not None and generator.device.type != "cpu"):
+            return NotImplemented
+        try:
+            _check(law, t.dtype)
+        except (TypeError, ValueError):
+            return NotImplemented  # torch's kernel runs and reports (or accepts) it
+        self.deferred.drop(t)  # overwritten whole: an earlier deferred fill is never written
+        seed, stream = self._key(generator)
+        if t.numel() < DEFER_MIN_NUMEL:
+            self.deferred.write_touched((t,))
+            law.write(t, seed, stream)
+        else:
+            self.deferred.record(t, law, seed, stream)
+        return t
+
+    def _factory_op(self, size: Any, kwargs: dict[str, Any], law: DeferredLaw) -> Any:
+        device, layout = kwargs.get("device"), kwargs.get("layout")
+        if (device is not None and torch.device(device).type != "cpu") or layout not in (None, torch.strided):
+            return NotImplemented
+        if kwargs.get("pin_memory") or size is None:
+            return NotImplemented
+        dtype = kwargs.get("dtype") or torch.get_default_dtype()
+        if dtype not in _FLOAT_DTYPES:
+            return NotImplemented
+        return self._fill_op(torch.empty(size, dtype=dtype), law, kwargs.get("generator"))
+
+    def _like_op(self, t: Any, kwargs: dict[str, Any], law: DeferredLaw) -> Any:
+        options = {k: v for k, v in kwargs.items() if k != "generator"}
+        if type(t) not in _PLAIN:
+            return NotImplemented
+        return self._fill_op(torch.empty_like(t, **options), law, kwargs.get("generator"))
+
+    def _seeded(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Another random operation: torch's kernel, drawing from torch's default CPU generator
+        seeded from our next stream, which is restored afterwards. Operations that name a
+        generator, and those that touch other devices, run unchanged."""
+        if self.deferred:
+            self.deferred.write_touched(tensors_in((*args, *kwargs.values())))
+        tensors = list(tensors_in((*args, *kwargs.values())))
+        device = kwargs.get("device")
+        on_cpu = all(t.device.type == "cpu" for t in tensors) and (
+            device is None or torch.device(device).type == "cpu"
         )
-        return _fi.normal_(t, mean, std, generator=self._gen(gen))
+        if kwargs.get("generator") is not None or not on_cpu:
+            return func(*args, **kwargs)
+        seed = spawned_seed(self.generator.seed, self.generator.take_stream())
+        default = torch.default_generator
+        state = default.get_state()
+        try:
+            default.manual_seed(seed)
+            return func(*args, **kwargs)
+        finally:
+            default.set_state(state)
 
-    def _init_kaiming_uniform(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        names = ("tensor", "a", "mode", "nonlinearity", "generator")
-        t, a, mode, nonlinearity, gen = _bind(args, kwargs, names, (None, 0, "fan_in", "leaky_relu", None))
-        return _fi.kaiming_uniform_(t, a, mode, nonlinearity, generator=self._gen(gen))
+    # -- in-place operations on a deferred fill --------------------------------------------------
 
-    def _tensor_uniform(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        t, lo, hi = _bind(args, kwargs, ("self", "from", "to"), (None, 0.0, 1.0))
-        if torch.is_grad_enabled() and t.requires_grad:
-            raise TypeError("autograd leaf: torch raises its own error")
-        return _fi.uniform_(t, lo, hi, generator=self._gen(kwargs.get("generator")))
+    def _fold(self, t: Any, rule: Callable[[DeferredLaw], DeferredLaw | None]) -> Any:
+        d = self.deferred.exact(t)
+        law = rule(d.law) if d is not None else None
+        if d is None or law is None:
+            return NotImplemented
+        d.law = law
+        return t
 
-    def _tensor_normal(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        t, mean, std = _bind(args, kwargs, ("self", "mean", "std"), (None, 0.0, 1.0))
-        if torch.is_grad_enabled() and t.requires_grad:
-            raise TypeError("autograd leaf: torch raises its own error")
-        return _fi.normal_(t, mean, std, generator=self._gen(kwargs.get("generator")))
+    def _scale(self, args: tuple[Any, ...], kwargs: dict[str, Any], divide: bool = False) -> Any:
+        c = _number(_arg(args, kwargs, 1, "other", None))
+        if c is None or (divide and c == 0):
+            return NotImplemented
+        scale = 1.0 / c if divide else c
+        return self._fold(args[0], lambda law: law.affine(scale, 0.0))
+
+    def _shift(self, args: tuple[Any, ...], kwargs: dict[str, Any], sign: float = 1.0) -> Any:
+        c, alpha = _number(_arg(args, kwargs, 1, "other", None)), _number(kwargs.get("alpha", 1))
+        if c is None or alpha is None:
+            return NotImplemented
+        return self._fold(args[0], lambda law: law.affine(1.0, sign * alpha * c))
+
+    def _clamp(self, t: Any, lo: Any, hi: Any) -> Any:
+        low = -math.inf if lo is None else _number(lo)
+        high = math.inf if hi is None else _number(hi)
+        if low is None or high is None or math.isnan(low) or math.isnan(high):
+            return NotImplemented
+        return self._fold(t, lambda law: law.clamp(low, high, t.dtype))
+
+    # -- comparisons answered from the law -------------------------------------------------------
+
+    def _compare(
+        self, args: tuple[Any, ...], answer: Callable[[float, float, float], tuple[bool, bool]]
+    ) -> Any:
+        """``t < c`` (and <=, >, >=) for a deferred t whose every possible value gives the same
+        answer: a deferred constant mask, and t stays deferred."""
+        t, c = args[0], _number(args[1])
+        d = self.deferred.exact(t)
+        if d is None or c is None or math.isnan(c):
+            return NotImplemented
+        values = value_range(d.law, t.dtype)
+        if values is None:
+            return NotImplemented
+        c = float(torch.tensor(c, dtype=t.dtype))  # the comparison is made in t's dtype
+        every_true, every_false = answer(values[0], values[1], c)
+        if not (every_true or every_false):
+            return NotImplemented
+        return self._constant(torch.empty_like(t, dtype=torch.bool), every_true)
+
+    def _combine(self, args: tuple[Any, ...], op: Callable[[bool, bool], bool]) -> Any:
+        x, y = (self.deferred.exact(t) if isinstance(t, torch.Tensor) else None for t in args[:2])
+        if x is None or y is None or not isinstance(x.law, Constant) or not isinstance(y.law, Constant):
+            return NotImplemented
+        if args[0].shape != args[1].shape:
+            return NotImplemented
+        return self._constant(torch.empty_like(args[0]), op(x.law.value, y.law.value))
+
+    def _reduce(self, t: Any) -> Any:
+        d = self.deferred.exact(t)
+        if d is None or not isinstance(d.law, Constant) or t.numel() == 0:
+            return NotImplemented
+        return torch.tensor(bool(d.law.value))
+
+    def _constant(self, out: torch.Tensor, value: bool) -> torch.Tensor:
+        if out.numel() < DEFER_MIN_NUMEL:
+            out.fill_(value)
+        else:
+            self.deferred.record(out, Constant(value), 0, 0, weak=True)
+        return out
+
+    def _overwrite(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """fill_, zero_, copy_: a fill deferred on exactly the target is never written."""
+        if isinstance(args[0], torch.Tensor):
+            self.deferred.drop(args[0])
+        return NotImplemented
+
+
+def _bounds(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[float, float]:
+    return _arg(args, kwargs, 1, "from", 0.0), _arg(args, kwargs, 2, "to", 1.0)
+
+
+_CHECK_TARGETS: dict[torch.dtype, torch.Tensor] = {}
+
+
+def _check(law: DeferredLaw, dtype: torch.dtype) -> None:
+    """Raise what fastinit would raise for this law in a tensor of dtype (writing nothing: the
+    checks run on an empty tensor of that dtype, so there is one set of rules)."""
+    if isinstance(law, Uniform) and not law.lo <= law.hi:
+        raise ValueError("uniform_: from > to")  # torch's kernel reports it in its own words
+    empty = _CHECK_TARGETS.setdefault(dtype, torch.empty(0, dtype=dtype))
+    law.write(empty, 0, 0)
+
+
+_RAW_ACCESS = frozenset(
+    getattr(torch.Tensor, name)
+    for name in (
+        "tolist", "numpy", "__array__", "__dlpack__", "data_ptr", "untyped_storage", "storage",
+        "_typed_storage", "__reduce_ex__",
+    )
+)  # fmt: skip
+
+
+class _RawAccessGuard(TorchFunctionMode):
+    """Writes the deferred fill of a tensor before Python reads its memory directly."""
+
+    def __init__(self, deferred: DeferredFills) -> None:
+        super().__init__()
+        self.deferred = deferred
+
+    def __torch_function__(
+        self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
+    ) -> Any:
+        if func in _RAW_ACCESS and args and self.deferred:
+            self.deferred.write_touched(tensors_in(args[:1]))
+        return func(*args, **(kwargs or {}))
 
 
 class accelerate(contextlib.ContextDecorator):
-    """Context manager and decorator: inside it, torch's initialization of CPU float tensors is
-    done by fastinit — same distributions as plain torch, not the same bits.
+    """Context manager and decorator: inside it, every random draw torch makes on a CPU float
+    tensor comes from fastinit — same distributions as plain torch, not the same bits.
 
-    ``with fastinit.torch.accelerate(seed=0): model = MyModel()``. Each handled call takes the next
-    stream of a fastinit.Generator(seed), so a build is reproducible for a given seed and model
-    code. seed=None draws the seed from torch's default generator on entry, so
-    ``torch.manual_seed(s)`` before it makes the build reproducible too. Re-entrant per entry; works
-    nested with other torch function modes (for example ``torch.device("meta")``, where there is
-    nothing to fill).
+    ``with fastinit.torch.accelerate(seed=0): model = MyModel()``. Model code runs unchanged:
+    torch.nn.init, HF transformers' ``_init_weights`` (and its guards), timm's helpers and
+    ``tensor.normal_()`` in user code all end in the aten operations accelerate() handles.
+    Each draw takes the next stream of ``fastinit.Generator(seed)``, so a build is reproducible
+    for a given seed and model code, and two seeds give two different models. seed=None draws
+    the seed from torch's default generator on entry, so ``torch.manual_seed(s)`` before it
+    makes the build reproducible too; apart from that draw, torch's default generator is left
+    as it was.
+
+    Random operations fastinit does not draw itself (randperm, randint, bernoulli_, dropout,
+    integer tensors) run on torch's kernels with torch's default CPU generator seeded from the
+    same stream and restored afterwards. Calls that pass their own ``generator=`` keep it
+    (fastinit draws its seed from it), and other devices are left to torch.
+
+    Large fills are written when first observed, and at the latest when the block ends; a fill
+    overwritten whole before that is never made. Within the block, read tensors through torch
+    (any operation, ``.tolist()``, ``.numpy()``, ``.data_ptr()``, ...): memory read by other
+    threads, or by C code holding a pointer obtained before the fill, may not hold the values
+    yet. Re-entrant per entry; nests with other torch modes (``torch.device("meta")``, where
+    there is nothing to fill).
     """
 
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
-        self._modes: list[_Mode] = []
+        self._entered: list[tuple[_DispatchMode, _RawAccessGuard]] = []
 
     def __enter__(self) -> accelerate:
         seed = self.seed
         if seed is None:
             seed = seed_from_torch(torch.default_generator)
-        mode = _Mode(_fi.Generator(seed))
-        # torch leaves TorchFunctionMode.__enter__ and __exit__ unannotated (torch/overrides.py)
-        mode.__enter__()  # type: ignore[no-untyped-call]
-        self._modes.append(mode)
+        dispatch = _DispatchMode(_fi.Generator(seed))
+        guard = _RawAccessGuard(dispatch.deferred)
+        # torch leaves the modes' __enter__ and __exit__ unannotated
+        guard.__enter__()  # type: ignore[no-untyped-call]
+        dispatch.__enter__()  # type: ignore[no-untyped-call]
+        self._entered.append((dispatch, guard))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._modes.pop().__exit__(*exc)  # type: ignore[no-untyped-call]  # unannotated in torch, as above
+        dispatch, guard = self._entered.pop()
+        try:
+            dispatch.deferred.write_all()
+        finally:
+            dispatch.__exit__(*exc)  # type: ignore[no-untyped-call]
+            guard.__exit__(*exc)  # type: ignore[no-untyped-call]

@@ -1,0 +1,130 @@
+"""Deferred fills: random fills recorded by accelerate() and written when first observed.
+
+A fill of a large CPU tensor inside accelerate() is recorded as (tensor, law, seed, stream)
+instead of written. It is written, with exactly the values fastinit.<law>_(tensor, seed=seed,
+stream=stream) gives, as soon as anything could observe the tensor's memory: any torch
+operation on a tensor sharing its storage (reads, views, in-place updates), any raw access from
+Python (``tolist``, ``numpy``, ``data_ptr``, ``untyped_storage``, DLPack, pickling; see
+_accelerate.py), and the end of the accelerate() block. Two things can happen first, both
+provably invisible: the whole tensor is overwritten (the constructor's kaiming draw that a
+library's ``_init_weights`` replaces) — the recorded fill is dropped; or an in-place operation
+maps the law to another law in closed form (_laws.py) — the law is updated.
+
+At most one fill is deferred per storage; recording a second region of the same storage writes
+the first.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable
+from typing import Any, Callable
+
+import torch
+
+from ._laws import DeferredLaw
+
+__all__ = ["Deferred", "DeferredFills", "tensors_in"]
+
+Region = tuple[int, tuple[int, ...], tuple[int, ...], torch.dtype]
+
+
+class Deferred:
+    """One recorded fill: `law` written into the tensor from (seed, stream)."""
+
+    __slots__ = ("_tensor", "law", "region", "seed", "stream")
+
+    def __init__(
+        self, tensor: torch.Tensor, region: Region, law: DeferredLaw, seed: int, stream: int, weak: bool
+    ) -> None:
+        self._tensor: Callable[[], torch.Tensor | None] = weakref.ref(tensor) if weak else (lambda: tensor)
+        self.region, self.law, self.seed, self.stream = region, law, seed, stream
+
+    @property
+    def tensor(self) -> torch.Tensor | None:
+        """The target, or None if it was held weakly and is gone (its memory with it)."""
+        return self._tensor()
+
+    def write(self) -> None:
+        t = self.tensor
+        if t is not None:
+            self.law.write(t, self.seed, self.stream)
+
+
+def _storage_key(t: torch.Tensor) -> int:
+    return int(t.untyped_storage().data_ptr())
+
+
+def _region(t: torch.Tensor) -> Region:
+    return (int(t.storage_offset()), tuple(t.shape), tuple(t.stride()), t.dtype)
+
+
+def tensors_in(args: Iterable[Any]) -> Iterable[torch.Tensor]:
+    """The plain CPU tensors among args, looking one level into lists and tuples (torch.cat's)."""
+    for a in args:
+        if isinstance(a, torch.Tensor):
+            yield a
+        elif isinstance(a, (list, tuple)):
+            yield from (x for x in a if isinstance(x, torch.Tensor))
+
+
+_PLAIN = (torch.Tensor, torch.nn.Parameter)
+
+
+def _plain_cpu(t: torch.Tensor) -> bool:
+    return type(t) in _PLAIN and t.is_cpu
+
+
+class DeferredFills:
+    """The fills recorded and not yet written, keyed by storage."""
+
+    def __init__(self) -> None:
+        self._by_storage: dict[int, Deferred] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._by_storage)
+
+    def __len__(self) -> int:
+        return len(self._by_storage)
+
+    def record(self, t: torch.Tensor, law: DeferredLaw, seed: int, stream: int, weak: bool = False) -> None:
+        """Defer law into t. A fill deferred on the same storage is dropped if it covers exactly
+        t (t is overwritten whole, so its values were never observable), else written first.
+        weak=True holds t by a weak reference, for a tensor made here and seen by no one else
+        yet (a comparison's mask): if it is dropped unread, nothing is written. Tensors made by
+        a random factory are held strongly: ``nn.Parameter(torch.randn(n))`` shares the
+        storage without an aten operation."""
+        key, region = _storage_key(t), _region(t)
+        old = self._by_storage.pop(key, None)
+        if old is not None and old.region != region:
+            old.write()
+        self._by_storage[key] = Deferred(t, region, law, seed, stream, weak)
+
+    def exact(self, t: torch.Tensor) -> Deferred | None:
+        """The fill deferred on exactly t's elements, if any."""
+        if not self._by_storage or not _plain_cpu(t):
+            return None
+        key = _storage_key(t)
+        d = self._by_storage.get(key)
+        if d is not None and d.tensor is None:  # a weak target's memory is gone; the address may be reused
+            del self._by_storage[key]
+            return None
+        return d if d is not None and d.region == _region(t) else None
+
+    def drop(self, t: torch.Tensor) -> None:
+        """t is about to be overwritten whole: a fill deferred on exactly t is never written."""
+        d = self.exact(t)
+        if d is not None:
+            del self._by_storage[_storage_key(t)]
+
+    def write_touched(self, tensors: Iterable[torch.Tensor]) -> None:
+        """Write the fills deferred on the storages of `tensors`."""
+        for t in tensors:
+            if self._by_storage and _plain_cpu(t):
+                d = self._by_storage.pop(_storage_key(t), None)
+                if d is not None:
+                    d.write()
+
+    def write_all(self) -> None:
+        while self._by_storage:
+            self._by_storage.pop(next(iter(self._by_storage))).write()
