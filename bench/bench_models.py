@@ -8,7 +8,7 @@ phase. Writes bench/results/models.{json,md}.
 The model classes are imported before the clock starts (importing transformers' modeling code
 takes seconds and is the same either way). Only the pure-Python model code of torchvision and
 timm is needed: the registry's torchvision wheel cannot load its C ops beside torch's CPU build,
-so the child defines the two operator schemas it registers fakes for (see tests/zoo.py).
+so the child defines the two operator schemas it registers fakes for, as tests/zoo.py does.
 """
 
 from __future__ import annotations
@@ -55,13 +55,17 @@ MORE_MODELS = {
 }
 
 CHILD = r"""
-import json, resource, sys, time
+import importlib, importlib.util, json, resource, sys, time
 import torch
-if sys.argv[1] in ("torchvision", "timm"):
-    _lib = torch.library.Library("torchvision", "DEF")  # see the module docstring
-    _lib.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-    _lib.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-import importlib
+if importlib.util.find_spec("torchvision") is not None:  # transformers and timm import it too
+    try:
+        import torchvision
+    except RuntimeError:  # see the module docstring
+        for m in [m for m in sys.modules if m.startswith("torchvision")]:
+            del sys.modules[m]
+        _lib = torch.library.Library("torchvision", "DEF")
+        _lib.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        _lib.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
 import fastinit.torch as ft
 names = {sys.argv[1]: importlib.import_module(sys.argv[1]), "torch": torch}
 expr, mode, dtype, profile = sys.argv[2], sys.argv[3], getattr(torch, sys.argv[4]), sys.argv[5] == "1"

@@ -12,12 +12,13 @@ EXAMPLES = [
     pytest.param(block, id=f"{path.name}-{i}")
     for path in sorted(DOCS.glob("*.md"))
     for i, block in enumerate(re.findall(r"```python\n(.*?)```", path.read_text(), re.S))
-    if path.name in ("scale.md",)
+    if path.name in ("scale.md", "torch.md")
 ]
+NEEDS = {"scale.md": ("dask", "safetensors"), "torch.md": ("torch",)}
 
 
 @pytest.mark.parametrize("code", EXAMPLES)
-def test_doc_example_runs(code):
-    pytest.importorskip("dask")
-    pytest.importorskip("safetensors")
+def test_doc_example_runs(code, request):
+    for module in NEEDS[request.node.callspec.id.split("-")[0]]:
+        pytest.importorskip(module)
     exec(compile(code, "<docs example>", "exec"), {})

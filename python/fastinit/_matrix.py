@@ -1,12 +1,12 @@
 """Initializations that need the whole matrix: orthogonal_ (a QR of a Gaussian matrix from the
-stream, through NumPy's LAPACK) and sparse_ (normal values with a per-column zero pattern drawn
+stream, through LAPACK in the target's precision) and sparse_ (normal values with a per-column zero pattern drawn
 from the stream's purpose-tag-2 words)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -35,11 +35,13 @@ def orthogonal_(
 ) -> A:
     """A (semi-)orthogonal matrix times gain, in place, as torch.nn.init.orthogonal_ (Saxe et
     al., 2013). arr (at least 2-D) is viewed as (rows, cols) = (shape[0], prod(shape[1:])); a
-    float64 Gaussian matrix of that shape — the normal_ values of the stream at indices offset,
-    offset + 1, ... — is factored by NumPy's LAPACK QR (transposed first when rows < cols), and Q
-    is sign-corrected by diag(R) so the result is Haar-distributed. Then W W^T = gain**2 I
-    (rows <= cols) or W^T W = gain**2 I (rows > cols). Reproducible on a given machine and NumPy
-    build; across BLAS builds the values agree to rounding.
+    Gaussian matrix of that shape in arr's compute precision (float64 for float64, float32 for
+    the other dtypes) — the normal_ values of the stream at indices offset, offset + 1, ... — is
+    factored by LAPACK's QR in that precision (transposed first when rows < cols): torch's
+    (torch.linalg.qr) for a torch tensor, NumPy's for an array. Q is sign-corrected by diag(R)
+    so the result is Haar-distributed. Then W W^T = gain**2 I (rows <= cols) or W^T W = gain**2 I
+    (rows > cols). Reproducible on a given machine and LAPACK build; across builds the values
+    agree to rounding.
 
     Sharded (global_shape= and index=): orthogonality is a property of the whole matrix, so each
     shard computes the QR of the whole global matrix and keeps its block — the same values as
@@ -64,17 +66,31 @@ def orthogonal_(
         return arr
     rows = shape[0]
     cols = math.prod(shape) // rows
-    gaussian = normal_(np.empty((rows, cols), np.float64), seed=key, stream=sid, offset=first)
+    precision = np.float64 if str(a.dtype) == "float64" else np.float32
+    gaussian = normal_(np.empty((rows, cols), precision), seed=key, stream=sid, offset=first)
     if rows < cols:
         gaussian = gaussian.T
-    q, r = np.linalg.qr(gaussian)
-    signs = np.where(np.diag(r) < 0, -1.0, 1.0)
-    q *= signs
+    q = _orthonormal_columns(gaussian, use_torch=not isinstance(a, np.ndarray))
     if rows < cols:
         q = q.T
-    whole = (q * g).reshape(shape)
+    q *= g
+    whole = q.reshape(shape)
     assign(a, whole if block is None else whole[block])
     return arr
+
+
+def _orthonormal_columns(m: np.ndarray, use_torch: bool) -> np.ndarray:
+    """Q of m's reduced QR (m: rows >= cols), each column's sign set so that R's diagonal is
+    positive: Haar-distributed for a Gaussian m (Mezzadri, 2007)."""
+    if use_torch:  # a torch tensor's target: torch's LAPACK, as torch.nn.init.orthogonal_ uses
+        import torch
+
+        tq, tr = torch.linalg.qr(torch.from_numpy(np.ascontiguousarray(m)))
+        tq *= torch.where(torch.diagonal(tr) < 0, -1.0, 1.0).to(tq.dtype)
+        return cast(np.ndarray, tq.numpy())
+    q, r = np.linalg.qr(m)
+    q *= np.where(np.diag(r) < 0, -1.0, 1.0).astype(q.dtype)
+    return q
 
 
 def sparse_(

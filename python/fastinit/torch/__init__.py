@@ -3,7 +3,9 @@ in place and with no copy.
 
 * torch.nn.init's functions with torch's signatures (``generator=`` may be a fastinit.Generator or
   a torch.Generator), plus fastinit's (lecun_*, variance_scaling_, seed=, stream=, ...);
-* ``accelerate()``: build any model with torch's own init code running on fastinit;
+* ``accelerate()``: build any model with its own init code running on fastinit;
+* ``deferred_init()`` and ``materialize_()``: build on the meta device, then give the model real
+  memory with every parameter and buffer initialized (or an error naming what could not be);
 * ``init_module_()``: re-initialize a model by a named policy, reproducibly by parameter name;
 * ``lsuv_()`` and ``calibrate_output_bias_()``: data-dependent initialization;
 * ``report()``: per-layer weight, activation and gradient scales of a model at init.
@@ -36,12 +38,17 @@ from ._functions import (
     xavier_uniform_,
     zeros_,
 )
-from ._init_module import canonical_name, init_module_
+from ._init_module import POLICIES, init_module_
+from ._materialize import NotInitializedError, materialize_
+from ._record import deferred_init
 from ._report import report
+from ._shards import canonical_name
+from ._structure import FAN_LAYOUTS
 
 __all__ = [
-    "accelerate", "calculate_gain", "calibrate_output_bias_", "canonical_name", "constant_",
-    "dirac_", "eye_", "init_module_", "kaiming_normal_", "kaiming_uniform_", "lecun_normal_",
-    "lecun_uniform_", "lsuv_", "normal_", "ones_", "orthogonal_", "report", "sparse_",
-    "trunc_normal_", "uniform_", "variance_scaling_", "xavier_normal_", "xavier_uniform_", "zeros_",
+    "FAN_LAYOUTS", "POLICIES", "NotInitializedError", "accelerate", "calculate_gain", "calibrate_output_bias_",
+    "canonical_name", "constant_", "deferred_init", "dirac_", "eye_", "init_module_",
+    "kaiming_normal_", "kaiming_uniform_", "lecun_normal_", "lecun_uniform_", "lsuv_", "materialize_",
+    "normal_", "ones_", "orthogonal_", "report", "sparse_", "trunc_normal_", "uniform_",
+    "variance_scaling_", "xavier_normal_", "xavier_uniform_", "zeros_",
 ]  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, cast
 
 import torch
@@ -11,12 +12,11 @@ from torch import nn
 import fastinit as _fi
 from fastinit._streams import seed_from_torch
 
-from ._init_module import canonical_name
 from ._no_trace import buffers_and_rng_restored
+from ._shards import canonical_name
+from ._structure import is_linear
 
 __all__ = ["calibrate_output_bias_", "lsuv_"]
-
-_LAYERS = (nn.Linear, nn.modules.conv._ConvNd)
 
 
 def lsuv_(
@@ -27,11 +27,19 @@ def lsuv_(
     max_iters: int = 10,
     seed: int | None = None,
 ) -> nn.Module:
-    """Layer-Sequential Unit-Variance initialization, in place: every Linear/Conv weight is first
-    made orthogonal (fastinit.orthogonal_, stream = the parameter's canonical name, wrapper
-    prefixes removed), then, layer by layer in the order the forward pass reaches them, rescaled
-    until the variance of that layer's output on `batch` (a tensor, or a tuple of arguments) is 1
-    within `tol` (at most `max_iters` forward passes per layer). Biases are zeroed.
+    """Layer-Sequential Unit-Variance initialization, in place: every linear layer's weight
+    (nn.Linear, convolutions, HF's Conv1D: see fastinit.torch.FAN_LAYOUTS) and every
+    nn.MultiheadAttention's projections are first made orthogonal (fastinit.orthogonal_, stream
+    = the parameter's canonical name, wrapper prefixes removed), then, layer by layer in the order
+    the forward pass reaches them, rescaled until the variance of that layer's output on `batch`
+    (a tensor, or a tuple of arguments) is 1 within `tol` (at most `max_iters` forward passes per
+    layer). An attention layer is scaled through its output projection, on the attention's
+    output. Biases are zeroed.
+
+    Layers LSUV does not apply to are left as they are and named in one RuntimeWarning:
+    recurrent layers (their gated outputs are bounded, so unit variance is not reachable),
+    other modules with weights of two or more dimensions (embeddings excepted), and layers the
+    forward pass never reached.
 
     The calibration passes leave no other trace: buffers (BatchNorm running statistics) and
     torch's RNG state are restored, and dropout draws from a generator seeded from `seed`, so
@@ -45,14 +53,19 @@ def lsuv_(
     if seed is None:
         seed = seed_from_torch(torch.default_generator)
     args = batch if isinstance(batch, tuple) else (batch,)
-    layers = [(n, m) for n, m in model.named_modules() if isinstance(m, _LAYERS)]
+    layers = [
+        (n, m) for n, m in model.named_modules() if is_linear(m) or isinstance(m, nn.MultiheadAttention)
+    ]
+    inside_attention = {id(m.out_proj) for _, m in layers if isinstance(m, nn.MultiheadAttention)}
+    layers = [(n, m) for n, m in layers if id(m) not in inside_attention]  # scaled with their attention
     order: list[nn.Module] = []
     outputs: dict[nn.Module, torch.Tensor] = {}
 
     def record(module: nn.Module, _inputs: Any, output: Any) -> None:
+        out = output[0] if isinstance(output, tuple) else output
         if module not in outputs:
             order.append(module)
-        outputs[module] = output.detach() if isinstance(output, torch.Tensor) else output
+        outputs[module] = out.detach() if isinstance(out, torch.Tensor) else out
 
     hooks = [m.register_forward_hook(record) for _, m in layers]
     try:
@@ -60,22 +73,65 @@ def lsuv_(
             torch.manual_seed(_fi.Generator(seed ^ _fi.stream_id("lsuv_ dropout")).seed)
             model(*args)  # the order in which the forward pass reaches the layers; nothing written yet
             for name, layer in layers:
-                _fi.orthogonal_(layer.weight, seed=seed, stream=canonical_name(name + ".weight"))
-                if layer.bias is not None:
-                    _fi.zeros_(layer.bias)
+                for pname, p in _weights(layer):
+                    _fi.orthogonal_(p, seed=seed, stream=canonical_name(f"{name}.{pname}"))
+                for b in _biases(layer):
+                    _fi.zeros_(b)
             model(*args)
-            # the hooks sit on `layers` only, so every module reached is one of them
-            for layer in cast("list[nn.Linear | nn.modules.conv._ConvNd]", list(order)):
+            for layer in order:
+                scaled = _scaled_weight(layer)
                 for _ in range(max_iters):
                     var = float(outputs[layer].float().var())
                     if not math.isfinite(var) or var == 0 or abs(var - 1) < tol:
                         break
-                    layer.weight.mul_(1 / math.sqrt(var))
+                    scaled.mul_(1 / math.sqrt(var))
                     model(*args)
     finally:
         for h in hooks:
             h.remove()
+    _warn_skipped(model, layers, order)
     return model
+
+
+def _weights(layer: nn.Module) -> list[tuple[str, torch.Tensor]]:
+    """The weights LSUV makes orthogonal, by name in the layer."""
+    if isinstance(layer, nn.MultiheadAttention):
+        return [(n, p) for n, p in layer.named_parameters() if p.dim() >= 2 and n not in ("bias_k", "bias_v")]
+    return [("weight", cast("torch.Tensor", layer.weight))]
+
+
+def _biases(layer: nn.Module) -> list[torch.Tensor]:
+    if isinstance(layer, nn.MultiheadAttention):
+        return [p for p in layer.parameters() if p.dim() == 1]
+    bias = getattr(layer, "bias", None)
+    return [bias] if isinstance(bias, torch.Tensor) else []
+
+
+def _scaled_weight(layer: nn.Module) -> torch.Tensor:
+    """The weight LSUV rescales: the layer's own, or an attention's output projection."""
+    if isinstance(layer, nn.MultiheadAttention):
+        return layer.out_proj.weight
+    return cast("torch.Tensor", layer.weight)
+
+
+def _warn_skipped(model: nn.Module, layers: list[tuple[str, nn.Module]], reached: list[nn.Module]) -> None:
+    covered = {id(x) for _, m in layers for x in m.modules()}
+    skipped = [
+        f"{name} ({type(m).__name__})"
+        for name, m in model.named_modules()
+        if id(m) not in covered
+        and not isinstance(m, nn.Embedding)
+        and any(p.dim() >= 2 for p in m.parameters(recurse=False))
+    ]
+    seen = {id(m) for m in reached}
+    skipped += [f"{name} (not reached by the forward pass)" for name, m in layers if id(m) not in seen]
+    if skipped:
+        warnings.warn(
+            f"lsuv_: left {', '.join(skipped)} as they were: LSUV rescales linear layers and attention by "
+            "their output variance",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def calibrate_output_bias_(

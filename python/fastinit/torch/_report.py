@@ -15,6 +15,7 @@ import fastinit as _fi
 from fastinit.analysis import ACTIVATIONS, SCHEMES, require_matplotlib, scheme_std
 
 from ._no_trace import buffers_and_rng_restored
+from ._structure import torch_layout
 
 __all__ = ["LayerReport", "format_report", "report"]
 
@@ -162,7 +163,8 @@ def report(
     for mname, pname, module, p in reached:
         key = id(module)
         shape = tuple(int(n) for n in p.shape)
-        fan_in, fan_out = _fi.compute_fans(shape)
+        as_torch = torch_layout(module, shape)  # fans and implied std in torch's (out, in, *kernel)
+        fan_in, fan_out = _fi.compute_fans(as_torch)
         o, g = out_std[key], grad_std.get(key, math.nan)
         flags = tuple(
             f for f, v, ref in (("act", o, act_ref), ("grad", g, g_ref)) if _drifts(v, ref, threshold)
@@ -174,7 +176,7 @@ def report(
                 shape,
                 fan_in,
                 fan_out,
-                scheme_std(scheme, shape, nonlinearity),
+                scheme_std(scheme, as_torch, nonlinearity),
                 _std(p),
                 o,
                 g,

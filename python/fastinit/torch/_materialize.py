@@ -1,0 +1,277 @@
+"""materialize_(): a model built on the meta device, in real memory, with every parameter and
+buffer initialized by the code that defines it — or an error that names what could not be.
+
+Two routes, one check:
+
+* built inside ``deferred_init()``: the recorded construction is replayed on real memory
+  (_record.py) — exactly the constructor's values, random draws by fastinit;
+* built under plain ``torch.device("meta")``: CPU memory for each meta tensor (ties kept), then the code that
+  owns each tensor: HF transformers' ``initialize_weights()`` (what ``from_pretrained`` runs for
+  missing weights: parameters, rotary frequencies, position ids, norm statistics) and, for the
+  layers of torch.nn, their ``reset_parameters()``. A module of another library has code in its
+  constructor that cannot be re-run, so its tensors can only come from a fastinit policy, or
+  from a deferred_init() build.
+
+Then, under any policy but "model", init_module_ re-initializes the parameters by that policy.
+Every tensor that nothing wrote (its version counter never moved) is an error naming it
+(``on_uninitialized="warn"``: a warning), and holds NaN (or its dtype's lowest value) so that it
+cannot pass for a trained value.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Callable, cast
+
+import torch
+from torch import nn
+
+from fastinit._streams import seed_from_torch
+
+from ._accelerate import accelerate
+from ._init_module import POLICIES, reinitialize
+from ._record import Replayed, forget, recording_of
+
+__all__ = ["NotInitializedError", "materialize_"]
+
+
+class NotInitializedError(RuntimeError):
+    """materialize_ found parameters or buffers that no initialization code wrote."""
+
+
+def _is_hf_model(module: nn.Module) -> bool:
+    return any(
+        c.__name__ == "PreTrainedModel" and c.__module__.startswith("transformers")
+        for c in type(module).__mro__
+    )
+
+
+def _is_torch_layer(module: nn.Module) -> bool:
+    return type(module).__module__.startswith("torch.nn.")
+
+
+def _named_tensors(model: nn.Module) -> list[tuple[str, nn.Module, str, bool, torch.Tensor]]:
+    """(qualified name, owning module, attribute, is parameter, tensor) of every parameter and
+    buffer, tied ones under each name."""
+    found = []
+    for prefix, module in model.named_modules(remove_duplicate=False):
+        for kind, table in ((True, module._parameters), (False, module._buffers)):
+            for attr, t in table.items():
+                if t is not None:
+                    found.append((f"{prefix}.{attr}" if prefix else attr, module, attr, kind, t))
+    return found
+
+
+def materialize_(
+    model: nn.Module,
+    policy: str = "model",
+    seed: int | None = None,
+    *,
+    device: Any = "cpu",
+    on_uninitialized: str = "raise",
+) -> nn.Module:
+    """Give a model built on the meta device real memory and initialize all of it; return it.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Built under ``fastinit.torch.deferred_init()`` (every constructor's initialization is
+        replayed exactly) or under ``torch.device("meta")``. Tensors already in memory (loaded
+        with ``load_state_dict(assign=True)``) are kept; with nothing on the meta device, this
+        does nothing.
+    policy : str
+        ``"model"``: the values the model's own code gives, drawn by fastinit — the replayed
+        construction, then HF transformers' ``initialize_weights()`` for HF models. For a plain
+        meta build of a model that is neither an HF model nor made only of torch.nn layers,
+        "model" raises ValueError: its constructor's initialization is unknown. Any
+        ``init_module_`` policy ("torch", "xavier", "kaiming", "lecun", "normal", "gpt2"):
+        buffers and structure as under "model" where known, parameters by the policy.
+    seed : int, optional
+        Every value is a function of the seed; None draws one from torch's default generator.
+    device : str or torch.device
+        Where the model ends up; it is initialized on the CPU and moved.
+    on_uninitialized : {"raise", "warn"}
+        What to do about parameters or buffers that no code wrote.
+
+    Returns
+    -------
+    torch.nn.Module
+        The model, in place.
+
+    Raises
+    ------
+    ValueError
+        A bad argument, or "model" for a plain meta build whose constructor's initialization
+        cannot be known.
+    NotInitializedError
+        (a RuntimeError) listing every parameter and buffer left unwritten; they hold NaN.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> with ft.deferred_init():
+    ...     model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8))
+    >>> ft.materialize_(model, seed=0)[1].running_var.tolist() == [1.0] * 8
+    True
+    """
+    fn = "materialize_"
+    if policy != "model" and policy not in POLICIES:
+        raise ValueError(f"{fn}: policy={policy!r} is not 'model' or one of {', '.join(map(repr, POLICIES))}")
+    if on_uninitialized not in ("raise", "warn"):
+        raise ValueError(f"{fn}: on_uninitialized={on_uninitialized!r} is not 'raise' or 'warn'")
+    target = torch.device(device)
+    tensors = _named_tensors(model)
+    meta = [entry for entry in tensors if entry[4].is_meta]
+    if not meta:  # everything is in memory already (loaded, or materialized before)
+        return model
+    recording = next((r for r in (recording_of(entry[4]) for entry in meta) if r is not None), None)
+    if recording is None and policy == "model":
+        _check_plain_meta_build(fn, model)
+    if seed is None:
+        seed = seed_from_torch(torch.default_generator)
+    loaded = {id(t) for _, _, _, _, t in tensors if not t.is_meta}  # e.g. by load_state_dict(assign=True)
+    with accelerate(seed=seed):
+        if recording is not None:
+            written = _replay(fn, model, recording)
+            forget(recording)
+        else:
+            written = _allocate(fn, model, loaded)
+        for hf in _hf_models(model):
+            _hf_initialize(hf, loaded)
+        if policy != "model":
+            reinitialize(model, policy, seed, keep=loaded, warn_kept=False)  # unwritten: reported below
+    missing = [name for name, _, _, _, t in _named_tensors(model) if not written(t)]
+    if missing:
+        _poison(model, set(missing))
+        message = (
+            f"{fn}: no code initialized {len(missing)} tensor(s): {', '.join(missing)}. They hold NaN. "
+            + ("Build the model inside fastinit.torch.deferred_init() so that its constructor is replayed, or "
+               "initialize them yourself (on_uninitialized='warn')" if recording is None else
+               "The model's code leaves them empty")
+        )  # fmt: skip
+        if on_uninitialized == "raise":
+            raise NotInitializedError(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+    if target.type != "cpu":
+        model.to(target)
+    return model
+
+
+def _check_plain_meta_build(fn: str, model: nn.Module) -> None:
+    """policy="model" on a plain meta build: only HF models and torch.nn layers have code that
+    initializes them after construction; another module's constructor did what cannot be redone."""
+    covered = {id(m) for h in _hf_models(model) for m in h.modules()}
+    unknown = sorted(
+        {type(m).__qualname__ for m in model.modules() if id(m) not in covered and not _is_torch_layer(m)}
+    )
+    if unknown:
+        raise ValueError(
+            f"{fn}: policy='model' needs the model's own initialization, and the model was built under "
+            f"torch.device('meta'), which keeps none: the constructors of {', '.join(unknown)} may set "
+            "values no code can recompute. Build it inside fastinit.torch.deferred_init(), or pass a fastinit "
+            "policy ('torch', 'kaiming', ...)"
+        )
+
+
+def _hf_models(model: nn.Module) -> list[nn.Module]:
+    """The outermost HF transformers models in model (each one's initialize_weights covers the
+    HF models inside it)."""
+    found: list[nn.Module] = []
+    covered: set[int] = set()
+    for module in model.modules():  # parents before children
+        if id(module) not in covered and _is_hf_model(module):
+            found.append(module)
+            covered.update(id(m) for m in module.modules())
+    return found
+
+
+def _bind(fn: str, model: nn.Module, real_of: Callable[[torch.Tensor], torch.Tensor]) -> None:
+    """Replace every meta parameter and buffer by real_of(it), one real tensor per meta tensor
+    object (a tensor tied under several names stays tied)."""
+    real: dict[int, torch.Tensor] = {}
+    unknown = []
+    for name, module, attr, is_param, t in _named_tensors(model):
+        if not t.is_meta:
+            continue
+        new = real.get(id(t))
+        if new is None:
+            try:
+                value = real_of(t)
+            except KeyError:
+                unknown.append(name)
+                continue
+            new = nn.Parameter(value, requires_grad=t.requires_grad) if is_param else value
+            real[id(t)] = new
+        if is_param:
+            module._parameters[attr] = cast(nn.Parameter, new)
+        else:
+            module._buffers[attr] = new
+    if unknown:
+        raise ValueError(f"{fn}: {', '.join(unknown)} were made on the meta device outside the deferred_init() "
+                         "block that built the rest of the model; nothing records their values")  # fmt: skip
+
+
+def _replay(fn: str, model: nn.Module, recording: Any) -> Callable[[torch.Tensor], bool]:
+    """Replay the recording and put its real tensors in the model. Returns the written-check."""
+    replayed: Replayed = recording.replay(torch.device("cpu"))
+    _bind(fn, model, replayed.real)
+    return replayed.written
+
+
+def _allocate(fn: str, model: nn.Module, loaded: set[int]) -> Callable[[torch.Tensor], bool]:
+    """CPU memory for every meta tensor (ties kept), then the reset_parameters() of each
+    torch.nn layer that has a meta tensor (children before parents, as constructors run; a
+    layer's tensors that were already in memory are put back). Returns the written-check: a
+    new tensor whose version counter has not moved was not written."""
+    pending = {id(m) for m in model.modules() if any(t.is_meta for t in _own_tensors(m))}
+    _bind(fn, model, lambda t: torch.empty_like(t, device="cpu"))
+    versions = {id(t): t._version for _, _, _, _, t in _named_tensors(model) if id(t) not in loaded}
+    with torch.no_grad():
+        for module in _post_order(model):
+            if _is_torch_layer(module) and id(module) in pending:
+                reset = getattr(module, "reset_parameters", None) or getattr(
+                    module, "_reset_parameters", None
+                )
+                if reset is not None:
+                    saved = [(t, t.clone()) for t in _own_tensors(module) if id(t) in loaded]
+                    reset()
+                    for t, value in saved:
+                        t.copy_(value)
+    return lambda t: id(t) not in versions or t._version != versions[id(t)]
+
+
+def _own_tensors(module: nn.Module) -> list[torch.Tensor]:
+    return [t for t in (*module._parameters.values(), *module._buffers.values()) if t is not None]
+
+
+def _post_order(module: nn.Module) -> list[nn.Module]:
+    order: list[nn.Module] = []
+    for child in module.children():
+        order += _post_order(child)
+    return [*order, module]
+
+
+def _hf_initialize(model: nn.Module, loaded: set[int]) -> None:
+    """HF transformers' own initialization of a model whose weights are missing, as
+    from_pretrained runs it: _init_weights on every module (tensors already in memory flagged
+    as initialized, so HF's init functions skip them), then the ties."""
+    for module in model.modules():
+        module.__dict__.pop("_is_hf_initialized", None)
+    for t in [*model.parameters(), *model.buffers()]:
+        if id(t) in loaded:
+            t._is_hf_initialized = True  # type: ignore[attr-defined]
+        else:
+            t.__dict__.pop("_is_hf_initialized", None)
+    model.initialize_weights()  # type: ignore[operator]
+    model.tie_weights()  # type: ignore[operator]
+
+
+def _poison(model: nn.Module, names: set[str]) -> None:
+    with torch.no_grad():
+        for name, _, _, _, t in _named_tensors(model):
+            if name in names and not t.is_meta:
+                if t.is_floating_point() or t.is_complex():
+                    t.fill_(math.nan)
+                else:
+                    t.fill_(False if t.dtype == torch.bool else torch.iinfo(t.dtype).min)

@@ -1,0 +1,84 @@
+"""torch.nn.init's functions that return at once on a meta tensor (trunc_normal_, orthogonal_,
+sparse_, dirac_), rewritten as the aten operations that produce the same law, so that
+deferred_init() records them: on the meta device they compute nothing, and a replay on real
+memory draws what the function would have drawn. (Replayed inside accelerate(), the inverse-CDF
+truncated normal folds into one fastinit pass.)"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import torch
+
+__all__ = ["META_SKIPPING"]
+
+
+def _trunc_normal_(
+    tensor: torch.Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: Any = None,
+) -> torch.Tensor:
+    """N(mean, std**2) conditioned on [a, b] by the inverse CDF: U on [2 Phi(alpha) - 1,
+    2 Phi(beta) - 1], erfinv, scaled by std sqrt(2), shifted by mean, clamped to [a, b]."""
+
+    def cdf(x: float) -> float:
+        return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+    low, high = cdf((a - mean) / std), cdf((b - mean) / std)
+    with torch.no_grad():
+        tensor.uniform_(2 * low - 1, 2 * high - 1, generator=generator)
+        tensor.erfinv_().mul_(std * math.sqrt(2.0)).add_(mean).clamp_(min=a, max=b)
+    return tensor
+
+
+def _orthogonal_(tensor: torch.Tensor, gain: float = 1.0, generator: Any = None) -> torch.Tensor:
+    """Q of the QR of a Gaussian (rows, cols) matrix (transposed when wide), columns signed by
+    R's diagonal, times gain."""
+    rows = tensor.size(0)
+    cols = tensor.numel() // rows
+    with torch.no_grad():
+        gaussian = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)
+        q, r = torch.linalg.qr(gaussian.t() if rows < cols else gaussian)
+        q = q * torch.diagonal(r).sign()
+        tensor.view(rows, cols).copy_(q.t() if rows < cols else q)
+        tensor.mul_(gain)
+    return tensor
+
+
+def _sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator: Any = None) -> torch.Tensor:
+    """N(0, std**2) with ceil(sparsity * rows) zeros at random rows of every column."""
+    rows, cols = tensor.shape
+    zeros = math.ceil(sparsity * rows)
+    with torch.no_grad():
+        tensor.normal_(0, std, generator=generator)
+        for c in range(cols):
+            picked = torch.randperm(rows, generator=generator, device=tensor.device)[:zeros]
+            tensor[picked, c] = 0
+    return tensor
+
+
+def _dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
+    """Zeros, with a 1 at the centre of the kernel of input channel d for output channel d of
+    each group."""
+    sizes = tensor.size()
+    per_group = sizes[0] // groups
+    with torch.no_grad():
+        tensor.zero_()
+        for g in range(groups):
+            for d in range(min(per_group, sizes[1])):
+                index = (g * per_group + d, d) + tuple(n // 2 for n in sizes[2:])
+                tensor[index] = 1
+    return tensor
+
+
+# name in torch.nn.init -> the same law as operations that run on the meta device
+META_SKIPPING: dict[str, Callable[..., torch.Tensor]] = {
+    "trunc_normal_": _trunc_normal_,
+    "orthogonal_": _orthogonal_,
+    "sparse_": _sparse_,
+    "dirac_": _dirac_,
+}

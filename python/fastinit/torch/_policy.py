@@ -1,0 +1,171 @@
+"""The per-layer rules of init_module_'s policies: how a policy initializes the weights and
+biases of linear layers (fans read in each layer's own weight layout), embeddings (an embedding
+tied to the output layer is initialized as the output layer), attention, recurrent layers and
+normalization layers. Each parameter draws from the stream of its canonical name."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+import fastinit as _fi
+
+from ._shards import local_shard
+from ._structure import Block, fan_layout
+
+__all__ = ["POLICIES", "Policy"]
+
+POLICIES = ("torch", "xavier", "kaiming", "lecun", "normal", "gpt2")
+
+
+class Policy:
+    """Initializes one module's own parameters under a policy."""
+
+    def __init__(
+        self,
+        scheme: str,
+        seed: int,
+        nonlinearity: str,
+        std: float,
+        n_layers: int | None,
+        activations: dict[nn.Module, tuple[str, float | None]],
+        residual: dict[nn.Module, Block],
+        tied_output: set[int],
+    ) -> None:
+        self.scheme, self.seed, self.nonlinearity, self.std = scheme, seed, nonlinearity, std
+        self.n_layers, self.activations, self.residual, self.tied_output = (
+            n_layers,
+            activations,
+            residual,
+            tied_output,
+        )
+
+    def _fill(self, fn: Callable[..., Any], p: torch.Tensor, name: str, *args: Any, **kwargs: Any) -> None:
+        """fn(p, *args) with p's stream; a DTensor fills its local shard of the whole."""
+        local, shard = local_shard(p)
+        fn(local, *args, **kwargs, seed=self.seed, stream=name, **shard)
+
+    def weight(self, module: nn.Module, name: str, w: torch.Tensor) -> None:
+        """A linear layer's weight (nn.Linear, convolutions, HF Conv1D, ...)."""
+        s, layout = self.scheme, fan_layout(module)
+        act, slope = self.activations.get(module, (self.nonlinearity, None))
+        if s == "torch" and isinstance(module, nn.Bilinear):  # U(+-1/sqrt(in1_features))
+            bound = 1 / math.sqrt(w.shape[1])
+            self._fill(_fi.uniform_, w, name, -bound, bound)
+        elif s == "torch":  # nn.Linear / nn.Conv defaults
+            self._fill(_fi.kaiming_uniform_, w, name, math.sqrt(5), layout=layout)
+        elif s == "xavier":
+            gain = _fi.calculate_gain(act, slope) if act in ("tanh", "sigmoid", "linear", "selu") else 1.0
+            self._fill(_fi.xavier_uniform_, w, name, gain, layout=layout)
+        elif s == "kaiming":
+            if act in ("relu", "leaky_relu"):
+                self._fill(_fi.kaiming_normal_, w, name, slope or 0.0, "fan_in", act, layout=layout)
+            else:
+                gain = _fi.calculate_gain(act, slope)
+                self._fill(_fi.variance_scaling_, w, name, gain**2, "fan_in", "normal", layout=layout)
+        elif s == "lecun":
+            self._fill(_fi.lecun_normal_, w, name, layout=layout)
+        else:  # normal / gpt2
+            std = self.std
+            block = self.residual.get(module)
+            if block is not None:
+                std /= math.sqrt(2 * (self.n_layers or block.count))
+            self._fill(_fi.normal_, w, name, 0.0, std)
+
+    def bias(self, module: nn.Module, name: str, b: torch.Tensor, weight: torch.Tensor | None) -> None:
+        if self.scheme == "torch" and isinstance(module, nn.Bilinear) and weight is not None:
+            bound = 1 / math.sqrt(weight.shape[1])
+            self._fill(_fi.uniform_, b, name, -bound, bound)
+        elif self.scheme == "torch" and weight is not None and weight.dim() >= 2:
+            fan_in = _fi.compute_fans(tuple(weight.shape), fan_layout(module))[0]
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            self._fill(_fi.uniform_, b, name, -bound, bound)
+        else:
+            _fi.zeros_(local_shard(b)[0])
+
+    def embedding(self, module: nn.Embedding, name: str) -> None:
+        """N(0, 1) (torch's default) or N(0, std**2) under normal/gpt2. An embedding that is also
+        the output layer's weight (a tied lm_head) is initialized as that output layer, with
+        fan_in = the embedding width and a linear gain: its N(0, 1) rows would give logits of
+        standard deviation sqrt(width) and a first loss far above ln(vocabulary)."""
+        w = module.weight
+        if id(w) in self.tied_output and self.scheme in ("torch", "xavier", "kaiming", "lecun"):
+            if self.scheme == "torch":
+                self._fill(_fi.kaiming_uniform_, w, name, math.sqrt(5))
+            elif self.scheme == "xavier":
+                self._fill(_fi.xavier_uniform_, w, name)
+            elif self.scheme == "kaiming":
+                self._fill(_fi.variance_scaling_, w, name, 1.0, "fan_in", "normal")
+            else:
+                self._fill(_fi.lecun_normal_, w, name)
+            return
+        std = 1.0 if self.scheme in ("torch", "xavier", "kaiming", "lecun") else self.std
+        self._fill(_fi.normal_, w, name, 0.0, std)  # padding rows: zeroed at the end
+
+    def attention(
+        self, module: nn.MultiheadAttention, prefix: str, own: list[tuple[str, nn.Parameter]], done: set[int]
+    ) -> None:
+        """nn.MultiheadAttention's own parameters. Under "torch" its _reset_parameters(): input
+        projections xavier_uniform, their biases and out_proj.bias 0, bias_k / bias_v
+        xavier_normal (out_proj.weight keeps nn.Linear's default, set when out_proj is visited).
+        Otherwise the policy's weights, and 0 for every bias."""
+        for n, p in own:
+            local = local_shard(p)[0]
+            if n in ("bias_k", "bias_v"):
+                if self.scheme == "torch":
+                    self._fill(_fi.xavier_normal_, p, prefix + n)
+                else:
+                    _fi.zeros_(local)
+            elif p.dim() >= 2:
+                if self.scheme == "torch":
+                    self._fill(_fi.xavier_uniform_, p, prefix + n)
+                else:
+                    self.weight(module, prefix + n, p)
+            else:
+                _fi.zeros_(local)
+        out_bias = module.out_proj.bias
+        if out_bias is not None and id(out_bias) not in done:
+            done.add(id(out_bias))
+            _fi.zeros_(local_shard(out_bias)[0])
+
+    def recurrent(self, module: nn.RNNBase, prefix: str) -> None:
+        """torch: U(+-1/sqrt(hidden)) everywhere. Otherwise input weights xavier per gate,
+        recurrent weights orthogonal per gate, projections xavier, biases 0 with an LSTM's
+        forget-gate biases summing to 1."""
+        hidden = module.hidden_size
+        gates = {"LSTM": 4, "GRU": 3}.get(type(module).__name__, 1)
+        bound = 1 / math.sqrt(hidden)
+        for pname, p in module.named_parameters(recurse=False):
+            full = prefix + pname
+            if self.scheme == "torch":
+                self._fill(_fi.uniform_, p, full, -bound, bound)
+            elif pname.startswith("weight_ih"):
+                for g in range(gates):  # each gate's block on its own
+                    _fi.xavier_uniform_(
+                        p[g * hidden : (g + 1) * hidden], seed=self.seed, stream=f"{full}.gate{g}"
+                    )
+            elif pname.startswith("weight_hh"):
+                with torch.no_grad():
+                    for g in range(gates):
+                        block = _fi.orthogonal((hidden, p.shape[1]), seed=self.seed, stream=f"{full}.gate{g}")
+                        p[g * hidden : (g + 1) * hidden].copy_(torch.from_numpy(block))
+            elif pname.startswith("weight_hr"):  # LSTM projections
+                self._fill(_fi.xavier_uniform_, p, full)
+            elif pname.startswith("bias"):
+                _fi.zeros_(p)
+                if gates == 4 and pname.startswith("bias_ih"):  # forget gate: b_ih + b_hh = 1
+                    with torch.no_grad():
+                        p[hidden : 2 * hidden].fill_(1.0)
+
+    @staticmethod
+    def norm(module: nn.Module, own: list[tuple[str, nn.Parameter]]) -> None:
+        """Scales 1, shifts 0, and BatchNorm's running statistics reset as torch's
+        reset_parameters() does (mean 0, variance 1, num_batches_tracked 0)."""
+        for n, p in own:
+            (_fi.ones_ if n == "weight" else _fi.zeros_)(local_shard(p)[0])
+        reset = getattr(module, "reset_running_stats", None)
+        if reset is not None and getattr(module, "track_running_stats", False):
+            reset()

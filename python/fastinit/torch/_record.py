@@ -1,0 +1,237 @@
+"""deferred_init(): build a model on the meta device and record how its constructor initializes
+it, so that materialize_() can replay exactly that code on real memory.
+
+A model built on the meta device has shapes and no values. Its constructor decided the values
+(layer scales of 1e-6, rotary frequencies, position ids, BatchNorm statistics, a custom
+parameter's ``torch.randn(d) * 0.02``) and they are lost. Inside deferred_init(), a
+TorchDispatchMode records every aten operation the construction runs, with its arguments;
+replaying the operations in order on real tensors recomputes every parameter and buffer as the
+constructor would, with random draws made by fastinit (materialize_ replays inside accelerate()).
+
+Tensors are matched by storage: the recorded program maps each meta storage to the real tensor
+that the replayed operation produced for it, so ``nn.Parameter(t)`` (which shares t's storage
+without an aten operation), views and in-place updates all find their real counterpart. Where a
+tensor lies (storage, offset, shape, strides) is captured when the operation runs: code may
+later point the same Python object at other memory (``param.data = ...``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any, Callable
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_map
+
+from ._meta_init import META_SKIPPING
+
+__all__ = ["Recording", "deferred_init", "forget", "recording_of"]
+
+aten = torch.ops.aten
+
+# Operations that allocate without writing: their outputs hold no values until written.
+_ALLOCATIONS = frozenset(
+    (aten.empty.memory_format, aten.empty_strided.default, aten.empty_like.default, aten.new_empty.default,
+     aten.new_empty_strided.default)
+)  # fmt: skip
+
+Geometry = tuple[int, int, tuple[int, ...], tuple[int, ...], torch.dtype]
+
+
+class _Ref:
+    """A meta tensor as an operation saw it: where it lay then, and the tensor (kept alive, so
+    its storage address is not reused while the recording exists)."""
+
+    __slots__ = ("geometry", "tensor")
+
+    def __init__(self, t: torch.Tensor) -> None:
+        self.geometry, self.tensor = _geometry(t), t
+
+
+def _freeze(value: Any) -> Any:
+    return _Ref(value) if isinstance(value, torch.Tensor) and value.is_meta else value
+
+
+def _geometry(t: torch.Tensor) -> Geometry:
+    storage = int(t.untyped_storage()._cdata)
+    return (storage, int(t.storage_offset()), tuple(t.shape), tuple(t.stride()), t.dtype)
+
+
+class Recording:
+    """The aten operations of one deferred_init() block, in order, holding their (meta)
+    arguments and outputs alive so that storages are never reused within it."""
+
+    def __init__(self) -> None:
+        self.ops: list[tuple[Any, tuple[Any, ...], dict[str, Any], Any]] = []
+
+    def replay(self, device: torch.device) -> Replayed:
+        """Run the recorded operations on `device`; the mapping from recorded tensors to real ones."""
+        replayed = Replayed(device)
+        for func, args, kwargs, out in self.ops:
+            real_args = tree_map(replayed.real, args)
+            real_kwargs = {
+                k: replayed.device_of(v) if k == "device" else tree_map(replayed.real, v)
+                for k, v in kwargs.items()
+            }
+            real_out = func(*real_args, **real_kwargs)
+            replayed.bind(out, real_out, allocated=func in _ALLOCATIONS)
+        return replayed
+
+
+class Replayed:
+    """Recorded tensor -> real tensor, by storage and view geometry."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self._by_geometry: dict[Geometry, torch.Tensor] = {}
+        self._by_storage: dict[int, torch.Tensor] = {}
+        self.allocated: dict[int, int] = {}  # real storage address -> version when allocated
+
+    def device_of(self, value: Any) -> Any:
+        if isinstance(value, (torch.device, str)) and torch.device(value).type == "meta":
+            return self.device
+        return value
+
+    def bind(self, recorded: Any, real: Any, allocated: bool) -> None:
+        if isinstance(recorded, (tuple, list)):
+            for r, x in zip(recorded, real):
+                self.bind(r, x, allocated)
+            return
+        if not isinstance(recorded, _Ref) or not isinstance(real, torch.Tensor):
+            return
+        key = recorded.geometry
+        self._by_geometry[key] = real
+        self._by_storage.setdefault(key[0], real)
+        if allocated:
+            self.allocated[real.untyped_storage().data_ptr()] = real._version
+
+    def real(self, value: Any) -> Any:
+        """The real counterpart of a recorded meta tensor (a _Ref) or of a meta tensor of the
+        model now; anything else as it is (a tensor made outside the recording, on a real
+        device, is used as it is)."""
+        if isinstance(value, torch.device):
+            return self.device_of(value)
+        if isinstance(value, _Ref):
+            key = value.geometry
+        elif isinstance(value, torch.Tensor) and value.is_meta:
+            key = _geometry(value)
+        else:
+            return value
+        found = self._by_geometry.get(key)
+        if found is not None:
+            return found
+        base = self._by_storage.get(key[0])
+        if base is None:
+            raise KeyError(key)
+        view = base.as_strided(key[2], key[3], key[1])
+        self._by_geometry[key] = view
+        return view
+
+    def written(self, t: torch.Tensor) -> bool:
+        """False if t's storage was allocated by the replay and nothing has written to it."""
+        version = self.allocated.get(t.untyped_storage().data_ptr())
+        return version is None or t._version != version
+
+
+class _Recorder(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torch leaves it unannotated
+    def __init__(self, recording: Recording) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.recording = recording
+
+    def __torch_dispatch__(
+        self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
+    ) -> Any:
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        frozen = (func, tree_map(_freeze, args), tree_map(_freeze, kwargs), tree_map(_freeze, out))
+        self.recording.ops.append(frozen)
+        return out
+
+
+# meta storage -> the recording whose operations made it. A recording holds its tensors alive, so
+# a storage address cannot be reused while its entry exists; materialize_ removes the entries.
+# torch.tensor(data) and its kin build a meta tensor from data without an aten operation, so the
+# values would be lost: inside deferred_init() they are made on the CPU and moved to the meta
+# device, a copy the recording sees (with the CPU tensor as its input).
+_FROM_DATA = frozenset((torch.tensor, torch.as_tensor, torch.asarray, torch.Tensor.new_tensor))
+
+
+class _DataOnTheCpu(TorchFunctionMode):
+    def __torch_function__(
+        self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
+    ) -> Any:
+        kwargs = kwargs or {}
+        if func not in _FROM_DATA or kwargs.get("device") not in (None, "meta", torch.device("meta")):
+            return func(*args, **kwargs)
+        requires_grad = kwargs.pop("requires_grad", False)
+        on_cpu = func(*args, **{**kwargs, "device": "cpu"})
+        return on_cpu.to("meta").requires_grad_(requires_grad)
+
+
+@contextlib.contextmanager
+def _nn_init_recorded_on_meta() -> Iterator[None]:
+    """torch.nn.init's functions that return at once on a meta tensor (they dispatch nothing
+    torch can see) run as recorded operations of the same law (_meta_init.py) while the block
+    lasts; on other tensors they run as they are. (Code that imported them by name before keeps
+    the originals.)"""
+    originals = {name: getattr(torch.nn.init, name) for name in META_SKIPPING}
+
+    def on_meta(name: str) -> Callable[..., Any]:
+        original, recorded = originals[name], META_SKIPPING[name]
+
+        def init(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+            return (recorded if tensor.is_meta else original)(tensor, *args, **kwargs)
+
+        return init
+
+    try:
+        for name in originals:
+            setattr(torch.nn.init, name, on_meta(name))
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(torch.nn.init, name, original)
+
+
+_RECORDINGS: dict[int, Recording] = {}
+
+
+def recording_of(t: torch.Tensor) -> Recording | None:
+    """The recording of the deferred_init() block that made the meta tensor t, if any."""
+    return _RECORDINGS.get(t.untyped_storage()._cdata) if t.is_meta else None
+
+
+def forget(recording: Recording) -> None:
+    """Drop a recording from the registry (after materialization)."""
+    for key in [k for k, r in _RECORDINGS.items() if r is recording]:
+        del _RECORDINGS[key]
+
+
+@contextlib.contextmanager
+def deferred_init() -> Iterator[Recording]:
+    """Build modules on the meta device, recording how their code initializes them.
+
+    ``with fastinit.torch.deferred_init(): model = MyModel()`` allocates nothing: parameters and
+    buffers are meta tensors, as under ``torch.device("meta")``. Every aten operation of the
+    construction is recorded, so that ``materialize_(model, seed=s)`` can replay it on real
+    memory: the layer scales, rotary frequencies, position ids, normalization statistics and
+    custom parameters the constructor computes come out as the constructor computes them, and
+    the random draws are fastinit's. Build models inside the block, do not run them. Yields the
+    Recording.
+
+    Libraries that skip their own initialization when they see the meta device (HF
+    transformers' ``post_init``) are initialized by materialize_ as they initialize missing
+    weights.
+    """
+    recording = Recording()
+    try:
+        with torch.device("meta"), _DataOnTheCpu(), _Recorder(recording), _nn_init_recorded_on_meta():
+            yield recording
+    finally:
+        for _, _, _, out in recording.ops:
+            for ref in out if isinstance(out, (tuple, list)) else (out,):
+                if isinstance(ref, _Ref):
+                    _RECORDINGS[ref.geometry[0]] = recording

@@ -1,0 +1,59 @@
+"""Canonical parameter names and DTensor shards: what makes init_module_'s values a pure function
+of (seed, parameter name), whatever wraps the model and however it is split."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import torch
+
+__all__ = ["canonical_module_name", "canonical_name", "local_shard"]
+
+# Wrapper modules insert these into parameter names; removing them makes a wrapped model (DDP,
+# torch.compile, FSDP, activation checkpointing, ...) initialize exactly like the bare one.
+_WRAPPER_PREFIXES = (
+    "module.", "_orig_mod.", "_fsdp_wrapped_module.", "_checkpoint_wrapped_module.",
+    "_forward_module.", "_wrapped_module.", "model._orig_mod.",
+)  # fmt: skip
+
+
+def canonical_name(name: str) -> str:
+    """A parameter's qualified name with wrapper prefixes removed, wherever they appear."""
+    for prefix in _WRAPPER_PREFIXES:
+        name = name.replace("." + prefix, ".")
+        while name.startswith(prefix):
+            name = name[len(prefix) :]
+    return name
+
+
+def canonical_module_name(name: str) -> str:
+    """A module's qualified name with wrapper prefixes removed, including a wrapper's name at the
+    end ("module" of DDP, "fc1._orig_mod" of a compiled layer): the name its parameters'
+    canonical names start with ("" for the root)."""
+    if not name:
+        return ""
+    return canonical_name(name + ".").removesuffix(".")
+
+
+def _dtensor_type() -> Any:
+    """The DTensor class if torch.distributed.tensor has been imported, else None: a parameter
+    can only be a DTensor once that module is loaded, and importing it costs about 0.5 s."""
+    module = sys.modules.get("torch.distributed.tensor")
+    return getattr(module, "DTensor", None)
+
+
+def local_shard(p: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+    """The tensor to fill and the keywords that place it in the whole parameter: for a DTensor
+    (FSDP2 dim-0 shards, tensor-parallel row/column shards, uneven splits) its local shard with
+    global_shape= and index=, so each rank fills exactly its part of the single-process result;
+    for an ordinary tensor, itself."""
+    dtensor = _dtensor_type()
+    if dtensor is None or not isinstance(p, dtensor):
+        return p, {}
+    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+
+    local = p.to_local()
+    _, offset = compute_local_shape_and_global_offset(p.shape, p.device_mesh, p.placements)
+    index = tuple(slice(int(o), int(o) + int(n)) for o, n in zip(offset, local.shape))
+    return local, {"global_shape": tuple(p.shape), "index": index}

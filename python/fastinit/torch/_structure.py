@@ -1,0 +1,160 @@
+"""What the policies need to know about a model, read from its module tree: which modules are
+linear maps and how their weights lay out fan-in and fan-out, which layers repeat (the blocks of
+a transformer or a ResNet) and where each block's residual branches end, which output layer is
+tied to an input embedding, and which activation follows a layer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Callable, cast
+
+import torch
+from torch import nn
+
+__all__ = [
+    "FAN_LAYOUTS", "Block", "blocks", "fan_layout", "following_activations", "is_linear",
+    "residual_outputs", "tied_output_embeddings", "torch_layout",
+]  # fmt: skip
+
+# Weight layouts of linear layers that are not torch's (out, in, *kernel), by class name, as
+# fastinit.compute_fans layouts: HF transformers' Conv1D (GPT-2, GPT-J's older code, ...) stores
+# its weight as (in, out). Extend it for other layers: FAN_LAYOUTS["MyLinear"] = "hwio".
+FAN_LAYOUTS: dict[str, str] = {"Conv1D": "hwio"}
+
+# When a block keeps its projections as direct children (q, k, v, o side by side), its branches
+# cannot be told apart from the tree; these names mark the projections that end a branch.
+_OUTPUT_NAMES = re.compile(r"(c_proj|o_proj|out_proj|down_proj|dense_4h_to_h|fc2|wo|w2|proj)$")
+
+_ACTIVATION_GAIN: dict[type, Callable[[nn.Module], tuple[str, float | None]]] = {
+    nn.ReLU: lambda m: ("relu", None),
+    nn.LeakyReLU: lambda m: ("leaky_relu", float(m.negative_slope)),  # type: ignore[arg-type]
+    nn.Tanh: lambda m: ("tanh", None),
+    nn.Sigmoid: lambda m: ("sigmoid", None),
+    nn.SELU: lambda m: ("selu", None),
+    nn.Identity: lambda m: ("linear", None),
+}
+
+
+def fan_layout(module: nn.Module) -> str:
+    """The compute_fans layout of module's weight: FAN_LAYOUTS by class name (any base class
+    counts), else torch's "oihw"."""
+    for cls in type(module).__mro__:
+        layout = FAN_LAYOUTS.get(cls.__name__)
+        if layout is not None:
+            return layout
+    return "oihw"
+
+
+def torch_layout(module: nn.Module, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """module's weight shape rearranged to torch's (out, in, *kernel), where fans are read."""
+    if fan_layout(module) == "hwio" and len(shape) >= 2:
+        return (shape[-1], shape[-2], *shape[:-2])
+    return shape
+
+
+def is_linear(module: nn.Module) -> bool:
+    """A linear map with a weight: nn.Linear, the convolutions, and the layers of FAN_LAYOUTS."""
+    if isinstance(module, (nn.Linear, nn.modules.conv._ConvNd, nn.Bilinear)):
+        return True
+    return fan_layout(module) != "oihw" and isinstance(getattr(module, "weight", None), nn.Parameter)
+
+
+def _widths(module: nn.Module) -> tuple[int, int]:
+    """(inputs, outputs) of a linear layer."""
+    w = cast("torch.Tensor", module.weight)
+    if fan_layout(module) == "hwio":
+        return int(w.shape[-2]), int(w.shape[-1])
+    return int(w.shape[1]), int(w.shape[0])
+
+
+@dataclass(frozen=True)
+class Block:
+    """One of a run of repeated layers: its qualified name, its index in the run, and the
+    run's length."""
+
+    name: str
+    module: nn.Module
+    index: int
+    count: int
+
+
+def blocks(model: nn.Module) -> list[Block]:
+    """The repeated layers: the elements of each nn.ModuleList or nn.Sequential that holds two
+    or more modules of one class (a transformer's layers, a ResNet stage's blocks), outermost
+    runs first; a run nested inside a block is not reported."""
+    found: list[Block] = []
+    inside: set[int] = set()
+    for name, container in model.named_modules():
+        if id(container) in inside or not isinstance(container, (nn.ModuleList, nn.Sequential)):
+            continue
+        children = list(container.named_children())
+        kinds = {type(m) for _, m in children}
+        if (
+            len(children) < 2
+            or len(kinds) != 1
+            or not any(is_linear(m) for _, c in children for m in c.modules())
+        ):
+            continue
+        for i, (child_name, child) in enumerate(children):
+            found.append(Block(f"{name}.{child_name}" if name else child_name, child, i, len(children)))
+            inside.update(id(m) for m in child.modules())
+    return found
+
+
+def _branches(block: nn.Module) -> Iterator[nn.Module]:
+    """The parts of a block that compute a residual branch: its children, with the elements of
+    a ModuleList child (T5's block.layer) taken one by one."""
+    for child in block.children():
+        if isinstance(child, nn.ModuleList):
+            yield from child.children()
+        else:
+            yield child
+
+
+def residual_outputs(model: nn.Module) -> dict[nn.Module, Block]:
+    """The linear layers that end a residual branch, with the block they belong to: in each
+    block, the last linear layer (in the order the code creates them) of each branch that maps
+    back to the block's width (the output size of its last linear layer). So Llama's o_proj and
+    down_proj, GPT-2's attn.c_proj and mlp.c_proj, BERT's attention.output.dense and
+    output.dense (its intermediate.dense widens: not an output), T5's o and wo, ViT's attn.proj
+    and mlp.fc2. A block whose projections are direct children side by side has no branches in
+    its tree; there the layers named like an output projection (o_proj, c_proj, down_proj, fc2,
+    ...) of that width count. Use the result through init_module_'s ``residual=`` to correct it."""
+    found: dict[nn.Module, Block] = {}
+    for block in blocks(model):
+        linears = [m for m in block.module.modules() if is_linear(m)]
+        if not linears:
+            continue
+        width = _widths(linears[-1])[1]
+        flat = [(n, m) for n, m in block.module.named_children() if is_linear(m) and _widths(m)[1] == width]
+        if len(flat) >= 2:
+            found.update((m, block) for n, m in flat if _OUTPUT_NAMES.search(n))
+        for branch in _branches(block.module):
+            if len(flat) >= 2 and is_linear(branch):
+                continue
+            last = [m for m in branch.modules() if is_linear(m)][-1:]
+            if last and _widths(last[0])[1] == width:
+                found[last[0]] = block
+    return found
+
+
+def tied_output_embeddings(model: nn.Module) -> set[int]:
+    """ids of embedding weights that a linear layer also uses as its weight (a language model's
+    tied lm_head): they are the output layer's weights too."""
+    embedding = {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
+    return {id(m.weight) for m in model.modules() if is_linear(m) and id(m.weight) in embedding}
+
+
+def following_activations(model: nn.Module) -> dict[nn.Module, tuple[str, float | None]]:
+    """For layers inside nn.Sequential containers, the activation that follows them, if any."""
+    found: dict[nn.Module, tuple[str, float | None]] = {}
+    for container in model.modules():
+        if isinstance(container, nn.Sequential):
+            children = list(container)
+            for layer, nxt in zip(children, children[1:]):
+                rule = _ACTIVATION_GAIN.get(type(nxt))
+                if rule is not None:
+                    found[layer] = rule(nxt)
+    return found

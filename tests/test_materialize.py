@@ -1,0 +1,170 @@
+"""materialize_ on real models (tests/zoo.py): a model built on the meta device comes out with
+every parameter and buffer initialized by its own code, drawn by fastinit — or an error that
+names what could not be initialized. Freed memory holds a sentinel first, so a tensor left with
+to_empty's memory cannot pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from model_checks import all_tensors, assert_model_like_torch
+from zoo import ZOO, build, forward
+
+torch = pytest.importorskip("torch")
+import fastinit.torch as ft  # noqa: E402
+
+HF = [name for name, entry in ZOO.items() if entry.library == "transformers"]
+OTHERS = [name for name in ZOO if name not in HF]
+
+
+def _leave_sentinels_in_freed_memory(model):
+    """Fill and free memory of the sizes the model will allocate: uninitialized memory handed
+    out next is likely to hold 7777777 (or NaN), never plausible weights."""
+    blocks = []
+    for t in all_tensors(model).values():
+        block = torch.empty(t.shape, dtype=t.dtype)
+        block.fill_(float("nan") if t.is_floating_point() else 7777777 if t.dtype != torch.bool else True)
+        blocks.append(block)
+    del blocks
+
+
+def _assert_initialized_like_torch(name, model):
+    """model equals, tensor by tensor, what its library builds (in law where torch draws), and
+    runs like a normally built model holding the same state."""
+    torch.manual_seed(0)
+    plain = build(name)
+    torch.manual_seed(1)
+    other = build(name)
+    assert_model_like_torch(plain, other, model)
+    plain.load_state_dict(model.state_dict())  # non-persistent buffers stay plain's own
+    for ours, theirs in zip(forward(name, model), forward(name, plain), strict=True):
+        torch.testing.assert_close(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_deferred_init_then_materialize_replays_the_models_own_code(name):
+    with ft.deferred_init():
+        model = build(name)
+    assert all(t.is_meta for t in all_tensors(model).values())
+    _leave_sentinels_in_freed_memory(model)
+    ft.materialize_(model, seed=5)
+    _assert_initialized_like_torch(name, model)
+    # The replay draws what the accelerated build draws, stream for stream; except where the
+    # meta build cannot run the same operations: HF skips its init on the meta device
+    # (materialize_ runs it after the replay), and torch.nn.init.trunc_normal_, which returns at
+    # once on meta tensors, is recorded by the inverse CDF instead of torch's normal_ + check.
+    if name in HF or name in ("tv-vit", "tv-convnext"):
+        return
+    with ft.accelerate(seed=5):
+        built = build(name)
+    for key, value in all_tensors(built).items():
+        assert torch.equal(value, all_tensors(model)[key]), key
+
+
+@pytest.mark.parametrize("name", [name for name in HF if name != "hf-clip"])
+def test_plain_meta_hf_model_materializes_with_hfs_own_init(name):
+    with torch.device("meta"):
+        model = build(name)
+    _leave_sentinels_in_freed_memory(model)
+    ft.materialize_(model, seed=5)
+    _assert_initialized_like_torch(name, model)
+
+
+def test_plain_meta_build_names_what_the_libraries_own_init_does_not_set():
+    """HF's CLIP sets logit_scale (2.659) only in its constructor, never in _init_weights: after
+    a plain meta build nothing can recompute it, and materialize_ says so."""
+    with torch.device("meta"):
+        model = build("hf-clip")
+    with pytest.raises(ft.NotInitializedError, match=r"initialized 1 tensor\(s\): logit_scale\."):
+        ft.materialize_(model, seed=5)
+    assert torch.isnan(model.logit_scale)
+
+
+@pytest.mark.parametrize("name", OTHERS)
+def test_plain_meta_build_needs_deferred_init_for_the_model_policy(name):
+    """Without a recording, the constructor's own values (torchvision's kaiming_normal_ loop,
+    timm's layer scales) are lost: "model" refuses, naming the classes, and changes nothing."""
+    with torch.device("meta"):
+        model = build(name)
+    with pytest.raises(ValueError, match="deferred_init"):
+        ft.materialize_(model, seed=0)
+    assert all(t.is_meta for t in all_tensors(model).values())
+
+
+def test_a_policy_on_a_plain_meta_build_names_what_it_cannot_initialize():
+    with torch.device("meta"):
+        model = build("timm-convnext")
+    with pytest.raises(ft.NotInitializedError, match=r"stages\.0\.blocks\.0\.gamma") as info:
+        ft.materialize_(model, "kaiming", seed=0)
+    assert "deferred_init" in str(info.value)
+    assert torch.isnan(model.stages[0].blocks[0].gamma).all()  # poisoned, not left as garbage
+    with torch.device("meta"):
+        model = build("timm-convnext")
+    with pytest.warns(RuntimeWarning, match="gamma"):
+        ft.materialize_(model, "kaiming", seed=0, on_uninitialized="warn")
+
+
+def test_a_policy_on_a_plain_meta_build_resets_norm_statistics():
+    with torch.device("meta"):
+        model = build("tv-resnet")
+    _leave_sentinels_in_freed_memory(model)
+    ft.materialize_(model, "kaiming", seed=0)
+    assert (model.bn1.running_mean == 0).all() and (model.bn1.running_var == 1).all()
+    assert all(torch.isfinite(t).all() for t in forward("tv-resnet", model))
+
+
+def test_materialize_keeps_what_was_loaded_and_fills_the_rest():
+    """load_state_dict(assign=True) on a meta model leaves non-persistent buffers (Llama's rotary
+    frequencies) on the meta device; materialize_ initializes them and keeps the loaded weights."""
+    torch.manual_seed(0)
+    source = build("hf-llama")
+    with torch.device("meta"):
+        model = build("hf-llama")
+    model.load_state_dict(source.state_dict(), assign=True)
+    assert model.model.rotary_emb.inv_freq.is_meta
+    ft.materialize_(model, seed=1)
+    for key, value in source.state_dict().items():
+        assert torch.equal(model.state_dict()[key], value), key
+    torch.testing.assert_close(model.model.rotary_emb.inv_freq, source.model.rotary_emb.inv_freq)
+    for ours, theirs in zip(forward("hf-llama", model), forward("hf-llama", source), strict=True):
+        torch.testing.assert_close(ours, theirs)
+
+
+def test_materialize_rejects_bad_arguments_before_changing_anything():
+    with torch.device("meta"):
+        model = torch.nn.Linear(4, 4)
+    with pytest.raises(ValueError, match="policy='bogus'"):
+        ft.materialize_(model, "bogus")
+    with pytest.raises(ValueError, match="on_uninitialized"):
+        ft.materialize_(model, on_uninitialized="ignore")
+    assert model.weight.is_meta
+    real = torch.nn.Linear(4, 4)
+    before = real.weight.detach().clone()
+    assert ft.materialize_(real) is real and torch.equal(real.weight, before)  # nothing on meta: kept
+
+
+def test_init_functions_that_skip_meta_tensors_are_replayed():
+    """torch.nn.init's trunc_normal_, orthogonal_, sparse_ and dirac_ return at once on a meta
+    tensor; inside deferred_init() they are recorded as operations of the same law."""
+
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.trunc = torch.nn.Parameter(torch.empty(300, 200))
+            self.ortho = torch.nn.Parameter(torch.empty(40, 60))
+            self.sparse = torch.nn.Parameter(torch.empty(50, 30))
+            self.dirac = torch.nn.Parameter(torch.empty(6, 3, 3, 3))
+            torch.nn.init.trunc_normal_(self.trunc, 0.5, 1.0, -0.5, 1.0)
+            torch.nn.init.orthogonal_(self.ortho, gain=2.0)
+            torch.nn.init.sparse_(self.sparse, 0.2)
+            torch.nn.init.dirac_(self.dirac, 2)
+
+    with ft.deferred_init():
+        model = Model()
+    ft.materialize_(model, seed=0)
+    assert model.trunc.min() >= -0.5 and model.trunc.max() <= 1.0
+    assert float(model.trunc.detach().std()) == pytest.approx(0.4157, rel=0.02)  # std of N(0.5, 1) on [-0.5, 1]
+    torch.testing.assert_close(model.ortho @ model.ortho.t(), 4 * torch.eye(40), atol=1e-4, rtol=0)
+    assert ((model.sparse == 0).sum(0) == 10).all()
+    assert torch.equal(model.dirac, torch.nn.init.dirac_(torch.empty(6, 3, 3, 3), 2))
+    assert torch.nn.init.trunc_normal_.__module__ == "torch.nn.init"  # put back after the block
