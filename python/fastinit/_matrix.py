@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TypeVar, cast
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -67,30 +67,34 @@ def orthogonal_(
     rows = shape[0]
     cols = math.prod(shape) // rows
     precision = np.float64 if str(a.dtype) == "float64" else np.float32
+    if not isinstance(a, np.ndarray):  # a torch tensor: torch's LAPACK, as torch.nn.init.orthogonal_
+        _orthogonal_torch(a, (rows, cols), shape, block, precision, g, key, sid, first)
+        return arr
     gaussian = normal_(np.empty((rows, cols), precision), seed=key, stream=sid, offset=first)
-    if rows < cols:
-        gaussian = gaussian.T
-    q = _orthonormal_columns(gaussian, use_torch=not isinstance(a, np.ndarray))
-    if rows < cols:
-        q = q.T
+    q, r = np.linalg.qr(gaussian.T if rows < cols else gaussian)
+    q *= np.where(np.diag(r) < 0, -1.0, 1.0).astype(q.dtype)  # Haar: R's diagonal positive (Mezzadri, 2007)
     q *= g
-    whole = q.reshape(shape)
+    whole = (q.T if rows < cols else q).reshape(shape)
     assign(a, whole if block is None else whole[block])
     return arr
 
 
-def _orthonormal_columns(m: np.ndarray, use_torch: bool) -> np.ndarray:
-    """Q of m's reduced QR (m: rows >= cols), each column's sign set so that R's diagonal is
-    positive: Haar-distributed for a Gaussian m (Mezzadri, 2007)."""
-    if use_torch:  # a torch tensor's target: torch's LAPACK, as torch.nn.init.orthogonal_ uses
-        import torch
+def _orthogonal_torch(
+    view: Any, matrix: tuple[int, int], shape: tuple[int, ...], block: tuple[slice, ...] | None,
+    precision: type, gain: float, key: int, sid: int, first: int,
+) -> None:  # fmt: skip
+    """orthogonal_'s steps for a torch tensor, all in torch: the Gaussian filled in place, the QR
+    by torch.linalg.qr, the result copied once into the target."""
+    import torch
 
-        tq, tr = torch.linalg.qr(torch.from_numpy(np.ascontiguousarray(m)))
-        tq *= torch.where(torch.diagonal(tr) < 0, -1.0, 1.0).to(tq.dtype)
-        return cast(np.ndarray, tq.numpy())
-    q, r = np.linalg.qr(m)
-    q *= np.where(np.diag(r) < 0, -1.0, 1.0).astype(q.dtype)
-    return q
+    rows, cols = matrix
+    gaussian = torch.empty(matrix, dtype=torch.float64 if precision is np.float64 else torch.float32)
+    normal_(gaussian, seed=key, stream=sid, offset=first)
+    q, r = torch.linalg.qr(gaussian.t() if rows < cols else gaussian)
+    q.mul_(torch.where(torch.diagonal(r) < 0, -gain, gain).to(q.dtype))
+    whole = (q.t() if rows < cols else q).reshape(shape)
+    with torch.no_grad():  # copy_ bumps the version counter, as any in-place op
+        view.tensor.copy_(whole if block is None else whole[block])
 
 
 def sparse_(
