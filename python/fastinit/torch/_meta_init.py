@@ -70,8 +70,8 @@ def _dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
         tensor.zero_()
         for g in range(groups):
             for d in range(min(per_group, sizes[1])):
-                index = (g * per_group + d, d) + tuple(n // 2 for n in sizes[2:])
-                tensor[index] = 1
+                index = [g * per_group + d, d, *(n // 2 for n in sizes[2:])]
+                tensor[tuple(index)] = 1
     return tensor
 
 
