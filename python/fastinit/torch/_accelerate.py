@@ -15,8 +15,8 @@ TorchDispatchMode, where every one of them ends as aten operations. There it
   value and torch's global generator is left as it was;
 * passes everything else, and everything on other devices, to torch unchanged.
 
-A TorchFunctionMode beside it writes deferred fills before Python reads a tensor's memory
-without an aten operation (tolist, numpy, data_ptr, untyped_storage, DLPack, pickling).
+Deferred fills are also written before Python reads a tensor's memory without an aten
+operation (tolist, numpy, data_ptr, untyped_storage, DLPack, pickling; _raw_access.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import math
 from typing import Any, Callable
 
 import torch
-from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import fastinit as _fi
@@ -34,6 +33,7 @@ from fastinit._streams import seed_from_torch, spawned_seed
 
 from ._deferred import DeferredFills, tensors_in
 from ._laws import Constant, DeferredLaw, Normal, Uniform, value_range
+from ._raw_access import written_before_raw_reads
 
 __all__ = ["accelerate"]
 
@@ -302,30 +302,6 @@ def _check(law: DeferredLaw, dtype: torch.dtype) -> None:
     law.write(empty, 0, 0)
 
 
-_RAW_ACCESS = frozenset(
-    getattr(torch.Tensor, name)
-    for name in (
-        "tolist", "numpy", "__array__", "__dlpack__", "data_ptr", "untyped_storage", "storage",
-        "_typed_storage", "__reduce_ex__",
-    )
-)  # fmt: skip
-
-
-class _RawAccessGuard(TorchFunctionMode):
-    """Writes the deferred fill of a tensor before Python reads its memory directly."""
-
-    def __init__(self, deferred: DeferredFills) -> None:
-        super().__init__()
-        self.deferred = deferred
-
-    def __torch_function__(
-        self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
-    ) -> Any:
-        if func in _RAW_ACCESS and args and self.deferred:
-            self.deferred.write_touched(tensors_in(args[:1]))
-        return func(*args, **(kwargs or {}))
-
-
 class accelerate(contextlib.ContextDecorator):
     """Context manager and decorator: inside it, every random draw torch makes on a CPU float
     tensor comes from fastinit — same distributions as plain torch, not the same bits.
@@ -354,24 +330,22 @@ class accelerate(contextlib.ContextDecorator):
 
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
-        self._entered: list[tuple[_DispatchMode, _RawAccessGuard]] = []
+        self._entered: list[tuple[_DispatchMode, contextlib.ExitStack]] = []
 
     def __enter__(self) -> accelerate:
         seed = self.seed
         if seed is None:
             seed = seed_from_torch(torch.default_generator)
         dispatch = _DispatchMode(_fi.Generator(seed))
-        guard = _RawAccessGuard(dispatch.deferred)
-        # torch leaves the modes' __enter__ and __exit__ unannotated
-        guard.__enter__()  # type: ignore[no-untyped-call]
-        dispatch.__enter__()  # type: ignore[no-untyped-call]
-        self._entered.append((dispatch, guard))
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(written_before_raw_reads(dispatch.deferred))
+            stack.enter_context(dispatch)
+            self._entered.append((dispatch, stack.pop_all()))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        dispatch, guard = self._entered.pop()
+        dispatch, stack = self._entered.pop()
         try:
             dispatch.deferred.write_all()
         finally:
-            dispatch.__exit__(*exc)  # type: ignore[no-untyped-call]
-            guard.__exit__(*exc)  # type: ignore[no-untyped-call]
+            stack.__exit__(*exc)

@@ -51,8 +51,12 @@ class Deferred:
             self.law.write(t, self.seed, self.stream)
 
 
+# The C method itself: torch.Tensor's may be wrapped to write deferred fills (_raw_access.py).
+_untyped_storage = torch._C.TensorBase.untyped_storage
+
+
 def _storage_key(t: torch.Tensor) -> int:
-    return int(t.untyped_storage().data_ptr())
+    return int(_untyped_storage(t).data_ptr())
 
 
 def _region(t: torch.Tensor) -> Region:
