@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from types import TracebackType
 from typing import Any, Callable
 
 import torch
@@ -343,9 +344,11 @@ class accelerate(contextlib.ContextDecorator):
             self._entered.append((dispatch, stack.pop_all()))
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         dispatch, stack = self._entered.pop()
         try:
             dispatch.deferred.write_all()
         finally:
-            stack.__exit__(*exc)
+            stack.__exit__(kind, error, trace)
