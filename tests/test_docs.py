@@ -12,9 +12,9 @@ EXAMPLES = [
     pytest.param(block, id=f"{path.name}-{i}")
     for path in sorted(DOCS.glob("*.md"))
     for i, block in enumerate(re.findall(r"```python\n(.*?)```", path.read_text(), re.S))
-    if path.name in ("scale.md", "torch.md")
+    if path.name in ("scale.md", "torch.md", "policies.md")
 ]
-NEEDS = {"scale.md": ("dask", "safetensors"), "torch.md": ("torch",)}
+NEEDS = {"scale.md": ("dask", "safetensors"), "torch.md": ("torch",), "policies.md": ("torch",)}
 
 
 @pytest.mark.parametrize("code", EXAMPLES)

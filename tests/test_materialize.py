@@ -163,7 +163,9 @@ def test_init_functions_that_skip_meta_tensors_are_replayed():
         model = Model()
     ft.materialize_(model, seed=0)
     assert model.trunc.min() >= -0.5 and model.trunc.max() <= 1.0
-    assert float(model.trunc.detach().std()) == pytest.approx(0.4157, rel=0.02)  # std of N(0.5, 1) on [-0.5, 1]
+    assert float(model.trunc.detach().std()) == pytest.approx(
+        0.4157, rel=0.02
+    )  # std of N(0.5, 1) on [-0.5, 1]
     torch.testing.assert_close(model.ortho @ model.ortho.t(), 4 * torch.eye(40), atol=1e-4, rtol=0)
     assert ((model.sparse == 0).sum(0) == 10).all()
     assert torch.equal(model.dirac, torch.nn.init.dirac_(torch.empty(6, 3, 3, 3), 2))

@@ -71,11 +71,14 @@ class _Block(nn.Module):
 
 @pytest.mark.parametrize("scheme", POLICIES)
 def test_unknown_norm_layers_keep_scale_one(scheme):
-    block = _Block()
+    layers = nn.ModuleList([_Block(), _Block()])  # repeated: the depth-aware policies find their blocks
+    block = layers[0]
     with torch.no_grad():
         block.norm.weight.fill_(0.5)
-    with pytest.warns(RuntimeWarning, match=r"kept the values of norm\.temperature:"):
-        ft.init_module_(block, scheme, seed=1)
+    with pytest.warns(
+        RuntimeWarning, match=r"kept the values of 0\.norm\.temperature, 1\.norm\.temperature:"
+    ):
+        ft.init_module_(layers, scheme, seed=1)
     assert torch.equal(block.norm.weight, torch.ones(8))
     assert torch.equal(block.norm.temperature, torch.full((8,), 3.0))
 

@@ -15,6 +15,7 @@ import fastinit as _fi
 from fastinit._fill import check_real
 from fastinit._streams import seed_from_torch
 
+from ._depth import DEPTH_POLICIES
 from ._policy import POLICIES, Policy
 from ._shards import canonical_module_name, canonical_name, local_shard
 from ._structure import (
@@ -22,6 +23,7 @@ from ._structure import (
     blocks,
     following_activations,
     is_linear,
+    output_layer,
     residual_outputs,
     tied_output_embeddings,
 )
@@ -62,7 +64,9 @@ def init_module_(
     Policies: "torch" (each layer type's torch defaults), "xavier", "kaiming" (gain from the
     activation that follows a layer in an nn.Sequential, else `nonlinearity`), "lecun", "normal" /
     "gpt2" (weights N(0, std**2), std 0.02, with the projections that end a residual branch
-    scaled by 1/sqrt(2 n_layers)). Fans are read in each layer's own weight layout (HF's Conv1D
+    scaled by 1/sqrt(2 n_layers)), and the depth-aware "megatron", "neox", "mitchell" and
+    "full_megatron" (docs/policies.md: formulas and sources; they raise ValueError rather than
+    guess when the model has no repeated blocks). Fans are read in each layer's own weight layout (HF's Conv1D
     stores (in, out); see fastinit.torch.FAN_LAYOUTS). In every policy but "torch" biases are
     0; norm layers get weight 1, bias 0, and BatchNorm's running statistics are reset;
     Embedding is N(0, 1) (N(0, std**2) for normal/gpt2; padding row 0) — except an embedding
@@ -136,6 +140,29 @@ def _residual_map(model: nn.Module, residual: Residual) -> dict[nn.Module, Block
     return chosen
 
 
+def _check_depth_structure(
+    model: nn.Module, scheme: str, residual: dict[nn.Module, Block], n_layers: int | None, chosen: bool
+) -> None:
+    """A depth-aware policy needs the projections that end residual branches, and their layer
+    indices: say what is missing rather than guess."""
+    if not residual:
+        raise ValueError(
+            f"init_module_: policy {scheme!r} scales the projections that end residual branches, and the "
+            "model has none that can be found (no run of repeated blocks): pass residual= (module names or "
+            "a callable) and n_layers="
+        )
+    if chosen:
+        names = {id(m): n for n, m in model.named_modules()}
+        unplaced = sorted(names[id(m)] for m, b in residual.items() if b.count == 1 and b.module is m)
+        if unplaced and (scheme == "mitchell" or n_layers is None):
+            raise ValueError(
+                f"init_module_: policy {scheme!r} needs the layer index"
+                + ("" if scheme == "mitchell" else " and count")
+                + f" of each residual output, and {', '.join(map(repr, unplaced))} lie in no run of repeated blocks"
+                + ("" if scheme == "mitchell" else "; pass n_layers=")
+            )
+
+
 def reinitialize(
     model: nn.Module,
     scheme: str,
@@ -151,9 +178,12 @@ def reinitialize(
 ) -> nn.Module:
     """init_module_ with checked arguments; parameters whose id is in `keep` are left alone, and
     with warn_kept=False parameters no code sets are kept silently (the caller reports them)."""
+    residual_map = _residual_map(model, residual)
+    if scheme in DEPTH_POLICIES:
+        _check_depth_structure(model, scheme, residual_map, n_layers, residual is not None)
     policy = Policy(
         scheme, seed, nonlinearity, std, n_layers, following_activations(model),
-        _residual_map(model, residual), tied_output_embeddings(model),
+        residual_map, tied_output_embeddings(model), output_layer(model),
     )  # fmt: skip
     done: set[int] = set(keep)
     # Tied parameters: visit modules in order of their smallest canonical name, so the name a

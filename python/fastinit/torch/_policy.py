@@ -13,12 +13,13 @@ from torch import nn
 
 import fastinit as _fi
 
+from ._depth import DEPTH_POLICIES, Role, draw
 from ._shards import local_shard
-from ._structure import Block, fan_layout
+from ._structure import Block, fan_layout, widths
 
 __all__ = ["POLICIES", "Policy"]
 
-POLICIES = ("torch", "xavier", "kaiming", "lecun", "normal", "gpt2")
+POLICIES = ("torch", "xavier", "kaiming", "lecun", "normal", "gpt2", *DEPTH_POLICIES)
 
 
 class Policy:
@@ -34,14 +35,11 @@ class Policy:
         activations: dict[nn.Module, tuple[str, float | None]],
         residual: dict[nn.Module, Block],
         tied_output: set[int],
+        output: nn.Module | None,
     ) -> None:
         self.scheme, self.seed, self.nonlinearity, self.std = scheme, seed, nonlinearity, std
-        self.n_layers, self.activations, self.residual, self.tied_output = (
-            n_layers,
-            activations,
-            residual,
-            tied_output,
-        )
+        self.n_layers, self.activations = n_layers, activations
+        self.residual, self.tied_output, self.output = residual, tied_output, output
 
     def _fill(self, fn: Callable[..., Any], p: torch.Tensor, name: str, *args: Any, **kwargs: Any) -> None:
         """fn(p, *args) with p's stream; a DTensor fills its local shard of the whole."""
@@ -52,7 +50,9 @@ class Policy:
         """A linear layer's weight (nn.Linear, convolutions, HF Conv1D, ...)."""
         s, layout = self.scheme, fan_layout(module)
         act, slope = self.activations.get(module, (self.nonlinearity, None))
-        if s == "torch" and isinstance(module, nn.Bilinear):  # U(+-1/sqrt(in1_features))
+        if s in DEPTH_POLICIES:
+            self._depth(module, name, w, layout)
+        elif s == "torch" and isinstance(module, nn.Bilinear):  # U(+-1/sqrt(in1_features))
             bound = 1 / math.sqrt(w.shape[1])
             self._fill(_fi.uniform_, w, name, -bound, bound)
         elif s == "torch":  # nn.Linear / nn.Conv defaults
@@ -75,6 +75,23 @@ class Policy:
                 std /= math.sqrt(2 * (self.n_layers or block.count))
             self._fill(_fi.normal_, w, name, 0.0, std)
 
+    def _depth(self, module: nn.Module, name: str, w: torch.Tensor, layout: str) -> None:
+        """A depth-aware policy's draw (_depth.py) for a linear layer's weight."""
+        fan_in = _fi.compute_fans(tuple(w.shape), layout)[0]
+        block = self.residual.get(module)
+        if block is not None:
+            role = Role("residual", fan_in, widths(module)[1], block.index, self.n_layers or block.count)
+        else:
+            role = Role("output" if module is self.output else "hidden", fan_in, fan_in)
+        self._draw(w, name, role)
+
+    def _draw(self, w: torch.Tensor, name: str, role: Role) -> None:
+        d = draw(self.scheme, role, self.std)
+        if d.cutoff is None:
+            self._fill(_fi.normal_, w, name, 0.0, d.std)
+        else:
+            self._fill(_fi.trunc_normal_, w, name, 0.0, d.std, -d.cutoff * d.std, d.cutoff * d.std)
+
     def bias(self, module: nn.Module, name: str, b: torch.Tensor, weight: torch.Tensor | None) -> None:
         if self.scheme == "torch" and isinstance(module, nn.Bilinear) and weight is not None:
             bound = 1 / math.sqrt(weight.shape[1])
@@ -92,6 +109,9 @@ class Policy:
         fan_in = the embedding width and a linear gain: its N(0, 1) rows would give logits of
         standard deviation sqrt(width) and a first loss far above ln(vocabulary)."""
         w = module.weight
+        if self.scheme in DEPTH_POLICIES:  # tied or not: the embedding rule, as these codebases do
+            self._draw(w, name, Role("embedding", float(w.shape[1]), float(w.shape[1])))
+            return
         if id(w) in self.tied_output and self.scheme in ("torch", "xavier", "kaiming", "lecun"):
             if self.scheme == "torch":
                 self._fill(_fi.kaiming_uniform_, w, name, math.sqrt(5))

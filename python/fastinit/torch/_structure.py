@@ -15,7 +15,7 @@ from torch import nn
 
 __all__ = [
     "FAN_LAYOUTS", "Block", "blocks", "fan_layout", "following_activations", "is_linear",
-    "residual_outputs", "tied_output_embeddings", "torch_layout",
+    "output_layer", "residual_outputs", "tied_output_embeddings", "torch_layout", "widths",
 ]  # fmt: skip
 
 # Weight layouts of linear layers that are not torch's (out, in, *kernel), by class name, as
@@ -61,7 +61,7 @@ def is_linear(module: nn.Module) -> bool:
     return fan_layout(module) != "oihw" and isinstance(getattr(module, "weight", None), nn.Parameter)
 
 
-def _widths(module: nn.Module) -> tuple[int, int]:
+def widths(module: nn.Module) -> tuple[int, int]:
     """(inputs, outputs) of a linear layer."""
     w = cast("torch.Tensor", module.weight)
     if fan_layout(module) == "hwio":
@@ -127,17 +127,30 @@ def residual_outputs(model: nn.Module) -> dict[nn.Module, Block]:
         linears = [m for m in block.module.modules() if is_linear(m)]
         if not linears:
             continue
-        width = _widths(linears[-1])[1]
-        flat = [(n, m) for n, m in block.module.named_children() if is_linear(m) and _widths(m)[1] == width]
+        width = widths(linears[-1])[1]
+        flat = [(n, m) for n, m in block.module.named_children() if is_linear(m) and widths(m)[1] == width]
         if len(flat) >= 2:
             found.update((m, block) for n, m in flat if _OUTPUT_NAMES.search(n))
         for branch in _branches(block.module):
             if len(flat) >= 2 and is_linear(branch):
                 continue
             last = [m for m in branch.modules() if is_linear(m)][-1:]
-            if last and _widths(last[0])[1] == width:
+            if last and widths(last[0])[1] == width:
                 found[last[0]] = block
     return found
+
+
+def output_layer(model: nn.Module) -> nn.Module | None:
+    """The model's output layer: an HF model's get_output_embeddings(), else the last linear layer
+    (in the order the code creates them) outside the repeated blocks."""
+    get = getattr(model, "get_output_embeddings", None)
+    if callable(get):
+        found = get()
+        if isinstance(found, nn.Module) and is_linear(found):
+            return found
+    inside = {id(m) for b in blocks(model) for m in b.module.modules()}
+    candidates = [m for m in model.modules() if is_linear(m) and id(m) not in inside]
+    return candidates[-1] if candidates else None
 
 
 def tied_output_embeddings(model: nn.Module) -> set[int]:

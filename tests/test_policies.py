@@ -1,0 +1,174 @@
+"""The depth-aware policies (megatron, neox, mitchell, full_megatron), each checked three ways:
+(a) every weight of a real model against the formula, with a checker that a wrong formula fails
+(σ/√L for σ/√(2L), a missing layer + 1, a wrong truncation: each injected once below); (b)
+against the source codebase where it installs (megatron-core's init methods); (c) the property
+the scaling exists for: the residual stream's variance does not grow with depth."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from zoo import build
+
+torch = pytest.importorskip("torch")
+stats = pytest.importorskip("scipy.stats")
+import fastinit.torch as ft  # noqa: E402
+from fastinit.torch import _depth, _policy  # noqa: E402
+
+nn = torch.nn
+SIGMA = 0.02
+# std of N(0, 1) truncated to [-3, 3]: what a +-3 std truncated draw's std shrinks to
+TRUNC3 = math.sqrt(1 - 6 * stats.norm.pdf(3) / (stats.norm.cdf(3) - stats.norm.cdf(-3)))
+
+LLAMA_RESIDUAL = ("self_attn.o_proj", "mlp.down_proj")
+
+
+def expected(policy, name, w, n_layers):
+    """(std of the values, truncation bound or None) of weight `name` of the hf-llama zoo model,
+    from the formulas of docs/policies.md (written out here, independently of the library)."""
+    fan_in = w.shape[1]
+    layer = int(name.split(".")[2]) if name.startswith("model.layers.") else None
+    residual = name.endswith(tuple(f"{r}.weight" for r in LLAMA_RESIDUAL))
+    width = w.shape[0] if residual else fan_in  # embeddings: (vocab, width); the head: fan_in = width
+    output = name == "lm_head.weight"
+    if policy == "megatron":
+        return (SIGMA / math.sqrt(2 * n_layers) if residual else SIGMA), None
+    if policy == "neox":
+        return (2 / (n_layers * math.sqrt(width)) if residual else math.sqrt(2 / (5 * width))), None
+    if policy == "mitchell":
+        std = 1 / math.sqrt(2 * fan_in * (layer + 1)) if residual else 1 / math.sqrt(fan_in)
+        return std * TRUNC3, 3 * std
+    if policy == "full_megatron":
+        std = SIGMA / math.sqrt(2 * n_layers) if residual else 1 / math.sqrt(fan_in) if output else SIGMA
+        return std * TRUNC3, 3 * std
+    raise AssertionError(policy)
+
+
+def check_formulas(model, policy, n_layers=2):
+    """Every linear and embedding weight: mean 0, std as the formula says (within 6%; the
+    weights hold 2048 or more values), and inside the truncation bound where there is one."""
+    checked = 0
+    for name, p in model.named_parameters():
+        if p.dim() != 2:
+            continue
+        w = p.detach().double()
+        std, bound = expected(policy, name, w, n_layers)
+        assert abs(float(w.mean())) < 6 * std / math.sqrt(w.numel()), (name, "mean")
+        assert float(w.std()) == pytest.approx(std, rel=0.06), (name, float(w.std()), std)
+        if bound is not None:
+            assert float(w.abs().max()) <= bound * (1 + 1e-6), (name, "bound")
+            assert float(w.abs().max()) > 0.95 * bound, (name, "not truncated where the formula says")
+        checked += 1
+    assert checked == 1 + 2 * 7 + 1  # embedding, 7 per block, lm_head
+
+
+@pytest.mark.parametrize("policy", _depth.DEPTH_POLICIES)
+def test_every_weight_follows_the_formula(policy):
+    model = build("hf-llama")
+    ft.init_module_(model, policy, seed=0)
+    check_formulas(model, policy)
+
+
+MISTAKES = {  # policy: a wrong formula codebases have shipped, as a replacement of _depth.draw
+    "megatron": lambda p, r, s: _depth.Draw(s / math.sqrt(r.n_layers) if r.kind == "residual" else s),
+    "neox": lambda p, r, s: _depth.Draw(
+        2 / (r.n_layers * math.sqrt(r.fan_in)) if r.kind == "residual" else math.sqrt(2 / (5 * r.width))
+    ),
+    "mitchell": lambda p, r, s: _depth.Draw(
+        1 / math.sqrt(2 * r.fan_in if r.kind == "residual" else r.fan_in), cutoff=3.0
+    ),
+    "full_megatron": lambda p, r, s: _depth.Draw(
+        s / math.sqrt(2 * r.n_layers) if r.kind == "residual" else s, cutoff=2.0
+    ),
+}
+
+
+@pytest.mark.parametrize("policy", _depth.DEPTH_POLICIES)
+def test_the_formula_check_catches_a_wrong_formula(policy, monkeypatch):
+    """σ/√L instead of σ/√(2L); wang_init on fan_in instead of the width; mitchell without its
+    layer + 1; full_megatron truncated at 2 std with an output layer like the others."""
+    monkeypatch.setattr(_policy, "draw", MISTAKES[policy])
+    model = build("hf-llama")
+    ft.init_module_(model, policy, seed=0)
+    with pytest.raises(AssertionError):
+        check_formulas(model, policy)
+
+
+def test_megatron_draws_what_megatron_core_draws():
+    """(b): Megatron-LM's own init methods (megatron-core's init_method_normal and
+    scaled_init_method_normal) on the same shapes, compared by two-sample KS."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # it warns that Transformer Engine and Apex are absent
+        utils = pytest.importorskip("megatron.core.utils")
+    model = build("hf-llama")
+    ft.init_module_(model, "megatron", seed=0, std=SIGMA)
+    for name, p in model.named_parameters():
+        if p.dim() != 2:
+            continue
+        residual = name.endswith(tuple(f"{r}.weight" for r in LLAMA_RESIDUAL))
+        method = utils.scaled_init_method_normal(SIGMA, 2) if residual else utils.init_method_normal(SIGMA)
+        torch.manual_seed(0)
+        theirs = method(torch.empty(p.shape)).double().numpy().ravel()
+        assert stats.ks_2samp(p.detach().double().numpy().ravel(), theirs).pvalue > 1e-4, name
+
+
+class _PreNormBlock(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.norm = nn.LayerNorm(d)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+
+    def forward(self, x):
+        return x + self.mlp(self.norm(x))
+
+
+class _ResidualStack(nn.Module):
+    def __init__(self, depth, d=64):
+        super().__init__()
+        self.blocks = nn.ModuleList(_PreNormBlock(d) for _ in range(depth))
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+
+def _stream_growth(policy, depth, **kwargs):
+    """var(residual stream after `depth` blocks) / var(input)."""
+    model = _ResidualStack(depth)
+    ft.init_module_(model, policy, seed=0, **kwargs)
+    x = torch.from_numpy(np.random.default_rng(0).standard_normal((512, 64)).astype(np.float32))
+    with torch.no_grad():
+        return float(model(x).var() / x.var())
+
+
+@pytest.mark.parametrize("policy", ["megatron", "neox", "full_megatron", "mitchell"])
+def test_depth_scaling_keeps_the_residual_stream_from_growing_with_depth(policy):
+    """(c): each block adds its branch's variance to the stream. Scaled by 1/sqrt(2L) (or by the
+    layer index, mitchell's 1/(layer + 1)), going 8 -> 64 blocks deep leaves the stream's variance
+    nearly where it was; unscaled, the added variance grows with the depth."""
+    sigma = {"megatron": 0.2, "full_megatron": 0.2}.get(policy, 0.02)  # branch gains near 1
+    shallow, deep = (_stream_growth(policy, depth, std=sigma) for depth in (8, 64))
+    plain_shallow, plain_deep = (_stream_growth("normal", depth, std=sigma, residual=()) for depth in (8, 64))
+    if policy == "mitchell":  # the layer-indexed sum grows like log(depth): 8 -> 64 adds a bounded amount
+        assert deep - shallow < 0.5 * (shallow - 1) + 0.5
+    else:
+        assert deep / shallow < 1.25
+    if policy in ("megatron", "full_megatron"):
+        assert (plain_deep - 1) > 6 * (plain_shallow - 1)  # without the scaling: about 8x the added variance
+
+
+def test_depth_policies_say_what_they_cannot_classify():
+    mlp = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 8))
+    with pytest.raises(ValueError, match=r"no run of repeated blocks.*residual="):
+        ft.init_module_(mlp, "megatron", seed=0)
+    with pytest.raises(ValueError, match=r"'2' lie in no run of repeated blocks; pass n_layers="):
+        ft.init_module_(mlp, "neox", seed=0, residual={"2"})
+    ft.init_module_(mlp, "neox", seed=0, residual={"2"}, n_layers=4)
+    assert float(mlp[2].weight.std()) == pytest.approx(2 / (4 * math.sqrt(8)), rel=0.3)
+    with pytest.raises(ValueError, match="needs the layer index of each residual output"):
+        ft.init_module_(mlp, "mitchell", seed=0, residual={"2"}, n_layers=4)
