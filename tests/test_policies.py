@@ -16,6 +16,7 @@ from zoo import build
 
 torch = pytest.importorskip("torch")
 stats = pytest.importorskip("scipy.stats")
+import fastinit  # noqa: E402
 import fastinit.torch as ft  # noqa: E402
 from fastinit.torch import _depth, _policy  # noqa: E402
 
@@ -172,3 +173,43 @@ def test_depth_policies_say_what_they_cannot_classify():
     assert float(mlp[2].weight.detach().std()) == pytest.approx(2 / (4 * math.sqrt(8)), rel=0.3)
     with pytest.raises(ValueError, match="needs the layer index of each residual output"):
         ft.init_module_(mlp, "mitchell", seed=0, residual={"2"}, n_layers=4)
+
+
+# ---- delta-orthogonal convolutions (Xiao et al., 2018) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shape", "layout"), [((16, 8, 3, 3), "oihw"), ((3, 3, 3, 8, 16), "hwio"), ((8, 8, 5), "oihw")]
+)
+def test_delta_orthogonal_is_an_orthogonal_centre_and_zeros(shape, layout):
+    w = fastinit.delta_orthogonal(shape, 1.5, layout=layout, seed=3)
+    centre = tuple(k // 2 for k in (shape[2:] if layout == "oihw" else shape[:-2]))
+    every = slice(None)
+    m = w[(every, every, *centre)] if layout == "oihw" else w[(*centre, every, every)].T  # (out, in)
+    np.testing.assert_allclose(m.T @ m, 1.5**2 * np.eye(m.shape[1]), atol=1e-5)
+    assert np.abs(w).sum() == pytest.approx(np.abs(m).sum())
+    assert np.array_equal(w, fastinit.delta_orthogonal(shape, 1.5, layout=layout, seed=3))
+    with pytest.raises(ValueError, match="in channels must not exceed out channels"):
+        fastinit.delta_orthogonal((4, 8, 3, 3), seed=0)
+
+
+def test_delta_orthogonal_keeps_a_deep_convolution_stack_an_isometry():
+    """The property the paper builds on (dynamical isometry): through 32 convolutions (circular
+    padding, no nonlinearity) initialized delta-orthogonal, every input keeps its norm exactly;
+    He-initialized kernels keep it only on average, stretching some inputs and shrinking others."""
+    convs = [nn.Conv2d(16, 16, 3, padding=1, padding_mode="circular", bias=False) for _ in range(32)]
+    x = torch.from_numpy(np.random.default_rng(0).standard_normal((8, 16, 8, 8)).astype(np.float32))
+
+    def norm_ratios(init):
+        for i, conv in enumerate(convs):
+            init(conv.weight, i)
+        with torch.no_grad():
+            y = x
+            for conv in convs:
+                y = conv(y)
+        return (y.flatten(1).norm(dim=1) / x.flatten(1).norm(dim=1)).numpy()
+
+    delta = norm_ratios(lambda w, i: ft.delta_orthogonal_(w, seed=i))
+    np.testing.assert_allclose(delta, 1.0, rtol=1e-4)
+    he = norm_ratios(lambda w, i: ft.kaiming_normal_(w, nonlinearity="linear", seed=i))
+    assert he.max() / he.min() > 1.2

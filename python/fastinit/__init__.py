@@ -17,6 +17,7 @@ from ._fans import compute_fans
 from ._fill import normal_, trunc_normal_, uniform_
 from ._functional import (
     constant,
+    delta_orthogonal,
     dirac,
     eye,
     kaiming_normal,
@@ -36,7 +37,7 @@ from ._functional import (
 )
 from ._gain import calculate_gain
 from ._info import info
-from ._matrix import orthogonal_, sparse_
+from ._matrix import delta_orthogonal_, orthogonal_, sparse_
 from ._philox import philox4x32
 from ._schemes import (
     kaiming_normal_,
@@ -53,7 +54,7 @@ from ._version import __version__
 
 __all__ = [
     "Generator", "__version__", "calculate_gain", "compute_fans", "constant", "constant_",
-    "default_generator", "default_num_threads", "dirac", "dirac_", "eye", "eye_",
+    "default_generator", "default_num_threads", "delta_orthogonal", "delta_orthogonal_", "dirac", "dirac_", "eye", "eye_",
     "get_num_threads", "info", "kaiming_normal", "kaiming_normal_", "kaiming_uniform",
     "kaiming_uniform_", "lecun_normal", "lecun_normal_", "lecun_uniform", "lecun_uniform_",
     "manual_seed", "normal", "normal_", "ones", "ones_", "orthogonal", "orthogonal_",

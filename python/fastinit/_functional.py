@@ -14,7 +14,7 @@ from . import _deterministic, _fill, _matrix, _schemes
 from ._target import resolve_dtype
 
 __all__ = [
-    "constant", "dirac", "eye", "kaiming_normal", "kaiming_uniform", "lecun_normal",
+    "constant", "delta_orthogonal", "dirac", "eye", "kaiming_normal", "kaiming_uniform", "lecun_normal",
     "lecun_uniform", "normal", "ones", "orthogonal", "sparse", "trunc_normal", "uniform",
     "variance_scaling", "xavier_normal", "xavier_uniform", "zeros",
 ]  # fmt: skip
@@ -66,4 +66,5 @@ lecun_uniform = _make(_schemes.lecun_uniform_)
 lecun_normal = _make(_schemes.lecun_normal_)
 variance_scaling = _make(_schemes.variance_scaling_)
 orthogonal = _make(_matrix.orthogonal_)
+delta_orthogonal = _make(_matrix.delta_orthogonal_)
 sparse = _make(_matrix.sparse_)

@@ -13,9 +13,9 @@ import numpy as np
 from . import _core
 from ._fill import check_real, normal_
 from ._streams import Generator, StreamLike, check_u64, resolve
-from ._target import as_target, assign, shard_starts, zero_where
+from ._target import as_target, assign, fill_value, shard_starts, zero_where
 
-__all__ = ["orthogonal_", "sparse_"]
+__all__ = ["delta_orthogonal_", "orthogonal_", "sparse_"]
 
 A = TypeVar("A")
 
@@ -95,6 +95,56 @@ def _orthogonal_torch(
     whole = (q.t() if rows < cols else q).reshape(shape)
     with torch.no_grad():  # copy_ bumps the version counter, as any in-place op
         view.tensor.copy_(whole if block is None else whole[block])
+
+
+def delta_orthogonal_(
+    arr: A,
+    gain: float = 1.0,
+    *,
+    layout: str = "oihw",
+    generator: Generator | None = None,
+    seed: int | None = None,
+    stream: StreamLike | None = None,
+) -> A:
+    """Delta-orthogonal initialization of a convolution kernel, in place (Xiao et al., 2018,
+    "Dynamical Isometry and a Mean Field Theory of CNNs"): zero everywhere but the spatial
+    centre, where the (out, in) matrix is orthogonal_'s (times gain), so the convolution starts
+    as an orthogonal map of the channels at every position. arr has 3 to 5 dimensions, in torch's
+    (out, in, *kernel) layout or, with layout="hwio", Keras/JAX's (*kernel, in, out); it needs
+    out >= in (an orthogonal map cannot lose channels), as in jax.nn.initializers.delta_orthogonal.
+    The centre draws from the stream as orthogonal_ would on its own; returns arr.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.delta_orthogonal_(np.empty((8, 4, 3, 3), np.float32), seed=0)
+    >>> centre = w[:, :, 1, 1]
+    >>> bool(np.allclose(centre.T @ centre, np.eye(4), atol=1e-5)), float(abs(w).sum() - abs(centre).sum())
+    (True, 0.0)
+    """
+    fn = "delta_orthogonal_"
+    a = as_target(fn, arr)[0]
+    if layout not in ("oihw", "hwio"):
+        raise ValueError(f"{fn}: layout={layout!r} is not 'oihw' (torch) or 'hwio' (Keras/JAX)")
+    if not 3 <= a.ndim <= 5:
+        raise ValueError(f"{fn}: the kernel must have 3, 4 or 5 dimensions; got shape {tuple(a.shape)}")
+    shape = tuple(int(n) for n in a.shape)
+    out, inp, kernel = (
+        (shape[0], shape[1], shape[2:]) if layout == "oihw" else (shape[-1], shape[-2], shape[:-2])
+    )
+    if inp > out:
+        raise ValueError(f"{fn}: in channels must not exceed out channels; got shape {shape} ({layout})")
+    check_real(fn, "gain", gain)  # orthogonal_ below checks its sign
+    centre = tuple(k // 2 for k in kernel)
+    every = slice(None)
+    middle = (every, every, *centre) if layout == "oihw" else (*centre, every, every)
+    if getattr(a, "is_meta", False) or a.size == 0:
+        return arr
+    view = arr[middle]  # type: ignore[index]
+    matrix = view if layout == "oihw" else view.T  # (out, in) for orthogonal_
+    fill_value(a, 0.0)
+    orthogonal_(matrix, gain, generator=generator, seed=seed, stream=stream)
+    return arr
 
 
 def sparse_(

@@ -21,6 +21,7 @@ from ._adaptive import calibrate_output_bias_, lsuv_
 from ._functions import (
     calculate_gain,
     constant_,
+    delta_orthogonal_,
     dirac_,
     eye_,
     kaiming_normal_,
@@ -47,7 +48,7 @@ from ._structure import FAN_LAYOUTS
 
 __all__ = [
     "FAN_LAYOUTS", "POLICIES", "NotInitializedError", "accelerate", "calculate_gain", "calibrate_output_bias_",
-    "canonical_name", "constant_", "deferred_init", "dirac_", "eye_", "init_module_",
+    "canonical_name", "constant_", "deferred_init", "delta_orthogonal_", "dirac_", "eye_", "init_module_",
     "kaiming_normal_", "kaiming_uniform_", "lecun_normal_", "lecun_uniform_", "lsuv_", "materialize_",
     "normal_", "ones_", "orthogonal_", "report", "sparse_", "trunc_normal_", "uniform_",
     "variance_scaling_", "xavier_normal_", "xavier_uniform_", "zeros_",
