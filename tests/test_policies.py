@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pytest
 
-from zoo import build
+from zoo import build, require
 
 torch = pytest.importorskip("torch")
 stats = pytest.importorskip("scipy.stats")
@@ -213,3 +213,121 @@ def test_delta_orthogonal_keeps_a_deep_convolution_stack_an_isometry():
     np.testing.assert_allclose(delta, 1.0, rtol=1e-4)
     he = norm_ratios(lambda w, i: ft.kaiming_normal_(w, nonlinearity="linear", seed=i))
     assert he.max() / he.min() > 1.2
+
+
+# ---- Fixup (Zhang, Dauphin & Ma, 2019) and zero_init_residual -------------------------------------
+
+
+def _resnet18_without_norm():
+    tv = require("torchvision")
+    return tv.models.resnet18(norm_layer=lambda channels: nn.Identity())
+
+
+def check_fixup(model, n_branches=8):
+    """torchvision ResNet-18 without normalization: the stem convolution He (std sqrt(2 /
+    fan_in)), the shortcut projections with the linear gain of the Identity that follows them in
+    their nn.Sequential (sqrt(1 / fan_in)), each block's conv1 He times L^(-1/(2m-2)) = 8^(-1/2),
+    each conv2 and the classifier zero."""
+    for name, p in model.named_parameters():
+        if p.dim() < 2:
+            continue
+        w = p.detach()
+        he = math.sqrt((1 if "downsample" in name else 2) / w[0].numel())
+        if name.endswith("conv2.weight") or name == "fc.weight":
+            assert not w.any(), name
+        elif name.endswith("conv1.weight") and name.startswith("layer"):
+            assert float(w.std()) == pytest.approx(he * n_branches**-0.5, rel=0.08), name
+        else:
+            assert float(w.std()) == pytest.approx(he, rel=0.08), name
+
+
+def test_fixup_follows_the_paper_on_a_resnet_without_normalization():
+    model = _resnet18_without_norm()
+    ft.init_module_(model, "fixup", seed=0)
+    check_fixup(model)
+
+
+def test_the_fixup_check_catches_a_wrong_exponent(monkeypatch):
+    from fastinit.torch import _residual_start
+
+    original = _residual_start.fixup_
+
+    def wrong(model):  # L^(-1/(2m)) instead of L^(-1/(2m-2))
+        original(model)
+        for block in _residual_start.blocks(model):
+            with torch.no_grad():
+                block.module.conv1.weight.mul_(8 ** (1 / 2 - 1 / 4))
+
+    monkeypatch.setattr("fastinit.torch._init_module.fixup_", wrong)
+    model = _resnet18_without_norm()
+    ft.init_module_(model, "fixup", seed=0)
+    with pytest.raises(AssertionError):
+        check_fixup(model)
+
+
+class _Plain(nn.Module):  # a residual block without normalization: x + fc2(relu(fc1(x)))
+    def __init__(self, d):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(d, d), nn.Linear(d, d)
+
+    def forward(self, x):
+        return x + self.fc2(torch.relu(self.fc1(x)))
+
+
+class _PlainResNet(nn.Module):
+    def __init__(self, depth, d=32):
+        super().__init__()
+        self.stem = nn.Linear(16, d)
+        self.blocks = nn.ModuleList(_Plain(d) for _ in range(depth))
+        self.head = nn.Linear(d, 4)
+
+    def forward(self, x):
+        x = self.stem(x)
+        for block in self.blocks:
+            x = block(x)
+        return self.head(x)
+
+
+def _first_step_change(depth, **init):
+    """How much one SGD step (lr 0.05) moves the network's output on its own batch."""
+    model = _PlainResNet(depth)
+    ft.init_module_(model, seed=0, **init)
+    x = torch.from_numpy(np.random.default_rng(1).standard_normal((64, 16)).astype(np.float32))
+    target = torch.from_numpy(np.random.default_rng(2).standard_normal((64, 4)).astype(np.float32))
+    before = model(x).detach()
+    loss = ((model(x) - target) ** 2).mean()
+    loss.backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            p -= 0.05 * p.grad
+    return float((model(x).detach() - before).std())
+
+
+def test_fixup_makes_the_first_update_independent_of_depth():
+    """The paper's design rule: with the L^(-1/(2m-2)) scaling, an SGD step changes the network's
+    output by the same amount at any depth; zeroing the branch ends alone (zero_init_residual,
+    He elsewhere), it grows with the number of branches."""
+    fixup = [_first_step_change(depth, scheme="fixup") for depth in (4, 64)]
+    assert 0.5 < fixup[1] / fixup[0] < 2
+    zeroed = [_first_step_change(depth, scheme="kaiming", zero_init_residual=True) for depth in (4, 64)]
+    assert zeroed[1] / zeroed[0] > 4
+
+
+def test_zero_init_residual_zeroes_what_ends_each_branch():
+    """torchvision's convention on its own ResNet (bn2), and on a transformer the projections
+    that end each branch: every block starts as the identity."""
+    tv = require("torchvision")
+    resnet = ft.init_module_(tv.models.resnet18(), "kaiming", seed=0, zero_init_residual=True)
+    assert not resnet.layer1[0].bn2.weight.any() and resnet.layer1[0].bn1.weight.all()
+    llama = ft.init_module_(build("hf-llama"), "normal", seed=0, zero_init_residual=True)
+    layer = llama.model.layers[0]
+    assert not layer.self_attn.o_proj.weight.any() and not layer.mlp.down_proj.weight.any()
+    assert layer.self_attn.q_proj.weight.any()
+
+
+def test_fixup_refuses_a_model_without_resnet_blocks_before_changing_it():
+    model = build("hf-llama")
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    with pytest.raises(ValueError, match="'fixup' needs residual blocks whose layers sit side by side"):
+        ft.init_module_(model, "fixup", seed=0)
+    assert all(torch.equal(p, before[n]) for n, p in model.named_parameters())

@@ -17,6 +17,7 @@ from fastinit._streams import seed_from_torch
 
 from ._depth import DEPTH_POLICIES
 from ._policy import POLICIES, Policy
+from ._residual_start import fixup_, fixup_branches, zero_residual_branches_
 from ._shards import canonical_module_name, canonical_name, local_shard
 from ._structure import (
     Block,
@@ -80,8 +81,11 @@ def init_module_(
     down_proj, GPT-2's two c_proj, BERT's attention.output.dense and output.dense, T5's o and
     wo, ViT's proj and fc2), n_layers being the length of that run unless given. ``residual=``
     replaces the detection: a collection of module names (canonical, as in named_modules) or
-    a callable (name, module) -> bool. zero_init_residual zeroes the weight of the last norm
-    layer of each residual block (torchvision's BasicBlock.bn2 / Bottleneck.bn3 convention).
+    a callable (name, module) -> bool. zero_init_residual makes every repeated block start as the
+    identity: it zeroes the branch's last norm scale where the block keeps its layers side by
+    side (torchvision's and timm's BasicBlock.bn2 / Bottleneck.bn3), else the weights that end
+    its residual branches. "fixup" is He initialization rescaled as Fixup prescribes for
+    residual networks without normalization (docs/policies.md).
 
     Modules the policy does not know keep to their own code: their reset_parameters() (or,
     inside an HF transformers model, its _init_weights for that module) runs under accelerate()
@@ -179,10 +183,12 @@ def reinitialize(
     """init_module_ with checked arguments; parameters whose id is in `keep` are left alone, and
     with warn_kept=False parameters no code sets are kept silently (the caller reports them)."""
     residual_map = _residual_map(model, residual)
+    if scheme == "fixup":
+        fixup_branches(model)  # a model it does not apply to fails before anything is changed
     if scheme in DEPTH_POLICIES:
         _check_depth_structure(model, scheme, residual_map, n_layers, residual is not None)
     policy = Policy(
-        scheme, seed, nonlinearity, std, n_layers, following_activations(model),
+        "kaiming" if scheme == "fixup" else scheme, seed, nonlinearity, std, n_layers, following_activations(model),
         residual_map, tied_output_embeddings(model), output_layer(model),
     )  # fmt: skip
     done: set[int] = set(keep)
@@ -227,8 +233,10 @@ def reinitialize(
     for _, module in modules:  # every Embedding's padding row, tied or not, ends at 0
         if isinstance(module, nn.Embedding) and module.padding_idx is not None:
             _zero_padding_row(module)
+    if scheme == "fixup":
+        fixup_(model)
     if zero_init_residual:
-        _zero_last_norm_of_blocks(model)
+        zero_residual_branches_(model)
     if kept and warn_kept:
         warnings.warn(
             f"init_module_: kept the values of {', '.join(kept)}: no policy rule covers them and their "
@@ -291,13 +299,3 @@ def _zero_padding_row(module: nn.Embedding) -> None:
 
 def _derived_seed(seed: int, name: str) -> int:
     return _fi.Generator(seed ^ _fi.stream_id(name)).seed
-
-
-def _zero_last_norm_of_blocks(model: nn.Module) -> None:
-    for block in model.modules():
-        kind = type(block).__name__
-        if "Block" not in kind and "Bottleneck" not in kind:
-            continue
-        norms = [m for m in block.children() if isinstance(m, _NORMS)]
-        if norms and getattr(norms[-1], "weight", None) is not None:
-            _fi.zeros_(norms[-1].weight)

@@ -19,7 +19,7 @@ from ._structure import Block, fan_layout, widths
 
 __all__ = ["POLICIES", "Policy"]
 
-POLICIES = ("torch", "xavier", "kaiming", "lecun", "normal", "gpt2", *DEPTH_POLICIES)
+POLICIES = ("torch", "xavier", "kaiming", "lecun", "normal", "gpt2", *DEPTH_POLICIES, "fixup")
 
 
 class Policy:

@@ -80,26 +80,34 @@ class Block:
     count: int
 
 
+def _runs(children: list[tuple[str, nn.Module]]) -> list[list[tuple[str, nn.Module]]]:
+    """Maximal runs of consecutive children of one class."""
+    runs: list[list[tuple[str, nn.Module]]] = []
+    for child in children:
+        if runs and type(runs[-1][-1][1]) is type(child[1]):
+            runs[-1].append(child)
+        else:
+            runs.append([child])
+    return runs
+
+
 def blocks(model: nn.Module) -> list[Block]:
-    """The repeated layers: the elements of each nn.ModuleList or nn.Sequential that holds two
-    or more modules of one class (a transformer's layers, a ResNet stage's blocks), outermost
-    runs first; a run nested inside a block is not reported."""
+    """The repeated layers: each run of two or more consecutive modules of one class, holding
+    linear layers, in an nn.ModuleList or nn.Sequential (a transformer's layers, a ResNet stage's
+    blocks, blocks followed by a head in one nn.Sequential), outermost runs first; a run nested
+    inside a block is not reported. A run of bare linear layers is not a run of blocks."""
     found: list[Block] = []
     inside: set[int] = set()
     for name, container in model.named_modules():
         if id(container) in inside or not isinstance(container, (nn.ModuleList, nn.Sequential)):
             continue
-        children = list(container.named_children())
-        kinds = {type(m) for _, m in children}
-        if (
-            len(children) < 2
-            or len(kinds) != 1
-            or not any(is_linear(m) for _, c in children for m in c.modules())
-        ):
-            continue
-        for i, (child_name, child) in enumerate(children):
-            found.append(Block(f"{name}.{child_name}" if name else child_name, child, i, len(children)))
-            inside.update(id(m) for m in child.modules())
+        for run in _runs(list(container.named_children())):
+            first = run[0][1]
+            if len(run) < 2 or is_linear(first) or not any(is_linear(m) for m in first.modules()):
+                continue
+            for i, (child_name, child) in enumerate(run):
+                found.append(Block(f"{name}.{child_name}" if name else child_name, child, i, len(run)))
+                inside.update(id(m) for m in child.modules())
     return found
 
 
