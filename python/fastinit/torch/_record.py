@@ -151,8 +151,6 @@ class _Recorder(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torch le
         return out
 
 
-# meta storage -> the recording whose operations made it. A recording holds its tensors alive, so
-# a storage address cannot be reused while its entry exists; materialize_ removes the entries.
 # torch.tensor(data) and its kin build a meta tensor from data without an aten operation, so the
 # values would be lost: inside deferred_init() they are made on the CPU and moved to the meta
 # device, a copy the recording sees (with the CPU tensor as its input).
@@ -196,6 +194,9 @@ def _nn_init_recorded_on_meta() -> Iterator[None]:
             setattr(torch.nn.init, name, original)
 
 
+# meta storage -> the recording whose operations made it. A recording holds its tensors alive, so
+# a storage address cannot be reused while its entry exists; materialize_ removes the entries (a
+# recording nobody materializes stays, with the meta tensors and small CPU inputs it holds).
 _RECORDINGS: dict[int, Recording] = {}
 
 
