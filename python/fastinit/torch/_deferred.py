@@ -5,7 +5,7 @@ instead of written. It is written, with exactly the values fastinit.<law>_(tenso
 stream=stream) gives, as soon as anything could observe the tensor's memory: any torch
 operation on a tensor sharing its storage (reads, views, in-place updates), any raw access from
 Python (``tolist``, ``numpy``, ``data_ptr``, ``untyped_storage``, DLPack, pickling; see
-_accelerate.py), and the end of the accelerate() block. Two things can happen first, both
+_raw_access.py), and the end of the accelerate() block. Two things can happen first, both
 provably invisible: the whole tensor is overwritten (the constructor's kaiming draw that a
 library's ``_init_weights`` replaces) — the recorded fill is dropped; or an in-place operation
 maps the law to another law in closed form (_laws.py) — the law is updated.
@@ -87,9 +87,6 @@ class DeferredFills:
 
     def __bool__(self) -> bool:
         return bool(self._by_storage)
-
-    def __len__(self) -> int:
-        return len(self._by_storage)
 
     def record(self, t: torch.Tensor, law: DeferredLaw, seed: int, stream: int, weak: bool = False) -> None:
         """Defer law into t. A fill deferred on the same storage is dropped if it covers exactly

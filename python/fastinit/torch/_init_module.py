@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Collection
-from typing import Any, Callable, Union
+from typing import Callable, Union
 
 import torch
 from torch import nn
@@ -23,6 +23,7 @@ from ._structure import (
     Block,
     blocks,
     following_activations,
+    hf_models,
     is_linear,
     output_layer,
     residual_outputs,
@@ -247,16 +248,6 @@ def reinitialize(
     return model
 
 
-def _hf_model(model: nn.Module) -> Any:
-    """The outermost HF transformers model in `model`, whose _init_weights knows its modules."""
-    for module in model.modules():
-        if any(c.__name__ == "PreTrainedModel" for c in type(module).__mro__) and hasattr(
-            module, "_init_weights"
-        ):
-            return module
-    return None
-
-
 def _own_code(
     model: nn.Module, unknown: list[tuple[str, nn.Module, list[tuple[str, nn.Parameter]]]], seed: int
 ) -> list[str]:
@@ -264,7 +255,7 @@ def _own_code(
     _init_weights) under accelerate(); returns the names of parameters nothing wrote."""
     from ._accelerate import accelerate
 
-    hf = _hf_model(model)
+    hf = next(iter(hf_models(model)), None)
     kept: list[str] = []
     for mname, module, own in unknown:
         reset = getattr(module, "reset_parameters", None) or getattr(module, "_reset_parameters", None)
@@ -275,7 +266,7 @@ def _own_code(
             elif hf is not None:
                 for t in (module, *(p for _, p in own)):
                     t.__dict__.pop("_is_hf_initialized", None)
-                hf._init_weights(module)
+                hf._init_weights(module)  # type: ignore[operator]  # an HF method, untyped here
         norm_like = "Norm" in type(module).__name__  # LlamaRMSNorm, T5LayerNorm, ...
         for n, p in own:
             if p._version != versions[id(p)]:

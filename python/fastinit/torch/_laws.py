@@ -38,8 +38,22 @@ _ROUNDING = {
 }
 
 
+class _Rules:
+    """The in-place rules a law has no closed form for: each returns None (the fill is written
+    and torch runs the operation)."""
+
+    def affine(self, scale: float, shift: float) -> DeferredLaw | None:
+        return None
+
+    def erfinv(self) -> DeferredLaw | None:
+        return None
+
+    def clamp(self, lo: float, hi: float, dtype: torch.dtype) -> DeferredLaw | None:
+        return None
+
+
 @dataclass(frozen=True)
-class Uniform:
+class Uniform(_Rules):
     """U[lo, hi), written by fastinit.uniform_."""
 
     lo: float
@@ -69,7 +83,7 @@ class Uniform:
 
 
 @dataclass(frozen=True)
-class Normal:
+class Normal(_Rules):
     """N(mean, std**2), written by fastinit.normal_."""
 
     mean: float
@@ -81,9 +95,6 @@ class Normal:
     def affine(self, scale: float, shift: float) -> DeferredLaw | None:
         return Normal(self.mean * scale + shift, self.std * abs(scale)) if scale != 0 else None
 
-    def erfinv(self) -> DeferredLaw | None:
-        return None
-
     def clamp(self, lo: float, hi: float, dtype: torch.dtype) -> DeferredLaw | None:
         values = value_range(self, dtype)
         return self if values is not None and lo <= values[0] and hi >= values[1] else None
@@ -94,7 +105,7 @@ class Normal:
 
 
 @dataclass(frozen=True)
-class TruncNormal:
+class TruncNormal(_Rules):
     """N(mean, std**2) conditioned on [a, b]; a or b may be infinite until a clamp bounds them.
     Written by fastinit.trunc_normal_ (fastinit.normal_ when both are infinite)."""
 
@@ -121,9 +132,6 @@ class TruncNormal:
         else:
             return None
         return TruncNormal(self.mean * scale + shift, self.std * abs(scale), a, b)
-
-    def erfinv(self) -> DeferredLaw | None:
-        return None
 
     def clamp(self, lo: float, hi: float, dtype: torch.dtype) -> DeferredLaw | None:
         """The clamp that follows the inverse-CDF step trims rounding only: a bound within a
@@ -152,22 +160,13 @@ class TruncNormal:
 
 
 @dataclass(frozen=True)
-class Constant:
+class Constant(_Rules):
     """Every element equal to value (the deferred answer of a comparison: a bool mask)."""
 
     value: Any
 
     def write(self, t: torch.Tensor, seed: int, stream: int) -> None:
         t.fill_(self.value)
-
-    def affine(self, scale: float, shift: float) -> DeferredLaw | None:
-        return None
-
-    def erfinv(self) -> DeferredLaw | None:
-        return None
-
-    def clamp(self, lo: float, hi: float, dtype: torch.dtype) -> DeferredLaw | None:
-        return None
 
     def support(self, dtype: torch.dtype) -> tuple[float, float]:
         return float(self.value), float(self.value)

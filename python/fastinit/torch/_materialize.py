@@ -32,19 +32,13 @@ from fastinit._streams import seed_from_torch
 from ._accelerate import accelerate
 from ._init_module import POLICIES, reinitialize
 from ._record import Replayed, forget, recording_of
+from ._structure import hf_models
 
 __all__ = ["NotInitializedError", "materialize_"]
 
 
 class NotInitializedError(RuntimeError):
     """materialize_ found parameters or buffers that no initialization code wrote."""
-
-
-def _is_hf_model(module: nn.Module) -> bool:
-    return any(
-        c.__name__ == "PreTrainedModel" and c.__module__.startswith("transformers")
-        for c in type(module).__mro__
-    )
 
 
 def _is_torch_layer(module: nn.Module) -> bool:
@@ -137,7 +131,7 @@ def materialize_(
             forget(recording)
         else:
             written = _allocate(fn, model, loaded)
-        for hf in _hf_models(model):
+        for hf in hf_models(model):
             _hf_initialize(hf, loaded)
         if policy != "model":
             reinitialize(model, policy, seed, keep=loaded, warn_kept=False)  # unwritten: reported below
@@ -161,7 +155,7 @@ def materialize_(
 def _check_plain_meta_build(fn: str, model: nn.Module) -> None:
     """policy="model" on a plain meta build: only HF models and torch.nn layers have code that
     initializes them after construction; another module's constructor did what cannot be redone."""
-    covered = {id(m) for h in _hf_models(model) for m in h.modules()}
+    covered = {id(m) for h in hf_models(model) for m in h.modules()}
     unknown = sorted(
         {type(m).__qualname__ for m in model.modules() if id(m) not in covered and not _is_torch_layer(m)}
     )
@@ -172,18 +166,6 @@ def _check_plain_meta_build(fn: str, model: nn.Module) -> None:
             "values no code can recompute. Build it inside fastinit.torch.deferred_init(), or pass a fastinit "
             "policy ('torch', 'kaiming', ...)"
         )
-
-
-def _hf_models(model: nn.Module) -> list[nn.Module]:
-    """The outermost HF transformers models in model (each one's initialize_weights covers the
-    HF models inside it)."""
-    found: list[nn.Module] = []
-    covered: set[int] = set()
-    for module in model.modules():  # parents before children
-        if id(module) not in covered and _is_hf_model(module):
-            found.append(module)
-            covered.update(id(m) for m in module.modules())
-    return found
 
 
 def _bind(fn: str, model: nn.Module, real_of: Callable[[torch.Tensor], torch.Tensor]) -> None:

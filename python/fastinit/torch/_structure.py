@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 __all__ = [
-    "FAN_LAYOUTS", "Block", "blocks", "fan_layout", "following_activations", "is_linear",
+    "FAN_LAYOUTS", "Block", "blocks", "fan_layout", "following_activations", "hf_models", "is_linear",
     "output_layer", "residual_outputs", "tied_output_embeddings", "torch_layout", "widths",
 ]  # fmt: skip
 
@@ -159,6 +159,21 @@ def output_layer(model: nn.Module) -> nn.Module | None:
     inside = {id(m) for b in blocks(model) for m in b.module.modules()}
     candidates = [m for m in model.modules() if is_linear(m) and id(m) not in inside]
     return candidates[-1] if candidates else None
+
+
+def hf_models(model: nn.Module) -> list[nn.Module]:
+    """The outermost HF transformers models (PreTrainedModel subclasses) in `model`: each one's
+    initialize_weights and _init_weights cover the HF models inside it."""
+    found: list[nn.Module] = []
+    covered: set[int] = set()
+    for module in model.modules():  # parents before children
+        if id(module) not in covered and any(
+            c.__name__ == "PreTrainedModel" and c.__module__.startswith("transformers")
+            for c in type(module).__mro__
+        ):
+            found.append(module)
+            covered.update(id(m) for m in module.modules())
+    return found
 
 
 def tied_output_embeddings(model: nn.Module) -> set[int]:
