@@ -69,7 +69,8 @@ class _Block(nn.Module):
         self.proj = nn.Linear(8, 8)
 
 
-@pytest.mark.parametrize("scheme", [p for p in POLICIES if p != "fixup"])  # fixup: ResNet blocks only
+# fixup: ResNet blocks only; mup: needs a base (a variant with one below)
+@pytest.mark.parametrize("scheme", [p for p in POLICIES if p not in ("fixup", "mup")])
 def test_unknown_norm_layers_keep_scale_one(scheme):
     layers = nn.ModuleList([_Block(), _Block()])  # repeated: the depth-aware policies find their blocks
     block = layers[0]
@@ -81,6 +82,17 @@ def test_unknown_norm_layers_keep_scale_one(scheme):
         ft.init_module_(layers, scheme, seed=1)
     assert torch.equal(block.norm.weight, torch.ones(8))
     assert torch.equal(block.norm.temperature, torch.full((8,), 3.0))
+
+
+def test_unknown_norm_layers_keep_scale_one_under_mup():
+    layers = nn.ModuleList([_Block(), _Block()])
+    with torch.no_grad():
+        layers[0].norm.weight.fill_(0.5)
+    with pytest.warns(
+        RuntimeWarning, match=r"kept the values of 0\.norm\.temperature, 1\.norm\.temperature:"
+    ):
+        ft.mup_(layers, nn.ModuleList([_Block(), _Block()]), seed=1)
+    assert torch.equal(layers[0].norm.weight, torch.ones(8))
 
 
 def test_torch_policy_matches_torchs_bilinear_attention_and_lstm_defaults():

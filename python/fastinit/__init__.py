@@ -36,6 +36,7 @@ from ._functional import (
     zeros,
 )
 from ._gain import calculate_gain
+from ._hadamard import hadamard_identity_
 from ._info import info
 from ._matrix import delta_orthogonal_, orthogonal_, sparse_
 from ._philox import philox4x32
@@ -55,7 +56,7 @@ from ._version import __version__
 __all__ = [
     "Generator", "__version__", "calculate_gain", "compute_fans", "constant", "constant_",
     "default_generator", "default_num_threads", "delta_orthogonal", "delta_orthogonal_", "dirac", "dirac_", "eye", "eye_",
-    "get_num_threads", "info", "kaiming_normal", "kaiming_normal_", "kaiming_uniform",
+    "get_num_threads", "hadamard_identity_", "info", "kaiming_normal", "kaiming_normal_", "kaiming_uniform",
     "kaiming_uniform_", "lecun_normal", "lecun_normal_", "lecun_uniform", "lecun_uniform_",
     "manual_seed", "normal", "normal_", "ones", "ones_", "orthogonal", "orthogonal_",
     "philox4x32", "set_num_threads", "sparse", "sparse_", "stream_id", "trunc_normal",

@@ -70,8 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         "--activation", default="relu", help="linear, tanh, sigmoid, relu, leaky_relu, selu, gelu"
     )
     prop.add_argument(
-        "--schemes", default="naive,xavier,kaiming,lecun,orthogonal",
-        help="comma-separated: naive (N(0, 0.01^2)), xavier, kaiming, lecun, orthogonal, torch",
+        "--schemes", default=None,
+        help="comma-separated: naive (N(0, 0.01^2)), xavier, kaiming, lecun, orthogonal, torch "
+        "(default naive,xavier,kaiming,lecun,orthogonal); with --residual: plain, depth_scaled, fixup (default all)",
+    )  # fmt: skip
+    prop.add_argument(
+        "--residual", action="store_true",
+        help="a residual MLP without normalization (h + B f(A h) per block) instead of a plain one",
     )  # fmt: skip
     prop.add_argument("--normalization", default="none", help="none, batch or layer (default none)")
     prop.add_argument("--seed", type=u64_arg, default=0, help="seed of every draw (default 0)")
@@ -91,13 +96,19 @@ def main(argv: list[str] | None = None) -> int:
 
         return raw_main(args.seed, args.stream, args.count, args.first)
     if args.command == "propagate":
+        from ._residual_analysis import RESIDUAL_SCHEMES
+        from .analysis import SCHEMES, parse_schemes
         from .analysis import main as propagate_main
-        from .analysis import parse_schemes
 
         try:
-            schemes = parse_schemes(args.schemes)
+            allowed = (
+                RESIDUAL_SCHEMES if args.residual else ("naive", "xavier", "kaiming", "lecun", "orthogonal")
+            )
+            schemes = parse_schemes(
+                args.schemes or ",".join(allowed), RESIDUAL_SCHEMES if args.residual else SCHEMES
+            )
             return propagate_main(args.depth, args.width, args.activation, schemes, args.normalization,
-                                  args.batch, args.seed, args.plot, args.every)  # fmt: skip
+                                  args.batch, args.seed, args.plot, args.every, args.residual)  # fmt: skip
         except (TypeError, ValueError, ImportError, OSError) as e:
             parser.error(str(e))
     from ._demo import main as demo_main

@@ -5,7 +5,10 @@ fastinit's schemes, NumPy's BLAS for the matmuls, float64), then back through it
 records each layer's activation std and gradient std beside what the variance-preservation
 theory of docs/formulas.md predicts. ``simulate()`` and ``predict()`` are the two halves, for
 weights of your own. ``plot_propagation()`` draws the classic figure (needs matplotlib, the
-optional extra "plot"). NumPy only at import; torch is never imported here.
+optional extra "plot"). ``propagate_residual()`` does the same for a residual MLP without
+normalization under plain, depth-scaled and Fixup initialization (``python -m fastinit
+propagate --residual``; _residual_analysis.py). NumPy only at import; torch is never imported
+here.
 
 The network: h_0 = x ~ N(0, 1) of shape (batch, width); for l = 1..depth, z_l = h_{l-1} W_l^T
 (W_l of shape (width, width), no bias), optionally normalized ("batch": per unit over the batch;
@@ -462,60 +465,79 @@ def format_table(tables: Sequence[Sequence[LayerStats]], every: int) -> str:
     """The text report: every `every`-th layer (and the last) of each table, then the per-layer
     gains over the deeper three fifths of the network, measured against predicted."""
     lines = [
-        f"{'scheme':<11}{'layer':>6}{'act std':>12}{'theory':>12}{'grad std':>12}{'theory':>12}",
+        f"{'scheme':<13}{'layer':>6}{'act std':>12}{'theory':>12}{'grad std':>12}{'theory':>12}",
     ]
     for table in tables:
         last = table[-1].layer
         for row in table:
             if row.layer % every == 0 or row.layer == last:
                 lines.append(
-                    f"{row.scheme:<11}{row.layer:>6}{row.act_std:>12.3e}{row.act_std_predicted:>12.3e}"
+                    f"{row.scheme:<13}{row.layer:>6}{row.act_std:>12.3e}{row.act_std_predicted:>12.3e}"
                     f"{row.grad_std:>12.3e}{row.grad_std_predicted:>12.3e}"
                 )
     last = tables[0][-1].layer
     first = (2 * last) // 5
     lines += ["", f"per-layer variance gain, layers {first}-{last} (geometric mean)",
-              f"{'scheme':<11}{'forward':>12}{'theory':>12}{'backward':>12}{'theory':>12}"]  # fmt: skip
+              f"{'scheme':<13}{'forward':>12}{'theory':>12}{'backward':>12}{'theory':>12}"]  # fmt: skip
     for table in tables:
         g = layer_gains(table, first, last)
         lines.append(
-            f"{table[0].scheme:<11}{g.act_measured:>12.4g}{g.act_predicted:>12.4g}"
+            f"{table[0].scheme:<13}{g.act_measured:>12.4g}{g.act_predicted:>12.4g}"
             f"{g.grad_measured:>12.4g}{g.grad_predicted:>12.4g}"
         )
     return "\n".join(lines)
 
 
-def parse_schemes(text: str) -> list[str]:
-    """Split a comma-separated list of scheme names; ValueError naming any unknown one."""
+def parse_schemes(text: str, allowed: Sequence[str] = SCHEMES) -> list[str]:
+    """Split a comma-separated list of scheme names; ValueError naming any not in `allowed`."""
     names = [s.strip() for s in text.split(",") if s.strip()]
     if not names:
-        raise ValueError(f"schemes={text!r} names no scheme; allowed: {', '.join(SCHEMES)}")
+        raise ValueError(f"schemes={text!r} names no scheme; allowed: {', '.join(allowed)}")
     for name in names:
-        _check_choice("propagate", "scheme", name, SCHEMES)
+        _check_choice("propagate", "scheme", name, allowed)
     return names
 
 
 def main(
     depth: int, width: int, activation: str, schemes: Sequence[str], normalization: str,
-    batch: int, seed: int, plot: str | None, every: int | None = None,
+    batch: int, seed: int, plot: str | None, every: int | None = None, residual: bool = False,
 ) -> int:  # fmt: skip
-    """``python -m fastinit propagate``: run propagate() for each scheme, print the table (every
-    `every`-th layer, by default about ten rows per scheme) and the per-layer gains, and draw the
-    figure to `plot` if given. Returns the exit status."""
+    """``python -m fastinit propagate``: run propagate() (with `residual`, propagate_residual())
+    for each scheme, print the table (every `every`-th layer, by default about ten rows per
+    scheme) and the per-layer gains, and draw the figure to `plot` if given. Returns the exit
+    status."""
     if every is not None:
         _check_count("propagate", "every", every)
+    norm = "none" if normalization is None else normalization
+    if residual and norm != "none":
+        raise ValueError(f"the residual network has no normalization; got normalization={norm!r}")
     if plot:
         require_matplotlib()  # fail before the work, not after
-    tables = [
-        propagate(depth, width, activation, s, batch=batch, normalization=normalization, seed=seed)
-        for s in schemes
-    ]
+    if residual:
+        from ._residual_analysis import propagate_residual
+
+        tables = [propagate_residual(depth, width, activation, s, batch=batch, seed=seed) for s in schemes]
+    else:
+        tables = [
+            propagate(depth, width, activation, s, batch=batch, normalization=normalization, seed=seed)
+            for s in schemes
+        ]
     step = every if every is not None else max(1, depth // 10)
-    norm = "none" if normalization is None else normalization
-    title = f"{depth} layers of {width}, {activation}, normalization {norm}, batch {batch}, seed {seed}"
+    network = "residual blocks (2 layers each)" if residual else "layers"
+    title = f"{depth} {network} of {width}, {activation}, normalization {norm}, batch {batch}, seed {seed}"
     print(title)
     print(format_table(tables, step))
     if plot:
         plot_propagation(tables, plot, title + "  (solid: measured, dashed: theory)")
         print(f"figure written to {plot}")
     return 0
+
+
+def __getattr__(name: str) -> object:
+    """fastinit.analysis.propagate_residual and RESIDUAL_SCHEMES: the residual network's
+    analysis (_residual_analysis.py, built on this module), loaded on first use."""
+    if name in ("propagate_residual", "RESIDUAL_SCHEMES"):
+        from . import _residual_analysis
+
+        return getattr(_residual_analysis, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,6 +24,7 @@ from ._functions import (
     delta_orthogonal_,
     dirac_,
     eye_,
+    hadamard_identity_,
     kaiming_normal_,
     kaiming_uniform_,
     lecun_normal_,
@@ -39,17 +40,19 @@ from ._functions import (
     xavier_uniform_,
     zeros_,
 )
-from ._init_module import POLICIES, init_module_
+from ._init_module import POLICIES, init_module_, mup_
 from ._materialize import NotInitializedError, materialize_
+from ._mup import lr_scales as mup_lr_scales
 from ._record import deferred_init
 from ._report import report
 from ._shards import canonical_name
 from ._structure import FAN_LAYOUTS
+from ._transformer import deepnorm_scales
 
 __all__ = [
     "FAN_LAYOUTS", "POLICIES", "NotInitializedError", "accelerate", "calculate_gain", "calibrate_output_bias_",
-    "canonical_name", "constant_", "deferred_init", "delta_orthogonal_", "dirac_", "eye_", "init_module_",
-    "kaiming_normal_", "kaiming_uniform_", "lecun_normal_", "lecun_uniform_", "lsuv_", "materialize_",
-    "normal_", "ones_", "orthogonal_", "report", "sparse_", "trunc_normal_", "uniform_",
+    "canonical_name", "constant_", "deepnorm_scales", "deferred_init", "delta_orthogonal_", "dirac_", "eye_",
+    "hadamard_identity_", "init_module_", "kaiming_normal_", "kaiming_uniform_", "lecun_normal_", "lecun_uniform_", "lsuv_",
+    "materialize_", "mup_", "mup_lr_scales", "normal_", "ones_", "orthogonal_", "report", "sparse_", "trunc_normal_", "uniform_",
     "variance_scaling_", "xavier_normal_", "xavier_uniform_", "zeros_",
 ]  # fmt: skip

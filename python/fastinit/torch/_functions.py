@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import fastinit as _fi
 
 __all__ = [
-    "calculate_gain", "constant_", "delta_orthogonal_", "dirac_", "eye_", "kaiming_normal_", "kaiming_uniform_",
+    "calculate_gain", "constant_", "delta_orthogonal_", "dirac_", "eye_", "hadamard_identity_", "kaiming_normal_", "kaiming_uniform_",
     "lecun_normal_", "lecun_uniform_", "normal_", "ones_", "orthogonal_", "sparse_", "trunc_normal_",
     "uniform_", "variance_scaling_", "xavier_normal_", "xavier_uniform_", "zeros_",
 ]  # fmt: skip
@@ -24,6 +24,7 @@ zeros_ = _fi.zeros_
 eye_ = _fi.eye_
 dirac_ = _fi.dirac_
 delta_orthogonal_ = _fi.delta_orthogonal_
+hadamard_identity_ = _fi.hadamard_identity_
 lecun_uniform_ = _fi.lecun_uniform_
 lecun_normal_ = _fi.lecun_normal_
 variance_scaling_ = _fi.variance_scaling_

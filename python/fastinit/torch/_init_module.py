@@ -16,6 +16,7 @@ from fastinit._fill import check_real
 from fastinit._streams import seed_from_torch
 
 from ._depth import DEPTH_POLICIES
+from ._mup import Base, MupRule, base_shapes, check_base
 from ._policy import POLICIES, Policy
 from ._residual_start import fixup_, fixup_branches, zero_residual_branches_
 from ._shards import canonical_module_name, canonical_name, local_shard
@@ -29,8 +30,9 @@ from ._structure import (
     residual_outputs,
     tied_output_embeddings,
 )
+from ._transformer import TRANSFORMER_POLICIES, placements, stack_scales
 
-__all__ = ["POLICIES", "canonical_name", "init_module_", "reinitialize"]
+__all__ = ["POLICIES", "canonical_name", "init_module_", "mup_", "reinitialize"]
 
 Residual = Union[Collection[str], Callable[[str, nn.Module], bool], None]
 
@@ -56,10 +58,12 @@ def init_module_(
     seed: int | None = None,
     *,
     nonlinearity: str = "relu",
-    std: float = 0.02,
+    std: float | None = None,
     n_layers: int | None = None,
     zero_init_residual: bool = False,
     residual: Residual = None,
+    base: Base | None = None,
+    zero_readout: bool = False,
 ) -> nn.Module:
     """Re-initialize every parameter of `model` in place by a named policy and return it.
 
@@ -68,8 +72,14 @@ def init_module_(
     "gpt2" (weights N(0, std**2), std 0.02, with the projections that end a residual branch
     scaled by 1/sqrt(2 n_layers)), and the depth-aware "megatron", "neox", "mitchell" and
     "full_megatron" (docs/policies.md: formulas and sources; they raise ValueError rather than
-    guess when the model has no repeated blocks). Fans are read in each layer's own weight layout (HF's Conv1D
-    stores (in, out); see fastinit.torch.FAN_LAYOUTS). In every policy but "torch" biases are
+    guess when the model has no repeated blocks), the Transformer policies "deepnorm" and
+    "t_fixup" (scaled by the number of encoder and decoder blocks), and "mup" (µP relative to
+    ``base``, a model of the same architecture at its base width or its parameter shapes by
+    name; ``std`` is then the base std, default 1/sqrt(base fan_in); ``zero_readout`` zeroes the
+    output layer; see mup_), and "zerO" (ZerO: deterministic identity and Hadamard weights,
+    fastinit.hadamard_identity_, with the last layer of each residual branch zero). Fans are
+    read in each layer's own weight layout (HF's Conv1D stores (in, out); see
+    fastinit.torch.FAN_LAYOUTS). In every policy but "torch" biases are
     0; norm layers get weight 1, bias 0, and BatchNorm's running statistics are reset;
     Embedding is N(0, 1) (N(0, std**2) for normal/gpt2; padding row 0) — except an embedding
     tied to the output layer (a language model's lm_head), which is initialized as that output
@@ -83,9 +93,10 @@ def init_module_(
     wo, ViT's proj and fc2), n_layers being the length of that run unless given. ``residual=``
     replaces the detection: a collection of module names (canonical, as in named_modules) or
     a callable (name, module) -> bool. zero_init_residual makes every repeated block start as the
-    identity: it zeroes the branch's last norm scale where the block keeps its layers side by
-    side (torchvision's and timm's BasicBlock.bn2 / Bottleneck.bn3), else the weights that end
-    its residual branches. "fixup" is He initialization rescaled as Fixup prescribes for
+    identity: it zeroes the block's residual gains where it has them (ReZero / SkipInit scalars,
+    timm's LayerScale, ConvNeXt's gamma), else the branch's last norm scale where the block keeps
+    its layers side by side (torchvision's and timm's BasicBlock.bn2 / Bottleneck.bn3), else the
+    weights that end its residual branches. "fixup" is He initialization rescaled as Fixup prescribes for
     residual networks without normalization (docs/policies.md).
 
     Modules the policy does not know keep to their own code: their reset_parameters() (or,
@@ -105,9 +116,14 @@ def init_module_(
     """
     if scheme not in POLICIES:
         raise ValueError(f"init_module_: scheme={scheme!r} is not one of {', '.join(map(repr, POLICIES))}")
-    std = check_real("init_module_", "std", std)
-    if std < 0:
-        raise ValueError(f"init_module_: std must be >= 0; got std={std}")
+    if std is not None:
+        std = check_real("init_module_", "std", std)
+        if std < 0:
+            raise ValueError(f"init_module_: std must be >= 0; got std={std}")
+    if (base is None) == (scheme == "mup"):
+        raise ValueError(
+            f"init_module_: base= is the base model of policy 'mup' and only of it; got scheme={scheme!r}, base={base!r}"
+        )
     try:  # an unknown nonlinearity fails before anything is changed
         _fi.calculate_gain(nonlinearity)
     except ValueError as exc:
@@ -123,10 +139,47 @@ def init_module_(
         )
     if seed is None:
         seed = seed_from_torch(torch.default_generator)
+    mup = None
+    if base is not None:
+        shapes = base_shapes(base, "init_module_")
+        check_base(model, shapes, "init_module_")
+        mup = MupRule(shapes, std, bool(zero_readout))
     return reinitialize(
-        model, scheme, seed, nonlinearity=nonlinearity, std=std, n_layers=n_layers,
-        zero_init_residual=zero_init_residual, residual=residual,
+        model, scheme, seed, nonlinearity=nonlinearity, std=0.02 if std is None else std, n_layers=n_layers,
+        zero_init_residual=zero_init_residual, residual=residual, mup=mup,
     )  # fmt: skip
+
+
+def mup_(
+    model: nn.Module,
+    base: Base,
+    seed: int | None = None,
+    *,
+    std: float | None = None,
+    zero_readout: bool = False,
+) -> nn.Module:
+    """µP initialization (Yang et al. 2021, Tensor Programs V) of `model` relative to `base`, in
+    place; returns `model`. The same as ``init_module_(model, "mup", seed, base=base, std=std,
+    zero_readout=zero_readout)``.
+
+    `base` is the same architecture at the width its hyperparameters were tuned at (an
+    nn.Module, built on the meta device if you like) or its parameter shapes by name. Each weight's
+    dimensions that differ from the base's are the growing widths: a weight whose fan-in and
+    fan-out both grow (hidden) gets std * sqrt(base_fan_in / fan_in); one whose fan-in alone grows
+    (the readout) std * base_fan_in / fan_in, or 0 with zero_readout; the others (input layers,
+    embeddings, fixed-size layers) std. std None: 1/sqrt(base fan_in) per weight (1.0 for an
+    embedding). Biases are 0, norm scales 1. A readout tied to the input embedding keeps the
+    embedding's rule: multiply its logits by base_width / width in the forward, as mup's
+    MuSharedReadout does.
+
+    What µP also asks of the model and the optimizer, which fastinit does not do: attention
+    logits scaled by 1/d_head instead of 1/sqrt(d_head), and the learning rates of
+    fastinit.torch.mup_lr_scales (Adam: hidden and output weights lr * base_fan_in / fan_in).
+
+    Raises ValueError, before anything changes, when a parameter has no counterpart of the same
+    rank in the base, or the model has recurrent layers.
+    """
+    return init_module_(model, "mup", seed, std=std, base=base, zero_readout=zero_readout)
 
 
 def _residual_map(model: nn.Module, residual: Residual) -> dict[nn.Module, Block]:
@@ -180,17 +233,25 @@ def reinitialize(
     residual: Residual = None,
     keep: Collection[int] = (),
     warn_kept: bool = True,
+    mup: MupRule | None = None,
 ) -> nn.Module:
     """init_module_ with checked arguments; parameters whose id is in `keep` are left alone, and
-    with warn_kept=False parameters no code sets are kept silently (the caller reports them)."""
+    with warn_kept=False parameters no code sets are kept silently (the caller reports them).
+    Policy "mup" takes its rule in `mup`."""
+    if scheme == "mup" and mup is None:
+        raise ValueError("init_module_: policy 'mup' needs its base model (base=)")
     residual_map = _residual_map(model, residual)
     if scheme == "fixup":
         fixup_branches(model)  # a model it does not apply to fails before anything is changed
     if scheme in DEPTH_POLICIES:
         _check_depth_structure(model, scheme, residual_map, n_layers, residual is not None)
+    placed, embedding_scale = {}, 1.0
+    if scheme in TRANSFORMER_POLICIES:  # a model it does not apply to fails before anything is changed
+        placed, embedding_scale = placements(model, scheme), stack_scales(model, scheme)[1]
     policy = Policy(
         "kaiming" if scheme == "fixup" else scheme, seed, nonlinearity, std, n_layers, following_activations(model),
         residual_map, tied_output_embeddings(model), output_layer(model),
+        mup=mup, placed=placed, embedding_scale=embedding_scale,
     )  # fmt: skip
     done: set[int] = set(keep)
     # Tied parameters: visit modules in order of their smallest canonical name, so the name a
@@ -236,11 +297,14 @@ def reinitialize(
             _zero_padding_row(module)
     if scheme == "fixup":
         fixup_(model)
+    if scheme == "zerO":
+        zero_residual_branches_(model, gains_and_norms=False)
     if zero_init_residual:
-        zero_residual_branches_(model)
+        gains = zero_residual_branches_(model)
+        kept = [(n, p) for n, p in kept if id(p) not in gains]
     if kept and warn_kept:
         warnings.warn(
-            f"init_module_: kept the values of {', '.join(kept)}: no policy rule covers them and their "
+            f"init_module_: kept the values of {', '.join(n for n, _ in kept)}: no policy rule covers them and their "
             "modules' code sets nothing (no reset_parameters); initialize them yourself if they need it",
             RuntimeWarning,
             stacklevel=3,
@@ -250,13 +314,13 @@ def reinitialize(
 
 def _own_code(
     model: nn.Module, unknown: list[tuple[str, nn.Module, list[tuple[str, nn.Parameter]]]], seed: int
-) -> list[str]:
+) -> list[tuple[str, nn.Parameter]]:
     """Run each unknown module's own initialization (reset_parameters, or its HF model's
-    _init_weights) under accelerate(); returns the names of parameters nothing wrote."""
+    _init_weights) under accelerate(); returns the parameters nothing wrote, by name."""
     from ._accelerate import accelerate
 
     hf = next(iter(hf_models(model)), None)
-    kept: list[str] = []
+    kept: list[tuple[str, nn.Parameter]] = []
     for mname, module, own in unknown:
         reset = getattr(module, "reset_parameters", None) or getattr(module, "_reset_parameters", None)
         versions = {id(p): p._version for _, p in own}
@@ -276,7 +340,7 @@ def _own_code(
             elif p.dim() == 1 and n in _BIASES:
                 _fi.zeros_(local_shard(p)[0])
             else:
-                kept.append(f"{mname}.{n}" if mname else n)
+                kept.append((f"{mname}.{n}" if mname else n, p))
     return kept
 
 

@@ -79,8 +79,9 @@ def materialize_(
         construction, then HF transformers' ``initialize_weights()`` for HF models. For a plain
         meta build of a model that is neither an HF model nor made only of torch.nn layers,
         "model" raises ValueError: its constructor's initialization is unknown. Any
-        ``init_module_`` policy ("torch", "xavier", "kaiming", "lecun", "normal", "gpt2"):
-        buffers and structure as under "model" where known, parameters by the policy.
+        ``init_module_`` policy but "mup" ("torch", "xavier", "kaiming", "lecun", "normal",
+        "gpt2", ...): buffers and structure as under "model" where known, parameters by the
+        policy. For µP, materialize and then call ``mup_(model, base)``.
     seed : int, optional
         Every value is a function of the seed; None draws one from torch's default generator.
     device : str or torch.device
@@ -110,6 +111,10 @@ def materialize_(
     True
     """
     fn = "materialize_"
+    if policy == "mup":
+        raise ValueError(
+            f"{fn}: policy 'mup' needs a base model: materialize_ first, then call mup_(model, base)"
+        )
     if policy != "model" and policy not in POLICIES:
         raise ValueError(f"{fn}: policy={policy!r} is not 'model' or one of {', '.join(map(repr, POLICIES))}")
     if on_uninitialized not in ("raise", "warn"):

@@ -14,12 +14,16 @@ from torch import nn
 import fastinit as _fi
 
 from ._depth import DEPTH_POLICIES, Role, draw
+from ._mup import MupRule
 from ._shards import local_shard
 from ._structure import Block, fan_layout, widths
+from ._transformer import TRANSFORMER_POLICIES, Placement, embedding_std, output_axis
 
 __all__ = ["POLICIES", "Policy"]
 
-POLICIES = ("torch", "xavier", "kaiming", "lecun", "normal", "gpt2", *DEPTH_POLICIES, "fixup")
+POLICIES = (
+    "torch", "xavier", "kaiming", "lecun", "normal", "gpt2", *DEPTH_POLICIES, "fixup", *TRANSFORMER_POLICIES, "mup", "zerO",
+)  # fmt: skip
 
 
 class Policy:
@@ -36,10 +40,15 @@ class Policy:
         residual: dict[nn.Module, Block],
         tied_output: set[int],
         output: nn.Module | None,
+        *,
+        mup: MupRule | None = None,
+        placed: dict[nn.Module, Placement] | None = None,
+        embedding_scale: float = 1.0,
     ) -> None:
         self.scheme, self.seed, self.nonlinearity, self.std = scheme, seed, nonlinearity, std
         self.n_layers, self.activations = n_layers, activations
         self.residual, self.tied_output, self.output = residual, tied_output, output
+        self.mup, self.placed, self.embedding_scale = mup, placed or {}, embedding_scale
 
     def _fill(self, fn: Callable[..., Any], p: torch.Tensor, name: str, *args: Any, **kwargs: Any) -> None:
         """fn(p, *args) with p's stream; a DTensor fills its local shard of the whole."""
@@ -52,6 +61,12 @@ class Policy:
         act, slope = self.activations.get(module, (self.nonlinearity, None))
         if s in DEPTH_POLICIES:
             self._depth(module, name, w, layout)
+        elif s in TRANSFORMER_POLICIES:
+            self._transformer(module, name, w, layout)
+        elif self.mup is not None:
+            self._fill(_fi.normal_, w, name, 0.0, self.mup.weight_std(module, name, w))
+        elif s == "zerO":
+            _fi.hadamard_identity_(w, layout=layout)
         elif s == "torch" and isinstance(module, nn.Bilinear):  # U(+-1/sqrt(in1_features))
             bound = 1 / math.sqrt(w.shape[1])
             self._fill(_fi.uniform_, w, name, -bound, bound)
@@ -85,6 +100,39 @@ class Policy:
             role = Role("output" if module is self.output else "hidden", fan_in, fan_in)
         self._draw(w, name, role)
 
+    def _transformer(self, module: nn.Module, name: str, w: torch.Tensor, layout: str) -> None:
+        """deepnorm (Xavier normal) / t_fixup (Xavier uniform): queries and keys with gain 1, the
+        rest of each block's projections with the stack's factor (_transformer.py); outside the
+        blocks, the output layer N(0, 1/fan_in) and other layers Xavier with gain 1."""
+        xavier = _fi.xavier_normal_ if self.scheme == "deepnorm" else _fi.xavier_uniform_
+        place = self.placed.get(module)
+        if place is None:
+            if module is self.output:
+                self._fill(
+                    _fi.normal_, w, name, 0.0, 1 / math.sqrt(_fi.compute_fans(tuple(w.shape), layout)[0])
+                )
+            else:
+                self._fill(xavier, w, name, 1.0, layout=layout)
+            return
+        part = place.part
+        if isinstance(module, nn.MultiheadAttention):  # its separate q/k/v weights, or in_proj_weight
+            leaf = name.rpartition(".")[2]
+            part = {"q_proj_weight": "query_key", "k_proj_weight": "query_key"}.get(leaf, "scaled")
+            part = "packed" if leaf == "in_proj_weight" else part
+        if part == "query_key":
+            self._fill(xavier, w, name, 1.0, layout=layout)
+        elif part == "scaled":
+            self._fill(xavier, w, name, place.scale, layout=layout)
+        else:
+            axis = output_axis(module)
+            if local_shard(w)[1] or w.shape[axis] % 3:
+                raise ValueError(
+                    f"init_module_: policy {self.scheme!r} splits {name} {tuple(w.shape)} into query, key and "
+                    "value thirds, which needs a whole (not sharded) weight whose outputs divide by 3"
+                )
+            for third, part_name, gain in zip(w.chunk(3, dim=axis), "qkv", (1.0, 1.0, place.scale)):
+                xavier(third, gain, layout=layout, seed=self.seed, stream=f"{name}.{part_name}")
+
     def _draw(self, w: torch.Tensor, name: str, role: Role) -> None:
         d = draw(self.scheme, role, self.std)
         if d.cutoff is None:
@@ -109,11 +157,17 @@ class Policy:
         fan_in = the embedding width and a linear gain: its N(0, 1) rows would give logits of
         standard deviation sqrt(width) and a first loss far above ln(vocabulary)."""
         w = module.weight
+        if self.mup is not None:  # tied or not: the input rule (a tied readout scales in its forward)
+            self._fill(_fi.normal_, w, name, 0.0, self.mup.weight_std(module, name, w))
+            return
+        if self.scheme in TRANSFORMER_POLICIES:
+            self._fill(_fi.normal_, w, name, 0.0, embedding_std(w.shape[1], self.embedding_scale))
+            return
         if self.scheme in DEPTH_POLICIES:  # tied or not: the embedding rule, as these codebases do
             self._draw(w, name, Role("embedding", float(w.shape[1]), float(w.shape[1])))
             return
-        if id(w) in self.tied_output and self.scheme in ("torch", "xavier", "kaiming", "lecun"):
-            if self.scheme == "torch":
+        if id(w) in self.tied_output and self.scheme in ("torch", "xavier", "kaiming", "lecun", "zerO"):
+            if self.scheme in ("torch", "zerO"):
                 self._fill(_fi.kaiming_uniform_, w, name, math.sqrt(5))
             elif self.scheme == "xavier":
                 self._fill(_fi.xavier_uniform_, w, name)
@@ -122,7 +176,7 @@ class Policy:
             else:
                 self._fill(_fi.lecun_normal_, w, name)
             return
-        std = 1.0 if self.scheme in ("torch", "xavier", "kaiming", "lecun") else self.std
+        std = 1.0 if self.scheme in ("torch", "xavier", "kaiming", "lecun", "zerO") else self.std
         self._fill(_fi.normal_, w, name, 0.0, std)  # padding rows: zeroed at the end
 
     def attention(
