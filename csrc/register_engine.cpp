@@ -1,5 +1,7 @@
-// Bindings of the fill engine: arguments arrive validated by fastinit._engine (Python), are
-// converted here while the GIL is held, and the GIL is released for the work itself.
+// Bindings of the fill engine. One way into the kernels: fill(target, law, key) — what to write,
+// what to draw, which stream — validated here (the target's dtype and index range, the law's
+// parameters against the dtype) before the key's stream is taken and anything is written. Python
+// converts its users' objects into these three values; every rule about them is here.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -9,11 +11,12 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "dispatch.h"
 #include "fill.h"
-#include "params.h"
+#include "law.h"
 #include "thread_pool.h"
 
 namespace py = pybind11;
@@ -21,62 +24,22 @@ using namespace fastinit;
 
 namespace {
 
+// Which stream a fill draws from, and where its target sits in it. The element at multi-index i
+// takes logical index offset + sum(i_k * logical_strides[k]); without logical_strides, the C-order
+// strides of the target's own shape (a shard passes the global tensor's). A key made with
+// `resolve` (a generator's next stream, a seed drawn from a torch generator) calls it for
+// (seed, stream) only once the fill is known to be valid, so a rejected call consumes nothing.
+struct Key {
+  uint64_t seed = 0;
+  uint64_t stream = 0;
+  uint64_t offset = 0;
+  std::optional<std::vector<int64_t>> logical_strides;
+  py::object resolve;
+};
+
 const Kernels& kernels_named(const std::string& isa) { return isa.empty() ? active_kernels() : kernels_for(isa); }
 
-DistParams make_params(int dist, const std::vector<double>& v, DType dtype) {
-  auto need = [&](size_t n, const char* name) {
-    if (v.size() != n) throw std::invalid_argument(std::string(name) + " takes " + std::to_string(n) + " parameters");
-  };
-  switch (dist) {
-    case 0: need(2, "uniform"); return uniform_params(v[0], v[1], dtype);
-    case 1: need(2, "normal"); return normal_params(v[0], v[1], dtype);
-    case 2: need(4, "trunc_normal"); return trunc_normal_params(v[0], v[1], v[2], v[3], dtype);
-    default: throw std::invalid_argument("unknown distribution code " + std::to_string(dist));
-  }
-}
-
-// Checks the index range, prepares the parameters and fills t, releasing the GIL for large fills
-// and checking for Ctrl-C between rounds.
-void fill_checked(int dist, const std::vector<double>& values, const Target& t, uint64_t seed, uint64_t stream,
-                  const std::string& isa) {
-  uint64_t count = 1;
-  for (int64_t n : t.shape) {
-    if (n < 0) throw std::invalid_argument("negative extent in shape");
-    count *= static_cast<uint64_t>(n);
-  }
-  if (count == 0) return;
-  const uint64_t limit = logical_index_limit(t.dtype);
-  if (t.logical_offset >= limit || logical_end(t) > limit)
-    throw std::overflow_error(
-        "the element indices reach past " + std::to_string(limit) +
-        ", the end of the stream for this element size (offset=" + std::to_string(t.logical_offset) + ")");
-  const DistParams params = make_params(dist, values, t.dtype);
-  const Kernels& kernels = kernels_named(isa);
-  const StreamId id{seed, stream};
-  auto check_signals = [] {
-    py::gil_scoped_acquire acquire;
-    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-  };
-  if (count < kParallelThreshold) {
-    fill_target(kernels, params, id, t, check_signals);
-    return;
-  }
-  py::gil_scoped_release release;
-  fill_target(kernels, params, id, t, check_signals);
-}
-
-DType dtype_from_code(int code) {
-  if (code < 0 || code > 3) throw std::invalid_argument("unknown dtype code " + std::to_string(code));
-  return static_cast<DType>(code);
-}
-
-std::vector<int64_t> logical_strides_or_c_order(const std::optional<std::vector<int64_t>>& logical,
-                                                const std::vector<int64_t>& shape) {
-  if (logical) {
-    if (logical->size() != shape.size())
-      throw std::invalid_argument("logical_strides must have one entry per dimension");
-    return *logical;
-  }
+std::vector<int64_t> c_order_strides(const std::vector<int64_t>& shape) {
   std::vector<int64_t> strides(shape.size());
   int64_t step = 1;
   for (size_t d = shape.size(); d-- > 0;) {
@@ -86,45 +49,104 @@ std::vector<int64_t> logical_strides_or_c_order(const std::optional<std::vector<
   return strides;
 }
 
-// Fills the elements of arr (an ndarray the caller validated: writable, dtype matching
-// dtype_code) with distribution `dist`. Element i takes logical index offset + its C-order index,
-// or offset + sum(i_k * logical_strides[k]) when logical_strides is given (a shard).
-void fill(int dist, const std::vector<double>& values, int dtype_code, const py::array& arr,
-          const std::optional<std::vector<int64_t>>& logical_strides, uint64_t offset, uint64_t seed, uint64_t stream,
-          const std::string& isa) {
+// The dtype of a numpy array's elements; TypeError naming what is allowed otherwise. bfloat16 is
+// ml_dtypes' (a user-defined numpy type: known by name).
+DType array_dtype(const py::array& arr) {
+  const py::dtype dt = arr.dtype();
+  const bool native = dt.byteorder() != '>';  // '=' native, '|' not applicable, '<' little-endian here
+  std::optional<DType> found;
+  if (dt.num() == 11) found = DType::f32;  // NPY_FLOAT
+  if (dt.num() == 12) found = DType::f64;  // NPY_DOUBLE
+  if (dt.num() == 23) found = DType::f16;  // NPY_HALF
+  if (dt.itemsize() == 2 && py::str(dt.attr("name")).cast<std::string>() == "bfloat16") found = DType::bf16;
+  if (!found || !native) {
+    const std::string shown = py::str(native ? dt : dt.attr("str"));
+    throw py::type_error("arrays of " + std::string(native ? "" : "non-native byte order ") + "dtype " + shown +
+                         " cannot be filled; allowed dtypes: float16, bfloat16 (ml_dtypes), float32, float64 in "
+                         "native byte order");
+  }
+  return *found;
+}
+
+// A numpy array as a target (the adapter in Python has checked that its elements do not overlap).
+Target array_target(const py::array& arr) {
   Target t;
-  t.dtype = dtype_from_code(dtype_code);
-  if (static_cast<size_t>(arr.itemsize()) != dtype_size(t.dtype))
-    throw std::invalid_argument("dtype code does not match the array");
-  if (!arr.writeable()) throw std::invalid_argument("array is read-only");
+  t.dtype = array_dtype(arr);
+  if (!arr.writeable()) throw std::invalid_argument("arr is read-only; a fill needs a writable array");
   const size_t ndim = static_cast<size_t>(arr.ndim());
   t.data = static_cast<char*>(const_cast<void*>(arr.data()));
   t.aligned = (arr.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) != 0;
   t.shape.assign(arr.shape(), arr.shape() + ndim);
   t.byte_strides.assign(arr.strides(), arr.strides() + ndim);
-  t.logical_strides = logical_strides_or_c_order(logical_strides, t.shape);
-  t.logical_offset = offset;
-  fill_checked(dist, values, t, seed, stream, isa);
+  return t;
 }
 
-// The same for memory described by a raw address (a torch tensor's data_ptr): the caller keeps
-// the owner alive and guarantees shape and byte strides address its own, non-overlapping elements.
-void fill_raw(int dist, const std::vector<double>& values, int dtype_code, uintptr_t data,
-              const std::vector<int64_t>& shape, const std::vector<int64_t>& byte_strides,
-              const std::optional<std::vector<int64_t>>& logical_strides, uint64_t offset, uint64_t seed,
-              uint64_t stream, const std::string& isa) {
+// Memory described by its address (a torch tensor's data_ptr, a DLPack capsule's): the caller
+// keeps the owner alive and guarantees shape and byte strides address its own, non-overlapping
+// elements.
+Target raw_target(uintptr_t data, DType dtype, std::vector<int64_t> shape, std::vector<int64_t> byte_strides) {
   if (shape.size() != byte_strides.size()) throw std::invalid_argument("shape and byte_strides differ in length");
+  for (int64_t n : shape)
+    if (n < 0) throw std::invalid_argument("negative extent in shape");
   Target t;
-  t.dtype = dtype_from_code(dtype_code);
+  t.dtype = dtype;
   t.data = reinterpret_cast<char*>(data);
-  const int64_t item = static_cast<int64_t>(dtype_size(t.dtype));
+  const int64_t item = static_cast<int64_t>(dtype_size(dtype));
   t.aligned = data % static_cast<uintptr_t>(item) == 0;
   for (int64_t s : byte_strides) t.aligned = t.aligned && s % item == 0;
-  t.shape = shape;
-  t.byte_strides = byte_strides;
-  t.logical_strides = logical_strides_or_c_order(logical_strides, t.shape);
-  t.logical_offset = offset;
-  fill_checked(dist, values, t, seed, stream, isa);
+  t.shape = std::move(shape);
+  t.byte_strides = std::move(byte_strides);
+  return t;
+}
+
+// Places t in the key's stream; ValueError if an element's index would reach past the stream's
+// end for the dtype (docs/stream.md). Returns false for an empty target (nothing to do).
+bool place(Target& t, const Key& key) {
+  if (key.logical_strides) {
+    if (key.logical_strides->size() != t.shape.size())
+      throw std::invalid_argument("the key's logical strides must have one entry per dimension of the target");
+    t.logical_strides = *key.logical_strides;
+  } else {
+    t.logical_strides = c_order_strides(t.shape);
+  }
+  t.logical_offset = key.offset;
+  for (int64_t n : t.shape)
+    if (n == 0) return false;
+  const uint64_t limit = logical_index_limit(t.dtype);
+  const uint64_t end = logical_end(t);
+  if (t.logical_offset >= limit || end > limit)
+    throw std::invalid_argument("the element indices reach past " + std::to_string(limit) +
+                                ", the end of the stream for this element size (offset=" +
+                                std::to_string(t.logical_offset) + ", last index " + std::to_string(end - 1) + ")");
+  return true;
+}
+
+// Writes the law's values into the target, releasing the GIL for large fills and checking for
+// Ctrl-C between rounds. Everything that can reject the call is checked before the key is
+// resolved. With write false, only that: the checks and the key (a meta tensor's fill, which
+// takes its stream like any other so that the next calls draw what they would).
+void fill(Target t, const Law& law, const Key& key, const std::string& isa, bool write) {
+  const DistParams params = law.prepare(t.dtype);
+  const bool any = place(t, key);
+  const Kernels& kernels = kernels_named(isa);
+  StreamId id{key.seed, key.stream};
+  if (!key.resolve.is_none()) {
+    const auto chosen = key.resolve().cast<std::pair<uint64_t, uint64_t>>();
+    id = StreamId{chosen.first, chosen.second};
+  }
+  if (!any || !write) return;
+  auto check_signals = [] {
+    py::gil_scoped_acquire acquire;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  };
+  uint64_t count = 1;
+  for (int64_t n : t.shape) count *= static_cast<uint64_t>(n);
+  if (count < kParallelThreshold) {
+    fill_target(kernels, params, id, t, check_signals);
+    return;
+  }
+  py::gil_scoped_release release;
+  fill_target(kernels, params, id, t, check_signals);
 }
 
 // The raw 32-bit words [first, first + n) of a stream (word i is word i mod 4 of block i // 4),
@@ -142,24 +164,60 @@ py::array_t<uint32_t> words(uint64_t seed, uint64_t stream, uint64_t first, size
   return out;
 }
 
+void register_values(py::module_& m) {
+  py::enum_<DType>(m, "DType", "The element types a target may hold.")
+      .value("float32", DType::f32)
+      .value("float64", DType::f64)
+      .value("float16", DType::f16)
+      .value("bfloat16", DType::bf16);
+  py::enum_<Distribution>(m, "Distribution", "The distributions a law may draw.")
+      .value("uniform", Distribution::uniform)
+      .value("normal", Distribution::normal)
+      .value("trunc_normal", Distribution::trunc_normal);
+  py::register_exception<NoMass>(m, "NoMassError", PyExc_ValueError);
+
+  py::class_<Law>(m, "Law", "What a fill draws: a distribution with its parameters, checked when made.")
+      .def_static("uniform", &Law::uniform, py::arg("a"), py::arg("b"))
+      .def_static("normal", &Law::normal, py::arg("mean"), py::arg("std"))
+      .def_static("trunc_normal", &Law::trunc_normal, py::arg("mean"), py::arg("std"), py::arg("a"), py::arg("b"))
+      .def_property_readonly("distribution", &Law::distribution)
+      .def_property_readonly("parameters", &Law::parameters)
+      .def(
+          "check", [](const Law& law, DType dtype) { law.prepare(dtype); }, py::arg("dtype"),
+          "Raise what fill would for a target of this dtype (parameters out of its range, no mass in it).")
+      .def("__repr__", &Law::repr);
+
+  py::class_<Key>(m, "Key", "Which stream a fill draws from, and where its target sits in it.")
+      .def(py::init([](uint64_t seed, uint64_t stream, uint64_t offset,
+                       std::optional<std::vector<int64_t>> logical_strides, py::object resolve) {
+             return Key{seed, stream, offset, std::move(logical_strides), std::move(resolve)};
+           }),
+           py::arg("seed") = 0, py::arg("stream") = 0, py::arg("offset") = 0, py::arg("logical_strides") = py::none(),
+           py::arg("resolve") = py::none())
+      .def_readonly("seed", &Key::seed)
+      .def_readonly("stream", &Key::stream)
+      .def_readonly("offset", &Key::offset)
+      .def_readonly("logical_strides", &Key::logical_strides);
+
+  py::class_<Target>(m, "Target", "What a fill writes: memory described by address, dtype, shape and byte strides.")
+      .def(py::init(&raw_target), py::arg("data"), py::arg("dtype"), py::arg("shape"), py::arg("byte_strides"))
+      .def_readonly("dtype", &Target::dtype)
+      .def_readonly("shape", &Target::shape)
+      .def_readonly("byte_strides", &Target::byte_strides);
+}
+
 }  // namespace
 
 void register_engine(py::module_& m) {
-  py::register_exception<std::domain_error>(m, "NoMassError", PyExc_ValueError);
+  register_values(m);
   m.def(
-      "check_params",
-      [](int dist, const std::vector<double>& values, int dtype_code) {
-        make_params(dist, values, dtype_from_code(dtype_code));
+      "fill",
+      [](const py::object& target, const Law& law, const Key& key, const std::string& isa, bool write) {
+        fill(py::isinstance<py::array>(target) ? array_target(target.cast<py::array>()) : target.cast<Target>(), law,
+             key, isa, write);
       },
-      py::arg("dist"), py::arg("values"), py::arg("dtype_code"),
-      "Prepare a distribution's parameters for a dtype without filling anything: raises NoMassError "
-      "(or ValueError) exactly where fill would.");
-  m.def("fill", &fill, py::arg("dist"), py::arg("values"), py::arg("dtype_code"), py::arg("arr"),
-        py::arg("logical_strides"), py::arg("offset"), py::arg("seed"), py::arg("stream"), py::arg("isa") = "",
-        "Fill an array in place (arguments validated by fastinit._fill).");
-  m.def("fill_raw", &fill_raw, py::arg("dist"), py::arg("values"), py::arg("dtype_code"), py::arg("data"),
-        py::arg("shape"), py::arg("byte_strides"), py::arg("logical_strides"), py::arg("offset"), py::arg("seed"),
-        py::arg("stream"), py::arg("isa") = "", "Fill memory at a raw address (a torch tensor's data_ptr) in place.");
+      py::arg("target"), py::arg("law"), py::arg("key"), py::arg("isa") = "", py::arg("write") = true,
+      "Fill a target (a Target, or a numpy array) in place with the law's values of the key's stream.");
   m.def("words", &words, py::arg("seed"), py::arg("stream"), py::arg("first"), py::arg("n"), py::arg("isa") = "",
         py::arg("tag") = 0, "The raw 32-bit words [first, first + n) of a stream.");
   m.def("isa", [] { return std::string(active_kernels().name); }, "The instruction set in use.");

@@ -12,23 +12,26 @@ import fastinit
 from conftest import ISAS, run_python
 from fastinit import _core
 
-DISTS = [(0, [-1.5, 2.5]), (1, [0.25, 3.0]), (2, [0.0, 1.0, -0.7, 2.2])]
+LAWS = [
+    _core.Law.uniform(-1.5, 2.5),
+    _core.Law.normal(0.25, 3.0),
+    _core.Law.trunc_normal(0.0, 1.0, -0.7, 2.2),
+]
 
 
-def _fill(isa: str, dist: int, values: list[float], dtype, n: int, offset: int) -> np.ndarray:
+def _fill(isa: str, law, dtype, n: int, offset: int) -> np.ndarray:
     out = np.empty(n, dtype)
-    code = {np.float32: 0, np.float64: 1, np.float16: 2}[dtype]
-    _core.fill(dist, values, code, out, None, offset, 77, 5, isa)
+    _core.fill(out, law, _core.Key(77, 5, offset, None, None), isa)
     return out
 
 
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
-@pytest.mark.parametrize(("dist", "values"), DISTS, ids=["uniform", "normal", "trunc_normal"])
+@pytest.mark.parametrize("law", LAWS, ids=["uniform", "normal", "trunc_normal"])
 @pytest.mark.parametrize(("n", "offset"), [(1, 0), (1000, 3), (200_003, 2**33 + 1)])
-def test_isa_matches_scalar_bit_for_bit(isa, dtype, dist, values, n, offset):
-    expected = _fill("scalar", dist, values, dtype, n, offset)
-    got = _fill(isa, dist, values, dtype, n, offset)
+def test_isa_matches_scalar_bit_for_bit(isa, dtype, law, n, offset):
+    expected = _fill("scalar", law, dtype, n, offset)
+    got = _fill(isa, law, dtype, n, offset)
     assert got.tobytes() == expected.tobytes()
 
 

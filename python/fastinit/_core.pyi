@@ -1,6 +1,7 @@
 # Stub of the compiled module fastinit._core (csrc/module.cpp and register_*.cpp). Private API:
-# arguments arrive validated by the Python layer.
-from typing import Final
+# the engine's values (Target, Law, Key) and its one entry, fill.
+from collections.abc import Callable, Sequence
+from typing import ClassVar, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -11,31 +12,64 @@ parallel_threshold: Final[int]
 
 class NoMassError(ValueError): ...
 
-def check_params(dist: int, values: list[float], dtype_code: int) -> None: ...
-def fill(
-    dist: int,
-    values: list[float],
-    dtype_code: int,
-    arr: np.ndarray,
-    logical_strides: list[int] | None,
-    offset: int,
-    seed: int,
-    stream: int,
-    isa: str = "",
-) -> None: ...
-def fill_raw(
-    dist: int,
-    values: list[float],
-    dtype_code: int,
-    data: int,
-    shape: list[int] | tuple[int, ...],
-    byte_strides: list[int],
-    logical_strides: list[int] | None,
-    offset: int,
-    seed: int,
-    stream: int,
-    isa: str = "",
-) -> None: ...
+class DType:
+    float32: ClassVar[DType]
+    float64: ClassVar[DType]
+    float16: ClassVar[DType]
+    bfloat16: ClassVar[DType]
+    @property
+    def name(self) -> str: ...
+
+class Distribution:
+    uniform: ClassVar[Distribution]
+    normal: ClassVar[Distribution]
+    trunc_normal: ClassVar[Distribution]
+    @property
+    def name(self) -> str: ...
+
+class Law:
+    @staticmethod
+    def uniform(a: float, b: float) -> Law: ...
+    @staticmethod
+    def normal(mean: float, std: float) -> Law: ...
+    @staticmethod
+    def trunc_normal(mean: float, std: float, a: float, b: float) -> Law: ...
+    @property
+    def distribution(self) -> Distribution: ...
+    @property
+    def parameters(self) -> tuple[float, float, float, float]: ...
+    def check(self, dtype: DType) -> None: ...
+
+class Key:
+    def __init__(
+        self,
+        seed: int = 0,
+        stream: int = 0,
+        offset: int = 0,
+        logical_strides: Sequence[int] | None = None,
+        resolve: Callable[[], tuple[int, int]] | None = None,
+    ) -> None: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def stream(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def logical_strides(self) -> list[int] | None: ...
+
+class Target:
+    def __init__(
+        self, data: int, dtype: DType, shape: Sequence[int], byte_strides: Sequence[int]
+    ) -> None: ...
+    @property
+    def dtype(self) -> DType: ...
+    @property
+    def shape(self) -> list[int]: ...
+    @property
+    def byte_strides(self) -> list[int]: ...
+
+def fill(target: Target | np.ndarray, law: Law, key: Key, isa: str = "", write: bool = True) -> None: ...
 def words(
     seed: int, stream: int, first: int, n: int, isa: str = "", tag: int = 0
 ) -> npt.NDArray[np.uint32]: ...

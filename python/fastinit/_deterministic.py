@@ -18,20 +18,20 @@ A = TypeVar("A")
 
 def constant_(arr: A, val: float) -> A:
     """Fill arr with the finite value val, in place; returns arr."""
-    a = as_target("constant_", arr)[0]
+    a = as_target("constant_", arr)
     fill_value(a, check_real("constant_", "val", val))
     return arr
 
 
 def ones_(arr: A) -> A:
     """Fill arr with 1, in place; returns arr."""
-    fill_value(as_target("ones_", arr)[0], 1.0)
+    fill_value(as_target("ones_", arr), 1.0)
     return arr
 
 
 def zeros_(arr: A) -> A:
     """Fill arr with 0, in place; returns arr."""
-    fill_value(as_target("zeros_", arr)[0], 0.0)
+    fill_value(as_target("zeros_", arr), 0.0)
     return arr
 
 
@@ -48,7 +48,7 @@ def eye_(arr: A, *, global_shape: Sequence[int] | None = None, index: Sequence[s
     """The identity matrix in a 2-D arr (ones on the main diagonal, zeros elsewhere; rectangular
     allowed), in place, as torch.nn.init.eye_; returns arr. Other ranks raise ValueError. With
     global_shape= and index=, arr is that block of the global identity."""
-    a = as_target("eye_", arr)[0]
+    a = as_target("eye_", arr)
     gshape, (r0, c0) = _block("eye_", a, global_shape, index) if a.ndim == 2 else ((), (0, 0))
     if a.ndim != 2 or len(gshape) != 2:
         raise ValueError(f"eye_: only 2-D arrays are supported; got shape {global_shape or a.shape}")
@@ -70,7 +70,7 @@ def dirac_(
     the matching input channel through the kernel's centre; everything else is 0. The out
     channels must be divisible by groups. With global_shape= and index=, arr is that block of the
     global weight."""
-    a = as_target("dirac_", arr)[0]
+    a = as_target("dirac_", arr)
     if a.ndim not in (3, 4, 5):
         raise ValueError(f"dirac_: only 3-, 4- and 5-D arrays are supported; got shape {a.shape}")
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:

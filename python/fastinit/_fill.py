@@ -1,34 +1,27 @@
 """The three primitive random fills: uniform_, normal_ and trunc_normal_ (docs/stream.md
-defines every value they write). Everything else in fastinit is built on them."""
+defines every value they write), and fill_law, the one way from Python into the engine:
+everything else in fastinit is built on it."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from . import _core
-from ._streams import Generator, StreamLike, check_u64, resolve
+from ._keys import make_key
+from ._placement import check_placement, takes_placement
 from ._target import as_target
 
-__all__ = ["normal_", "trunc_normal_", "uniform_"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
-_U64 = 1 << 64
+    from ._placement import Placement
+
+__all__ = ["fill_law", "normal_", "trunc_normal_", "uniform_"]
 
 A = TypeVar("A")
-
-_UNIFORM, _NORMAL, _TRUNC_NORMAL = 0, 1, 2
-_FLOAT32_CODE, _FLOAT64_CODE = 0, 1  # dtype codes: float32 0, float64 1, float16 2, bfloat16 3
-_CODE_NAMES = {0: "float32", 1: "float64", 2: "float16", 3: "bfloat16"}
-# largest finite value of each dtype but float64 (bfloat16: 8 exponent and 8 significand bits)
-_MAX_FINITE = {
-    0: float(np.finfo(np.float32).max),
-    2: float(np.finfo(np.float16).max),
-    3: float.fromhex("0x1.fep127"),
-}
-_INDEX_LIMIT, _INDEX_LIMIT_F64 = 2**58, 2**57  # logical index limits (docs/stream.md)
 
 
 def check_real(fn: str, name: str, value: object) -> float:
@@ -49,180 +42,157 @@ def check_real(fn: str, name: str, value: object) -> float:
     return v
 
 
-def check_in_range(fn: str, code: int, named: dict[str, float]) -> None:
-    """Each named value must lie within the finite range of the dtype with code `code` (float32
-    or a half type; float64 holds every finite float)."""
-    limit = _MAX_FINITE[code]
-    for name, v in named.items():
-        if abs(v) > limit:
-            raise ValueError(
-                f"{fn}: {name}={v} is outside the range of {_CODE_NAMES[code]} (largest finite value {limit:g})"
-            )
-
-
-def run_fill(
-    fn: str,
-    arr: A,
-    dist: int,
-    values: list[float],
-    generator: Generator | None,
-    seed: int | None,
-    stream: StreamLike | None,
-    offset: int,
-    global_shape: Sequence[int] | None = None,
-    index: Sequence[slice] | None = None,
-    in_range: dict[str, float] | None = None,
-    in_compute_range: dict[str, float] | None = None,
-) -> A:
-    """Validate everything, then fill arr in place; arr is untouched if anything is wrong.
-    in_range names parameters that must lie within the finite range of arr's dtype,
-    in_compute_range those that must lie within the range of the precision the kernels compute
-    in (float32 for every dtype but float64)."""
-    first = offset if type(offset) is int and 0 <= offset < _U64 else check_u64(fn, "offset", offset)
-    view, code, logical, first = as_target(fn, arr, first, global_shape, index)
-    if code != _FLOAT64_CODE:  # float32 and the half types overflow before float64
-        if in_range:
-            check_in_range(fn, code, in_range)
-        if in_compute_range:
-            check_in_range(fn, _FLOAT32_CODE, in_compute_range)
-    check_index_limit(fn, view.shape, logical, first, code)
-    try:  # parameters the dtype cannot honour fail here, before a stream id is taken
-        _core.check_params(dist, values, code)
-    except _core.NoMassError as exc:
-        raise _no_mass_error(fn, dist, values, view.dtype, exc) from None
-    key, sid = resolve(fn, generator, seed, stream)
-    if type(view) is np.ndarray:
-        _core.fill(dist, values, code, view, logical, first, key, sid)
-    elif not view.is_meta:  # a torch tensor; meta tensors have no storage: a no-op
-        _core.fill_raw(
-            dist, values, code, view.data_ptr, view.shape, view.byte_strides, logical, first, key, sid
-        )
-        view.written()
+def fill_law(fn: str, arr: A, law: _core.Law, placement: Placement) -> A:
+    """Fill arr in place with the law's values of the stream `placement` names: the one way into
+    the engine (_core.fill). The engine checks the target, the law against its dtype and the
+    index range before it takes the key's stream and writes, so arr is untouched and a
+    generator's stream not taken if anything is wrong. Errors name fn."""
+    view = as_target(fn, arr)
+    try:
+        check_placement(fn, placement)
+        key = make_key(fn, view.shape, **placement)
+        if type(view) is np.ndarray:
+            _core.fill(view, law, key)
+        else:  # a torch tensor; a meta tensor has no storage: checked, its stream taken, nothing written
+            _core.fill(view.target(), law, key, "", not view.is_meta)
+            view.written()
+    except (TypeError, ValueError) as exc:
+        raise _named(fn, exc) from None
     return arr
 
 
-def check_index_limit(
-    fn: str, shape: Sequence[int], logical: Sequence[int] | None, first: int, code: int
-) -> None:
-    """ValueError unless every element's logical index lies below the stream's end for the
-    dtype: 2**58 for 4- and 2-byte values, 2**57 for float64 (docs/stream.md)."""
-    size = math.prod(int(n) for n in shape)
-    if size == 0:
-        return
-    if logical is None:  # C order: the last element is the size-th
-        last = first + size - 1
-    else:
-        last = first + sum((int(n) - 1) * int(st) for n, st in zip(shape, logical))
-    limit = _INDEX_LIMIT_F64 if code == _FLOAT64_CODE else _INDEX_LIMIT
-    if last >= limit:
-        raise ValueError(
-            f"{fn}: the element indices reach past {limit}, the end of the stream for this element "
-            f"size (offset={first}, last index {last})"
-        )
+def make_law(fn: str, make: Any, *args: float) -> _core.Law:
+    """make(*args) (a _core.Law constructor), its ValueError naming fn."""
+    try:
+        law: _core.Law = make(*args)
+    except ValueError as exc:
+        raise _named(fn, exc) from None
+    return law
 
 
-def _no_mass_error(fn: str, dist: int, values: list[float], dtype: Any, exc: Exception) -> ValueError:
-    """The ValueError for parameters whose window holds no value or no mass in dtype."""
-    if dist == _UNIFORM:
-        a, b = values
-        return ValueError(
-            f"{fn}: the window [a, b) = [{a}, {b}) {exc} ({dtype}); widen it, or use constant_ for a single value"
-        )
-    mean, std, a, b = values
-    return ValueError(
-        f"{fn}: the truncation window [a, b] = [{a}, {b}] of a normal with mean={mean} and std={std} {exc}; "
-        "choose a window closer to the mean"
-    )
+def _named(fn: str, exc: Exception) -> Exception:
+    """exc with fn's name in front of its message (once)."""
+    return exc if str(exc).startswith(fn) else type(exc)(f"{fn}: {exc}")
 
 
-def uniform_(
-    arr: A,
-    a: float = 0.0,
-    b: float = 1.0,
-    *,
-    generator: Generator | None = None,
-    seed: int | None = None,
-    stream: StreamLike | None = None,
-    offset: int = 0,
-    global_shape: Sequence[int] | None = None,
-    index: Sequence[slice] | None = None,
-) -> A:
+@takes_placement
+def uniform_(arr: A, a: float = 0.0, b: float = 1.0, **placement: Unpack[Placement]) -> A:
     """Fill arr in place with samples of the uniform distribution on [a, b) and return it.
 
-    Values never equal b (a value that would round to b is replaced by the largest value below b
-    in arr's dtype); a == b fills with a. ``seed=`` alone makes the call a pure function of
-    (seed, stream, shape): the same arguments give the same values every time.
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        A writable float16, bfloat16, float32 or float64 array (any strides whose elements do
+        not overlap; objects exporting DLPack or the buffer protocol are filled through a view),
+        or a CPU torch tensor.
+    a, b : float
+        The interval, a <= b, b - a finite. Values never equal b (one that would round to b is
+        replaced by the largest value below b in arr's dtype); a == b fills with a.
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    TypeError
+        arr is not an array of a supported dtype, or an argument has the wrong type.
+    ValueError
+        a > b; a or b outside arr's dtype; [a, b) holding no value of the dtype; arr read-only
+        or overlapping itself; a placement keyword out of range. arr is untouched.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.uniform_(np.empty((2, 3), np.float32), -1.0, 1.0, seed=0)
+    >>> bool(((-1 <= w) & (w < 1)).all())
+    True
+    >>> np.array_equal(w, fastinit.uniform_(np.empty((2, 3), np.float32), -1.0, 1.0, seed=0))
+    True
     """
     fn = "uniform_"
     lo, hi = check_real(fn, "a", a), check_real(fn, "b", b)
-    if lo > hi:
-        raise ValueError(f"{fn}: a must be <= b; got a={lo}, b={hi}")
-    if not math.isfinite(hi - lo):
-        raise ValueError(f"{fn}: b - a must be finite; got a={lo}, b={hi}")
-    return run_fill(
-        fn, arr, _UNIFORM, [lo, hi], generator, seed, stream, offset, global_shape, index,
-        {"a": lo, "b": hi}, {"b - a": hi - lo},
-    )  # fmt: skip
+    return fill_law(fn, arr, make_law(fn, _core.Law.uniform, lo, hi), placement)
 
 
-def normal_(
-    arr: A,
-    mean: float = 0.0,
-    std: float = 1.0,
-    *,
-    generator: Generator | None = None,
-    seed: int | None = None,
-    stream: StreamLike | None = None,
-    offset: int = 0,
-    global_shape: Sequence[int] | None = None,
-    index: Sequence[slice] | None = None,
-) -> A:
-    """Fill arr in place with samples of N(mean, std**2) and return it (std >= 0)."""
+@takes_placement
+def normal_(arr: A, mean: float = 0.0, std: float = 1.0, **placement: Unpack[Placement]) -> A:
+    """Fill arr in place with samples of N(mean, std**2) and return it.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
+        uniform_).
+    mean : float
+    std : float
+        std >= 0; std = 0 fills with mean. Both must lie within arr's dtype.
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    TypeError
+        arr is not an array of a supported dtype, or an argument has the wrong type.
+    ValueError
+        std < 0; mean or std outside arr's dtype; a bad placement keyword. arr is untouched.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.normal_(np.empty(100_000), std=0.02, seed=1, stream="layers.0.mlp")
+    >>> round(float(w.std()), 3)
+    0.02
+    """
     fn = "normal_"
     m, s = check_real(fn, "mean", mean), check_real(fn, "std", std)
-    if s < 0:
-        raise ValueError(f"{fn}: std must be >= 0; got std={s}")
-    return run_fill(
-        fn, arr, _NORMAL, [m, s], generator, seed, stream, offset, global_shape, index, {"mean": m, "std": s}
-    )
+    return fill_law(fn, arr, make_law(fn, _core.Law.normal, m, s), placement)
 
 
+@takes_placement
 def trunc_normal_(
     arr: A,
     mean: float = 0.0,
     std: float = 1.0,
     a: float = -2.0,
     b: float = 2.0,
-    *,
-    generator: Generator | None = None,
-    seed: int | None = None,
-    stream: StreamLike | None = None,
-    offset: int = 0,
-    global_shape: Sequence[int] | None = None,
-    index: Sequence[slice] | None = None,
+    **placement: Unpack[Placement],
 ) -> A:
     """Fill arr in place with samples of N(mean, std**2) conditioned on [a, b] and return it.
 
-    As in torch.nn.init.trunc_normal_, a and b are bounds on the values (not in units of std).
-    Every value lies in [a, b]. The window must hold probability mass at arr's precision.
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
+        uniform_).
+    mean, std : float
+        The normal before truncation, std >= 0.
+    a, b : float
+        Bounds on the values, a < b, as in torch.nn.init.trunc_normal_ (not in units of std).
+        Every value lies in [a, b]; the window must hold probability mass at arr's precision.
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    TypeError
+        arr is not an array of a supported dtype, or an argument has the wrong type.
+    ValueError
+        std < 0 or a >= b; a parameter outside arr's dtype; a window without mass; a bad
+        placement keyword. arr is untouched.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.trunc_normal_(np.empty(1000, np.float32), std=0.02, a=-0.04, b=0.04, seed=0)
+    >>> bool((abs(w) <= 0.04).all())
+    True
     """
     fn = "trunc_normal_"
     m, s = check_real(fn, "mean", mean), check_real(fn, "std", std)
     lo, hi = check_real(fn, "a", a), check_real(fn, "b", b)
-    if s < 0:
-        raise ValueError(f"{fn}: std must be >= 0; got std={s}")
-    if not lo < hi:
-        raise ValueError(f"{fn}: a must be < b; got a={lo}, b={hi}")
-    return run_fill(
-        fn,
-        arr,
-        _TRUNC_NORMAL,
-        [m, s, lo, hi],
-        generator,
-        seed,
-        stream,
-        offset,
-        global_shape,
-        index,
-        {"mean": m, "std": s, "a": lo, "b": hi},
-    )
+    return fill_law(fn, arr, make_law(fn, _core.Law.trunc_normal, m, s, lo, hi), placement)

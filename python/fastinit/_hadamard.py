@@ -61,7 +61,7 @@ def hadamard_identity_(arr: A, *, layout: str = "oihw") -> A:
            [ 0.70710678, -0.70710678]])
     """
     fn = "hadamard_identity_"
-    a = as_target(fn, arr)[0]
+    a = as_target(fn, arr)
     if layout not in ("oihw", "hwio"):
         raise ValueError(f"{fn}: layout={layout!r} is not 'oihw' (torch) or 'hwio' (Keras/JAX)")
     if not 2 <= a.ndim <= 5:

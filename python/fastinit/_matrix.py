@@ -47,7 +47,7 @@ def orthogonal_(
     shard computes the QR of the whole global matrix and keeps its block — the same values as
     slicing the unsharded result, at the cost of the full QR on every rank."""
     fn = "orthogonal_"
-    a = as_target(fn, arr)[0]
+    a = as_target(fn, arr)
     g = check_real(fn, "gain", gain)
     if g <= 0:
         raise ValueError(f"{fn}: gain must be > 0; got gain={g}")
@@ -123,7 +123,7 @@ def delta_orthogonal_(
     (True, 0.0)
     """
     fn = "delta_orthogonal_"
-    a = as_target(fn, arr)[0]
+    a = as_target(fn, arr)
     if layout not in ("oihw", "hwio"):
         raise ValueError(f"{fn}: layout={layout!r} is not 'oihw' (torch) or 'hwio' (Keras/JAX)")
     if not 3 <= a.ndim <= 5:
@@ -169,7 +169,7 @@ def sparse_(
     shard draws the keys of its columns' rows in full (no values, one word per element) and keeps
     the zeros that fall in its block — the same values as slicing the unsharded result."""
     fn = "sparse_"
-    a = as_target(fn, arr)[0]
+    a = as_target(fn, arr)
     if a.ndim != 2:
         raise ValueError(f"{fn}: only 2-D arrays are supported; got shape {a.shape}")
     p = check_real(fn, "sparsity", sparsity)

@@ -10,7 +10,7 @@ import hashlib
 import os
 import secrets
 import threading
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 import numpy as np
 
@@ -145,20 +145,23 @@ def seed_from_torch(generator: Any) -> int:
     return lo | (hi << 32)
 
 
-def resolve(
+def key_source(
     fn: str, generator: Generator | Any | None, seed: int | None, stream: StreamLike | None
-) -> tuple[int, int]:
-    """The (key, stream id) a call uses:
+) -> tuple[int, int] | Callable[[], tuple[int, int]]:
+    """The (key, stream id) a call uses, or a function that takes them when called (for sources
+    that are consumed: a generator's next stream, a seed drawn from a torch generator):
     - seed=S: (S, stream or 0) - a pure function of its arguments;
     - generator=G: (G.seed, G's next stream id); stream= is then an error;
     - generator=torch.Generator: a seed drawn from it, and stream (default 0);
     - neither: the process-wide generator, with stream= if given (its seed, that stream),
-      else its next stream id."""
+      else its next stream id.
+    Wrong combinations raise ValueError / TypeError here, before anything is taken."""
     if generator is not None and seed is not None:
         raise ValueError(f"{fn}: pass generator= or seed=, not both")
     if generator is not None:
         if _is_torch_generator(generator):
-            return seed_from_torch(generator), 0 if stream is None else stream_id(stream, fn)
+            sid = 0 if stream is None else stream_id(stream, fn)
+            return lambda: (seed_from_torch(generator), sid)
         if not isinstance(generator, Generator):
             raise TypeError(
                 f"{fn}: generator must be a fastinit.Generator or a torch.Generator; "
@@ -169,11 +172,22 @@ def resolve(
                 f"{fn}: stream= cannot be combined with generator= (the generator picks the "
                 f"stream); got stream={stream!r}"
             )
-        return generator.seed, generator.take_stream()
+        g = generator
+        return lambda: (g.seed, g.take_stream())
     if seed is not None:
-        key = check_u64(fn, "seed", seed)
-        return key, 0 if stream is None else stream_id(stream, fn)
+        key = seed if type(seed) is int and 0 <= seed < _U64 else check_u64(fn, "seed", seed)
+        if stream is None:
+            return key, 0
+        return key, stream if type(stream) is int and 0 <= stream < _U64 else stream_id(stream, fn)
     g = _global
     if stream is not None:
         return g.seed, stream_id(stream, fn)
-    return g.seed, g.take_stream()
+    return lambda: (g.seed, g.take_stream())
+
+
+def resolve(
+    fn: str, generator: Generator | Any | None, seed: int | None, stream: StreamLike | None
+) -> tuple[int, int]:
+    """key_source's (key, stream id), taken now."""
+    source = key_source(fn, generator, seed, stream)
+    return source if isinstance(source, tuple) else source()

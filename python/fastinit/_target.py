@@ -1,9 +1,10 @@
-"""What a fill writes to: a writable array of a supported float dtype, described for the core as
-(data address, dtype code, shape, byte strides, logical strides, logical offset)."""
+"""What a fill writes to: a writable NumPy array of a supported float dtype (objects exporting
+DLPack or the buffer protocol are viewed as one) or a CPU torch tensor (_torch_target.py), and
+the few whole-array writes of the initializations that draw nothing (assign, fill_value,
+zero_where)."""
 
 from __future__ import annotations
 
-import math
 import operator
 from collections.abc import Iterable, Sequence
 from types import ModuleType
@@ -18,7 +19,7 @@ __all__ = [
     "as_target",
     "assign",
     "check_extents",
-    "dtype_code",
+    "dtype_name",
     "fill_value",
     "resolve_dtype",
     "shard_starts",
@@ -26,33 +27,30 @@ __all__ = [
     "zero_where",
 ]
 
-_CODES = {np.dtype(np.float32): 0, np.dtype(np.float64): 1, np.dtype(np.float16): 2}
+_SUPPORTED = {np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)}
 try:  # bfloat16 arrays come from ml_dtypes (an optional extra)
     import ml_dtypes
 
-    _CODES[np.dtype(ml_dtypes.bfloat16)] = 3
+    _SUPPORTED.add(np.dtype(ml_dtypes.bfloat16))
     _ml_dtypes: ModuleType | None = ml_dtypes
 except ImportError:  # pragma: no cover - exercised only without the extra
     _ml_dtypes = None
-
-_NAMES = {"float32": 0, "float64": 1, "float16": 2, "bfloat16": 3}
 
 
 def supported_dtype_names() -> list[str]:
     return ["float16", "bfloat16", "float32", "float64"]
 
 
-def dtype_code(fn: str, dtype: np.dtype) -> int:
-    """The core's code for dtype, or TypeError naming what is allowed."""
-    code = _CODES.get(dtype)
-    if code is None or not dtype.isnative:
+def dtype_name(fn: str, dtype: np.dtype) -> str:
+    """dtype's name if the engine can fill it, else TypeError naming what is allowed."""
+    if dtype not in _SUPPORTED or not dtype.isnative:
         why = "non-native byte order " if not dtype.isnative else ""
         raise TypeError(
             f"{fn}: arrays of {why}dtype {dtype.str if not dtype.isnative else dtype} cannot be "
             "filled; allowed dtypes: float16, bfloat16 (ml_dtypes), float32, float64 in native "
             "byte order"
         )
-    return code
+    return str(dtype)
 
 
 def resolve_dtype(fn: str, dtype: Any) -> np.dtype:
@@ -67,7 +65,7 @@ def resolve_dtype(fn: str, dtype: Any) -> np.dtype:
         raise TypeError(
             f"{fn}: dtype={dtype!r} is not a dtype; allowed: {', '.join(supported_dtype_names())}"
         ) from None
-    dtype_code(fn, dt)
+    dtype_name(fn, dt)
     return dt
 
 
@@ -93,49 +91,27 @@ def _as_ndarray(fn: str, arr: Any) -> np.ndarray:
     return np.asarray(view)
 
 
-def _c_strides(shape: Sequence[int]) -> list[int]:
-    """The C-order strides of shape, in elements."""
-    strides, step = [], 1
-    for n in reversed(shape):
-        strides.append(step)
-        step *= int(n)
-    return strides[::-1]
-
-
-def as_target(
-    fn: str,
-    arr: Any,
-    offset: int = 0,
-    global_shape: Sequence[int] | None = None,
-    index: Sequence[slice] | None = None,
-) -> tuple[Any, int, list[int] | None, int]:
-    """Validate arr for writing; returns (view, dtype code, logical strides or None for C order,
-    logical index of the first element). view is an ndarray, or a TorchView for torch tensors.
-    The element at multi-index i takes logical index offset + C-order index of i; with
-    global_shape/index, its index in the global tensor."""
+def as_target(fn: str, arr: Any) -> Any:
+    """arr as something the engine writes: a NumPy array (itself; other objects through DLPack or
+    the buffer protocol, as a view of the same memory) or a TorchView of a torch tensor.
+    TypeError / ValueError name what is wrong; the engine checks dtype and writability of
+    arrays when it fills, this checks them for the writes that do not go through it."""
     if type(arr) is np.ndarray:
         a: Any = arr
-        code = _CODES.get(a.dtype)
-        if code is None:
-            code = dtype_code(fn, a.dtype)
         if not a.flags.writeable:
             raise ValueError(f"{fn}: arr is read-only; a fill needs a writable array")
+        if a.dtype not in _SUPPORTED:
+            dtype_name(fn, a.dtype)
     elif _torch_target.is_torch_tensor(arr):
-        a = _torch_target.torch_view(fn, arr)
-        code = a.code
+        return _torch_target.torch_view(fn, arr)
     else:
         a = _as_ndarray(fn, arr)
-        code = dtype_code(fn, a.dtype)
+        dtype_name(fn, a.dtype)
         if not a.flags.writeable:
             raise ValueError(f"{fn}: arr is read-only; a fill needs a writable array")
-    if type(a) is np.ndarray and not (a.flags.c_contiguous or a.flags.f_contiguous):
+    if not (a.flags.c_contiguous or a.flags.f_contiguous):
         check_no_overlap(fn, a.shape, a.strides, a.itemsize, "array")
-    if global_shape is None and index is None:
-        return a, code, None, offset
-    if offset:
-        raise ValueError(f"{fn}: index= and offset= cannot be combined; got offset={offset}")
-    logical, first = _shard_layout(fn, [int(n) for n in a.shape], global_shape, index)
-    return a, code, logical, first
+    return a
 
 
 def shard_starts(
@@ -178,19 +154,6 @@ def check_extents(fn: str, name: str, extents: object) -> tuple[int, ...]:
     if items is None or any(isinstance(n, (bool, np.bool_)) or not hasattr(n, "__index__") for n in items):
         raise TypeError(f"{fn}: {name} must be a sequence of ints; got {extents!r}")
     return tuple(operator.index(n) for n in items)
-
-
-def _shard_layout(
-    fn: str, shape: list[int], global_shape: Sequence[int] | None, index: Sequence[slice] | None
-) -> tuple[list[int], int]:
-    gshape, starts = shard_starts(fn, shape, global_shape, index)
-    if math.prod(gshape) >= 2**63:
-        raise ValueError(
-            f"{fn}: global_shape={gshape} has {math.prod(gshape)} elements, more than a stream can index "
-            "(2**58 for 4- and 2-byte values, 2**57 for float64)"
-        )
-    gstrides = _c_strides(gshape)
-    return gstrides, sum(s * g for s, g in zip(starts, gstrides))
 
 
 def assign(view: Any, values: np.ndarray) -> None:

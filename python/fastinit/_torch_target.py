@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _core
 from ._overlap import check_no_overlap
 
 __all__ = ["TorchView", "is_torch_tensor", "torch_view"]
@@ -32,20 +33,21 @@ class TorchView:
     """A validated CPU torch tensor: shape, byte strides and address for the core, and the few
     whole-array writes the non-stream initializers need (done by torch, under no_grad)."""
 
-    def __init__(self, tensor: Any, code: int, is_meta: bool) -> None:
+    def __init__(self, tensor: Any, dtype: _core.DType, is_meta: bool) -> None:
         self.tensor = tensor
-        self.code = code
         self.shape = tuple(tensor.shape)
         self.ndim = len(self.shape)
         self.size = math.prod(self.shape)
-        item = _ITEMSIZE[code]
-        self.byte_strides = [s * item for s in tensor.stride()]
         self.is_meta = is_meta
-        self.dtype = _NUMPY_NAMES[code]
+        self.dtype = dtype.name
+        self._engine_dtype = dtype
 
-    @property
-    def data_ptr(self) -> int:
-        return int(self.tensor.data_ptr())
+    def target(self) -> _core.Target:
+        """The engine's description of the tensor's memory (a meta tensor's: address 0)."""
+        item = self.tensor.element_size()
+        strides = [s * item for s in self.tensor.stride()]
+        data = 0 if self.is_meta else self.tensor.data_ptr()
+        return _core.Target(data, self._engine_dtype, self.shape, strides)
 
     def assign(self, values: np.ndarray) -> None:
         """tensor[...] = values (any float dtype; converted by torch)."""
@@ -81,19 +83,23 @@ class TorchView:
             bump(self.tensor)
 
 
-_NUMPY_NAMES = {0: "float32", 1: "float64", 2: "float16", 3: "bfloat16"}
-_ITEMSIZE = {0: 4, 1: 8, 2: 2, 3: 2}
+_DTYPES: dict[Any, _core.DType] = {}
 
 
-_CODES: dict[Any, int] = {}
-
-
-def _codes() -> dict[Any, int]:
-    if not _CODES:
+def _dtypes() -> dict[Any, _core.DType]:
+    if not _DTYPES:
         import torch
 
-        _CODES.update({torch.float32: 0, torch.float64: 1, torch.float16: 2, torch.bfloat16: 3})
-    return _CODES
+        D = _core.DType
+        _DTYPES.update(
+            {
+                torch.float32: D.float32,
+                torch.float64: D.float64,
+                torch.float16: D.float16,
+                torch.bfloat16: D.bfloat16,
+            }
+        )
+    return _DTYPES
 
 
 def torch_view(fn: str, tensor: Any) -> TorchView:
@@ -106,8 +112,8 @@ def torch_view(fn: str, tensor: Any) -> TorchView:
             f"{fn}: fastinit fills dense (strided) tensors; got a tensor with layout {tensor.layout}. "
             "Fill a dense tensor and convert it, or use torch.nn.init"
         )
-    code = _codes().get(tensor.dtype)
-    if code is None:
+    dtype = _dtypes().get(tensor.dtype)
+    if dtype is None:
         raise TypeError(
             f"{fn}: tensors of dtype {tensor.dtype} cannot be filled; allowed dtypes: torch.float16, "
             "torch.bfloat16, torch.float32, torch.float64"
@@ -126,9 +132,9 @@ def torch_view(fn: str, tensor: Any) -> TorchView:
     if tensor.is_cpu:
         if not tensor.is_contiguous():
             check_no_overlap(fn, tuple(tensor.shape), tuple(tensor.stride()), 1, "tensor")
-        return TorchView(tensor, code, False)
+        return TorchView(tensor, dtype, False)
     if tensor.is_meta:
-        return TorchView(tensor, code, True)
+        return TorchView(tensor, dtype, True)
     raise ValueError(
         f"{fn}: fastinit fills CPU tensors; got a tensor on {tensor.device}. Fill it on the CPU "
         "and move it, or use torch.nn.init for this device"

@@ -35,9 +35,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._aligned import aligned_empty
-from ._fill import normal_, trunc_normal_, uniform_
+from ._fill import fill_law, normal_, trunc_normal_, uniform_
 from ._matrix import orthogonal_
-from ._schemes import TRUNCATED_STD_FACTOR
+from ._scheme_core import MODES, Scheme
 from ._streams import StreamLike, check_u64, stream_id
 from ._target import resolve_dtype, supported_dtype_names
 
@@ -50,7 +50,7 @@ __all__ = [
 AxisLike = Union[int, Sequence[int]]
 FillFn = Callable[[tuple[int, ...], np.dtype, int, int], np.ndarray]
 
-_MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+_MODES = MODES  # JAX's four, fan_geo_avg included
 _DISTRIBUTIONS = ("truncated_normal", "normal", "uniform")
 
 # --- keys, shapes, dtypes ------------------------------------------------------------------------
@@ -265,20 +265,14 @@ def variance_scaling(
             f"{fn}: distribution={distribution!r} is not one of {', '.join(map(repr, _DISTRIBUTIONS))}"
         )
 
+    scheme = Scheme(s, mode, distribution)
+
     def fill(shape: tuple[int, ...], dt: np.dtype, seed: int, sid: int) -> np.ndarray:
         fan_in, fan_out = compute_fans(shape, in_axis, out_axis, batch_axis, fn=fn)
-        if math.prod(shape) == 0:
+        law = scheme.law(fan_in, fan_out)
+        if math.prod(shape) == 0 or law is None:
             return np.zeros(shape, dt)
-        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
-             "fan_geo_avg": math.sqrt(fan_in * fan_out)}[mode]  # fmt: skip
-        std = math.sqrt(s / n)
-        if distribution == "truncated_normal":
-            t = std / TRUNCATED_STD_FACTOR
-            return trunc_normal_(aligned_empty(shape, dt), 0.0, t, -2.0 * t, 2.0 * t, seed=seed, stream=sid)
-        if distribution == "normal":
-            return normal_(aligned_empty(shape, dt), 0.0, std, seed=seed, stream=sid)
-        bound = math.sqrt(3.0) * std
-        return uniform_(aligned_empty(shape, dt), -bound, bound, seed=seed, stream=sid)
+        return fill_law(fn, aligned_empty(shape, dt), law, {"seed": seed, "stream": sid})
 
     params = dict(scale=s, mode=mode, distribution=distribution, in_axis=in_axis, out_axis=out_axis,
                   batch_axis=batch_axis)  # fmt: skip

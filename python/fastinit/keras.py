@@ -35,9 +35,9 @@ import numpy as np
 
 from . import _functional
 from ._aligned import aligned_empty
-from ._fill import normal_, trunc_normal_, uniform_
+from ._fill import fill_law, normal_, trunc_normal_, uniform_
 from ._matrix import orthogonal_
-from ._schemes import TRUNCATED_STD_FACTOR
+from ._scheme_core import Scheme
 from ._streams import StreamLike, check_u64, stream_id
 from ._target import resolve_dtype
 
@@ -261,16 +261,11 @@ class VarianceScaling(_Random):
 
     def _draw(self, shape: tuple[int, ...], dt: np.dtype) -> np.ndarray:
         fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
-        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
-        std = math.sqrt(self.scale / max(1.0, n))
-        seed, sid = self._call_seed(), self._stream_id
-        if self.distribution == "truncated_normal":
-            t = std / TRUNCATED_STD_FACTOR
-            return trunc_normal_(aligned_empty(shape, dt), 0.0, t, -2.0 * t, 2.0 * t, seed=seed, stream=sid)
-        if self.distribution == "untruncated_normal":
-            return normal_(aligned_empty(shape, dt), 0.0, std, seed=seed, stream=sid)
-        bound = math.sqrt(3.0) * std
-        return uniform_(aligned_empty(shape, dt), -bound, bound, seed=seed, stream=sid)
+        distribution = "normal" if self.distribution == "untruncated_normal" else self.distribution
+        law = Scheme(self.scale, self.mode, distribution, min_fan=1.0).law(fan_in, fan_out)
+        assert law is not None  # max(1, n): never empty
+        placement = {"seed": self._call_seed(), "stream": self._stream_id}
+        return fill_law(type(self).__name__, aligned_empty(shape, dt), law, placement)  # type: ignore[arg-type]
 
     def get_config(self) -> dict[str, Any]:
         """Keras's config (scale, mode, distribution, seed, input_axes, output_axes) plus stream."""
