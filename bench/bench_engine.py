@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from fastinit import _bench
+from fastinit.tools.benchmark import cli as _bench
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ import keras
 import fastinit
 import fastinit.jax as fj
 import fastinit.keras as fk
-from fastinit._info import cpu_name
+from fastinit.engine.info import cpu_name
 
 
 def _time_pair(

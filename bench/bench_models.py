@@ -172,7 +172,7 @@ def main() -> None:
     import torch
 
     import fastinit
-    from fastinit._info import cpu_name
+    from fastinit.engine.info import cpu_name
 
     times = {n: {d: {"plain": [], "accelerate": []} for d in dtypes} for n in names}
     params = {}

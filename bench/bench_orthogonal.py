@@ -18,7 +18,7 @@ import torch
 
 import fastinit
 import fastinit.torch as ft
-from fastinit._info import cpu_name
+from fastinit.engine.info import cpu_name
 
 SHAPES = [(512, 512), (2048, 2048), (4608, 512), (512, 512, 3, 3)]
 

@@ -158,7 +158,7 @@ def main() -> None:
 
 
 def _cpu() -> str:
-    from fastinit._info import cpu_name
+    from fastinit.engine.info import cpu_name
 
     return cpu_name()
 

@@ -12,6 +12,7 @@ import pytest
 
 import fastinit
 from fastinit import analysis
+from fastinit.tools import propagation
 
 # Measured per-layer variance gain (geometric mean over layers 20-50 of a 50-layer, width-256
 # MLP, batch 64) must be within 10% of the prediction. Finite-width fluctuations of that mean
@@ -54,7 +55,7 @@ def test_selu_fixed_point_and_scipy_quad():
     assert abs(mean) < 2e-8 and second == pytest.approx(1.0, abs=2e-8)
     integrate = pytest.importorskip("scipy.integrate")
     for act in ("tanh", "sigmoid", "gelu"):
-        f = analysis._ACT[act][0]
+        f = propagation._ACT[act][0]
 
         def phi(z, f=f):
             return float(f(np.array([z]))[0]) ** 2 * math.exp(-z * z / 4) / math.sqrt(4 * math.pi)
@@ -66,7 +67,7 @@ def test_selu_fixed_point_and_scipy_quad():
 
 def test_erf_and_gelu_against_math():
     x = np.linspace(-6, 6, 2001)
-    assert np.max(np.abs(analysis._erf(x) - np.array([math.erf(v) for v in x]))) == 0.0
+    assert np.max(np.abs(propagation._erf(x) - np.array([math.erf(v) for v in x]))) == 0.0
 
 
 @pytest.mark.parametrize("norm", analysis.NORMALIZATIONS)
@@ -76,14 +77,14 @@ def test_backward_matches_finite_differences(activation, norm):
     rng = np.random.default_rng(1)
     ws = [rng.standard_normal((6, 5)) * 0.5, rng.standard_normal((4, 6)) * 0.5]
     x, r = rng.standard_normal((7, 5)), rng.standard_normal((7, 4))
-    f = analysis._ACT[activation][0]
+    f = propagation._ACT[activation][0]
 
     def loss(x):
         h = x
         for w in ws:
             z = h @ w.T
             if norm != "none":
-                z = analysis._normalize(z, 0 if norm == "batch" else 1)[0]
+                z = propagation._normalize(z, 0 if norm == "batch" else 1)[0]
             h = f(z)
         return float((h * r).sum())
 
@@ -155,7 +156,9 @@ def test_wrong_formula_fails_the_tolerance(label, wrong_std, scheme):
         fastinit.normal((WIDTH, WIDTH), 0.0, wrong_std, dtype="float64", seed=3, stream=i)
         for i in range(DEPTH)
     ]
-    right = [analysis.init_weight_(np.empty((WIDTH, WIDTH)), scheme, "relu", 3, str(i)) for i in range(DEPTH)]
+    right = [
+        propagation.init_weight_(np.empty((WIDTH, WIDTH)), scheme, "relu", 3, str(i)) for i in range(DEPTH)
+    ]
     assert not _gains_close(gains(wrong)), label
     assert _gains_close(gains(right))
 
@@ -167,7 +170,7 @@ def test_scheme_std_formulas():
     assert analysis.scheme_std("orthogonal", (64, 32), "tanh") == pytest.approx(5 / 3 / 8)
     assert analysis.scheme_std("torch", (64, 32)) == pytest.approx(1 / math.sqrt(96))
     assert analysis.scheme_std("naive", (5, 5)) == 0.01
-    w = analysis.init_weight_(np.empty((400, 300)), "orthogonal", "relu", 0, "w")
+    w = propagation.init_weight_(np.empty((400, 300)), "orthogonal", "relu", 0, "w")
     assert w.std() == pytest.approx(analysis.scheme_std("orthogonal", w.shape, "relu"), rel=1e-3)
 
 

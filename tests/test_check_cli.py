@@ -13,7 +13,10 @@ import pytest
 
 import fastinit
 from fastinit import __main__ as cli
-from fastinit import _battery, _check, _core, _laws
+from fastinit import _core
+from fastinit.tools import battery as _battery
+from fastinit.tools import check as _check
+from fastinit.tools import exact_laws as _laws
 
 pytest.importorskip("scipy")
 
@@ -68,7 +71,7 @@ def _broken_group():
 
 
 def test_check_fails_with_exit_status_1(monkeypatch, capsys):
-    import fastinit._battery_independence as independence
+    import fastinit.tools.battery_independence as independence
 
     monkeypatch.setattr(_check, "distribution_groups", lambda sizes, seed: _broken_group())
     monkeypatch.setattr(independence, "independence_groups", lambda sizes, seed: [])
@@ -160,7 +163,7 @@ def test_raw_refuses_the_end_of_the_stream():
 
 def test_raw_words_are_uniform_bits():
     """The words raw writes pass the battery's bit tests (what dieharder reads)."""
-    from fastinit import _stats
+    from fastinit.tools import stats as _stats
 
     data = np.frombuffer(_run("raw", "--seed", "1", "--count", str(2**20)).stdout, dtype="<u4")
     assert data.size == 2**20

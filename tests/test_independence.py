@@ -1,10 +1,10 @@
 """Independence (issue 4, part 2), through the battery `python -m fastinit check` runs
-(fastinit._battery_independence): serial correlation at several lags; correlation across Philox
+(fastinit.tools.battery_independence): serial correlation at several lags; correlation across Philox
 blocks, thread-chunk edges and Box-Muller pairs (between the two halves of a pair and between
 their squares); between streams 0 and 1 of a seed, seeds s and s + 1, seeds 0 and 1, seeds one
 bit apart, named streams and spawn children; bit frequency and runs tests on the raw words.
 
-A check fails at p < 1e-6 (fastinit._stats: family-wise false-alarm rate <= 1e-3 over the
+A check fails at p < 1e-6 (fastinit.tools.stats: family-wise false-alarm rate <= 1e-3 over the
 suite). Fixed seeds. CI: 2**21 values (512 chunk edges); slow: 2**26 values (4096 edges).
 """
 
@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from fastinit import _battery, _core
-from fastinit._battery_independence import CHUNK_ELEMENTS, independence_groups, stream_pairs
+from fastinit import _core
+from fastinit.tools import battery as _battery
+from fastinit.tools.battery_independence import CHUNK_ELEMENTS, independence_groups, stream_pairs
 
 pytest.importorskip("scipy")
 

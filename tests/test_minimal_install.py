@@ -45,7 +45,7 @@ def test_command_line_and_core_api_need_only_numpy():
         import numpy as np
         import fastinit
         import fastinit.__main__ as cli
-        from fastinit._benchmark import runner
+        from fastinit.tools.benchmark import runner
 
         w = fastinit.kaiming_uniform_(np.empty((64, 32), np.float32), seed=0)
         fastinit.orthogonal_(np.empty((16, 16)), seed=1)

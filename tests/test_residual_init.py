@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit import _hadamard
 from fastinit.analysis import propagate_residual
+from fastinit.schemes import hadamard as _hadamard
 
 # -- ZerO -----------------------------------------------------------------------------------------
 

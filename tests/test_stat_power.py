@@ -1,7 +1,7 @@
 """The statistical checks catch real defects (issue 4, part 3): deliberately broken samples - a
 1% scale error, a stuck bit, a truncated tail, two identical streams, a correlated Box-Muller
 pair, serial correlation, a pile-up, a non-Haar orthogonal matrix - go through the same check
-functions the battery uses (fastinit._stats) at the CI sample size, and each must fail at the
+functions the battery uses (fastinit.tools.stats) at the CI sample size, and each must fail at the
 suite's threshold (p < 1e-6), while the unbroken sample passes the same check. Fixed seeds."""
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit import _battery, _core, _laws, _stats
+from fastinit import _core
+from fastinit.tools import battery as _battery
+from fastinit.tools import exact_laws as _laws
+from fastinit.tools import stats as _stats
 
 pytest.importorskip("scipy")
 

@@ -1,11 +1,11 @@
 """Statistical validation of every distribution and scheme (issue 4), through the battery that
-`python -m fastinit check` runs (fastinit._battery): on float32 and float64, one-sample KS
+`python -m fastinit check` runs (fastinit.tools.battery): on float32 and float64, one-sample KS
 against the exact CDF, chi-square over fixed bins reaching both tails (expected counts < 20
 merged), mean / variance / skewness / excess kurtosis inside their confidence bounds, bounds
 (uniform never reaches b, truncated normals inside [a, b]) and, for each scheme, the sample std
 against the scheme's formula; half precision as a discrete distribution.
 
-Thresholds (fastinit._stats): a check fails at p < 1e-6; with at most 1000 p-values per suite
+Thresholds (fastinit.tools.stats): a check fails at p < 1e-6; with at most 1000 p-values per suite
 the family-wise false-alarm rate is <= 1e-3 (Bonferroni). Seeds are fixed, so the suite never
 flakes. Statistics run on the default ISA; tests/test_isa.py carries them to the other paths.
 The CI size is 2**21 values per distribution; the `slow` tests use 2e8 (chi-square bins then
@@ -20,7 +20,9 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit import _battery, _laws, _stats
+from fastinit.tools import battery as _battery
+from fastinit.tools import exact_laws as _laws
+from fastinit.tools import stats as _stats
 
 stats = pytest.importorskip("scipy.stats")
 
@@ -62,7 +64,7 @@ def test_every_distribution_and_scheme_is_covered():
 
 def test_battery_stays_within_the_false_alarm_budget():
     """The CLI's default battery (the CI sizes) computes fewer p-values than the budget."""
-    from fastinit._battery_independence import independence_groups
+    from fastinit.tools.battery_independence import independence_groups
 
     quick = _battery.SIZES["quick"]
     groups = _battery.distribution_groups(quick, SEED) + independence_groups(quick, SEED)

@@ -115,7 +115,7 @@ def test_default_respects_cpu_affinity():
     ids=["v2-quota", "v2-max", "v1-quota", "v1-none", "no-cgroup"],
 )
 def test_cgroup_quota_parsing(tmp_path, files, expected):
-    from fastinit._threads import cgroup_cpu_quota
+    from fastinit.engine.threads import cgroup_cpu_quota
 
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -124,7 +124,7 @@ def test_cgroup_quota_parsing(tmp_path, files, expected):
 
 
 def test_cgroup_v2_uses_this_process_group(tmp_path):
-    from fastinit._threads import cgroup_cpu_quota
+    from fastinit.engine.threads import cgroup_cpu_quota
 
     (tmp_path / "job").mkdir()
     (tmp_path / "job" / "cpu.max").write_text("300000 100000\n")

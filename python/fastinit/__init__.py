@@ -12,10 +12,15 @@ array); the same names without the underscore take a shape and return a new arra
 from __future__ import annotations
 
 from . import _core
-from ._deterministic import constant_, dirac_, eye_, ones_, zeros_
-from ._fans import compute_fans
-from ._fill import normal_, trunc_normal_, uniform_
-from ._functional import (
+from ._version import __version__
+from .engine.fill import normal_, trunc_normal_, uniform_
+from .engine.info import info
+from .engine.philox import philox4x32
+from .engine.streams import Generator, default_generator, manual_seed, stream_id
+from .engine.threads import check_spin_environment, default_num_threads, get_num_threads, set_num_threads
+from .schemes.deterministic import constant_, dirac_, eye_, ones_, zeros_
+from .schemes.fans import compute_fans
+from .schemes.functional import (
     constant,
     delta_orthogonal,
     dirac,
@@ -35,12 +40,10 @@ from ._functional import (
     xavier_uniform,
     zeros,
 )
-from ._gain import calculate_gain
-from ._hadamard import hadamard_identity_
-from ._info import info
-from ._matrix import delta_orthogonal_, orthogonal_, sparse_
-from ._philox import philox4x32
-from ._schemes import (
+from .schemes.gain import calculate_gain
+from .schemes.hadamard import hadamard_identity_
+from .schemes.matrix import delta_orthogonal_, orthogonal_, sparse_
+from .schemes.variance import (
     kaiming_normal_,
     kaiming_uniform_,
     lecun_normal_,
@@ -49,9 +52,6 @@ from ._schemes import (
     xavier_normal_,
     xavier_uniform_,
 )
-from ._streams import Generator, default_generator, manual_seed, stream_id
-from ._threads import check_spin_environment, default_num_threads, get_num_threads, set_num_threads
-from ._version import __version__
 
 __all__ = [
     "Generator", "__version__", "calculate_gain", "compute_fans", "constant", "constant_",

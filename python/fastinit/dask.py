@@ -11,9 +11,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import _deterministic, _fill, _matrix, _schemes
-from ._streams import resolve
-from ._target import resolve_dtype
+from .engine import fill as _fill
+from .engine.streams import resolve
+from .engine.targets import resolve_dtype
+from .schemes import deterministic as _deterministic
+from .schemes import matrix as _matrix
+from .schemes import variance as _schemes
 
 __all__ = [
     "constant", "dirac", "eye", "kaiming_normal", "kaiming_uniform", "lecun_normal", "lecun_uniform",

@@ -16,9 +16,12 @@ from typing import IO, Any, Union
 
 import numpy as np
 
-from . import _deterministic, _fill, _matrix, _schemes
-from ._streams import check_u64
-from ._target import resolve_dtype
+from .engine import fill as _fill
+from .engine.streams import check_u64
+from .engine.targets import resolve_dtype
+from .schemes import deterministic as _deterministic
+from .schemes import matrix as _matrix
+from .schemes import variance as _schemes
 
 __all__ = ["write_npy", "write_safetensors"]
 

@@ -34,12 +34,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._aligned import aligned_empty
-from ._fill import fill_law, normal_, trunc_normal_, uniform_
-from ._matrix import orthogonal_
-from ._scheme_core import MODES, Scheme
-from ._streams import StreamLike, check_u64, stream_id
-from ._target import resolve_dtype, supported_dtype_names
+from .engine.aligned import aligned_empty
+from .engine.fill import fill_law, normal_, trunc_normal_, uniform_
+from .engine.streams import StreamLike, check_u64, stream_id
+from .engine.targets import resolve_dtype, supported_dtype_names
+from .schemes.core import MODES, Scheme
+from .schemes.matrix import orthogonal_
 
 __all__ = [
     "Initializer", "compute_fans", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "init_tree",

@@ -33,13 +33,13 @@ from typing import Any
 import keras
 import numpy as np
 
-from . import _functional
-from ._aligned import aligned_empty
-from ._fill import fill_law, normal_, trunc_normal_, uniform_
-from ._matrix import orthogonal_
-from ._scheme_core import Scheme
-from ._streams import StreamLike, check_u64, stream_id
-from ._target import resolve_dtype
+from .engine.aligned import aligned_empty
+from .engine.fill import fill_law, normal_, trunc_normal_, uniform_
+from .engine.streams import StreamLike, check_u64, stream_id
+from .engine.targets import resolve_dtype
+from .schemes import functional as _functional
+from .schemes.core import Scheme
+from .schemes.matrix import orthogonal_
 
 __all__ = [
     "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity", "LecunNormal",

@@ -30,7 +30,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import fastinit as _fi
-from fastinit._streams import seed_from_torch, spawned_seed
+from fastinit.engine.streams import seed_from_torch, spawned_seed
 
 from ._deferred import DeferredFills, tensors_in
 from ._laws import Constant, DeferredLaw, Normal, Uniform, value_range

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 import fastinit as _fi
-from fastinit._streams import seed_from_torch
+from fastinit.engine.streams import seed_from_torch
 
 from ._no_trace import buffers_and_rng_restored
 from ._shards import canonical_name

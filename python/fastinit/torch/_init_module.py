@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 import fastinit as _fi
-from fastinit._fill import check_real
-from fastinit._streams import seed_from_torch
+from fastinit.engine.fill import check_real
+from fastinit.engine.streams import seed_from_torch
 
 from ._depth import DEPTH_POLICIES
 from ._mup import Base, MupRule, base_shapes, check_base

@@ -27,7 +27,7 @@ from typing import Any, Callable, cast
 import torch
 from torch import nn
 
-from fastinit._streams import seed_from_torch
+from fastinit.engine.streams import seed_from_torch
 
 from ._accelerate import accelerate
 from ._init_module import POLICIES, reinitialize

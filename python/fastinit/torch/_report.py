@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 import fastinit as _fi
-from fastinit.analysis import ACTIVATIONS, SCHEMES, require_matplotlib, scheme_std
+from fastinit.tools.propagate_cli import require_matplotlib
+from fastinit.tools.propagation import ACTIVATIONS, SCHEMES, scheme_std
 
 from ._no_trace import buffers_and_rng_restored
 from ._structure import torch_layout

@@ -1,1 +1,0 @@
-"""The benchmark harness behind ``python -m fastinit bench`` (see bench/README.md)."""

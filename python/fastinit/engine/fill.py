@@ -1,0 +1,198 @@
+"""The three primitive random fills: uniform_, normal_ and trunc_normal_ (docs/stream.md
+defines every value they write), and fill_law, the one way from Python into the engine:
+everything else in fastinit is built on it."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+
+from .. import _core
+from .keys import make_key
+from .placement import check_placement, takes_placement
+from .targets import as_target
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .placement import Placement
+
+__all__ = ["fill_law", "normal_", "trunc_normal_", "uniform_"]
+
+A = TypeVar("A")
+
+
+def check_real(fn: str, name: str, value: object) -> float:
+    """value as a finite float, or TypeError / ValueError naming fn and name."""
+    if isinstance(value, (bool, np.bool_, complex, np.complexfloating)) or (
+        not isinstance(value, (int, float)) and not hasattr(value, "__float__")
+    ):
+        raise TypeError(f"{fn}: {name} must be a real number; got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: {name} must be a real number; got {value!r}") from None
+    except OverflowError:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise ValueError(f"{fn}: {name} must be finite; got {shown}, too large for a float") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{fn}: {name} must be finite; got {v}")
+    return v
+
+
+def fill_law(fn: str, arr: A, law: _core.Law, placement: Placement) -> A:
+    """Fill arr in place with the law's values of the stream `placement` names: the one way into
+    the engine (_core.fill). The engine checks the target, the law against its dtype and the
+    index range before it takes the key's stream and writes, so arr is untouched and a
+    generator's stream not taken if anything is wrong. Errors name fn."""
+    view = as_target(fn, arr)
+    try:
+        check_placement(fn, placement)
+        key = make_key(fn, view.shape, **placement)
+        if type(view) is np.ndarray:
+            _core.fill(view, law, key)
+        else:  # a torch tensor; a meta tensor has no storage: checked, its stream taken, nothing written
+            _core.fill(view.target(), law, key, "", not view.is_meta)
+            view.written()
+    except (TypeError, ValueError) as exc:
+        raise _named(fn, exc) from None
+    return arr
+
+
+def make_law(fn: str, make: Any, *args: float) -> _core.Law:
+    """make(*args) (a _core.Law constructor), its ValueError naming fn."""
+    try:
+        law: _core.Law = make(*args)
+    except ValueError as exc:
+        raise _named(fn, exc) from None
+    return law
+
+
+def _named(fn: str, exc: Exception) -> Exception:
+    """exc with fn's name in front of its message (once)."""
+    return exc if str(exc).startswith(fn) else type(exc)(f"{fn}: {exc}")
+
+
+@takes_placement
+def uniform_(arr: A, a: float = 0.0, b: float = 1.0, **placement: Unpack[Placement]) -> A:
+    """Fill arr in place with samples of the uniform distribution on [a, b) and return it.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        A writable float16, bfloat16, float32 or float64 array (any strides whose elements do
+        not overlap; objects exporting DLPack or the buffer protocol are filled through a view),
+        or a CPU torch tensor.
+    a, b : float
+        The interval, a <= b, b - a finite. Values never equal b (one that would round to b is
+        replaced by the largest value below b in arr's dtype); a == b fills with a.
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    TypeError
+        arr is not an array of a supported dtype, or an argument has the wrong type.
+    ValueError
+        a > b; a or b outside arr's dtype; [a, b) holding no value of the dtype; arr read-only
+        or overlapping itself; a placement keyword out of range. arr is untouched.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.uniform_(np.empty((2, 3), np.float32), -1.0, 1.0, seed=0)
+    >>> bool(((-1 <= w) & (w < 1)).all())
+    True
+    >>> np.array_equal(w, fastinit.uniform_(np.empty((2, 3), np.float32), -1.0, 1.0, seed=0))
+    True
+    """
+    fn = "uniform_"
+    lo, hi = check_real(fn, "a", a), check_real(fn, "b", b)
+    return fill_law(fn, arr, make_law(fn, _core.Law.uniform, lo, hi), placement)
+
+
+@takes_placement
+def normal_(arr: A, mean: float = 0.0, std: float = 1.0, **placement: Unpack[Placement]) -> A:
+    """Fill arr in place with samples of N(mean, std**2) and return it.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
+        uniform_).
+    mean : float
+    std : float
+        std >= 0; std = 0 fills with mean. Both must lie within arr's dtype.
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    TypeError
+        arr is not an array of a supported dtype, or an argument has the wrong type.
+    ValueError
+        std < 0; mean or std outside arr's dtype; a bad placement keyword. arr is untouched.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.normal_(np.empty(100_000), std=0.02, seed=1, stream="layers.0.mlp")
+    >>> round(float(w.std()), 3)
+    0.02
+    """
+    fn = "normal_"
+    m, s = check_real(fn, "mean", mean), check_real(fn, "std", std)
+    return fill_law(fn, arr, make_law(fn, _core.Law.normal, m, s), placement)
+
+
+@takes_placement
+def trunc_normal_(
+    arr: A,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    **placement: Unpack[Placement],
+) -> A:
+    """Fill arr in place with samples of N(mean, std**2) conditioned on [a, b] and return it.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
+        uniform_).
+    mean, std : float
+        The normal before truncation, std >= 0.
+    a, b : float
+        Bounds on the values, a < b, as in torch.nn.init.trunc_normal_ (not in units of std).
+        Every value lies in [a, b]; the window must hold probability mass at arr's precision.
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    TypeError
+        arr is not an array of a supported dtype, or an argument has the wrong type.
+    ValueError
+        std < 0 or a >= b; a parameter outside arr's dtype; a window without mass; a bad
+        placement keyword. arr is untouched.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.trunc_normal_(np.empty(1000, np.float32), std=0.02, a=-0.04, b=0.04, seed=0)
+    >>> bool((abs(w) <= 0.04).all())
+    True
+    """
+    fn = "trunc_normal_"
+    m, s = check_real(fn, "mean", mean), check_real(fn, "std", std)
+    lo, hi = check_real(fn, "a", a), check_real(fn, "b", b)
+    return fill_law(fn, arr, make_law(fn, _core.Law.trunc_normal, m, s, lo, hi), placement)

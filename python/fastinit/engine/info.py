@@ -1,0 +1,35 @@
+"""fastinit.info(): what this installation runs on."""
+
+from __future__ import annotations
+
+import platform
+from typing import Any
+
+from .. import _core
+from .._version import __version__
+
+__all__ = ["cpu_name", "info"]
+
+
+def info() -> dict[str, Any]:
+    """Version, stream version, chosen ISA, ISAs available on this CPU, and thread count."""
+    return {
+        "version": __version__,
+        "stream_version": int(_core.stream_version),
+        "isa": str(_core.isa()),
+        "isas_available": list(_core.available_isas()),
+        "threads": int(_core.get_num_threads()),
+        "hardware_threads": int(_core.hardware_threads()),
+    }
+
+
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo on Linux), for benchmark and check reports."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -1,0 +1,35 @@
+"""The bare Philox4x32 bijection (Salmon et al., SC'11), as Random123 defines it."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .. import _core
+
+__all__ = ["philox4x32"]
+
+
+def _uint32_array(name: str, value: ArrayLike) -> np.ndarray:
+    a = np.asarray(value)
+    if a.dtype.kind not in "ui":
+        raise TypeError(
+            f"philox4x32: {name} must be an array of unsigned 32-bit integers; got dtype {a.dtype}"
+        )
+    if a.size and (int(a.min()) < 0 or int(a.max()) > 0xFFFFFFFF):
+        raise ValueError(f"philox4x32: {name} must hold values in [0, 2**32)")
+    return np.ascontiguousarray(a, dtype=np.uint32)
+
+
+def philox4x32(counters: ArrayLike, key: ArrayLike, rounds: int = 10) -> np.ndarray:
+    """Philox4x32 with ``rounds`` rounds applied to each row of ``counters`` ((n, 4) uint32)
+    under ``key`` ((2,) uint32); returns the (n, 4) uint32 outputs."""
+    c = _uint32_array("counters", counters)
+    k = _uint32_array("key", key)
+    if c.ndim != 2 or c.shape[1] != 4:
+        raise ValueError(f"philox4x32: counters must have shape (n, 4); got {c.shape}")
+    if k.shape != (2,):
+        raise ValueError(f"philox4x32: key must have shape (2,); got {k.shape}")
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
+        raise ValueError(f"philox4x32: rounds must be an int >= 0; got {rounds!r}")
+    return np.asarray(_core.philox4x32(c, k, rounds))

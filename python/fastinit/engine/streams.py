@@ -1,0 +1,193 @@
+"""Seeds, stream ids and generators (docs/stream.md, "Seeds, streams and generators").
+
+A random fill is a pure function of (seed, stream, logical index). ``Generator`` hands out a
+fresh stream id per call; named streams map a string to a stream id by a stable hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import threading
+from typing import Any, Callable, Union
+
+import numpy as np
+
+from .. import _core
+
+__all__ = ["Generator", "StreamLike", "default_generator", "manual_seed", "stream_id"]
+
+StreamLike = Union[int, str]
+
+_U64 = 1 << 64
+_TAG_SPAWN = 1  # purpose tag of the blocks that derive child seeds (docs/stream.md)
+
+
+def check_u64(fn: str, name: str, value: object) -> int:
+    """value as a Python int in [0, 2**64), or TypeError / ValueError naming fn and name."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{fn}: {name} must be an int in [0, 2**64); got {value!r}")
+    v = int(value)
+    if not 0 <= v < _U64:
+        raise ValueError(f"{fn}: {name} must be an int in [0, 2**64); got {v}")
+    return v
+
+
+def stream_id(stream: StreamLike, fn: str = "stream_id") -> int:
+    """The 64-bit stream id of an int (itself) or of a name: the first 8 bytes, read
+    little-endian, of BLAKE2b over the name's UTF-8 bytes."""
+    if isinstance(stream, str):
+        digest = hashlib.blake2b(stream.encode("utf-8"), digest_size=8).digest()
+        return int.from_bytes(digest, "little")
+    return check_u64(fn, "stream", stream)
+
+
+def _entropy_seed() -> int:
+    return secrets.randbits(64)
+
+
+class Generator:
+    """A seed plus a counter of used stream ids: each random call on it takes the next stream
+    id (0, 1, 2, ...), so calls are independent and reproducible whatever their sizes.
+
+    ``Generator(seed=None)`` draws the seed from OS entropy, like ``numpy.random.default_rng()``.
+    Taking stream ids is thread-safe.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._seed = _entropy_seed() if seed is None else check_u64("Generator", "seed", seed)
+        self._next_stream = 0
+        self._spawned = 0
+        self._lock = threading.Lock()
+
+    @property
+    def seed(self) -> int:
+        """The 64-bit key of this generator."""
+        return self._seed
+
+    @property
+    def next_stream(self) -> int:
+        """The stream id the next random call will use."""
+        return self._next_stream
+
+    def take_stream(self) -> int:
+        """Reserve and return the next stream id."""
+        with self._lock:
+            s = self._next_stream
+            if s >= _U64:
+                raise OverflowError("Generator: all 2**64 stream ids are used")
+            self._next_stream = s + 1
+            return s
+
+    def spawn(self, n: int) -> list[Generator]:
+        """n children with independent seeds: child k (counting all children spawned by this
+        generator so far) has seed w0 | w1 << 32 where (w0, w1, w2, w3) is block
+        (1 << 56 | k) of stream 0 under this generator's seed (purpose tag 1, docs/stream.md)."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"Generator.spawn: n must be an int >= 0; got {n!r}")
+        with self._lock:
+            first = self._spawned
+            self._spawned += n
+        return [Generator(spawned_seed(self._seed, k)) for k in range(first, first + n)]
+
+    def __repr__(self) -> str:
+        return f"fastinit.Generator(seed={self._seed}, next_stream={self._next_stream})"
+
+
+def spawned_seed(seed: int, k: int) -> int:
+    """The seed of child k of a generator with seed `seed` (Generator.spawn): w0 | w1 << 32 of
+    block (1 << 56 | k) of stream 0 under `seed` (purpose tag 1, docs/stream.md)."""
+    j = (_TAG_SPAWN << 56) | k
+    counter = np.array([[j & 0xFFFFFFFF, j >> 32, 0, 0]], dtype=np.uint32)
+    key = np.array([seed & 0xFFFFFFFF, seed >> 32], dtype=np.uint32)
+    w = _core.philox4x32(counter, key, 10)[0]
+    return int(w[0]) | (int(w[1]) << 32)
+
+
+def _initial_global_seed() -> int:
+    env = os.environ.get("FASTINIT_SEED", "").strip()
+    if not env:
+        return _entropy_seed()
+    try:
+        return check_u64("FASTINIT_SEED", "FASTINIT_SEED", int(env, 0))
+    except (TypeError, ValueError):
+        raise ValueError(f"FASTINIT_SEED={env!r} is not an integer in [0, 2**64)") from None
+
+
+_global = Generator(_initial_global_seed())
+
+
+def default_generator() -> Generator:
+    """The process-wide generator used when a call names neither generator= nor seed=."""
+    return _global
+
+
+def manual_seed(seed: int) -> Generator:
+    """Reseed the process-wide generator (its stream counter restarts at 0) and return it."""
+    global _global
+    _global = Generator(check_u64("manual_seed", "seed", seed))
+    return _global
+
+
+def _is_torch_generator(obj: object) -> bool:
+    return type(obj).__name__ == "Generator" and type(obj).__module__.startswith("torch")
+
+
+def seed_from_torch(generator: Any) -> int:
+    """A 64-bit seed drawn from a torch.Generator (two 32-bit draws: low word first), so code
+    that seeds torch stays reproducible; each call advances the torch generator. Pass
+    torch.default_generator for torch's global CPU generator (whatever the default device)."""
+    import torch
+
+    words = torch.randint(0, 2**32, (2,), generator=generator, dtype=torch.int64, device=generator.device)
+    lo, hi = (int(w) for w in words.tolist())
+    return lo | (hi << 32)
+
+
+def key_source(
+    fn: str, generator: Generator | Any | None, seed: int | None, stream: StreamLike | None
+) -> tuple[int, int] | Callable[[], tuple[int, int]]:
+    """The (key, stream id) a call uses, or a function that takes them when called (for sources
+    that are consumed: a generator's next stream, a seed drawn from a torch generator):
+    - seed=S: (S, stream or 0) - a pure function of its arguments;
+    - generator=G: (G.seed, G's next stream id); stream= is then an error;
+    - generator=torch.Generator: a seed drawn from it, and stream (default 0);
+    - neither: the process-wide generator, with stream= if given (its seed, that stream),
+      else its next stream id.
+    Wrong combinations raise ValueError / TypeError here, before anything is taken."""
+    if generator is not None and seed is not None:
+        raise ValueError(f"{fn}: pass generator= or seed=, not both")
+    if generator is not None:
+        if _is_torch_generator(generator):
+            sid = 0 if stream is None else stream_id(stream, fn)
+            return lambda: (seed_from_torch(generator), sid)
+        if not isinstance(generator, Generator):
+            raise TypeError(
+                f"{fn}: generator must be a fastinit.Generator or a torch.Generator; "
+                f"got {type(generator).__name__}"
+            )
+        if stream is not None:
+            raise ValueError(
+                f"{fn}: stream= cannot be combined with generator= (the generator picks the "
+                f"stream); got stream={stream!r}"
+            )
+        g = generator
+        return lambda: (g.seed, g.take_stream())
+    if seed is not None:
+        key = seed if type(seed) is int and 0 <= seed < _U64 else check_u64(fn, "seed", seed)
+        if stream is None:
+            return key, 0
+        return key, stream if type(stream) is int and 0 <= stream < _U64 else stream_id(stream, fn)
+    g = _global
+    if stream is not None:
+        return g.seed, stream_id(stream, fn)
+    return lambda: (g.seed, g.take_stream())
+
+
+def resolve(
+    fn: str, generator: Generator | Any | None, seed: int | None, stream: StreamLike | None
+) -> tuple[int, int]:
+    """key_source's (key, stream id), taken now."""
+    source = key_source(fn, generator, seed, stream)
+    return source if isinstance(source, tuple) else source()

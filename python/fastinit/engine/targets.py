@@ -1,0 +1,183 @@
+"""What a fill writes to: a writable NumPy array of a supported float dtype (objects exporting
+DLPack or the buffer protocol are viewed as one) or a CPU torch tensor (torch_target.py), and
+the few whole-array writes of the initializations that draw nothing (assign, fill_value,
+zero_where)."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable, Sequence
+from types import ModuleType
+from typing import Any, cast
+
+import numpy as np
+
+from . import torch_target as _torch_target
+from .overlap import check_no_overlap
+
+__all__ = [
+    "as_target",
+    "assign",
+    "check_extents",
+    "dtype_name",
+    "fill_value",
+    "resolve_dtype",
+    "shard_starts",
+    "supported_dtype_names",
+    "zero_where",
+]
+
+_SUPPORTED = {np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)}
+try:  # bfloat16 arrays come from ml_dtypes (an optional extra)
+    import ml_dtypes
+
+    _SUPPORTED.add(np.dtype(ml_dtypes.bfloat16))
+    _ml_dtypes: ModuleType | None = ml_dtypes
+except ImportError:  # pragma: no cover - exercised only without the extra
+    _ml_dtypes = None
+
+
+def supported_dtype_names() -> list[str]:
+    return ["float16", "bfloat16", "float32", "float64"]
+
+
+def dtype_name(fn: str, dtype: np.dtype) -> str:
+    """dtype's name if the engine can fill it, else TypeError naming what is allowed."""
+    if dtype not in _SUPPORTED or not dtype.isnative:
+        why = "non-native byte order " if not dtype.isnative else ""
+        raise TypeError(
+            f"{fn}: arrays of {why}dtype {dtype.str if not dtype.isnative else dtype} cannot be "
+            "filled; allowed dtypes: float16, bfloat16 (ml_dtypes), float32, float64 in native "
+            "byte order"
+        )
+    return str(dtype)
+
+
+def resolve_dtype(fn: str, dtype: Any) -> np.dtype:
+    """A dtype argument (name, numpy dtype or type) as a supported numpy dtype."""
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        if _ml_dtypes is None:
+            raise TypeError(f"{fn}: dtype='bfloat16' needs the ml_dtypes package (pip install ml_dtypes)")
+        return cast(np.dtype, np.dtype(_ml_dtypes.bfloat16))
+    try:
+        dt: np.dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"{fn}: dtype={dtype!r} is not a dtype; allowed: {', '.join(supported_dtype_names())}"
+        ) from None
+    dtype_name(fn, dt)
+    return dt
+
+
+def _as_ndarray(fn: str, arr: Any) -> np.ndarray:
+    """arr as a plain ndarray over the same memory: subclasses (np.memmap, masked arrays' data)
+    as a base-class view, other objects through DLPack or the buffer protocol."""
+    if isinstance(arr, np.ndarray):
+        return arr.view(np.ndarray)
+    if hasattr(arr, "__dlpack__"):
+        try:
+            return np.from_dlpack(arr)
+        except (TypeError, ValueError, BufferError, RuntimeError) as exc:
+            raise TypeError(f"{fn}: cannot view {type(arr).__name__} through DLPack: {exc}") from None
+    try:
+        view = memoryview(arr)
+    except TypeError:
+        raise TypeError(
+            f"{fn}: arr must be a numpy array or an object exporting DLPack or the buffer "
+            f"protocol; got {type(arr).__name__}"
+        ) from None
+    if view.readonly:
+        raise ValueError(f"{fn}: arr is read-only; a fill needs a writable buffer")
+    return np.asarray(view)
+
+
+def as_target(fn: str, arr: Any) -> Any:
+    """arr as something the engine writes: a NumPy array (itself; other objects through DLPack or
+    the buffer protocol, as a view of the same memory) or a TorchView of a torch tensor.
+    TypeError / ValueError name what is wrong; the engine checks dtype and writability of
+    arrays when it fills, this checks them for the writes that do not go through it."""
+    if type(arr) is np.ndarray:
+        a: Any = arr
+        if not a.flags.writeable:
+            raise ValueError(f"{fn}: arr is read-only; a fill needs a writable array")
+        if a.dtype not in _SUPPORTED:
+            dtype_name(fn, a.dtype)
+    elif _torch_target.is_torch_tensor(arr):
+        return _torch_target.torch_view(fn, arr)
+    else:
+        a = _as_ndarray(fn, arr)
+        dtype_name(fn, a.dtype)
+        if not a.flags.writeable:
+            raise ValueError(f"{fn}: arr is read-only; a fill needs a writable array")
+    if not (a.flags.c_contiguous or a.flags.f_contiguous):
+        check_no_overlap(fn, a.shape, a.strides, a.itemsize, "array")
+    return a
+
+
+def shard_starts(
+    fn: str, shape: Sequence[int], global_shape: Sequence[int] | None, index: Sequence[slice] | None
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(global shape, start of the block in each dimension) of a local block given by
+    global_shape= and index= (step-1 slices, one per dimension, selecting exactly the local
+    shape); ValueError / TypeError name what does not fit."""
+    if global_shape is None or index is None:
+        raise ValueError(f"{fn}: global_shape= and index= must be given together")
+    gshape = check_extents(fn, "global_shape", global_shape)
+    if any(n < 0 for n in gshape):
+        raise ValueError(f"{fn}: global_shape must have non-negative extents; got {gshape}")
+    index = tuple(index)
+    shape = tuple(int(n) for n in shape)
+    if len(index) != len(gshape) or len(shape) != len(gshape):
+        raise ValueError(
+            f"{fn}: index must have one slice per dimension of global_shape {gshape} and "
+            f"the array must have as many dimensions; got index={index!r}, array shape {shape}"
+        )
+    starts = []
+    for d, (s, n, g) in enumerate(zip(index, shape, gshape)):
+        if not isinstance(s, slice):
+            raise TypeError(f"{fn}: index[{d}] must be a slice; got {s!r}")
+        start, stop, step = s.indices(g)
+        if step != 1:
+            raise ValueError(f"{fn}: index[{d}] must have step 1; got {s!r}")
+        if max(stop - start, 0) != n:
+            raise ValueError(
+                f"{fn}: index[{d}]={s!r} selects {max(stop - start, 0)} of global extent {g}, "
+                f"but the array's extent there is {n}"
+            )
+        starts.append(start)
+    return gshape, tuple(starts)
+
+
+def check_extents(fn: str, name: str, extents: object) -> tuple[int, ...]:
+    """A shape given by the user as a sequence of ints (bools, floats and strings are TypeErrors)."""
+    items = list(extents) if isinstance(extents, Iterable) and not isinstance(extents, (str, bytes)) else None
+    if items is None or any(isinstance(n, (bool, np.bool_)) or not hasattr(n, "__index__") for n in items):
+        raise TypeError(f"{fn}: {name} must be a sequence of ints; got {extents!r}")
+    return tuple(operator.index(n) for n in items)
+
+
+def assign(view: Any, values: np.ndarray) -> None:
+    """view[...] = values, for an ndarray or a TorchView."""
+    if isinstance(view, np.ndarray):
+        view[...] = values
+    else:
+        view.assign(values)
+        view.written()
+
+
+def fill_value(view: Any, value: float) -> None:
+    """Every element of view = value."""
+    if isinstance(view, np.ndarray):
+        view[...] = value
+    else:
+        view.fill(value)
+        view.written()
+
+
+def zero_where(view: Any, mask: np.ndarray) -> None:
+    """view[mask] = 0 (mask: a bool array of view's shape)."""
+    if isinstance(view, np.ndarray):
+        view[mask] = 0
+    else:
+        view.zero_where(mask)
+        view.written()

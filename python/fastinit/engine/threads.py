@@ -1,0 +1,108 @@
+"""How many threads fills use: FASTINIT_NUM_THREADS, else the CPUs this process may run on,
+capped by a cgroup CPU quota (containers, CI runners)."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+from .. import _core
+
+__all__ = [
+    "MAX_SPIN_US",
+    "MAX_THREADS",
+    "check_spin_environment",
+    "default_num_threads",
+    "get_num_threads",
+    "set_num_threads",
+]
+
+MAX_THREADS = 1024  # far beyond any useful pool: each thread reserves a stack
+MAX_SPIN_US = 100_000  # how long idle workers may watch for the next fill (csrc/thread_pool.cpp)
+
+
+def check_spin_environment() -> None:
+    """Raise ValueError unless FASTINIT_SPIN_US is unset or a whole number of microseconds from 0
+    to MAX_SPIN_US: the pool reads it in C++, where a bad value could only be ignored."""
+    env = os.environ.get("FASTINIT_SPIN_US")
+    if env is None or env == "":
+        return
+    if not (env.isascii() and env.isdigit() and int(env) <= MAX_SPIN_US):
+        raise ValueError(
+            f"FASTINIT_SPIN_US={env!r} is not allowed; it must be a whole number of microseconds "
+            f"from 0 to {MAX_SPIN_US}"
+        )
+
+
+def _affinity_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def _cgroup_v2_dirs(root: Path, proc_cgroup: Path) -> list[Path]:
+    dirs = []
+    try:
+        for line in proc_cgroup.read_text().splitlines():
+            if line.startswith("0::"):
+                dirs.append(root / line[3:].lstrip("/"))
+    except OSError:
+        pass
+    dirs.append(root)
+    return dirs
+
+
+def cgroup_cpu_quota(
+    root: Path = Path("/sys/fs/cgroup"), proc_cgroup: Path = Path("/proc/self/cgroup")
+) -> float | None:
+    """The CPU quota in CPUs (quota / period) of this process's cgroup (v2 cpu.max, else v1
+    cpu.cfs_quota_us / cpu.cfs_period_us), or None when there is none."""
+    for d in _cgroup_v2_dirs(root, proc_cgroup):
+        try:
+            quota, period = (d / "cpu.max").read_text().split()[:2]
+        except (OSError, ValueError):
+            continue
+        if quota != "max" and float(period) > 0:
+            return float(quota) / float(period)
+        return None
+    try:  # cgroup v1
+        quota_us = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period_us = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return quota_us / period_us if quota_us > 0 and period_us > 0 else None
+
+
+def default_num_threads() -> int:
+    """FASTINIT_NUM_THREADS if set, else the usable CPUs (affinity, then cgroup quota)."""
+    env = os.environ.get("FASTINIT_NUM_THREADS", "").strip()
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            n = 0
+        if not 1 <= n <= MAX_THREADS:
+            raise ValueError(
+                f"FASTINIT_NUM_THREADS={env!r} is not allowed; it must be an integer from 1 to {MAX_THREADS}"
+            )
+        return n
+    cpus = _affinity_cpus()
+    quota = cgroup_cpu_quota()
+    if quota is not None:
+        cpus = min(cpus, max(1, math.ceil(quota)))
+    return cpus
+
+
+def get_num_threads() -> int:
+    """The number of threads a large fill uses (the calling thread included)."""
+    return int(_core.get_num_threads())
+
+
+def set_num_threads(n: int) -> None:
+    """Use n >= 1 threads for large fills from now on (small fills always use one)."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"set_num_threads: n must be an int >= 1; got {n!r}")
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"set_num_threads: n must be between 1 and {MAX_THREADS}; got {n}")
+    _core.set_num_threads(n)

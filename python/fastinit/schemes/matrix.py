@@ -1,0 +1,203 @@
+"""Initializations that need the whole matrix: orthogonal_ (a QR of a Gaussian matrix from the
+stream, through LAPACK in the target's precision) and sparse_ (normal values with a per-column zero pattern drawn
+from the stream's purpose-tag-2 words)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+
+from .. import _core
+from ..engine.fill import check_real, normal_
+from ..engine.streams import Generator, StreamLike, check_u64, resolve
+from ..engine.targets import as_target, assign, fill_value, shard_starts, zero_where
+
+__all__ = ["delta_orthogonal_", "orthogonal_", "sparse_"]
+
+A = TypeVar("A")
+
+TAG_SPARSE_MASK = 2  # docs/stream.md, purpose tags
+
+
+def orthogonal_(
+    arr: A,
+    gain: float = 1.0,
+    *,
+    generator: Generator | None = None,
+    seed: int | None = None,
+    stream: StreamLike | None = None,
+    offset: int = 0,
+    global_shape: Sequence[int] | None = None,
+    index: Sequence[slice] | None = None,
+) -> A:
+    """A (semi-)orthogonal matrix times gain, in place, as torch.nn.init.orthogonal_ (Saxe et
+    al., 2013). arr (at least 2-D) is viewed as (rows, cols) = (shape[0], prod(shape[1:])); a
+    Gaussian matrix of that shape in arr's compute precision (float64 for float64, float32 for
+    the other dtypes) — the normal_ values of the stream at indices offset, offset + 1, ... — is
+    factored by LAPACK's QR in that precision (transposed first when rows < cols): torch's
+    (torch.linalg.qr) for a torch tensor, NumPy's for an array. Q is sign-corrected by diag(R)
+    so the result is Haar-distributed. Then W W^T = gain**2 I (rows <= cols) or W^T W = gain**2 I
+    (rows > cols). Reproducible on a given machine and LAPACK build; across builds the values
+    agree to rounding.
+
+    Sharded (global_shape= and index=): orthogonality is a property of the whole matrix, so each
+    shard computes the QR of the whole global matrix and keeps its block — the same values as
+    slicing the unsharded result, at the cost of the full QR on every rank."""
+    fn = "orthogonal_"
+    a = as_target(fn, arr)
+    g = check_real(fn, "gain", gain)
+    if g <= 0:
+        raise ValueError(f"{fn}: gain must be > 0; got gain={g}")
+    if a.ndim < 2:
+        raise ValueError(f"{fn}: only arrays with 2 or more dimensions are supported; got shape {a.shape}")
+    first = check_u64(fn, "offset", offset)
+    block = None
+    shape = tuple(a.shape)
+    if global_shape is not None or index is not None:
+        if first:
+            raise ValueError(f"{fn}: index= and offset= cannot be combined; got offset={first}")
+        shape, starts = shard_starts(fn, a.shape, global_shape, index)
+        block = tuple(slice(s, s + n) for s, n in zip(starts, a.shape))
+    key, sid = resolve(fn, generator, seed, stream)
+    if a.size == 0 or getattr(a, "is_meta", False):
+        return arr
+    rows = shape[0]
+    cols = math.prod(shape) // rows
+    precision = np.float64 if str(a.dtype) == "float64" else np.float32
+    if not isinstance(a, np.ndarray):  # a torch tensor: torch's LAPACK, as torch.nn.init.orthogonal_
+        _orthogonal_torch(a, (rows, cols), shape, block, precision, g, key, sid, first)
+        return arr
+    gaussian = normal_(np.empty((rows, cols), precision), seed=key, stream=sid, offset=first)
+    q, r = np.linalg.qr(gaussian.T if rows < cols else gaussian)
+    q *= np.where(np.diag(r) < 0, -1.0, 1.0).astype(q.dtype)  # Haar: R's diagonal positive (Mezzadri, 2007)
+    q *= g
+    whole = (q.T if rows < cols else q).reshape(shape)
+    assign(a, whole if block is None else whole[block])
+    return arr
+
+
+def _orthogonal_torch(
+    view: Any, matrix: tuple[int, int], shape: tuple[int, ...], block: tuple[slice, ...] | None,
+    precision: type, gain: float, key: int, sid: int, first: int,
+) -> None:  # fmt: skip
+    """orthogonal_'s steps for a torch tensor, all in torch: the Gaussian filled in place, the QR
+    by torch.linalg.qr, the result copied once into the target."""
+    import torch
+
+    rows, cols = matrix
+    gaussian = torch.empty(matrix, dtype=torch.float64 if precision is np.float64 else torch.float32)
+    normal_(gaussian, seed=key, stream=sid, offset=first)
+    q, r = torch.linalg.qr(gaussian.t() if rows < cols else gaussian)
+    q.mul_(torch.where(torch.diagonal(r) < 0, -gain, gain).to(q.dtype))
+    whole = (q.t() if rows < cols else q).reshape(shape)
+    with torch.no_grad():  # copy_ bumps the version counter, as any in-place op
+        view.tensor.copy_(whole if block is None else whole[block])
+
+
+def delta_orthogonal_(
+    arr: A,
+    gain: float = 1.0,
+    *,
+    layout: str = "oihw",
+    generator: Generator | None = None,
+    seed: int | None = None,
+    stream: StreamLike | None = None,
+) -> A:
+    """Delta-orthogonal initialization of a convolution kernel, in place (Xiao et al., 2018,
+    "Dynamical Isometry and a Mean Field Theory of CNNs"): zero everywhere but the spatial
+    centre, where the (out, in) matrix is orthogonal_'s (times gain), so the convolution starts
+    as an orthogonal map of the channels at every position. arr has 3 to 5 dimensions, in torch's
+    (out, in, *kernel) layout or, with layout="hwio", Keras/JAX's (*kernel, in, out); it needs
+    out >= in (an orthogonal map cannot lose channels), as in jax.nn.initializers.delta_orthogonal.
+    The centre draws from the stream as orthogonal_ would on its own; returns arr.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.delta_orthogonal_(np.empty((8, 4, 3, 3), np.float32), seed=0)
+    >>> centre = w[:, :, 1, 1]
+    >>> bool(np.allclose(centre.T @ centre, np.eye(4), atol=1e-5)), float(abs(w).sum() - abs(centre).sum())
+    (True, 0.0)
+    """
+    fn = "delta_orthogonal_"
+    a = as_target(fn, arr)
+    if layout not in ("oihw", "hwio"):
+        raise ValueError(f"{fn}: layout={layout!r} is not 'oihw' (torch) or 'hwio' (Keras/JAX)")
+    if not 3 <= a.ndim <= 5:
+        raise ValueError(f"{fn}: the kernel must have 3, 4 or 5 dimensions; got shape {tuple(a.shape)}")
+    shape = tuple(int(n) for n in a.shape)
+    out, inp, kernel = (
+        (shape[0], shape[1], shape[2:]) if layout == "oihw" else (shape[-1], shape[-2], shape[:-2])
+    )
+    if inp > out:
+        raise ValueError(f"{fn}: in channels must not exceed out channels; got shape {shape} ({layout})")
+    check_real(fn, "gain", gain)  # orthogonal_ below checks its sign
+    centre = tuple(k // 2 for k in kernel)
+    every = slice(None)
+    middle = (every, every, *centre) if layout == "oihw" else (*centre, every, every)
+    if getattr(a, "is_meta", False) or a.size == 0:
+        return arr
+    view = arr[middle]  # type: ignore[index]
+    matrix = view if layout == "oihw" else view.T  # (out, in) for orthogonal_
+    fill_value(a, 0.0)
+    orthogonal_(matrix, gain, generator=generator, seed=seed, stream=stream)
+    return arr
+
+
+def sparse_(
+    arr: A,
+    sparsity: float,
+    std: float = 0.01,
+    *,
+    generator: Generator | None = None,
+    seed: int | None = None,
+    stream: StreamLike | None = None,
+    offset: int = 0,
+    global_shape: Sequence[int] | None = None,
+    index: Sequence[slice] | None = None,
+) -> A:
+    """A sparse 2-D matrix, in place, as torch.nn.init.sparse_ (Martens, 2010): N(0, std**2)
+    values (the normal_ values of the stream) with ceil(sparsity * rows) zeros in every column.
+    Unlike torch, the zero pattern is reproducible from the seed: element (r, c) draws the 32-bit
+    word of its logical index from the stream's purpose-tag-2 blocks, and each column zeros the
+    rows with the smallest words (ties by row).
+
+    Sharded (global_shape= and index=): a column's zeros depend on the whole column, so each
+    shard draws the keys of its columns' rows in full (no values, one word per element) and keeps
+    the zeros that fall in its block — the same values as slicing the unsharded result."""
+    fn = "sparse_"
+    a = as_target(fn, arr)
+    if a.ndim != 2:
+        raise ValueError(f"{fn}: only 2-D arrays are supported; got shape {a.shape}")
+    p = check_real(fn, "sparsity", sparsity)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{fn}: sparsity must be in [0, 1]; got sparsity={p}")
+    s = check_real(fn, "std", std)
+    if s < 0:
+        raise ValueError(f"{fn}: std must be >= 0; got std={s}")
+    first = check_u64(fn, "offset", offset)
+    (rows, cols), (r0, c0) = (a.shape, (0, 0))
+    if global_shape is not None or index is not None:
+        (rows, cols), (r0, c0) = shard_starts(fn, a.shape, global_shape, index)
+    key, sid = resolve(fn, generator, seed, stream)
+    normal_(arr, 0.0, s, seed=key, stream=sid, offset=first, global_shape=global_shape, index=index)
+    if getattr(a, "is_meta", False):
+        return arr
+    zeros_per_column = math.ceil(p * rows)
+    if a.size == 0 or zeros_per_column == 0:
+        return arr
+    local_rows, local_cols = a.shape
+    if (local_rows, local_cols) == (rows, cols):
+        words = _core.words(key, sid, first, a.size, "", TAG_SPARSE_MASK).reshape(rows, cols)
+    else:  # all rows of this block's columns
+        words = np.stack(
+            [_core.words(key, sid, r * cols + c0, local_cols, "", TAG_SPARSE_MASK) for r in range(rows)]
+        )
+    zero_rows = np.argsort(words, axis=0, kind="stable")[:zeros_per_column]
+    mask = np.zeros((rows, local_cols), bool)
+    mask[zero_rows, np.arange(local_cols)] = True
+    zero_where(a, mask[r0 : r0 + local_rows])
+    return arr

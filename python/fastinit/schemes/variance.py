@@ -1,0 +1,349 @@
+"""The initialization schemes: Xavier/Glorot, He/Kaiming, LeCun and variance scaling, each a
+named Scheme of the variance-scaling core (core.py; formulas and derivations in
+docs/formulas.md), read from the weight's fans and drawn through fill_law."""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import numpy as np
+
+from ..engine.fill import check_real, fill_law
+from ..engine.placement import check_placement, takes_scheme_keywords
+from ..engine.targets import as_target
+from ..engine.torch_target import is_torch_tensor
+from .core import Scheme
+from .fans import compute_fans
+from .gain import calculate_gain
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ..engine.placement import Placement, SchemeKeywords
+
+__all__ = [
+    "kaiming_normal_", "kaiming_uniform_", "lecun_normal_", "lecun_uniform_", "variance_scaling_", "xavier_normal_",
+    "xavier_uniform_",
+]  # fmt: skip
+
+A = TypeVar("A")
+
+
+def _shape_of(fn: str, arr: object, global_shape: Any) -> tuple[int, ...]:
+    if global_shape is not None:
+        return tuple(int(n) for n in global_shape)
+    if type(arr) is np.ndarray:
+        return cast(tuple[int, ...], arr.shape)
+    if is_torch_tensor(arr):
+        return tuple(arr.shape)  # type: ignore[attr-defined]
+    return tuple(as_target(fn, arr).shape)
+
+
+def fill_scheme(fn: str, arr: A, scheme: Scheme, keywords: SchemeKeywords) -> A:
+    """Fill arr by `scheme`, its fans read from arr's shape (the global shape of a shard) by the
+    fan keywords; the rest of `keywords` place the values in the stream."""
+    check_placement(fn, keywords, fans=True)
+    kw = cast("dict[str, Any]", dict(keywords))
+    layout, in_axis, out_axis = kw.pop("layout", "oihw"), kw.pop("in_axis", None), kw.pop("out_axis", None)
+    batch_axis = kw.pop("batch_axis", ())
+    shape = _shape_of(fn, arr, kw.get("global_shape"))
+    if layout == "oihw" and in_axis is None and out_axis is None and not batch_axis and len(shape) == 2:
+        fan_in, fan_out = float(shape[1]), float(shape[0])  # the common case, without the general machinery
+    else:
+        fan_in, fan_out = compute_fans(shape, layout, in_axis, out_axis, batch_axis, fn=fn)
+    law = scheme.law(fan_in, fan_out)
+    if law is None:
+        return arr  # an empty weight: nothing to fill
+    placement = cast("Placement", kw)
+    return fill_law(fn, arr, law, placement)
+
+
+def _positive(fn: str, name: str, value: float) -> float:
+    v = check_real(fn, name, value)
+    if v <= 0:
+        raise ValueError(f"{fn}: {name} must be > 0; got {name}={v}")
+    return v
+
+
+@takes_scheme_keywords
+def variance_scaling_(
+    arr: A,
+    scale: float = 1.0,
+    mode: str = "fan_in",
+    distribution: str = "truncated_normal",
+    **keywords: Unpack[SchemeKeywords],
+) -> A:
+    """Keras/JAX variance scaling, in place: Var(w) = scale / n, n = fan_in, fan_out or
+    (fan_in + fan_out) / 2 per `mode`; returns arr.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        At least 2-D (fans need an input and an output axis); any fillable array (uniform_).
+    scale : float
+        > 0.
+    mode : {"fan_in", "fan_out", "fan_avg"}
+    distribution : {"truncated_normal", "normal", "untruncated_normal", "uniform"}
+        "truncated_normal" is corrected so its variance is exactly scale / n (as Keras and JAX);
+        "uniform" is U(+-sqrt(3 scale / n)).
+
+    Returns
+    -------
+    arr, filled (an empty arr is returned as it is).
+
+    Raises
+    ------
+    ValueError
+        scale <= 0, an unknown mode or distribution, a shape without fans, or what uniform_
+        raises. arr is untouched.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.variance_scaling_(np.empty((256, 512)), 2.0, "fan_in", "normal", seed=0)
+    >>> round(float(w.std() ** 2 * 512), 1)
+    2.0
+    """
+    fn = "variance_scaling_"
+    s = check_real(fn, "scale", scale)
+    Scheme.check(fn, s, mode, distribution)
+    return fill_scheme(fn, arr, Scheme(s, mode, distribution), keywords)
+
+
+def _xavier(fn: str, arr: A, gain: float, distribution: str, keywords: SchemeKeywords) -> A:
+    g = _positive(fn, "gain", gain)
+    Scheme.check(fn, 1.0, "fan_avg", distribution)
+    return fill_scheme(fn, arr, Scheme(1.0, "fan_avg", distribution, gain=g), keywords)
+
+
+@takes_scheme_keywords
+def xavier_uniform_(
+    arr: A, gain: float = 1.0, *, distribution: str = "uniform", **keywords: Unpack[SchemeKeywords]
+) -> A:
+    """Glorot & Bengio (2010), in place, as torch.nn.init.xavier_uniform_: std = gain *
+    sqrt(2 / (fan_in + fan_out)), uniform on +-sqrt(3) std by default; returns arr.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        At least 2-D; any fillable array (uniform_).
+    gain : float
+        > 0 (fastinit.calculate_gain gives torch's gain of an activation).
+    distribution : {"uniform", "normal", "truncated_normal"}
+        The law of that std (variance_scaling_).
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    ValueError
+        gain <= 0, an unknown distribution, a shape without fans, or what uniform_ raises.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.xavier_uniform_(np.empty((30, 20), np.float32), seed=0)
+    >>> bool(abs(w).max() <= (6 / 50) ** 0.5)
+    True
+    """
+    return _xavier("xavier_uniform_", arr, gain, distribution, keywords)
+
+
+@takes_scheme_keywords
+def xavier_normal_(
+    arr: A, gain: float = 1.0, *, distribution: str = "normal", **keywords: Unpack[SchemeKeywords]
+) -> A:
+    """Glorot & Bengio (2010), in place, as torch.nn.init.xavier_normal_: N(0, std**2) with
+    std = gain * sqrt(2 / (fan_in + fan_out)) by default; returns arr.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        At least 2-D; any fillable array (uniform_).
+    gain : float
+        > 0.
+    distribution : {"normal", "truncated_normal", "uniform"}
+        The law of that std (variance_scaling_).
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    ValueError
+        gain <= 0, an unknown distribution, a shape without fans, or what normal_ raises.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.xavier_normal_(np.empty((300, 200)), seed=0)
+    >>> round(float(w.std() * (500 / 2) ** 0.5), 1)
+    1.0
+    """
+    return _xavier("xavier_normal_", arr, gain, distribution, keywords)
+
+
+def _kaiming(
+    fn: str, arr: A, a: float, mode: str, nonlinearity: str, distribution: str, keywords: SchemeKeywords
+) -> A:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"{fn}: mode={mode!r} is not one of 'fan_in', 'fan_out'")
+    Scheme.check(fn, 1.0, mode, distribution)
+    gain = calculate_gain(nonlinearity, a)
+    if 0 in _shape_of(fn, arr, keywords.get("global_shape")):
+        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
+        return arr
+    return fill_scheme(fn, arr, Scheme(1.0, mode, distribution, gain=gain), keywords)
+
+
+@takes_scheme_keywords
+def kaiming_uniform_(
+    arr: A,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    *,
+    distribution: str = "uniform",
+    **keywords: Unpack[SchemeKeywords],
+) -> A:
+    """He et al. (2015), in place, as torch.nn.init.kaiming_uniform_: std = gain / sqrt(fan),
+    gain = calculate_gain(nonlinearity, a), fan = fan_in or fan_out per `mode`; uniform on
+    +-sqrt(3) std by default; returns arr.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        At least 2-D; any fillable array (uniform_). An empty one warns, as torch does.
+    a : float
+        The negative slope of a leaky_relu (torch's nn.Linear default init uses a = sqrt(5)).
+    mode : {"fan_in", "fan_out"}
+    nonlinearity : str
+        Any name calculate_gain knows ("relu", "leaky_relu", "tanh", "selu", ...).
+    distribution : {"uniform", "normal", "truncated_normal"}
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    ValueError
+        An unknown mode, nonlinearity or distribution, a shape without fans, or what uniform_
+        raises.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.kaiming_uniform_(np.empty((64, 128), np.float32), a=5**0.5, seed=0)
+    >>> bool(abs(w).max() <= 1 / 128**0.5)
+    True
+    """
+    return _kaiming("kaiming_uniform_", arr, a, mode, nonlinearity, distribution, keywords)
+
+
+@takes_scheme_keywords
+def kaiming_normal_(
+    arr: A,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    *,
+    distribution: str = "normal",
+    **keywords: Unpack[SchemeKeywords],
+) -> A:
+    """He et al. (2015), in place, as torch.nn.init.kaiming_normal_: N(0, std**2), std =
+    gain / sqrt(fan); distribution="truncated_normal" gives Keras's HeNormal; returns arr.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        At least 2-D; any fillable array (uniform_).
+    a, mode, nonlinearity, distribution
+        As in kaiming_uniform_ (distribution default "normal").
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    ValueError
+        As kaiming_uniform_.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.kaiming_normal_(np.empty((512, 256)), nonlinearity="relu", seed=0)
+    >>> round(float(w.std() ** 2 * 256), 1)
+    2.0
+    """
+    return _kaiming("kaiming_normal_", arr, a, mode, nonlinearity, distribution, keywords)
+
+
+@takes_scheme_keywords
+def lecun_uniform_(arr: A, *, distribution: str = "uniform", **keywords: Unpack[SchemeKeywords]) -> A:
+    """LeCun et al. (1998), in place: Var(w) = 1 / fan_in, uniform on +-sqrt(3 / fan_in) by
+    default (Keras LecunUniform, JAX lecun_uniform); returns arr.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        At least 2-D; any fillable array (uniform_).
+    distribution : {"uniform", "normal", "truncated_normal"}
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    ValueError
+        As variance_scaling_.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.lecun_uniform_(np.empty((10, 300), np.float32), seed=0)
+    >>> bool(abs(w).max() <= 0.1)
+    True
+    """
+    fn = "lecun_uniform_"
+    Scheme.check(fn, 1.0, "fan_in", distribution)
+    return fill_scheme(fn, arr, Scheme(1.0, "fan_in", distribution), keywords)
+
+
+@takes_scheme_keywords
+def lecun_normal_(arr: A, *, distribution: str = "truncated_normal", **keywords: Unpack[SchemeKeywords]) -> A:
+    """LeCun et al. (1998), in place: Var(w) = 1 / fan_in, from a truncated normal by default,
+    as Keras's LecunNormal and JAX's lecun_normal (distribution="normal" for the plain one);
+    returns arr.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        At least 2-D; any fillable array (uniform_).
+    distribution : {"truncated_normal", "normal", "uniform"}
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    ValueError
+        As variance_scaling_.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.lecun_normal_(np.empty((400, 100)), seed=0)
+    >>> round(float(w.std() ** 2 * 100), 1)
+    1.0
+    """
+    fn = "lecun_normal_"
+    Scheme.check(fn, 1.0, "fan_in", distribution)
+    return fill_scheme(fn, arr, Scheme(1.0, "fan_in", distribution), keywords)

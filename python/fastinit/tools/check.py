@@ -1,0 +1,161 @@
+"""``python -m fastinit check [--quick | --full] [--seed S] [--plot FILE.png]``: prove that this
+installation, on this CPU, draws from the right distributions.
+
+Runs the statistical battery (fastinit.tools.battery, fastinit.tools.battery_independence) on the default
+instruction-set path, then checks that every other path this CPU supports gives bit-identical
+values (so the statistics carry over to them), prints one table row per check (distribution,
+dtype, ISA, n, test, statistic, p-value, verdict) and a summary, and returns the exit status: 0
+when everything passes, 1 when any check fails, 2 when a needed package is missing.
+
+Modes: ``--quick`` (2**18 values per distribution, about 6 s on 2 cores), the default (2**21,
+the size the CI test suite uses, about 30 s) and ``--full`` (2**24, about 3 minutes). The
+threshold of every statistical check is p < 1e-6; the summary states the family-wise
+false-alarm bound (number of p-values x 1e-6, Bonferroni).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from functools import partial
+from typing import Any, TextIO
+
+import numpy as np
+
+from .. import _core
+from ..engine.info import cpu_name, info
+from .battery import DEFAULT_SEED, SIZES, Group, Row, Sizes, distribution_groups, half_dtypes
+from .stats import MAX_P_VALUES, P_FAIL, exact_check
+
+__all__ = ["format_row", "isa_groups", "main", "run"]
+
+COLUMNS = (("distribution", 46), ("dtype", 9), ("ISA", 7), ("n", 9), ("test", 38), ("statistic", 48))
+IDENTITY_CASES = [
+    ("uniform[-1.5, 2.5)", _core.Law.uniform(-1.5, 2.5)),
+    ("normal(0.25, 3)", _core.Law.normal(0.25, 3.0)),
+    ("trunc_normal(0, 1, [-0.7, 2.2])", _core.Law.trunc_normal(0.0, 1.0, -0.7, 2.2)),
+    ("trunc_normal(0, 1, [3, 5])", _core.Law.trunc_normal(0.0, 1.0, 3.0, 5.0)),
+]
+IDENTITY_OFFSET = 2**33 + 1  # odd (a Box-Muller pair split at the start), far into the stream
+
+
+def _identity_rows(isa: str, reference: str, n: int, seed: int) -> list[Row]:
+    rows = []
+    dtypes: list[np.dtype[Any]] = [np.dtype(np.float32), np.dtype(np.float64), *half_dtypes()]
+    key = _core.Key(seed, 7, IDENTITY_OFFSET, None, None)
+    for label, law in IDENTITY_CASES:
+        for dt in dtypes:
+            got, want = np.empty(n, dt), np.empty(n, dt)
+            _core.fill(got, law, key, isa)
+            _core.fill(want, law, key, reference)
+            differ = int(np.count_nonzero(got.view(np.uint8) != want.view(np.uint8)))
+            result = exact_check(
+                f"bit-identical to {reference}", differ == 0, differ, f"{differ} bytes differ"
+            )
+            rows.append(Row(label, dt.name, isa, n, result))
+    w_got = _core.words(seed, 7, IDENTITY_OFFSET, n, isa)
+    w_want = _core.words(seed, 7, IDENTITY_OFFSET, n, reference)
+    differ = int(np.count_nonzero(w_got != w_want))
+    result = exact_check(f"bit-identical to {reference}", differ == 0, differ, f"{differ} words differ")
+    return [*rows, Row("raw words", "uint32", isa, n, result)]
+
+
+def isa_groups(sizes: Sizes, seed: int = DEFAULT_SEED) -> list[Group]:
+    """One group per instruction set this CPU runs other than the active one: every fill
+    (uniform, normal, two truncated normals; float32, float64, float16, bfloat16) and the raw
+    words, bit for bit against the active path, over several work items at an odd offset."""
+    active = str(_core.isa())
+    return [
+        Group(f"ISA {isa}", partial(_identity_rows, isa, active, sizes.identity, seed))
+        for isa in _core.available_isas()
+        if isa != active
+    ]
+
+
+def _p_text(p: float | None) -> str:
+    return "-" if p is None else f"{p:.3g}"
+
+
+def format_row(row: Row) -> str:
+    """One table line: distribution, dtype, ISA, n, test, statistic, p-value, verdict."""
+    r = row.result
+    cells = (row.distribution, row.dtype, row.isa, str(row.n), r.test, r.detail)
+    text = " ".join(c.ljust(w) for c, (_, w) in zip(cells, COLUMNS))
+    return f"{text} {_p_text(r.p_value).rjust(9)}  {r.verdict}"
+
+
+def _header() -> str:
+    cells = " ".join(name.ljust(w) for name, w in COLUMNS)
+    return f"{cells} {'p-value'.rjust(9)}  verdict"
+
+
+def run(mode: str = "default", seed: int = DEFAULT_SEED, out: TextIO | None = None) -> tuple[int, list[Row]]:
+    """Run the battery of `mode` ("quick", "default" or "full") with base seed `seed`, printing
+    the table to out (default stdout) as it goes; returns (exit status, rows)."""
+    from .battery_independence import independence_groups
+
+    out = sys.stdout if out is None else out
+    sizes = SIZES[mode]
+    details = info()
+    print(
+        f"fastinit {details['version']} check ({mode}): stream version {details['stream_version']}, "
+        f"ISA {details['isa']} (available: {', '.join(details['isas_available'])}), "
+        f"{details['threads']} threads, {cpu_name()}, numpy {np.__version__}, seed {seed}",
+        file=out,
+    )
+    print(f"A statistical check fails when p < {P_FAIL:g}; exact checks have no p-value.", file=out)
+    print(_header(), file=out)
+    start = time.perf_counter()
+    groups = distribution_groups(sizes, seed) + independence_groups(sizes, seed) + isa_groups(sizes, seed)
+    rows: list[Row] = []
+    for group in groups:
+        for row in group.run():
+            rows.append(row)
+            print(format_row(row), file=out, flush=True)
+    failed = [r for r in rows if not r.result.passed]
+    p_values = sum(r.result.p_value is not None for r in rows)
+    seconds = time.perf_counter() - start
+    print(
+        f"\n{len(rows)} checks ({p_values} p-values: family-wise false-alarm bound "
+        f"{p_values} x {P_FAIL:g} = {p_values * P_FAIL:.1e}, budget {MAX_P_VALUES} p-values) "
+        f"in {seconds:.1f} s",
+        file=out,
+    )
+    if failed:
+        print(f"FAILED: {len(failed)} of {len(rows)} checks:", file=out)
+        for r in failed:
+            print("  " + format_row(r), file=out)
+        return 1, rows
+    print("PASSED: every check passed.", file=out)
+    return 0, rows
+
+
+def main(mode: str = "default", seed: int = DEFAULT_SEED, plot: str | None = None) -> int:
+    """The check command: the exit status (0 pass, 1 a check failed, 2 a package is missing)."""
+    try:
+        import scipy  # noqa: F401
+    except ImportError:
+        print("python -m fastinit check needs scipy: pip install scipy", file=sys.stderr)
+        return 2
+    if plot is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            print(
+                "--plot needs matplotlib: pip install matplotlib (or pip install 'fastinit[plot]')",
+                file=sys.stderr,
+            )
+            return 2
+        from .plot import check_target
+
+        problem = check_target(plot)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
+    status, _ = run(mode, seed)
+    if plot is not None:
+        from .plot import plot_distributions
+
+        plot_distributions(plot, SIZES[mode].samples, seed)
+        print(f"plot written to {plot}")
+    return status

@@ -1,0 +1,413 @@
+"""Why initialization matters: variance propagation through a deep MLP, measured and predicted.
+
+``propagate()`` pushes a random batch through a plain MLP of ``depth`` square layers (weights from
+fastinit's schemes, NumPy's BLAS for the matmuls, float64), then back through it by hand, and
+records each layer's activation std and gradient std beside what the variance-preservation
+theory of docs/formulas.md predicts. ``simulate()`` and ``predict()`` are the two halves, for
+weights of your own. ``plot_propagation()`` draws the classic figure (needs matplotlib, the
+optional extra "plot"). The residual network's analysis is residual_propagation.py. NumPy only at import; torch is never imported
+here.
+
+The network: h_0 = x ~ N(0, 1) of shape (batch, width); for l = 1..depth, z_l = h_{l-1} W_l^T
+(W_l of shape (width, width), no bias), optionally normalized ("batch": per unit over the batch;
+"layer": per sample over the units; no affine, eps = 1e-5), then h_l = f(z_l). The backward pass
+starts from a fixed random gradient dL/dh_depth ~ N(0, 1) (the loss sum(h_depth * r)).
+
+The prediction (mean-field, for wide layers and weights independent of the signal): if z_l ~
+N(0, q_l) then q_{l+1} = width * Var(w) * E[f(z_l)^2], and the gradient variance gains
+width * Var(w) * E[f'(z_l)^2] per layer going back. The Gaussian expectations are computed by
+composite Gauss-Legendre quadrature split at the kink at 0 (exact to about 1e-14 for every
+supported activation, at any scale q), not by small-input approximations.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..engine.fill import normal_
+from ..schemes.fans import compute_fans
+from ..schemes.gain import calculate_gain
+from ..schemes.matrix import orthogonal_
+from ..schemes.variance import kaiming_normal_, kaiming_uniform_, lecun_normal_, xavier_normal_
+
+__all__ = [
+    "ACTIVATIONS", "NORMALIZATIONS", "SCHEMES", "LayerGains", "LayerStats", "activation_gain",
+    "gaussian_expectation", "layer_gains", "predict", "propagate", "scheme_std", "simulate",
+]  # fmt: skip
+
+ACTIVATIONS = ("linear", "tanh", "sigmoid", "relu", "leaky_relu", "selu", "gelu")
+SCHEMES = ("naive", "xavier", "kaiming", "lecun", "orthogonal", "torch")
+NORMALIZATIONS = ("none", "batch", "layer")
+NAIVE_STD = 0.01  # N(0, 0.01**2): the pre-2010 practice
+LEAKY_SLOPE = 0.01  # torch's default negative slope
+NORM_EPS = 1e-5  # torch's BatchNorm / LayerNorm default
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+Array = np.ndarray
+_Fn = Callable[[Array], Array]
+
+
+# -- activations and their derivatives, by hand --------------------------------------------------
+
+
+_ERF = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x: Array) -> Array:
+    """erf elementwise through math.erf (correctly rounded to within an ulp or so; NumPy has no
+    erf, and the quadratures here evaluate at most a few thousand points)."""
+    return np.asarray(_ERF(np.asarray(x, dtype=np.float64)), dtype=np.float64)
+
+
+def _sigmoid(z: Array) -> Array:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # no overflow for large |z|
+
+
+def _selu(z: Array) -> Array:
+    return SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0.0)))
+
+
+def _selu_prime(z: Array) -> Array:
+    return SELU_SCALE * np.where(z > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(z, 0.0)))
+
+
+def _gelu(z: Array) -> Array:
+    return z * 0.5 * (1.0 + _erf(z / math.sqrt(2.0)))
+
+
+def _gelu_prime(z: Array) -> Array:
+    return np.asarray(
+        0.5 * (1.0 + _erf(z / math.sqrt(2.0))) + z * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+    )
+
+
+_ACT: dict[str, tuple[_Fn, _Fn]] = {
+    "linear": (lambda z: z, np.ones_like),
+    "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
+    "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z))),
+    "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(z.dtype)),
+    "leaky_relu": (
+        lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
+        lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE),
+    ),
+    "selu": (_selu, _selu_prime),
+    "gelu": (_gelu, _gelu_prime),
+}
+
+
+def _check_choice(fn: str, name: str, value: object, allowed: Sequence[str]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{fn}: {name} must be a str, one of {', '.join(allowed)}; got {value!r}")
+    if value not in allowed:
+        raise ValueError(f"{fn}: {name}={value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _check_count(fn: str, name: str, value: object, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{fn}: {name} must be an int >= {minimum}; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{fn}: {name} must be >= {minimum}; got {name}={value}")
+    return int(value)
+
+
+def _norm_name(fn: str, normalization: str | None) -> str:
+    return _check_choice(
+        fn, "normalization", "none" if normalization is None else normalization, NORMALIZATIONS
+    )
+
+
+# -- Gaussian expectations -----------------------------------------------------------------------
+
+_PANEL_NODES, _PANEL_WEIGHTS = np.polynomial.legendre.leggauss(24)
+# Panels on [0, 12] standard deviations, geometrically refined towards the kink at 0 so that
+# features at any scale (tanh(sqrt(q) t) for huge q) are resolved: [12/2^(k+1), 12/2^k].
+_EDGES = np.concatenate([[0.0], 12.0 * 2.0 ** -np.arange(60, -1, -1, dtype=np.float64)])
+_LO, _HI = _EDGES[:-1, None], _EDGES[1:, None]
+_T = (_LO + (_HI - _LO) * 0.5 * (_PANEL_NODES + 1.0)).ravel()  # nodes in [0, 12]
+_W = ((_HI - _LO) * 0.5 * _PANEL_WEIGHTS).ravel() * np.exp(-0.5 * _T * _T) / math.sqrt(2.0 * math.pi)
+
+
+def gaussian_expectation(g: Callable[[Array], Array], variance: float) -> float:
+    """E[g(z)] for z ~ N(0, variance), by composite Gauss-Legendre quadrature on each half-line
+    (split at 0, where relu, leaky_relu and selu have their kink), truncated at 12 standard
+    deviations. g must accept a float64 array. Accurate to about 1e-14 relative for the
+    activations here and their powers; variance = 0 gives g(0)."""
+    q = float(variance)
+    if not q >= 0:
+        raise ValueError(f"gaussian_expectation: variance must be >= 0; got variance={variance!r}")
+    if q == 0:
+        return float(g(np.zeros(1))[0])
+    s = math.sqrt(q)
+    return float(np.dot(_W, g(s * _T)) + np.dot(_W, g(-s * _T)))
+
+
+def activation_gain(activation: str, variance: float) -> tuple[float, float, float]:
+    """(E[f(z)], E[f(z)^2], E[f'(z)^2]) for z ~ N(0, variance) and f the named activation: the
+    three moments the forward and backward variance recursions need."""
+    f, fp = _ACT[_check_choice("activation_gain", "activation", activation, ACTIVATIONS)]
+    return (
+        gaussian_expectation(f, variance),
+        gaussian_expectation(lambda z: f(z) ** 2, variance),
+        gaussian_expectation(lambda z: fp(z) ** 2, variance),
+    )
+
+
+# -- the schemes ---------------------------------------------------------------------------------
+
+
+def _gain(activation: str) -> float:
+    # gelu is not in torch's table; the ReLU gain is what practice uses for it
+    return calculate_gain("relu" if activation == "gelu" else activation)
+
+
+def scheme_std(scheme: str, shape: Sequence[int], activation: str = "relu") -> float:
+    """The weight std that `scheme` implies for a weight of `shape` (torch layout, (out, in,
+    *kernel)), from docs/formulas.md: naive 0.01; xavier sqrt(2 / (fan_in + fan_out)) (gain 1,
+    Glorot & Bengio's original); kaiming gain / sqrt(fan_in); lecun sqrt(1 / fan_in); orthogonal
+    gain / sqrt(max(rows, cols)) (rows = shape[0], cols = the rest: the entry std of a scaled
+    semi-orthogonal matrix); torch (nn.Linear's default, kaiming_uniform_ with a = sqrt(5))
+    1 / sqrt(3 fan_in). gain = calculate_gain(activation) (gelu: the ReLU gain, sqrt(2))."""
+    fn = "scheme_std"
+    _check_choice(fn, "scheme", scheme, SCHEMES)
+    _check_choice(fn, "activation", activation, ACTIVATIONS)
+    fan_in, fan_out = compute_fans(tuple(shape), fn=fn)
+    if scheme == "naive":
+        return NAIVE_STD
+    if scheme == "xavier":
+        return math.sqrt(2.0 / (fan_in + fan_out))
+    if scheme == "kaiming":
+        return _gain(activation) / math.sqrt(fan_in)
+    if scheme == "lecun":
+        return math.sqrt(1.0 / fan_in)
+    if scheme == "orthogonal":
+        rows = int(shape[0])
+        return _gain(activation) / math.sqrt(max(rows, math.prod(int(n) for n in shape) // rows))
+    return 1.0 / math.sqrt(3.0 * fan_in)
+
+
+def init_weight_(w: Array, scheme: str, activation: str, seed: int, stream: str) -> Array:
+    """Fill w in place with fastinit's implementation of `scheme` (see scheme_std)."""
+    _check_choice("init_weight_", "scheme", scheme, SCHEMES)
+    nl = "relu" if activation == "gelu" else activation
+    if scheme == "naive":
+        return normal_(w, 0.0, NAIVE_STD, seed=seed, stream=stream)
+    if scheme == "xavier":
+        return xavier_normal_(w, seed=seed, stream=stream)
+    if scheme == "kaiming":
+        return kaiming_normal_(w, LEAKY_SLOPE, nonlinearity=nl, seed=seed, stream=stream)
+    if scheme == "lecun":
+        return lecun_normal_(w, seed=seed, stream=stream)
+    if scheme == "orthogonal":
+        return orthogonal_(w, _gain(activation), seed=seed, stream=stream)
+    return kaiming_uniform_(w, math.sqrt(5.0), seed=seed, stream=stream)
+
+
+# -- measurement ---------------------------------------------------------------------------------
+
+
+def _normalize(z: Array, axis: int) -> tuple[Array, Array]:
+    mu = z.mean(axis=axis, keepdims=True)
+    sigma = np.sqrt(z.var(axis=axis, keepdims=True) + NORM_EPS)
+    return (z - mu) / sigma, sigma
+
+
+def _normalize_backward(dy: Array, y: Array, sigma: Array, axis: int) -> Array:
+    # y = (z - mean) / sqrt(var + eps)  =>  dz = (dy - mean(dy) - y * mean(dy * y)) / sigma
+    return np.asarray(
+        (dy - dy.mean(axis=axis, keepdims=True) - y * (dy * y).mean(axis=axis, keepdims=True)) / sigma
+    )
+
+
+def simulate(
+    weights: Sequence[Array],
+    x: Array,
+    grad_out: Array,
+    activation: str,
+    normalization: str | None = None,
+) -> tuple[Array, Array]:
+    """Measure a forward and a backward pass through the MLP with the given weights (each of shape
+    (out, in), chained): h_0 = x (batch, in); z_l = h_{l-1} W_l^T, normalized if asked, h_l =
+    f(z_l); then from dL/dh_depth = grad_out back to dL/dx, by the hand-derived derivatives.
+    Returns (act_std, grad_std), each of length len(weights) + 1: the std over all entries of h_l
+    and of dL/dh_l for l = 0..depth (float64 throughout)."""
+    fn = "simulate"
+    f, fp = _ACT[_check_choice(fn, "activation", activation, ACTIVATIONS)]
+    norm = _norm_name(fn, normalization)
+    axis = 0 if norm == "batch" else 1
+    if len(weights) < 1:
+        raise ValueError(f"{fn}: weights must hold at least one matrix; got {len(weights)}")
+    h = np.asarray(x, dtype=np.float64)
+    act = [float(h.std())]
+    saved: list[tuple[Array, Array | None]] = []
+    with np.errstate(all="ignore"):  # collapse to 0 or overflow is what we are here to show
+        for w in weights:
+            z = h @ np.asarray(w, dtype=np.float64).T
+            sigma = None
+            if norm != "none":
+                z, sigma = _normalize(z, axis)
+            saved.append((z, sigma))
+            h = f(z)
+            act.append(float(h.std()))
+        g = np.asarray(grad_out, dtype=np.float64)
+        if g.shape != h.shape:
+            raise ValueError(f"{fn}: grad_out has shape {g.shape}; the output has shape {h.shape}")
+        grad = [float(g.std())]
+        for w, (z, sigma) in zip(reversed(weights), reversed(saved)):
+            dz = g * fp(z)
+            if sigma is not None:
+                dz = _normalize_backward(dz, z, sigma, axis)
+            g = dz @ np.asarray(w, dtype=np.float64)
+            grad.append(float(g.std()))
+    return np.array(act), np.array(grad[::-1])
+
+
+# -- prediction ----------------------------------------------------------------------------------
+
+
+def predict(
+    depth: int,
+    width: int,
+    activation: str,
+    scheme: str,
+    *,
+    batch: int = 256,
+    normalization: str | None = None,
+) -> tuple[Array, Array]:
+    """The mean-field prediction for propagate()'s network: (act_std, grad_std), each of length
+    depth + 1 (l = 0..depth), with s = width * Var(w) from scheme_std. Forward: z_l ~ N(0, q_l),
+    q_1 = s, q_{l+1} = s * E[f(z_l)^2]; std(h_l) = sqrt(E[f^2] - E[f]^2). With normalization, z_l
+    is divided by the square root of c + eps, where c = s * Var(h_{l-1}) (batch: per-unit variance
+    over the batch) or s * E[h_{l-1}^2] (layer: per-sample over the units), so q_l = c / (c + eps).
+    Backward: Var(dL/dh_{l-1}) = Var(dL/dh_l) * s * E[f'(z_l)^2], times, with normalization,
+    (1 - 1/m - (2 - q_l) E[f'^2 z^2] / (m q_l E[f'^2])) / (c + eps) for groups of m = batch or
+    width (the mean and the y-direction the normalization's backward removes). Assumes wide
+    layers, weights independent of the signal (and of the gradient: the usual gradient
+    independence assumption) and Gaussian pre-activations."""
+    fn = "predict"
+    depth = _check_count(fn, "depth", depth)
+    width = _check_count(fn, "width", width)
+    batch = _check_count(fn, "batch", batch, 2)
+    _check_choice(fn, "activation", activation, ACTIVATIONS)
+    norm = _norm_name(fn, normalization)
+    s = width * scheme_std(scheme, (width, width), activation) ** 2
+    f, fp = _ACT[activation]
+    second, var = 1.0, 1.0  # h_0 = x ~ N(0, 1)
+    act, backward_gain = [1.0], []
+    for _ in range(depth):
+        if norm == "none":
+            q, scale = s * second, 1.0
+        else:
+            c = s * (var if norm == "batch" else second)
+            q = c / (c + NORM_EPS)
+            m = batch if norm == "batch" else width
+            fp2 = gaussian_expectation(lambda z: fp(z) ** 2, q)
+            fp2z2 = gaussian_expectation(lambda z: (fp(z) * z) ** 2, q)
+            kept = 1.0 - 1.0 / m - ((2.0 - q) * fp2z2 / (m * q * fp2) if q > 0 and fp2 > 0 else 0.0)
+            scale = max(kept, 0.0) / (c + NORM_EPS)  # a group of one normalizes to 0
+        mean, second, fp2 = activation_gain(activation, q)
+
+        def centred(z: Array, m: float = mean) -> Array:
+            return (f(z) - m) ** 2
+
+        var = max(gaussian_expectation(centred, q), 0.0)
+        act.append(math.sqrt(var))
+        backward_gain.append(s * fp2 * scale)
+    grad = [1.0]
+    for gain in reversed(backward_gain):
+        grad.append(grad[-1] * math.sqrt(gain))
+    return np.array(act), np.array(grad[::-1])
+
+
+# -- the experiment ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    """One row of propagate()'s table: layer l (0 = the input), the measured std of the
+    activations h_l and of the gradients dL/dh_l, and the predicted ones."""
+
+    scheme: str
+    layer: int
+    act_std: float
+    grad_std: float
+    act_std_predicted: float
+    grad_std_predicted: float
+
+
+def propagate(
+    depth: int,
+    width: int,
+    activation: str,
+    scheme: str,
+    *,
+    batch: int = 256,
+    normalization: str | None = None,
+    seed: int = 0,
+) -> list[LayerStats]:
+    """Initialize `depth` square (width x width) float64 weights with fastinit's `scheme` (one of
+    SCHEMES; see scheme_std), push a batch x ~ N(0, 1) of shape (batch, width) through the MLP
+    forward and a gradient r ~ N(0, 1) backward (see simulate), and return depth + 1 LayerStats
+    (layer 0 is the input) with the measured stds beside predict()'s. `activation` is one of
+    ACTIVATIONS, `normalization` None, "none", "batch" or "layer". Everything is drawn from
+    fastinit streams of `seed`, so the table is reproducible. Bad arguments raise TypeError or
+    ValueError naming them."""
+    fn = "propagate"
+    depth = _check_count(fn, "depth", depth)
+    width = _check_count(fn, "width", width)
+    batch = _check_count(fn, "batch", batch, 2)
+    _check_choice(fn, "activation", activation, ACTIVATIONS)
+    _check_choice(fn, "scheme", scheme, SCHEMES)
+    norm = _norm_name(fn, normalization)
+    weights = [
+        init_weight_(np.empty((width, width)), scheme, activation, seed, f"propagate.{scheme}.{i}")
+        for i in range(depth)
+    ]
+    x = normal_(np.empty((batch, width)), seed=seed, stream="propagate.input")
+    r = normal_(np.empty((batch, width)), seed=seed, stream="propagate.grad")
+    act, grad = simulate(weights, x, r, activation, norm)
+    act_p, grad_p = predict(depth, width, activation, scheme, batch=batch, normalization=norm)
+    return [
+        LayerStats(scheme, i, float(act[i]), float(grad[i]), float(act_p[i]), float(grad_p[i]))
+        for i in range(depth + 1)
+    ]
+
+
+@dataclass(frozen=True)
+class LayerGains:
+    """Per-layer variance gains between layers first and last of a table (geometric means):
+    forward Var(h_last) / Var(h_first) and backward Var(dL/dh_first) / Var(dL/dh_last), each to
+    the power 1 / (last - first), measured and predicted."""
+
+    first: int
+    last: int
+    act_measured: float
+    act_predicted: float
+    grad_measured: float
+    grad_predicted: float
+
+
+def layer_gains(table: Sequence[LayerStats], first: int, last: int) -> LayerGains:
+    """The per-layer variance gains of `table` (one scheme's rows) between layers first < last."""
+    rows = {row.layer: row for row in table}
+    if first not in rows or last not in rows or not first < last:
+        raise ValueError(
+            f"layer_gains: need layers first < last in the table; got first={first}, last={last}"
+        )
+    a, b, k = rows[first], rows[last], last - first
+
+    def gain(top: float, bottom: float) -> float:
+        with np.errstate(all="ignore"):
+            return float(np.float64(top / bottom) ** (2.0 / k)) if bottom > 0 else math.nan
+
+    return LayerGains(
+        first, last,
+        gain(b.act_std, a.act_std), gain(b.act_std_predicted, a.act_std_predicted),
+        gain(a.grad_std, b.grad_std), gain(a.grad_std_predicted, b.grad_std_predicted),
+    )  # fmt: skip
