@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "cpu_features.h"
+#include "environment.h"
 
 namespace fastinit {
 
@@ -39,8 +40,8 @@ const std::vector<Candidate>& targets() {
 }
 
 const Kernels& choose() {
-  const char* forced = std::getenv("FASTINIT_ISA");
-  if (forced == nullptr || *forced == '\0') return *targets().front().table;
+  const std::string forced = environment::isa();
+  if (forced.empty()) return *targets().front().table;
   return kernels_for(forced);
 }
 

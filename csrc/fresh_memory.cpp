@@ -12,6 +12,8 @@
 #include <unistd.h>
 #endif
 
+#include "environment.h"
+
 namespace fastinit::fresh_memory {
 
 #if defined(__linux__)
@@ -37,10 +39,7 @@ void interior_pages(const char* begin, size_t bytes, uintptr_t& first, uintptr_t
 }
 
 // FASTINIT_POPULATE=0 turns the populate step off (to measure what it saves).
-std::atomic<bool> populate_supported{[] {
-  const char* env = std::getenv("FASTINIT_POPULATE");
-  return env == nullptr || env[0] != '0';
-}()};
+std::atomic<bool> populate_supported{environment::populate()};
 
 }  // namespace
 
@@ -74,10 +73,7 @@ void populate_for_write(char* begin, size_t bytes, const char* whole_begin, cons
 void advise_huge_pages(char* begin, size_t bytes) {
   constexpr uintptr_t kHuge = uintptr_t{2} << 20;
   constexpr size_t kMinBytes = size_t{16} << 20;
-  static const bool enabled = [] {
-    const char* env = std::getenv("FASTINIT_HUGEPAGES");
-    return env != nullptr && env[0] == '1';
-  }();
+  static const bool enabled = environment::huge_pages();
   if (!enabled || bytes < kMinBytes) return;
   const uintptr_t b = reinterpret_cast<uintptr_t>(begin);
   const uintptr_t first = (b + kHuge - 1) & ~(kHuge - 1);

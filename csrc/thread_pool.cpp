@@ -18,6 +18,8 @@
 #include <immintrin.h>
 #endif
 
+#include "environment.h"
+
 namespace fastinit {
 
 namespace {
@@ -114,16 +116,8 @@ class ThreadPool {
     }
   }
 
-  // FASTINIT_SPIN_US as a whole number of microseconds in [0, 100000]; 100 if unset or invalid
-  // (Python checks it at import). Read when a pool starts, on the thread that starts it.
-  static long spin_microseconds() {
-    const char* env = std::getenv("FASTINIT_SPIN_US");
-    if (env == nullptr || *env == '\0') return 100;
-    char* end = nullptr;
-    const long value = std::strtol(env, &end, 10);
-    if (*end != '\0' || value < 0 || value > 100000) return 100;
-    return value;
-  }
+  // FASTINIT_SPIN_US (environment.h), read when a pool starts, on the thread that starts it.
+  static long spin_microseconds() { return environment::spin_microseconds(); }
 
   void worker_loop() {
     size_t seen = 0;

@@ -1,6 +1,6 @@
 """Shared fixtures: the ISAs this CPU runs, and a runner for subprocesses with a given
-environment (for FASTINIT_ISA / FASTINIT_NUM_THREADS, read at import). Tests marked slow run only
-when selected with -m (`python -m pytest -m slow`)."""
+environment (for FASTINIT_ISA / FASTINIT_NUM_THREADS, read at import). Tests marked slow are
+left out by pyproject.toml's `-m "not slow"`; `python -m pytest -m slow` selects them."""
 
 from __future__ import annotations
 
@@ -29,14 +29,3 @@ def restore_threads():
     before = _core.get_num_threads()
     yield
     _core.set_num_threads(before)
-
-
-def pytest_collection_modifyitems(config, items):
-    """Tests marked slow (long statistical runs, `pytest -m slow`) run only when a -m marker
-    expression is given; a plain `python -m pytest` leaves them out."""
-    if config.getoption("markexpr", default=""):
-        return
-    slow = [item for item in items if item.get_closest_marker("slow") is not None]
-    if slow:
-        config.hook.pytest_deselected(items=slow)
-        items[:] = [item for item in items if item.get_closest_marker("slow") is None]

@@ -7,7 +7,15 @@ import sys
 
 from ._version import __version__
 from .tools.battery import DEFAULT_SEED
+from .tools.benchmark.cli import main as bench_main
+from .tools.check import main as check_main
+from .tools.demo import main as demo_main
+from .tools.propagate_cli import main as propagate_main
+from .tools.propagate_cli import parse_schemes
+from .tools.propagation import SCHEMES
 from .tools.raw import count_arg, stream_arg, u64_arg
+from .tools.raw import main as raw_main
+from .tools.residual_propagation import RESIDUAL_SCHEMES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,23 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     prop.add_argument("--plot", metavar="FILE.png", help="also draw the figure (needs matplotlib)")
     args = parser.parse_args(argv)
     if args.command == "bench":
-        from .tools.benchmark.cli import main as bench_main
-
         return bench_main(args)
     if args.command == "check":
-        from .tools.check import main as check_main
-
         return check_main(args.mode, args.seed, args.plot)
     if args.command == "raw":
-        from .tools.raw import main as raw_main
-
         return raw_main(args.seed, args.stream, args.count, args.first)
     if args.command == "propagate":
-        from .tools.propagate_cli import main as propagate_main
-        from .tools.propagate_cli import parse_schemes
-        from .tools.propagation import SCHEMES
-        from .tools.residual_propagation import RESIDUAL_SCHEMES
-
         try:
             allowed = (
                 RESIDUAL_SCHEMES if args.residual else ("naive", "xavier", "kaiming", "lecun", "orthogonal")
@@ -112,7 +109,6 @@ def main(argv: list[str] | None = None) -> int:
                                   args.batch, args.seed, args.plot, args.every, args.residual)  # fmt: skip
         except (TypeError, ValueError, ImportError, OSError) as e:
             parser.error(str(e))
-    from .tools.demo import main as demo_main
 
     return demo_main(args.repeats)
 

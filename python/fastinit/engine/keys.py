@@ -5,16 +5,60 @@ index=). docs/stream.md defines both."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import operator
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+import numpy as np
 
 from .. import _core
 from .streams import Generator, StreamLike, check_u64, key_source
-from .targets import shard_starts
 
-__all__ = ["make_key", "shard_placement"]
+__all__ = ["check_extents", "make_key", "shard_placement", "shard_starts"]
 
 _U64 = 1 << 64
+
+
+def shard_starts(
+    fn: str, shape: Sequence[int], global_shape: Sequence[int] | None, index: Sequence[slice] | None
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(global shape, start of the block in each dimension) of a local block given by
+    global_shape= and index= (step-1 slices, one per dimension, selecting exactly the local
+    shape); ValueError / TypeError name what does not fit."""
+    if global_shape is None or index is None:
+        raise ValueError(f"{fn}: global_shape= and index= must be given together")
+    gshape = check_extents(fn, "global_shape", global_shape)
+    if any(n < 0 for n in gshape):
+        raise ValueError(f"{fn}: global_shape must have non-negative extents; got {gshape}")
+    index = tuple(index)
+    shape = tuple(int(n) for n in shape)
+    if len(index) != len(gshape) or len(shape) != len(gshape):
+        raise ValueError(
+            f"{fn}: index must have one slice per dimension of global_shape {gshape} and "
+            f"the array must have as many dimensions; got index={index!r}, array shape {shape}"
+        )
+    starts = []
+    for d, (s, n, g) in enumerate(zip(index, shape, gshape)):
+        if not isinstance(s, slice):
+            raise TypeError(f"{fn}: index[{d}] must be a slice; got {s!r}")
+        start, stop, step = s.indices(g)
+        if step != 1:
+            raise ValueError(f"{fn}: index[{d}] must have step 1; got {s!r}")
+        if max(stop - start, 0) != n:
+            raise ValueError(
+                f"{fn}: index[{d}]={s!r} selects {max(stop - start, 0)} of global extent {g}, "
+                f"but the array's extent there is {n}"
+            )
+        starts.append(start)
+    return gshape, tuple(starts)
+
+
+def check_extents(fn: str, name: str, extents: object) -> tuple[int, ...]:
+    """A shape given by the user as a sequence of ints (bools, floats and strings are TypeErrors)."""
+    items = list(extents) if isinstance(extents, Iterable) and not isinstance(extents, (str, bytes)) else None
+    if items is None or any(isinstance(n, (bool, np.bool_)) or not hasattr(n, "__index__") for n in items):
+        raise TypeError(f"{fn}: {name} must be a sequence of ints; got {extents!r}")
+    return tuple(operator.index(n) for n in items)
 
 
 def shard_placement(

@@ -7,7 +7,6 @@ fresh stream id per call; named streams map a string to a stream id by a stable 
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import threading
 from typing import Any, Callable, Union
@@ -15,6 +14,7 @@ from typing import Any, Callable, Union
 import numpy as np
 
 from .. import _core
+from . import environment
 
 __all__ = ["Generator", "StreamLike", "default_generator", "manual_seed", "stream_id"]
 
@@ -106,13 +106,8 @@ def spawned_seed(seed: int, k: int) -> int:
 
 
 def _initial_global_seed() -> int:
-    env = os.environ.get("FASTINIT_SEED", "").strip()
-    if not env:
-        return _entropy_seed()
-    try:
-        return check_u64("FASTINIT_SEED", "FASTINIT_SEED", int(env, 0))
-    except (TypeError, ValueError):
-        raise ValueError(f"FASTINIT_SEED={env!r} is not an integer in [0, 2**64)") from None
+    env = environment.seed()
+    return _entropy_seed() if env is None else env
 
 
 _global = Generator(_initial_global_seed())

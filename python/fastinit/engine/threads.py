@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 from .. import _core
+from . import environment
+from .environment import MAX_SPIN_US, MAX_THREADS
 
 __all__ = [
     "MAX_SPIN_US",
@@ -18,21 +20,11 @@ __all__ = [
     "set_num_threads",
 ]
 
-MAX_THREADS = 1024  # far beyond any useful pool: each thread reserves a stack
-MAX_SPIN_US = 100_000  # how long idle workers may watch for the next fill (csrc/thread_pool.cpp)
-
 
 def check_spin_environment() -> None:
     """Raise ValueError unless FASTINIT_SPIN_US is unset or a whole number of microseconds from 0
     to MAX_SPIN_US: the pool reads it in C++, where a bad value could only be ignored."""
-    env = os.environ.get("FASTINIT_SPIN_US")
-    if env is None or env == "":
-        return
-    if not (env.isascii() and env.isdigit() and int(env) <= MAX_SPIN_US):
-        raise ValueError(
-            f"FASTINIT_SPIN_US={env!r} is not allowed; it must be a whole number of microseconds "
-            f"from 0 to {MAX_SPIN_US}"
-        )
+    environment.check_spin_us()
 
 
 def _affinity_cpus() -> int:
@@ -76,16 +68,8 @@ def cgroup_cpu_quota(
 
 def default_num_threads() -> int:
     """FASTINIT_NUM_THREADS if set, else the usable CPUs (affinity, then cgroup quota)."""
-    env = os.environ.get("FASTINIT_NUM_THREADS", "").strip()
-    if env:
-        try:
-            n = int(env)
-        except ValueError:
-            n = 0
-        if not 1 <= n <= MAX_THREADS:
-            raise ValueError(
-                f"FASTINIT_NUM_THREADS={env!r} is not allowed; it must be an integer from 1 to {MAX_THREADS}"
-            )
+    n = environment.num_threads()
+    if n is not None:
         return n
     cpus = _affinity_cpus()
     quota = cgroup_cpu_quota()

@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..engine.fill import check_real
-from ..engine.targets import as_target, assign, fill_value, shard_starts
+from ..engine.keys import shard_starts
+from ..engine.targets import as_target, assign, fill_value
 
 __all__ = ["constant_", "dirac_", "eye_", "ones_", "zeros_"]
 

@@ -12,8 +12,9 @@ import numpy as np
 
 from .. import _core
 from ..engine.fill import check_real, normal_
+from ..engine.keys import shard_starts
 from ..engine.streams import Generator, StreamLike, check_u64, resolve
-from ..engine.targets import as_target, assign, fill_value, shard_starts, zero_where
+from ..engine.targets import as_target, assign, fill_value, zero_where
 
 __all__ = ["delta_orthogonal_", "orthogonal_", "sparse_"]
 

@@ -25,6 +25,8 @@ import numpy as np
 from .. import _core
 from ..engine.info import cpu_name, info
 from .battery import DEFAULT_SEED, SIZES, Group, Row, Sizes, distribution_groups, half_dtypes
+from .battery_independence import independence_groups
+from .plot import check_target, plot_distributions
 from .stats import MAX_P_VALUES, P_FAIL, exact_check
 
 __all__ = ["format_row", "isa_groups", "main", "run"]
@@ -92,7 +94,6 @@ def _header() -> str:
 def run(mode: str = "default", seed: int = DEFAULT_SEED, out: TextIO | None = None) -> tuple[int, list[Row]]:
     """Run the battery of `mode` ("quick", "default" or "full") with base seed `seed`, printing
     the table to out (default stdout) as it goes; returns (exit status, rows)."""
-    from .battery_independence import independence_groups
 
     out = sys.stdout if out is None else out
     sizes = SIZES[mode]
@@ -146,7 +147,6 @@ def main(mode: str = "default", seed: int = DEFAULT_SEED, plot: str | None = Non
                 file=sys.stderr,
             )
             return 2
-        from .plot import check_target
 
         problem = check_target(plot)
         if problem:
@@ -154,8 +154,6 @@ def main(mode: str = "default", seed: int = DEFAULT_SEED, plot: str | None = Non
             return 2
     status, _ = run(mode, seed)
     if plot is not None:
-        from .plot import plot_distributions
-
         plot_distributions(plot, SIZES[mode].samples, seed)
         print(f"plot written to {plot}")
     return status

@@ -15,6 +15,7 @@ import fastinit as _fi
 from fastinit.engine.fill import check_real
 from fastinit.engine.streams import seed_from_torch
 
+from ._accelerate import accelerate
 from ._depth import DEPTH_POLICIES
 from ._mup import Base, MupRule, base_shapes, check_base
 from ._policy import POLICIES, Policy
@@ -317,8 +318,6 @@ def _own_code(
 ) -> list[tuple[str, nn.Parameter]]:
     """Run each unknown module's own initialization (reset_parameters, or its HF model's
     _init_weights) under accelerate(); returns the parameters nothing wrote, by name."""
-    from ._accelerate import accelerate
-
     hf = next(iter(hf_models(model)), None)
     kept: list[tuple[str, nn.Parameter]] = []
     for mname, module, own in unknown:

@@ -17,6 +17,7 @@ import numpy as np
 from ...engine import fill as _fill
 from ...engine.info import cpu_name, info
 from ...engine.threads import get_num_threads, set_num_threads
+from . import report, runner
 
 
 def _cases(buf: np.ndarray, threads: int) -> list[tuple[str, int, Callable[[], object]]]:
@@ -117,8 +118,6 @@ def main(args: Any) -> int:
         result = run(args.size_mib, args.repeats or 5)
         print(markdown(result))
     else:
-        from . import report, runner
-
         plan = runner.QUICK if args.quick else runner.DEFAULT
         if args.repeats:
             plan.repeats = args.repeats

@@ -11,11 +11,11 @@ if ! command -v qemu-x86_64 >/dev/null; then
   echo "portable: qemu-user not installed; skipped"
   exit 0
 fi
-native=$($PY ci/fingerprint.py)
+native=$($PY .ci/fingerprint.py)
 echo "native:      $native"
 PYBIN=$($PY -c 'import sys; print(sys.executable)')
 for cpu in Nehalem SandyBridge Haswell; do
-  emulated=$(qemu-x86_64 -cpu "$cpu" "$PYBIN" ci/fingerprint.py)
+  emulated=$(qemu-x86_64 -cpu "$cpu" "$PYBIN" .ci/fingerprint.py)
   echo "$cpu: $emulated"
   [ "$($PY -c 'import json,sys; print(json.loads(sys.argv[1])["sha256"])' "$native")" = \
     "$($PY -c 'import json,sys; print(json.loads(sys.argv[1])["sha256"])' "$emulated")" ] || {

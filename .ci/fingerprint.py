@@ -1,5 +1,5 @@
 """Prints the instruction set fastinit chose and a hash of many fills (every distribution,
-dtype, odd offsets, strided views). ci/portable.sh runs it natively and under qemu-x86_64 with
+dtype, odd offsets, strided views). .ci/portable.sh runs it natively and under qemu-x86_64 with
 old CPU models; the hashes must be equal."""
 
 import hashlib
