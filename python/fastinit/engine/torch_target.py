@@ -1,6 +1,8 @@
-"""torch tensors as fill targets: validated and described by their data pointer and strides, so
-the core writes in place with no copy (never through tensor.numpy(), which cannot hold bfloat16).
-Imported only when a torch tensor is passed, so torch stays optional."""
+"""torch tensors as fill targets: validated and described to the engine by their data pointer,
+dtype, shape and strides (a Target), so the core writes in place with no copy (never through
+tensor.numpy(), which cannot hold bfloat16). This module never imports torch at its own import:
+it recognizes tensors by their type's name and imports torch only when it is handed one, so torch
+stays optional."""
 
 from __future__ import annotations
 
