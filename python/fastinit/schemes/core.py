@@ -23,7 +23,7 @@ fan_geo_avg = sqrt(fan_in * fan_out) (JAX's). Where the frameworks differ:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .. import _core
 
@@ -45,8 +45,7 @@ def law_of_std(std: float, distribution: str) -> _core.Law:
     return _core.Law.normal(0.0, std)
 
 
-@dataclass(frozen=True)
-class Scheme:
+class Scheme(NamedTuple):
     """Var(w) = scale / max(min_fan, n) drawn from `distribution`, n by `mode` from the fans;
     with `gain`, torch's rounding of std (module docstring). Arguments are checked by the
     caller (check)."""

@@ -5,7 +5,7 @@ docs/formulas.md), read from the weight's fans and drawn through fill_law."""
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from .gain import calculate_gain
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from ..engine.placement import Placement, SchemeKeywords
+    from ..engine.placement import SchemeKeywords
 
 __all__ = [
     "kaiming_normal_", "kaiming_uniform_", "lecun_normal_", "lecun_uniform_", "variance_scaling_", "xavier_normal_",
@@ -34,20 +34,30 @@ def _shape_of(fn: str, arr: object, global_shape: Any) -> tuple[int, ...]:
     if global_shape is not None:
         return tuple(int(n) for n in global_shape)
     if type(arr) is np.ndarray:
-        return cast(tuple[int, ...], arr.shape)
+        return arr.shape  # type: ignore[no-any-return]
     if is_torch_tensor(arr):
         return tuple(arr.shape)  # type: ignore[attr-defined]
     return tuple(as_target(fn, arr).shape)
 
 
-def fill_scheme(fn: str, arr: A, scheme: Scheme, keywords: SchemeKeywords) -> A:
-    """Fill arr by `scheme`, its fans read from arr's shape (the global shape of a shard) by the
-    fan keywords; the rest of `keywords` place the values in the stream."""
+_FAN_KEYS = frozenset(("layout", "in_axis", "out_axis", "batch_axis"))
+
+
+def fill_scheme(
+    fn: str, arr: A, scheme: Scheme, keywords: SchemeKeywords, shape: tuple[int, ...] | None = None
+) -> A:
+    """Fill arr by `scheme`, its fans read from arr's shape (the global shape of a shard, or
+    `shape` if the caller has it) by the fan keywords; the rest of `keywords` place the values
+    in the stream."""
     check_placement(fn, keywords, fans=True)
-    kw = cast("dict[str, Any]", dict(keywords))
-    layout, in_axis, out_axis = kw.pop("layout", "oihw"), kw.pop("in_axis", None), kw.pop("out_axis", None)
-    batch_axis = kw.pop("batch_axis", ())
-    shape = _shape_of(fn, arr, kw.get("global_shape"))
+    placement: Any = keywords
+    layout, in_axis, out_axis, batch_axis = "oihw", None, None, ()
+    if keywords and not _FAN_KEYS.isdisjoint(keywords):
+        placement = dict(keywords)
+        layout, in_axis = placement.pop("layout", "oihw"), placement.pop("in_axis", None)
+        out_axis, batch_axis = placement.pop("out_axis", None), placement.pop("batch_axis", ())
+    if shape is None:
+        shape = _shape_of(fn, arr, keywords.get("global_shape"))
     if layout == "oihw" and in_axis is None and out_axis is None and not batch_axis and len(shape) == 2:
         fan_in, fan_out = float(shape[1]), float(shape[0])  # the common case, without the general machinery
     else:
@@ -55,8 +65,7 @@ def fill_scheme(fn: str, arr: A, scheme: Scheme, keywords: SchemeKeywords) -> A:
     law = scheme.law(fan_in, fan_out)
     if law is None:
         return arr  # an empty weight: nothing to fill
-    placement = cast("Placement", kw)
-    return fill_law(fn, arr, law, placement)
+    return fill_law(fn, arr, law, placement, checked=True)
 
 
 def _positive(fn: str, name: str, value: float) -> float:
@@ -194,10 +203,11 @@ def _kaiming(
         raise ValueError(f"{fn}: mode={mode!r} is not one of 'fan_in', 'fan_out'")
     Scheme.check(fn, 1.0, mode, distribution)
     gain = calculate_gain(nonlinearity, a)
-    if 0 in _shape_of(fn, arr, keywords.get("global_shape")):
+    shape = _shape_of(fn, arr, keywords.get("global_shape"))
+    if 0 in shape:
         warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
         return arr
-    return fill_scheme(fn, arr, Scheme(1.0, mode, distribution, gain=gain), keywords)
+    return fill_scheme(fn, arr, Scheme(1.0, mode, distribution, gain=gain), keywords, shape)
 
 
 @takes_scheme_keywords
