@@ -141,10 +141,7 @@ def plots(result: dict[str, Any], directory: Path) -> list[Path]:
     ax.set(xscale="log", yscale="log", xlabel="buffer size (MiB, float32)", ylabel="G samples / s",
            title=f"normal, float32 — {result['machine']['cpu']}, {result['machine']['threads']} threads")  # fmt: skip
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    written.append(directory / "throughput.png")
-    fig.savefig(written[-1], dpi=120)
-    plt.close(fig)
+    written.append(_save(plt, fig, directory / "throughput.png"))
 
     fig, ax = plt.subplots(figsize=(6, 4))
     by_lib: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -155,10 +152,7 @@ def plots(result: dict[str, Any], directory: Path) -> list[Path]:
         ax.plot([p[0] for p in thread_pts], [p[1] for p in thread_pts], marker="o", label=lib)
     ax.set(xlabel="threads", ylabel="G samples / s", title="thread scaling (float32, large buffer)")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    written.append(directory / "threads.png")
-    fig.savefig(written[-1], dpi=120)
-    plt.close(fig)
+    written.append(_save(plt, fig, directory / "threads.png"))
 
     fig, ax = plt.subplots(figsize=(7, 4))
     lat = [r for r in rows if r["suite"] == "latency"]
@@ -166,8 +160,13 @@ def plots(result: dict[str, Any], directory: Path) -> list[Path]:
     ax.barh(range(len(lat)), [r["median_s"] * 1e6 for r in lat])
     ax.set_yticks(range(len(lat)), labels, fontsize=6)
     ax.set(xlabel="µs per call", title="small-call latency")
-    fig.tight_layout()
-    written.append(directory / "latency.png")
-    fig.savefig(written[-1], dpi=120)
-    plt.close(fig)
+    written.append(_save(plt, fig, directory / "latency.png"))
     return written
+
+
+def _save(plt: Any, fig: Any, path: Path) -> Path:
+    """Lay out, write and close a figure; returns its path."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
