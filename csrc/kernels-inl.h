@@ -5,8 +5,12 @@
 //
 // docs/stream.md is the contract these functions implement; fastinit/reference.py is the
 // same contract in NumPy.
+//
+// The -inl.h suffix is Highway's: a textual fragment, meant to be included once per target,
+// inside or around that target's namespace, never an ordinary header. approx_math-inl.h and
+// philox_simd-inl.h are fragments of this one.
 #ifndef FASTINIT_TARGET
-#error "define FASTINIT_TARGET before including kernels_impl.h"
+#error "define FASTINIT_TARGET before including kernels-inl.h"
 #endif
 
 #include <cmath>
@@ -25,7 +29,7 @@ namespace fastinit {
 namespace FASTINIT_TARGET {
 namespace {
 
-#include "approx_math.h"
+#include "approx_math-inl.h"
 
 constexpr int kBatch = 64;  // Philox blocks per batch
 
@@ -83,7 +87,7 @@ struct ListedBlocks {
   uint64_t operator()(int b) const { return list[b]; }
 };
 
-#include "philox_simd.h"
+#include "philox_simd-inl.h"
 #if !defined(FASTINIT_PHILOX_SIMD)
 static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) {
   philox_batch_generic(id, ConsecutiveBlocks{j0}, out);

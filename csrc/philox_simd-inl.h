@@ -5,7 +5,7 @@
 // the multiplies ignore and the final narrowing drops. Several groups of counters run
 // interleaved to hide the multiply latency.
 //
-// Include only inside a per-target namespace (kernels_impl.h), after Batch is defined.
+// Include only inside a per-target namespace (kernels-inl.h), after Batch is defined.
 
 template <class Step>
 static inline void philox_round_keys(StreamId id, Step&& step) {
