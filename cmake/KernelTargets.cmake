@@ -1,4 +1,4 @@
-# One kernel source (csrc/kernels_impl.h), compiled once per instruction set into its own object
+# One kernel source (csrc/kernels-inl.h), compiled once per instruction set into its own object
 # library, each inside its own namespace (fastinit::<target>), so no inline function compiled
 # for AVX-512 can ever be linked into a caller running on an older CPU. The choice among them
 # is made at run time (csrc/dispatch.cpp); nothing here depends on the build machine's CPU.

@@ -1,4 +1,4 @@
 // The kernels compiled for the "avx2" target (flags in cmake/KernelTargets.cmake).
 #define FASTINIT_TARGET avx2
 #define FASTINIT_TARGET_NAME "avx2"
-#include "kernels_impl.h"
+#include "kernels-inl.h"

@@ -1,4 +1,4 @@
 // The kernels compiled for the "avx512" target (flags in cmake/KernelTargets.cmake).
 #define FASTINIT_TARGET avx512
 #define FASTINIT_TARGET_NAME "avx512"
-#include "kernels_impl.h"
+#include "kernels-inl.h"

@@ -1,4 +1,4 @@
 // The kernels compiled for the "neon" target (flags in cmake/KernelTargets.cmake).
 #define FASTINIT_TARGET neon
 #define FASTINIT_TARGET_NAME "neon"
-#include "kernels_impl.h"
+#include "kernels-inl.h"

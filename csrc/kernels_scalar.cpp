@@ -1,4 +1,4 @@
 // The kernels compiled for the "scalar" target (flags in cmake/KernelTargets.cmake).
 #define FASTINIT_TARGET scalar
 #define FASTINIT_TARGET_NAME "scalar"
-#include "kernels_impl.h"
+#include "kernels-inl.h"

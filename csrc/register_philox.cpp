@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include "philox_constants.h"
+#include "philox_round.h"
 
 namespace py = pybind11;
 
@@ -13,7 +13,8 @@ namespace {
 
 using U32Array = py::array_t<uint32_t, py::array::c_style | py::array::forcecast>;
 
-// Applies Philox4x32 with `rounds` rounds to each row of counters (n, 4) under key (2,).
+// Applies Philox4x32 with `rounds` rounds to each row of counters (n, 4) under key (2,): the
+// round and key schedule of philox_round.h, the very ones the kernels run.
 py::array_t<uint32_t> philox4x32(const U32Array& counters, const U32Array& key, int rounds) {
   if (counters.ndim() != 2 || counters.shape(1) != 4) throw std::invalid_argument("counters must have shape (n, 4)");
   if (key.ndim() != 1 || key.shape(0) != 2) throw std::invalid_argument("key must have shape (2,)");
@@ -27,19 +28,8 @@ py::array_t<uint32_t> philox4x32(const U32Array& counters, const U32Array& key, 
     py::gil_scoped_release release;
     for (py::ssize_t i = 0; i < n; ++i) {
       uint32_t x0 = in[4 * i], x1 = in[4 * i + 1], x2 = in[4 * i + 2], x3 = in[4 * i + 3];
-      uint32_t k0 = key0, k1 = key1;
-      for (int r = 0; r < rounds; ++r) {
-        const uint64_t p0 = static_cast<uint64_t>(fastinit::kPhiloxM0) * x0;
-        const uint64_t p1 = static_cast<uint64_t>(fastinit::kPhiloxM1) * x2;
-        const uint32_t y0 = static_cast<uint32_t>(p1 >> 32) ^ x1 ^ k0;
-        const uint32_t y2 = static_cast<uint32_t>(p0 >> 32) ^ x3 ^ k1;
-        x0 = y0;
-        x1 = static_cast<uint32_t>(p1);
-        x2 = y2;
-        x3 = static_cast<uint32_t>(p0);
-        k0 += fastinit::kPhiloxW0;
-        k1 += fastinit::kPhiloxW1;
-      }
+      fastinit::philox_key_schedule(key0, key1, rounds,
+                                    [&](uint32_t k0, uint32_t k1) { fastinit::philox_round(x0, x1, x2, x3, k0, k1); });
       o[4 * i] = x0;
       o[4 * i + 1] = x1;
       o[4 * i + 2] = x2;

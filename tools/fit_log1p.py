@@ -1,4 +1,4 @@
-"""Fits the float32 polynomial of csrc/approx_math.h's log_positive<float>:
+"""Fits the float32 polynomial of csrc/approx_math-inl.h's log_positive<float>:
 
     log(1 + f) ~= f - f**2/2 + f**3 * P(f),   f in [sqrt(1/2) - 1, sqrt(2) - 1],
 

@@ -4,7 +4,7 @@
 // fitted float polynomial for log1p (tools/fit_log1p.py) or Acklam's rational approximation of
 // the normal quantile; docs/stream.md states the accuracy.
 //
-// Include only inside a per-target namespace (see kernels_impl.h): nothing here has external
+// Include only inside a per-target namespace (see kernels-inl.h): nothing here has external
 // linkage of its own.
 
 template <class T>

@@ -5,8 +5,12 @@
 //
 // docs/stream.md is the contract these functions implement; fastinit/reference.py is the
 // same contract in NumPy.
+//
+// The -inl.h suffix is Highway's: a textual fragment, meant to be included once per target,
+// inside or around that target's namespace, never an ordinary header. approx_math-inl.h and
+// philox_simd-inl.h are fragments of this one.
 #ifndef FASTINIT_TARGET
-#error "define FASTINIT_TARGET before including kernels_impl.h"
+#error "define FASTINIT_TARGET before including kernels-inl.h"
 #endif
 
 #include <cmath>
@@ -20,12 +24,13 @@
 
 #include "kernels.h"
 #include "philox_constants.h"
+#include "philox_round.h"
 
 namespace fastinit {
 namespace FASTINIT_TARGET {
 namespace {
 
-#include "approx_math.h"
+#include "approx_math-inl.h"
 
 constexpr int kBatch = 64;  // Philox blocks per batch
 
@@ -37,8 +42,17 @@ struct Batch {
   alignas(64) uint32_t x3[kBatch];
 };
 
+// Calls step(k0, k1) with the key of each of the 10 rounds for stream id's seed: the schedule
+// of philox_round.h, shared by the scalar loop below and the vector code of philox_simd-inl.h.
+template <class Step>
+static inline void philox_round_keys(StreamId id, Step&& step) {
+  philox_key_schedule(static_cast<uint32_t>(id.seed), static_cast<uint32_t>(id.seed >> 32), kPhiloxRounds, step);
+}
+
 // Computes Philox4x32-10 of counters (lo32(j), hi32(j), lo32(stream), hi32(stream)) under key
 // (lo32(seed), hi32(seed)) for j = block(b), b < kBatch; word k of block(b) goes to x<k>[b].
+// Rounds outside, blocks inside: each round is one pass over the four word arrays, the loop
+// compilers vectorize (the NEON target relies on it; the scalar one is built not to).
 template <class BlockAt>
 static inline void philox_batch_generic(StreamId id, BlockAt block, Batch& out) {
   const uint32_t s0 = static_cast<uint32_t>(id.stream);
@@ -54,22 +68,9 @@ static inline void philox_batch_generic(StreamId id, BlockAt block, Batch& out) 
     x2[b] = s0;
     x3[b] = s1;
   }
-  uint32_t k0 = static_cast<uint32_t>(id.seed);
-  uint32_t k1 = static_cast<uint32_t>(id.seed >> 32);
-  for (int round = 0; round < kPhiloxRounds; ++round) {
-    for (int b = 0; b < kBatch; ++b) {
-      const uint64_t p0 = static_cast<uint64_t>(kPhiloxM0) * x0[b];
-      const uint64_t p1 = static_cast<uint64_t>(kPhiloxM1) * x2[b];
-      const uint32_t y0 = static_cast<uint32_t>(p1 >> 32) ^ x1[b] ^ k0;
-      const uint32_t y2 = static_cast<uint32_t>(p0 >> 32) ^ x3[b] ^ k1;
-      x0[b] = y0;
-      x1[b] = static_cast<uint32_t>(p1);
-      x2[b] = y2;
-      x3[b] = static_cast<uint32_t>(p0);
-    }
-    k0 += kPhiloxW0;
-    k1 += kPhiloxW1;
-  }
+  philox_round_keys(id, [&](uint32_t k0, uint32_t k1) {
+    for (int b = 0; b < kBatch; ++b) philox_round(x0[b], x1[b], x2[b], x3[b], k0, k1);
+  });
 }
 
 // Consecutive blocks j0, j0 + 1, ...
@@ -83,7 +84,7 @@ struct ListedBlocks {
   uint64_t operator()(int b) const { return list[b]; }
 };
 
-#include "philox_simd.h"
+#include "philox_simd-inl.h"
 #if !defined(FASTINIT_PHILOX_SIMD)
 static inline void philox_batch(StreamId id, uint64_t j0, Batch& out) {
   philox_batch_generic(id, ConsecutiveBlocks{j0}, out);

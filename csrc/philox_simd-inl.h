@@ -5,18 +5,11 @@
 // the multiplies ignore and the final narrowing drops. Several groups of counters run
 // interleaved to hide the multiply latency.
 //
-// Include only inside a per-target namespace (kernels_impl.h), after Batch is defined.
-
-template <class Step>
-static inline void philox_round_keys(StreamId id, Step&& step) {
-  uint32_t k0 = static_cast<uint32_t>(id.seed);
-  uint32_t k1 = static_cast<uint32_t>(id.seed >> 32);
-  for (int round = 0; round < kPhiloxRounds; ++round) {
-    step(k0, k1);
-    k0 += kPhiloxW0;
-    k1 += kPhiloxW1;
-  }
-}
+// The rounds are philox_round (philox_round.h) in intrinsics, keyed by the same schedule
+// (philox_round_keys); the tests compare every target's words with the scalar ones.
+//
+// Include only inside a per-target namespace (kernels-inl.h), after Batch and philox_round_keys
+// are defined.
 
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
 #define FASTINIT_PHILOX_SIMD 1
