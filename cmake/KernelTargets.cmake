@@ -7,14 +7,14 @@
 # kernel writes std::fma, so all targets produce bit-identical values.
 
 if(MSVC)
-  set(FASTINIT_FP_FLAGS /fp:precise)
-  set(FASTINIT_NOVEC_FLAGS)
+    set(FASTINIT_FP_FLAGS /fp:precise)
+    set(FASTINIT_NOVEC_FLAGS)
 else()
-  set(FASTINIT_FP_FLAGS -ffp-contract=off -fno-math-errno -fno-trapping-math)
-  set(FASTINIT_NOVEC_FLAGS -fno-tree-vectorize -fno-tree-slp-vectorize)
-  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
-    set(FASTINIT_NOVEC_FLAGS -fno-vectorize -fno-slp-vectorize)
-  endif()
+    set(FASTINIT_FP_FLAGS -ffp-contract=off -fno-math-errno -fno-trapping-math)
+    set(FASTINIT_NOVEC_FLAGS -fno-tree-vectorize -fno-tree-slp-vectorize)
+    if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+        set(FASTINIT_NOVEC_FLAGS -fno-vectorize -fno-slp-vectorize)
+    endif()
 endif()
 
 # The target architecture: on macOS the one being built for (cibuildwheel cross-compiles arm64
@@ -22,44 +22,51 @@ endif()
 # the arm64 half.
 set(_fastinit_arch "${CMAKE_SYSTEM_PROCESSOR}")
 if(APPLE AND CMAKE_OSX_ARCHITECTURES)
-  list(LENGTH CMAKE_OSX_ARCHITECTURES _fastinit_n_arch)
-  if(_fastinit_n_arch GREATER 1)
-    message(FATAL_ERROR "fastinit builds one architecture per binary; got CMAKE_OSX_ARCHITECTURES="
-                        "${CMAKE_OSX_ARCHITECTURES} (build x86_64 and arm64 wheels separately)")
-  endif()
-  set(_fastinit_arch "${CMAKE_OSX_ARCHITECTURES}")
+    list(LENGTH CMAKE_OSX_ARCHITECTURES _fastinit_n_arch)
+    if(_fastinit_n_arch GREATER 1)
+        message(
+            FATAL_ERROR
+            "fastinit builds one architecture per binary; got CMAKE_OSX_ARCHITECTURES="
+            "${CMAKE_OSX_ARCHITECTURES} (build x86_64 and arm64 wheels separately)"
+        )
+    endif()
+    set(_fastinit_arch "${CMAKE_OSX_ARCHITECTURES}")
 endif()
 string(TOLOWER "${_fastinit_arch}" _fastinit_arch)
 if(_fastinit_arch MATCHES "^(x86_64|amd64|x64)$")
-  set(FASTINIT_ARCH_X86 ON)
+    set(FASTINIT_ARCH_X86 ON)
 elseif(_fastinit_arch MATCHES "^(aarch64|arm64)$")
-  set(FASTINIT_ARCH_ARM64 ON)
+    set(FASTINIT_ARCH_ARM64 ON)
 endif()
 
 add_library(fastinit_kernels INTERFACE)
 
 function(fastinit_add_kernel target)
-  set(lib fastinit_kernels_${target})
-  add_library(${lib} OBJECT csrc/kernels_${target}.cpp)
-  target_include_directories(${lib} PRIVATE ${PROJECT_SOURCE_DIR}/csrc)
-  target_compile_options(${lib} PRIVATE ${FASTINIT_FP_FLAGS} ${ARGN})
-  if(NOT MSVC)
-    target_compile_options(${lib} PRIVATE -O3 -fvisibility=hidden)
-  endif()
-  target_sources(fastinit_kernels INTERFACE $<TARGET_OBJECTS:${lib}>)
-  target_compile_definitions(fastinit_kernels INTERFACE FASTINIT_HAVE_${target}=1)
+    set(lib fastinit_kernels_${target})
+    add_library(${lib} OBJECT csrc/kernels_${target}.cpp)
+    target_include_directories(${lib} PRIVATE ${PROJECT_SOURCE_DIR}/csrc)
+    target_compile_options(${lib} PRIVATE ${FASTINIT_FP_FLAGS} ${ARGN})
+    if(NOT MSVC)
+        target_compile_options(${lib} PRIVATE -O3 -fvisibility=hidden)
+    endif()
+    target_sources(fastinit_kernels INTERFACE $<TARGET_OBJECTS:${lib}>)
+    target_compile_definitions(
+        fastinit_kernels
+        INTERFACE FASTINIT_HAVE_${target}=1
+    )
 endfunction()
 
 fastinit_add_kernel(scalar ${FASTINIT_NOVEC_FLAGS})
 if(FASTINIT_ARCH_X86)
-  if(MSVC)
-    fastinit_add_kernel(avx2 /arch:AVX2)
-    fastinit_add_kernel(avx512 /arch:AVX512)
-  else()
-    fastinit_add_kernel(avx2 -mavx2 -mfma -mbmi2 -mprefer-vector-width=256)
-    fastinit_add_kernel(avx512 -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma
-                        -mbmi2 -mprefer-vector-width=512)
-  endif()
+    if(MSVC)
+        fastinit_add_kernel(avx2 /arch:AVX2)
+        fastinit_add_kernel(avx512 /arch:AVX512)
+    else()
+        fastinit_add_kernel(avx2 -mavx2 -mfma -mbmi2 -mprefer-vector-width=256)
+        fastinit_add_kernel(avx512 -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma
+                            -mbmi2 -mprefer-vector-width=512
+        )
+    endif()
 elseif(FASTINIT_ARCH_ARM64)
-  fastinit_add_kernel(neon)
+    fastinit_add_kernel(neon)
 endif()
