@@ -64,8 +64,9 @@ def _make(inplace: Callable[..., Any]) -> Callable[..., Any]:
     random = inplace not in _NOT_RANDOM
     build.__doc__ = _functional.twin_doc(
         inplace,
-        f"A dask.array of `shape` equal to ``fastinit.{name}(shape, *args, **kwargs)``, each chunk made\n"
-        f"    independently by {inplace.__name__} as its block of the whole (arr below is a chunk).",
+        f"A dask.array of `shape` equal to ``fastinit.{name}(shape, *args, **kwargs)``,\n"
+        f"    each chunk made independently by {inplace.__name__} as its block of the whole (arr below\n"
+        "    is a chunk).",
         shape="shape : int or sequence of int\n    The array's shape.",
         extra=[
             'chunks : optional\n    Keyword only: dask\'s chunks (default "auto"); the values never depend on them.',
@@ -74,13 +75,19 @@ def _make(inplace: Callable[..., Any]) -> Callable[..., Any]:
         ],
         returns="dask.array.Array\n    Lazy: computing it (any scheduler, any number of times) gives the same values.",
         raises="TypeError, ValueError\n    At creation: a bad shape, chunks or dtype"
-        + (", or bad seed=, stream= or generator= (their (seed, stream) is fixed then)" if random else "")
-        + f".\n    What {inplace.__name__} raises (below) for its other arguments comes when the array is computed.",
+        + (
+            ",\n    or bad seed=, stream= or generator= (their (seed, stream) is fixed then)"
+            if random
+            else ""
+        )
+        + f".\n    What {inplace.__name__} raises (below) for its other arguments comes when the\n"
+        "    array is computed.",
         example=(
             f">>> import numpy as np, fastinit, fastinit.dask\n"
             f">>> w = fastinit.dask.{_functional.call(name, shape, args, chunks=str(chunks))}\n"
             f">>> w.chunks\n{blocks}\n"
-            f">>> np.array_equal(w.compute(), fastinit.{_functional.call(name, shape, args)})\nTrue"
+            f">>> same = fastinit.{_functional.call(name, shape, args)}\n"
+            ">>> np.array_equal(w.compute(), same)\nTrue"
         ),
         drop=("offset", "global_shape", "index"),
     )

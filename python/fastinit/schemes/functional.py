@@ -129,7 +129,8 @@ def _make(inplace: Callable[..., Any]) -> Callable[..., np.ndarray]:
     out_of_place.__doc__ = twin_doc(
         inplace,
         f"Out-of-place {inplace.__name__}: a new array of `shape` and `dtype`, filled as\n"
-        f"    ``{inplace.__name__}(numpy.empty(shape, dtype), *args, **kwargs)`` fills it (arr below is that array).",
+        f"    ``{inplace.__name__}(numpy.empty(shape, dtype), *args, **kwargs)`` fills it; arr below is\n"
+        "    that array.",
         shape=SHAPE_ENTRY,
         extra=[
             "dtype : str or numpy.dtype, optional\n    Keyword only: float32 (default), float64, float16 or bfloat16 "
@@ -141,8 +142,8 @@ def _make(inplace: Callable[..., Any]) -> Callable[..., np.ndarray]:
         example=(
             f">>> import numpy as np, fastinit\n>>> w = fastinit.{call(name, shape, args)}\n"
             f">>> w.shape, w.dtype\n({shape}, dtype('float32'))\n"
-            f">>> np.array_equal(w, fastinit.{call(inplace.__name__, f'np.empty({shape}, np.float32)', args)})\n"
-            "True"
+            f">>> same = fastinit.{call(inplace.__name__, f'np.empty({shape}, np.float32)', args)}\n"
+            ">>> np.array_equal(w, same)\nTrue"
         ),
     )
     return out_of_place
