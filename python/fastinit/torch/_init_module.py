@@ -157,7 +157,7 @@ def init_module_(
 
     Warns
     -----
-    UserWarning
+    RuntimeWarning
         Naming parameters that no code sets (they keep their values).
 
     Examples
