@@ -15,6 +15,7 @@ from .engine import fill as _fill
 from .engine.streams import resolve
 from .engine.targets import resolve_dtype
 from .schemes import deterministic as _deterministic
+from .schemes import functional as _functional
 from .schemes import matrix as _matrix
 from .schemes import variance as _schemes
 
@@ -57,9 +58,38 @@ def _make(inplace: Callable[..., Any]) -> Callable[..., Any]:
         )
 
     build.__name__ = build.__qualname__ = name
-    build.__doc__ = (
-        f"A dask.array of `shape` (chunks=, dtype=, default float32) equal to "
-        f"fastinit.{name}(shape, *args, **kwargs), each chunk made independently.\n\n{inplace.__doc__ or ''}"
+    shape, args = _functional.EXAMPLES[name]
+    chunks = tuple(max(1, n // 2) for n in shape)
+    blocks = tuple((c,) * (n // c) + ((n % c,) if n % c else ()) for n, c in zip(shape, chunks))
+    random = inplace not in _NOT_RANDOM
+    build.__doc__ = _functional.twin_doc(
+        inplace,
+        f"A dask.array of `shape` equal to ``fastinit.{name}(shape, *args, **kwargs)``,\n"
+        f"    each chunk made independently by {inplace.__name__} as its block of the whole (arr below\n"
+        "    is a chunk).",
+        shape="shape : int or sequence of int\n    The array's shape.",
+        extra=[
+            'chunks : optional\n    Keyword only: dask\'s chunks (default "auto"); the values never depend on them.',
+            "dtype : str or numpy.dtype, optional\n    Keyword only: float32 (default), float64, float16 or bfloat16 "
+            "(needs ml_dtypes).",
+        ],
+        returns="dask.array.Array\n    Lazy: computing it (any scheduler, any number of times) gives the same values.",
+        raises="TypeError, ValueError\n    At creation: a bad shape, chunks or dtype"
+        + (
+            ",\n    or bad seed=, stream= or generator= (their (seed, stream) is fixed then)"
+            if random
+            else ""
+        )
+        + f".\n    What {inplace.__name__} raises (below) for its other arguments comes when the\n"
+        "    array is computed.",
+        example=(
+            f">>> import numpy as np, fastinit, fastinit.dask\n"
+            f">>> w = fastinit.dask.{_functional.call(name, shape, args, chunks=str(chunks))}\n"
+            f">>> w.chunks\n{blocks}\n"
+            f">>> same = fastinit.{_functional.call(name, shape, args)}\n"
+            ">>> np.array_equal(w.compute(), same)\nTrue"
+        ),
+        drop=("offset", "global_shape", "index"),
     )
     return build
 

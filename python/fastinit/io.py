@@ -104,7 +104,56 @@ def write_safetensors(
     "kaiming_uniform", "zeros", "orthogonal", ...) or (name, kwargs), e.g.
     ("normal", {"std": 0.02}). Each tensor uses stream = its name, so its values equal
     ``fastinit.<scheme>(shape, dtype=dtype, seed=seed, stream=name, **kwargs)``. A progress bar
-    (tqdm) shows for files of 1 GiB or more, or when progress=True."""
+    (tqdm) shows for files of 1 GiB or more, or when progress=True.
+
+    The file appears only once it is complete: if anything fails, an existing file at `path` is
+    untouched and the partial one removed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write (replaced if it exists).
+    tensors : mapping of str to (shape, dtype, scheme)
+        In the file's order. dtype: float16, bfloat16, float32 or float64; scheme: one of
+        "uniform", "normal", "trunc_normal", "xavier_uniform", "xavier_normal",
+        "kaiming_uniform", "kaiming_normal", "lecun_uniform", "lecun_normal",
+        "variance_scaling", "orthogonal", "sparse", "zeros", "ones", "constant", "eye", "dirac",
+        or (one of those, {keyword: value}) with the arguments of the in-place function.
+    seed : int
+        The key of every tensor, in [0, 2**64).
+    metadata : mapping of str to str, optional
+        Keyword only: the file's "__metadata__".
+    window_bytes : int, optional
+        Keyword only: the most bytes generated at once (default 16 MiB).
+    progress : bool, optional
+        Keyword only: show a tqdm bar (if tqdm is installed); None (default) shows one for 1 GiB or more.
+
+    Raises
+    ------
+    TypeError
+        seed is not an int; a dtype is not supported.
+    ValueError
+        seed outside [0, 2**64); an unknown scheme (checked before anything is written).
+        A scheme's own arguments are checked when its tensor is written; what its function
+        raises then leaves no file behind.
+    OSError
+        The file cannot be written.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, fastinit, fastinit.io
+    >>> from safetensors.numpy import load_file
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "init.safetensors")
+    >>> fastinit.io.write_safetensors(path, {
+    ...     "w": ((4, 3), "float32", ("normal", {"std": 0.02})),
+    ...     "b": ((4,), "float32", "zeros"),
+    ... }, seed=0)
+    >>> loaded = load_file(path)
+    >>> np.array_equal(loaded["w"], fastinit.normal((4, 3), std=0.02, seed=0, stream="w"))
+    True
+    >>> tmp.cleanup()
+    """
     fn = "write_safetensors"
     key = check_u64(fn, "seed", seed)
     entries, offset = {}, 0
@@ -170,7 +219,49 @@ def write_npy(
 ) -> None:
     """Write one initialized array as a .npy file, window by window (memory bounded by
     window_bytes or one slice along the first dimension, whichever is larger). Its values equal
-    ``fastinit.<scheme>(shape, dtype=dtype, seed=seed, stream=stream, **kwargs)``. bfloat16 is stored as ml_dtypes' bfloat16 descriptor."""
+    ``fastinit.<scheme>(shape, dtype=dtype, seed=seed, stream=stream, **kwargs)``. bfloat16 is
+    stored as ml_dtypes' bfloat16 descriptor. As write_safetensors, the file appears only once
+    it is complete.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write (replaced if it exists).
+    shape : sequence of int
+        The array's shape.
+    dtype : str or numpy.dtype
+        float16, bfloat16, float32 or float64.
+    scheme : str or (str, mapping)
+        A scheme name or (name, {keyword: value}), as in write_safetensors.
+    seed : int
+        The key, in [0, 2**64).
+    stream : str, optional
+        Keyword only: the stream's name (default "").
+    window_bytes : int, optional
+        Keyword only: the most bytes generated at once (default 16 MiB).
+    progress : bool, optional
+        Keyword only: as in write_safetensors.
+
+    Raises
+    ------
+    TypeError
+        seed is not an int; dtype is not supported.
+    ValueError
+        seed outside [0, 2**64); an unknown scheme; what the scheme's function raises for its
+        arguments (no file is left behind).
+    OSError
+        The file cannot be written.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, fastinit, fastinit.io
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "w.npy")
+    >>> fastinit.io.write_npy(path, (8, 4), "float32", "kaiming_uniform", seed=0, stream="w")
+    >>> np.array_equal(np.load(path), fastinit.kaiming_uniform((8, 4), seed=0, stream="w"))
+    True
+    >>> tmp.cleanup()
+    """
     fn = "write_npy"
     key = check_u64(fn, "seed", seed)
     dt = resolve_dtype(fn, dtype)

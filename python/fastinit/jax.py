@@ -92,7 +92,32 @@ def key_to_seed(key: Any) -> int:
     """The 64-bit fastinit seed of a concrete JAX key: its two key-data words (w0, w1) as
     ``w0 << 32 | w1``, or, for key data of another length, the first 8 bytes (little-endian) of
     BLAKE2b-64 over the words' little-endian bytes. ``key_to_seed(jax.random.key(s)) == s`` for
-    0 <= s < 2**63 with jax_enable_x64, 0 <= s < 2**32 without (JAX then keeps s's low 32 bits). Raises TypeError for a traced key (use the initializers, which handle it)."""
+    0 <= s < 2**63 with jax_enable_x64, 0 <= s < 2**32 without (JAX then keeps s's low 32 bits).
+    Raises TypeError for a traced key (use the initializers, which handle it).
+
+    Parameters
+    ----------
+    key : jax.Array
+        A typed key (jax.random.key) or raw uint32 key data (jax.random.PRNGKey), concrete.
+
+    Returns
+    -------
+    int
+        The seed, in [0, 2**64).
+
+    Raises
+    ------
+    TypeError
+        An int or another non-key object; a traced key.
+    ValueError
+        A key array rather than one key; raw key data that is not a 1-D uint32 array.
+
+    Examples
+    --------
+    >>> import jax, fastinit.jax as fj
+    >>> fj.key_to_seed(jax.random.key(42)), fj.key_to_seed(jax.random.PRNGKey(7))
+    (42, 7)
+    """
     words = _key_words("key_to_seed", key)
     if isinstance(words, jax.core.Tracer):
         raise TypeError("key_to_seed: the key is traced (inside jit/vmap); its value is not known here")
@@ -150,7 +175,37 @@ def compute_fans(
     """(fan_in, fan_out) by jax.nn.initializers' rule, with its arithmetic: in_axis / out_axis /
     batch_axis may each be an int or a sequence of ints; receptive field = prod(shape) / in_size /
     out_size / batch_size, fan_in = in_size * receptive, fan_out = out_size * receptive. As in JAX
-    the axes may overlap (Flax's nn.Embed uses in_axis=-2, out_axis=0 on a 2-D table)."""
+    the axes may overlap (Flax's nn.Embed uses in_axis=-2, out_axis=0 on a 2-D table).
+
+    Parameters
+    ----------
+    shape : sequence of int
+        The array's shape.
+    in_axis, out_axis, batch_axis : int or sequence of int, optional
+        Defaults -2, -1 and none.
+    fn : str, optional
+        Keyword only: the function name error messages start with.
+
+    Returns
+    -------
+    (float, float)
+        fan_in and fan_out; (0.0, 0.0) for a shape with a zero extent on those axes.
+
+    Raises
+    ------
+    TypeError
+        An axis argument that is not an int or a sequence of ints.
+    ValueError
+        A shape of fewer than 2 dimensions with the default in_axis; an axis outside the shape.
+
+    Examples
+    --------
+    >>> import fastinit.jax as fj
+    >>> fj.compute_fans((3, 3, 16, 32))
+    (144.0, 288.0)
+    >>> fj.compute_fans((10, 20), in_axis=-2, out_axis=0)  # overlapping axes, as JAX allows
+    (20.0, 20.0)
+    """
     shape = tuple(int(n) for n in shape)
     ndim = len(shape)
     if ndim <= 1 and isinstance(in_axis, int) and in_axis == -2:
@@ -177,6 +232,39 @@ class Initializer:
     x64 enabled); float32, float64, float16 and bfloat16 are supported. The seed comes from the
     key (module docstring), the stream from the factory's ``stream=``. ``generate(shape, dtype,
     seed=, stream=)`` returns the NumPy array that the same (seed, stream) gives, without a key.
+
+    Made by the factories (normal, he_normal, ...), not constructed directly.
+
+    Parameters
+    ----------
+    name : str
+        The factory's name, for errors and repr.
+    fill : callable
+        (shape, numpy dtype, seed, stream id) -> a new NumPy array of the values.
+    dtype : dtype or None
+        The default dtype of the arrays.
+    stream : int or str
+        The fastinit stream.
+    params : dict
+        The factory's arguments, for repr.
+
+    Attributes
+    ----------
+    name, dtype, stream, params
+        As given.
+
+    Raises
+    ------
+    TypeError
+        An unsupported dtype; a stream that is neither an int nor a str.
+    ValueError
+        A stream outside [0, 2**64).
+
+    Examples
+    --------
+    >>> import fastinit.jax as fj
+    >>> fj.he_normal(stream="encoder")
+    fastinit.jax.he_normal(in_axis=-2, out_axis=-1, batch_axis=(), stream='encoder')
     """
 
     def __init__(self, name: str, fill: FillFn, dtype: Any, stream: StreamLike, params: dict[str, Any]):
@@ -197,13 +285,79 @@ class Initializer:
         self, shape: Any, dtype: Any = None, *, seed: int, stream: StreamLike | None = None
     ) -> np.ndarray:
         """The values as a NumPy array for a fastinit (seed, stream) — stream defaults to the
-        factory's. ``init(key, shape, dtype)`` equals ``generate(shape, dtype, seed=key_to_seed(key))``."""
+        factory's. ``init(key, shape, dtype)`` equals
+        ``generate(shape, dtype, seed=key_to_seed(key))``.
+
+        Parameters
+        ----------
+        shape : int or sequence of int
+            Non-negative extents.
+        dtype : dtype, optional
+            float32, float64, float16 or bfloat16; None: the factory's, else JAX's default float.
+        seed : int
+            Keyword only: the fastinit seed, in [0, 2**64).
+        stream : int or str, optional
+            Keyword only: instead of the factory's stream.
+
+        Returns
+        -------
+        numpy.ndarray
+
+        Raises
+        ------
+        TypeError
+            A bad shape, dtype, seed or stream.
+        ValueError
+            A negative extent; seed or stream out of range; a shape the initializer cannot fill.
+
+        Examples
+        --------
+        >>> import fastinit.jax as fj
+        >>> w = fj.uniform(scale=1.0).generate((2, 3), seed=0)
+        >>> w.shape, w.dtype, bool(((0 <= w) & (w < 1)).all())
+        ((2, 3), dtype('float32'), True)
+        """
         shp, dt = self._resolve(shape, dtype)
         sid = self._stream_id if stream is None else stream_id(stream, self.name)
         return self._fill(shp, dt, check_u64(self.name, "seed", seed), sid)
 
     def __call__(self, key: Any, shape: Any, dtype: Any = None, out_sharding: Any = None) -> jax.Array:
-        """An array of `shape` and `dtype` filled from the key's seed and this initializer's stream."""
+        """An array of `shape` and `dtype` filled from the key's seed and this initializer's stream.
+
+        Works under jax.jit and jax.vmap (through jax.pure_callback), with the same values.
+
+        Parameters
+        ----------
+        key : jax.Array
+            A typed key (jax.random.key) or raw key data (jax.random.PRNGKey).
+        shape : int or sequence of int
+            Non-negative extents.
+        dtype : dtype, optional
+            float32, float64, float16 or bfloat16; None: the factory's, else JAX's default float.
+        out_sharding : None
+            JAX's argument; only None is supported.
+
+        Returns
+        -------
+        jax.Array
+
+        Raises
+        ------
+        TypeError
+            A bad key, shape or dtype.
+        ValueError
+            out_sharding other than None; a key array of more than one key; a negative extent; a
+            shape the initializer cannot fill (fans of a 1-D shape, orthogonal of fewer than 2
+            dimensions); what the fill raises for the factory's arguments (a negative stddev).
+
+        Examples
+        --------
+        >>> import jax, numpy as np, fastinit.jax as fj
+        >>> init = fj.normal(0.1)
+        >>> w = jax.jit(lambda key: init(key, (4, 3)))(jax.random.key(0))
+        >>> np.array_equal(np.asarray(w), np.asarray(init(jax.random.key(0), (4, 3))))
+        True
+        """
         if out_sharding is not None:
             raise ValueError(f"{self.name}: out_sharding={out_sharding!r} is not supported (only None)")
         shp, dt = self._resolve(shape, dtype)
@@ -255,7 +409,48 @@ def variance_scaling(
     """jax.nn.initializers.variance_scaling with fastinit values: std = sqrt(scale / n), n =
     fan_in, fan_out, (fan_in + fan_out) / 2 or sqrt(fan_in * fan_out) per `mode`;
     distribution "truncated_normal" (truncated to +-2 s, s corrected so the std is exact),
-    "normal" or "uniform" (+-sqrt(3) std). Real dtypes only."""
+    "normal" or "uniform" (+-sqrt(3) std). Real dtypes only.
+
+    Parameters
+    ----------
+    scale : float
+        > 0.
+    mode : {"fan_in", "fan_out", "fan_avg", "fan_geo_avg"}
+    distribution : {"truncated_normal", "normal", "uniform"}
+    in_axis, out_axis, batch_axis : int or sequence of int, optional
+        The fans' axes, as in jax.nn.initializers (defaults -2, -1 and none).
+    dtype : dtype, optional
+        The default dtype of the arrays (float32, float64, float16 or bfloat16); None (default):
+        JAX's default float.
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Returns
+    -------
+    Initializer
+        ``init(key, shape, dtype=None) -> jax.Array``.
+
+    Raises
+    ------
+    TypeError
+        A number argument that is not a real number; an unsupported dtype;
+        a stream that is neither an int nor a str.
+    ValueError
+        scale not > 0 and finite; an unknown mode or distribution; a stream outside [0, 2**64).
+        Calling the initializer raises what Initializer.__call__ says.
+
+    Examples
+    --------
+    >>> import jax, numpy as np, fastinit.jax as fj
+    >>> init = fj.variance_scaling(2.0, "fan_in", "normal")
+    >>> w = init(jax.random.key(0), (256, 128))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> round(float(w.std()) * (256 / 2) ** 0.5, 1)
+    1.0
+    >>> np.array_equal(np.asarray(w), init.generate((256, 128), seed=0))  # key(0) is seed 0
+    True
+    """
     fn = "variance_scaling"
     s = _check_real(fn, "scale", scale, positive=True)
     if mode not in _MODES:
@@ -296,11 +491,43 @@ def _scheme(name: str, scale: float, mode: str, distribution: str) -> Callable[.
         return init
 
     factory.__name__ = factory.__qualname__ = name
-    factory.__doc__ = (
-        f"jax.nn.initializers.{name} with fastinit values: variance_scaling({scale}, {mode!r}, "
-        f"{distribution!r}, in_axis, out_axis, batch_axis, dtype); keyword stream= picks the "
-        "fastinit stream (int or name, default 0)."
-    )
+    factory.__doc__ = f"""jax.nn.initializers.{name} with fastinit values: variance_scaling({scale}, {mode!r},
+    {distribution!r}, in_axis, out_axis, batch_axis, dtype, stream=stream).
+
+    Parameters
+    ----------
+    in_axis, out_axis, batch_axis : int or sequence of int, optional
+        The fans' axes, as in jax.nn.initializers (defaults -2, -1 and none).
+    dtype : dtype, optional
+        The default dtype of the arrays (float32, float64, float16 or bfloat16); None (default):
+        JAX's default float.
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Returns
+    -------
+    Initializer
+        ``init(key, shape, dtype=None) -> jax.Array``.
+
+    Raises
+    ------
+    TypeError
+        An unsupported dtype; a stream that is neither an int nor a str.
+    ValueError
+        A stream outside [0, 2**64). Calling the initializer raises what Initializer.__call__
+        says (axes outside the shape among them).
+
+    Examples
+    --------
+    >>> import jax, numpy as np, fastinit.jax as fj
+    >>> init = fj.{name}()
+    >>> w = init(jax.random.key(0), (256, 128))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> same = fj.variance_scaling({scale}, {mode!r}, {distribution!r})
+    >>> np.array_equal(np.asarray(w), same.generate((256, 128), seed=0))
+    True
+    """
     return factory
 
 
@@ -315,7 +542,44 @@ kaiming_uniform, kaiming_normal = he_uniform, he_normal
 
 
 def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: StreamLike = 0) -> Initializer:
-    """jax.nn.initializers.normal with fastinit values: N(0, stddev**2)."""
+    """jax.nn.initializers.normal with fastinit values: N(0, stddev**2).
+
+    Parameters
+    ----------
+    stddev : float, optional
+        Default 0.01; a negative one fails when called.
+    dtype : dtype, optional
+        The default dtype of the arrays (float32, float64, float16 or bfloat16); None (default):
+        JAX's default float.
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Returns
+    -------
+    Initializer
+        ``init(key, shape, dtype=None) -> jax.Array``.
+
+    Raises
+    ------
+    TypeError
+        A number argument that is not a real number; an unsupported dtype;
+        a stream that is neither an int nor a str.
+    ValueError
+        stddev not finite; a stream outside [0, 2**64).
+        Calling the initializer raises what Initializer.__call__ says.
+
+    Examples
+    --------
+    >>> import jax, numpy as np, fastinit.jax as fj
+    >>> init = fj.normal(0.1)
+    >>> w = init(jax.random.key(0), (256, 128))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> round(float(w.std()), 2)
+    0.1
+    >>> np.array_equal(np.asarray(w), init.generate((256, 128), seed=0))  # key(0) is seed 0
+    True
+    """
     sd = _check_real("normal", "stddev", stddev)
 
     def fill(shape: tuple[int, ...], dt: np.dtype, seed: int, sid: int) -> np.ndarray:
@@ -325,7 +589,45 @@ def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: StreamLike = 0) -
 
 
 def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: StreamLike = 0) -> Initializer:
-    """jax.nn.initializers.uniform with fastinit values: U[0, scale)."""
+    """jax.nn.initializers.uniform with fastinit values: U[0, scale) (U[scale, 0) for a
+    negative scale).
+
+    Parameters
+    ----------
+    scale : float, optional
+        Default 0.01.
+    dtype : dtype, optional
+        The default dtype of the arrays (float32, float64, float16 or bfloat16); None (default):
+        JAX's default float.
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Returns
+    -------
+    Initializer
+        ``init(key, shape, dtype=None) -> jax.Array``.
+
+    Raises
+    ------
+    TypeError
+        A number argument that is not a real number; an unsupported dtype;
+        a stream that is neither an int nor a str.
+    ValueError
+        scale not finite; a stream outside [0, 2**64).
+        Calling the initializer raises what Initializer.__call__ says.
+
+    Examples
+    --------
+    >>> import jax, numpy as np, fastinit.jax as fj
+    >>> init = fj.uniform(1.0)
+    >>> w = init(jax.random.key(0), (256, 128))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> bool(((0 <= w) & (w < 1)).all())
+    True
+    >>> np.array_equal(np.asarray(w), init.generate((256, 128), seed=0))  # key(0) is seed 0
+    True
+    """
     sc = _check_real("uniform", "scale", scale)
 
     def fill(shape: tuple[int, ...], dt: np.dtype, seed: int, sid: int) -> np.ndarray:
@@ -343,7 +645,46 @@ def truncated_normal(
     stream: StreamLike = 0,
 ) -> Initializer:
     """jax.nn.initializers.truncated_normal with fastinit values: stddev * (N(0, 1) truncated to
-    [lower, upper]); like JAX, stddev is that of the untruncated normal (no variance correction)."""
+    [lower, upper]); like JAX, stddev is that of the untruncated normal (no variance correction).
+
+    Parameters
+    ----------
+    stddev : float, optional
+        > 0 (default 0.01).
+    dtype : dtype, optional
+        The default dtype of the arrays (float32, float64, float16 or bfloat16); None (default):
+        JAX's default float.
+    lower, upper : float, optional
+        The bounds in units of stddev, lower < upper (default -2 and 2).
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Returns
+    -------
+    Initializer
+        ``init(key, shape, dtype=None) -> jax.Array``.
+
+    Raises
+    ------
+    TypeError
+        A number argument that is not a real number; an unsupported dtype;
+        a stream that is neither an int nor a str.
+    ValueError
+        stddev not > 0 and finite; lower >= upper; a stream outside [0, 2**64).
+        Calling the initializer raises what Initializer.__call__ says.
+
+    Examples
+    --------
+    >>> import jax, numpy as np, fastinit.jax as fj
+    >>> init = fj.truncated_normal(0.1)
+    >>> w = init(jax.random.key(0), (256, 128))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> bool((abs(np.asarray(w)) <= 0.2).all())
+    True
+    >>> np.array_equal(np.asarray(w), init.generate((256, 128), seed=0))  # key(0) is seed 0
+    True
+    """
     fn = "truncated_normal"
     sd = _check_real(fn, "stddev", stddev, positive=True)
     lo, hi = _check_real(fn, "lower", lower), _check_real(fn, "upper", upper)
@@ -361,7 +702,47 @@ def orthogonal(
 ) -> Initializer:
     """jax.nn.initializers.orthogonal with fastinit values: the shape is viewed as a matrix of
     (prod(other axes), shape[column_axis]) with orthonormal columns (or rows, when wider than
-    tall), from fastinit.orthogonal (QR of a Gaussian matrix, sign-corrected: Haar), times scale."""
+    tall), from fastinit.orthogonal (QR of a Gaussian matrix, sign-corrected: Haar), times scale.
+    The values are reproducible on one machine and LAPACK build (fastinit.orthogonal_'s Notes).
+
+    Parameters
+    ----------
+    scale : float, optional
+        > 0 (default 1).
+    column_axis : int, optional
+        The axis of the columns (default -1).
+    dtype : dtype, optional
+        The default dtype of the arrays (float32, float64, float16 or bfloat16); None (default):
+        JAX's default float.
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Returns
+    -------
+    Initializer
+        ``init(key, shape, dtype=None) -> jax.Array``.
+
+    Raises
+    ------
+    TypeError
+        column_axis not an int; a number argument that is not a real number; an unsupported dtype;
+        a stream that is neither an int nor a str.
+    ValueError
+        scale not > 0 and finite; a stream outside [0, 2**64).
+        Calling the initializer raises what Initializer.__call__ says.
+
+    Examples
+    --------
+    >>> import jax, numpy as np, fastinit.jax as fj
+    >>> init = fj.orthogonal(2.0)
+    >>> w = init(jax.random.key(0), (256, 128))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> bool(np.allclose(np.asarray(w).T @ np.asarray(w), 4 * np.eye(128), atol=1e-4))
+    True
+    >>> np.array_equal(np.asarray(w), init.generate((256, 128), seed=0))  # key(0) is seed 0
+    True
+    """
     fn = "orthogonal"
     sc = _check_real(fn, "scale", scale, positive=True)
     if isinstance(column_axis, bool) or not isinstance(column_axis, (int, np.integer)):
@@ -447,6 +828,43 @@ def init_tree(shapes_tree: Any, rules: Rules, seed: int, *, dtype: Any = None) -
     does not depend on the other leaves or their order. Any other JAX-style initializer is
     called with the key whose data is (v >> 32, v & 0xFFFFFFFF), v = the first 8 bytes,
     little-endian, of BLAKE2b-64 over seed's 8 little-endian bytes followed by the path's UTF-8.
+
+    Parameters
+    ----------
+    shapes_tree : pytree
+        Leaves: shapes, or objects with .shape and .dtype.
+    rules : initializer, mapping of str to initializer, or sequence of (str, initializer)
+        One initializer for all leaves, or regexes searched in each leaf's path, first match
+        wins.
+    seed : int
+        The fastinit seed, in [0, 2**64).
+    dtype : dtype, optional
+        Keyword only: the dtype of leaves given as bare shapes (default JAX's default float).
+
+    Returns
+    -------
+    pytree
+        Of the same structure, its leaves jax.Arrays.
+
+    Raises
+    ------
+    TypeError
+        seed not an int; rules of another form; a leaf that is neither a shape nor has .shape
+        and .dtype.
+    ValueError
+        seed outside [0, 2**64); a leaf no rule matches; what an initializer raises.
+
+    Examples
+    --------
+    >>> import jax, numpy as np, fastinit.jax as fj
+    >>> shapes = {"dense": {"kernel": (4, 3), "bias": (3,)}}
+    >>> rules = [("kernel", fj.glorot_uniform()), ("bias", jax.nn.initializers.zeros)]
+    >>> params = fj.init_tree(shapes, rules, seed=0)
+    >>> params["dense"]["kernel"].shape, float(params["dense"]["bias"].sum())
+    ((4, 3), 0.0)
+    >>> kernel = fj.glorot_uniform().generate((4, 3), seed=0, stream="dense.kernel")
+    >>> np.array_equal(np.asarray(params["dense"]["kernel"]), kernel)  # stream = the leaf's path
+    True
     """
     fn = "init_tree"
     s = check_u64(fn, "seed", seed)

@@ -83,7 +83,32 @@ def compute_fans(
 ) -> tuple[int, int]:
     """(fan_in, fan_out) by Keras 3's rule: with both input_axes and output_axes, the products of
     those axes; else () -> (1, 1), (n,) -> (n, n), (i, o) -> (i, o) and (*kernel, i, o) ->
-    (i * prod(kernel), o * prod(kernel))."""
+    (i * prod(kernel), o * prod(kernel)).
+
+    Parameters
+    ----------
+    shape : sequence of int
+        The kernel's shape, channels last.
+    input_axes, output_axes : sequence of int, optional
+        Used when both are given.
+
+    Returns
+    -------
+    (int, int)
+
+    Raises
+    ------
+    ValueError
+        input_axes or output_axes holds something that is not an axis of shape.
+
+    Examples
+    --------
+    >>> import fastinit.keras as fk
+    >>> fk.compute_fans((3, 3, 16, 32))
+    (144, 288)
+    >>> fk.compute_fans((2, 3, 4), input_axes=[0], output_axes=[1, 2])
+    (2, 12)
+    """
     shape = tuple(int(n) for n in shape)
     if input_axes is not None and output_axes is not None:
         for arg, axes in (("input_axes", input_axes), ("output_axes", output_axes)):
@@ -113,7 +138,35 @@ class _Base(keras.initializers.Initializer, abc.ABC):  # type: ignore[misc]
         """The values of one call, as a NumPy array of `shape` and `dt`."""
 
     def __call__(self, shape: Any, dtype: Any = None) -> Any:
-        """A backend tensor of `shape` and `dtype` (default keras.backend.floatx())."""
+        """A backend tensor of `shape` and `dtype` (default keras.backend.floatx()).
+
+        Parameters
+        ----------
+        shape : int or sequence of int
+            Non-negative extents.
+        dtype : str or dtype, optional
+            float32, float64, float16 or bfloat16 (default keras.backend.floatx()).
+
+        Returns
+        -------
+        tensor
+            A backend tensor (on JAX, a jax.Array) holding fastinit's values.
+
+        Raises
+        ------
+        TypeError
+            A bad shape or an unsupported dtype.
+        ValueError
+            A negative extent; a shape the initializer cannot fill (Orthogonal: fewer than 2
+            dimensions; Identity: not 2-D).
+
+        Examples
+        --------
+        >>> import keras, fastinit.keras as fk
+        >>> w = fk.RandomUniform(seed=0)((2, 3), dtype="float16")
+        >>> tuple(w.shape), keras.backend.standardize_dtype(w.dtype)
+        ((2, 3), 'float16')
+        """
         name = type(self).__name__
         shp = _shape(name, shape)
         dname, dt = _dtype(name, dtype)
@@ -160,7 +213,42 @@ class _Random(_Base):
 
 @_register
 class RandomNormal(_Random):
-    """keras.initializers.RandomNormal with fastinit values: N(mean, stddev**2)."""
+    """keras.initializers.RandomNormal with fastinit values: N(mean, stddev**2).
+
+    Parameters
+    ----------
+    mean : float, optional
+        Default 0.
+    stddev : float, optional
+        Default 0.05; a negative one fails when called.
+    seed : None, int or keras.random.SeedGenerator, optional
+        None (default): a seed drawn now from Python's random, so this instance gives the same
+        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
+        SeedGenerator: a new seed on every call (see the module docstring).
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Raises
+    ------
+    TypeError
+        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
+        stream is neither an int nor a str.
+    ValueError
+        seed or stream outside [0, 2**64);
+        mean or stddev not finite; calls raise what __call__ says.
+
+    Examples
+    --------
+    >>> import numpy as np, keras, fastinit.keras as fk
+    >>> init = fk.RandomNormal(stddev=0.1, seed=0)
+    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> round(float(w.std()), 2)
+    0.1
+    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
+    True
+    """
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None, *, stream: StreamLike = 0):
         self.mean = _real("RandomNormal", "mean", mean)
@@ -172,14 +260,60 @@ class RandomNormal(_Random):
                                   stream=self._stream_id)  # fmt: skip
 
     def get_config(self) -> dict[str, Any]:
-        """Keras's config (mean, stddev, seed) plus stream."""
+        """Keras's config (mean, stddev, seed) plus stream.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import fastinit.keras as fk
+        >>> fk.RandomNormal(stddev=0.1, seed=0).get_config()
+        {'seed': 0, 'stream': 0, 'mean': 0.0, 'stddev': 0.1}
+        """
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
 
 
 @_register
 class TruncatedNormal(_Random):
     """keras.initializers.TruncatedNormal with fastinit values: N(mean, stddev**2) truncated to
-    mean +- 2 stddev (stddev is that of the untruncated normal, as in Keras)."""
+    mean +- 2 stddev (stddev is that of the untruncated normal, as in Keras).
+
+    Parameters
+    ----------
+    mean : float, optional
+        Default 0.
+    stddev : float, optional
+        > 0 (default 0.05).
+    seed : None, int or keras.random.SeedGenerator, optional
+        None (default): a seed drawn now from Python's random, so this instance gives the same
+        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
+        SeedGenerator: a new seed on every call (see the module docstring).
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Raises
+    ------
+    TypeError
+        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
+        stream is neither an int nor a str.
+    ValueError
+        seed or stream outside [0, 2**64);
+        mean not finite; stddev not > 0 and finite; calls raise what __call__ says.
+
+    Examples
+    --------
+    >>> import numpy as np, keras, fastinit.keras as fk
+    >>> init = fk.TruncatedNormal(stddev=0.1, seed=0)
+    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> bool((abs(w) <= 0.2).all())
+    True
+    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
+    True
+    """
 
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None, *, stream: StreamLike = 0):
         self.mean = _real("TruncatedNormal", "mean", mean)
@@ -194,13 +328,57 @@ class TruncatedNormal(_Random):
                                         stream=self._stream_id)  # fmt: skip
 
     def get_config(self) -> dict[str, Any]:
-        """Keras's config (mean, stddev, seed) plus stream."""
+        """Keras's config (mean, stddev, seed) plus stream.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import fastinit.keras as fk
+        >>> fk.TruncatedNormal(seed=0).get_config()
+        {'seed': 0, 'stream': 0, 'mean': 0.0, 'stddev': 0.05}
+        """
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
 
 
 @_register
 class RandomUniform(_Random):
-    """keras.initializers.RandomUniform with fastinit values: U[minval, maxval)."""
+    """keras.initializers.RandomUniform with fastinit values: U[minval, maxval).
+
+    Parameters
+    ----------
+    minval, maxval : float, optional
+        The interval, minval <= maxval (default -0.05, 0.05).
+    seed : None, int or keras.random.SeedGenerator, optional
+        None (default): a seed drawn now from Python's random, so this instance gives the same
+        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
+        SeedGenerator: a new seed on every call (see the module docstring).
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Raises
+    ------
+    TypeError
+        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
+        stream is neither an int nor a str.
+    ValueError
+        seed or stream outside [0, 2**64);
+        minval or maxval not finite, or minval > maxval; calls raise what __call__ says.
+
+    Examples
+    --------
+    >>> import numpy as np, keras, fastinit.keras as fk
+    >>> init = fk.RandomUniform(-1.0, 1.0, seed=0)
+    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> bool(((-1 <= w) & (w < 1)).all())
+    True
+    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
+    True
+    """
 
     def __init__(
         self, minval: float = -0.05, maxval: float = 0.05, seed: Any = None, *, stream: StreamLike = 0
@@ -216,7 +394,18 @@ class RandomUniform(_Random):
                                    stream=self._stream_id)  # fmt: skip
 
     def get_config(self) -> dict[str, Any]:
-        """Keras's config (minval, maxval, seed) plus stream."""
+        """Keras's config (minval, maxval, seed) plus stream.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import fastinit.keras as fk
+        >>> fk.RandomUniform(seed=1, stream="dense").get_config()
+        {'seed': 1, 'stream': 'dense', 'minval': -0.05, 'maxval': 0.05}
+        """
         return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}
 
 
@@ -225,7 +414,46 @@ class VarianceScaling(_Random):
     """keras.initializers.VarianceScaling with fastinit values: std = sqrt(scale / max(1, n)), n =
     fan_in, fan_out or (fan_in + fan_out) / 2 per `mode` (fans by :func:`compute_fans`);
     distribution "truncated_normal" (alias "normal"; truncated to +-2 s with s = std /
-    0.8796..., so the std is exact), "untruncated_normal" or "uniform" (+-sqrt(3) std)."""
+    0.8796..., so the std is exact), "untruncated_normal" or "uniform" (+-sqrt(3) std).
+
+    Parameters
+    ----------
+    scale : float, optional
+        > 0 (default 1).
+    mode : {"fan_in", "fan_out", "fan_avg"}, optional
+        Default "fan_in".
+    distribution : {"truncated_normal", "normal", "untruncated_normal", "uniform"}, optional
+        Default "truncated_normal" (any case; "normal" is its alias, as in Keras).
+    seed : None, int or keras.random.SeedGenerator, optional
+        None (default): a seed drawn now from Python's random, so this instance gives the same
+        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
+        SeedGenerator: a new seed on every call (see the module docstring).
+    input_axes, output_axes : sequence of int, optional
+        When both are given, the fans are the products of these axes (Keras 3).
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Raises
+    ------
+    TypeError
+        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
+        stream is neither an int nor a str.
+    ValueError
+        seed or stream outside [0, 2**64);
+        scale not > 0 and finite; an unknown mode or distribution; calls raise what __call__ says.
+
+    Examples
+    --------
+    >>> import numpy as np, keras, fastinit.keras as fk
+    >>> init = fk.VarianceScaling(2.0, "fan_in", "uniform", seed=0)
+    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> bool(abs(w).max() <= (6 / 256) ** 0.5)
+    True
+    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
+    True
+    """
 
     _MODES = ("fan_in", "fan_out", "fan_avg")
     _DISTRIBUTIONS = ("uniform", "truncated_normal", "untruncated_normal")
@@ -268,7 +496,19 @@ class VarianceScaling(_Random):
         return fill_law(type(self).__name__, aligned_empty(shape, dt), law, placement)  # type: ignore[arg-type]
 
     def get_config(self) -> dict[str, Any]:
-        """Keras's config (scale, mode, distribution, seed, input_axes, output_axes) plus stream."""
+        """Keras's config (scale, mode, distribution, seed, input_axes, output_axes) plus stream.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import fastinit.keras as fk
+        >>> fk.VarianceScaling(2.0, "fan_out", "uniform", seed=0).get_config()
+        {'seed': 0, 'stream': 0, 'scale': 2.0, 'mode': 'fan_out', 'distribution': 'uniform',
+         'input_axes': None, 'output_axes': None}
+        """
         return {**super().get_config(), "scale": self.scale, "mode": self.mode,
                 "distribution": self.distribution, "input_axes": self.input_axes,
                 "output_axes": self.output_axes}  # fmt: skip
@@ -291,14 +531,58 @@ class _Fixed(VarianceScaling):
         super().__init__(scale, mode, dist, seed, input_axes, output_axes, stream=stream)
 
     def get_config(self) -> dict[str, Any]:
-        """Keras's config (seed, input_axes, output_axes) plus stream."""
+        """Keras's config (seed, input_axes, output_axes) plus stream.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import fastinit.keras as fk
+        >>> fk.HeNormal(seed=0).get_config()
+        {'seed': 0, 'stream': 0, 'input_axes': None, 'output_axes': None}
+        """
         cfg = super().get_config()
         return {k: cfg[k] for k in ("seed", "stream", "input_axes", "output_axes")}
 
 
 @_register
 class GlorotUniform(_Fixed):
-    """keras.initializers.GlorotUniform with fastinit values: U(+-sqrt(6 / (fan_in + fan_out)))."""
+    """keras.initializers.GlorotUniform with fastinit values: U(+-sqrt(6 / (fan_in + fan_out))).
+
+    Parameters
+    ----------
+    seed : None, int or keras.random.SeedGenerator, optional
+        None (default): a seed drawn now from Python's random, so this instance gives the same
+        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
+        SeedGenerator: a new seed on every call (see the module docstring).
+    input_axes, output_axes : sequence of int, optional
+        When both are given, the fans are the products of these axes (Keras 3).
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Raises
+    ------
+    TypeError
+        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
+        stream is neither an int nor a str.
+    ValueError
+        seed or stream outside [0, 2**64);
+        an axis outside the shape (when called); calls raise what __call__ says.
+
+    Examples
+    --------
+    >>> import numpy as np, keras, fastinit.keras as fk
+    >>> init = fk.GlorotUniform(seed=0)
+    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> bool(abs(w).max() <= (6 / 384) ** 0.5)
+    True
+    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
+    True
+    """
 
     _FIXED = (1.0, "fan_avg", "uniform")
 
@@ -306,35 +590,200 @@ class GlorotUniform(_Fixed):
 @_register
 class GlorotNormal(_Fixed):
     """keras.initializers.GlorotNormal with fastinit values: truncated normal of std
-    sqrt(2 / (fan_in + fan_out))."""
+    sqrt(2 / (fan_in + fan_out)).
+
+    Parameters
+    ----------
+    seed : None, int or keras.random.SeedGenerator, optional
+        None (default): a seed drawn now from Python's random, so this instance gives the same
+        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
+        SeedGenerator: a new seed on every call (see the module docstring).
+    input_axes, output_axes : sequence of int, optional
+        When both are given, the fans are the products of these axes (Keras 3).
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Raises
+    ------
+    TypeError
+        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
+        stream is neither an int nor a str.
+    ValueError
+        seed or stream outside [0, 2**64);
+        an axis outside the shape (when called); calls raise what __call__ says.
+
+    Examples
+    --------
+    >>> import numpy as np, keras, fastinit.keras as fk
+    >>> init = fk.GlorotNormal(seed=0)
+    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> round(float(w.std() * (384 / 2) ** 0.5), 1)
+    1.0
+    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
+    True
+    """
 
     _FIXED = (1.0, "fan_avg", "truncated_normal")
 
 
 @_register
 class HeUniform(_Fixed):
-    """keras.initializers.HeUniform with fastinit values: U(+-sqrt(6 / fan_in))."""
+    """keras.initializers.HeUniform with fastinit values: U(+-sqrt(6 / fan_in)).
+
+    Parameters
+    ----------
+    seed : None, int or keras.random.SeedGenerator, optional
+        None (default): a seed drawn now from Python's random, so this instance gives the same
+        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
+        SeedGenerator: a new seed on every call (see the module docstring).
+    input_axes, output_axes : sequence of int, optional
+        When both are given, the fans are the products of these axes (Keras 3).
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Raises
+    ------
+    TypeError
+        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
+        stream is neither an int nor a str.
+    ValueError
+        seed or stream outside [0, 2**64);
+        an axis outside the shape (when called); calls raise what __call__ says.
+
+    Examples
+    --------
+    >>> import numpy as np, keras, fastinit.keras as fk
+    >>> init = fk.HeUniform(seed=0)
+    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> bool(abs(w).max() <= (6 / 256) ** 0.5)
+    True
+    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
+    True
+    """
 
     _FIXED = (2.0, "fan_in", "uniform")
 
 
 @_register
 class HeNormal(_Fixed):
-    """keras.initializers.HeNormal with fastinit values: truncated normal of std sqrt(2 / fan_in)."""
+    """keras.initializers.HeNormal with fastinit values: truncated normal of std sqrt(2 / fan_in).
+
+    Parameters
+    ----------
+    seed : None, int or keras.random.SeedGenerator, optional
+        None (default): a seed drawn now from Python's random, so this instance gives the same
+        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
+        SeedGenerator: a new seed on every call (see the module docstring).
+    input_axes, output_axes : sequence of int, optional
+        When both are given, the fans are the products of these axes (Keras 3).
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Raises
+    ------
+    TypeError
+        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
+        stream is neither an int nor a str.
+    ValueError
+        seed or stream outside [0, 2**64);
+        an axis outside the shape (when called); calls raise what __call__ says.
+
+    Examples
+    --------
+    >>> import numpy as np, keras, fastinit.keras as fk
+    >>> init = fk.HeNormal(seed=0)
+    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> round(float(w.std() * (256 / 2) ** 0.5), 1)
+    1.0
+    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
+    True
+    """
 
     _FIXED = (2.0, "fan_in", "truncated_normal")
 
 
 @_register
 class LecunUniform(_Fixed):
-    """keras.initializers.LecunUniform with fastinit values: U(+-sqrt(3 / fan_in))."""
+    """keras.initializers.LecunUniform with fastinit values: U(+-sqrt(3 / fan_in)).
+
+    Parameters
+    ----------
+    seed : None, int or keras.random.SeedGenerator, optional
+        None (default): a seed drawn now from Python's random, so this instance gives the same
+        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
+        SeedGenerator: a new seed on every call (see the module docstring).
+    input_axes, output_axes : sequence of int, optional
+        When both are given, the fans are the products of these axes (Keras 3).
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Raises
+    ------
+    TypeError
+        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
+        stream is neither an int nor a str.
+    ValueError
+        seed or stream outside [0, 2**64);
+        an axis outside the shape (when called); calls raise what __call__ says.
+
+    Examples
+    --------
+    >>> import numpy as np, keras, fastinit.keras as fk
+    >>> init = fk.LecunUniform(seed=0)
+    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> bool(abs(w).max() <= (3 / 256) ** 0.5)
+    True
+    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
+    True
+    """
 
     _FIXED = (1.0, "fan_in", "uniform")
 
 
 @_register
 class LecunNormal(_Fixed):
-    """keras.initializers.LecunNormal with fastinit values: truncated normal of std sqrt(1 / fan_in)."""
+    """keras.initializers.LecunNormal with fastinit values: truncated normal of std sqrt(1 / fan_in).
+
+    Parameters
+    ----------
+    seed : None, int or keras.random.SeedGenerator, optional
+        None (default): a seed drawn now from Python's random, so this instance gives the same
+        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
+        SeedGenerator: a new seed on every call (see the module docstring).
+    input_axes, output_axes : sequence of int, optional
+        When both are given, the fans are the products of these axes (Keras 3).
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Raises
+    ------
+    TypeError
+        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
+        stream is neither an int nor a str.
+    ValueError
+        seed or stream outside [0, 2**64);
+        an axis outside the shape (when called); calls raise what __call__ says.
+
+    Examples
+    --------
+    >>> import numpy as np, keras, fastinit.keras as fk
+    >>> init = fk.LecunNormal(seed=0)
+    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> round(float(w.std() * 256**0.5), 1)
+    1.0
+    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
+    True
+    """
 
     _FIXED = (1.0, "fan_in", "truncated_normal")
 
@@ -343,7 +792,40 @@ class LecunNormal(_Fixed):
 class Orthogonal(_Random):
     """keras.initializers.Orthogonal with fastinit values: the shape (at least 2-D) viewed as
     (prod(shape[:-1]), shape[-1]) is a (semi-)orthogonal matrix times gain, from fastinit.orthogonal
-    (QR of a Gaussian matrix, sign-corrected by diag(R): Haar-distributed)."""
+    (QR of a Gaussian matrix, sign-corrected by diag(R): Haar-distributed).
+
+    Parameters
+    ----------
+    gain : float, optional
+        > 0 (default 1).
+    seed : None, int or keras.random.SeedGenerator, optional
+        None (default): a seed drawn now from Python's random, so this instance gives the same
+        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
+        SeedGenerator: a new seed on every call (see the module docstring).
+    stream : int or str, optional
+        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+
+    Raises
+    ------
+    TypeError
+        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
+        stream is neither an int nor a str.
+    ValueError
+        seed or stream outside [0, 2**64);
+        gain not > 0 and finite; calls raise what __call__ says.
+
+    Examples
+    --------
+    >>> import numpy as np, keras, fastinit.keras as fk
+    >>> init = fk.Orthogonal(gain=2.0, seed=0)
+    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
+    >>> w.shape, w.dtype
+    ((256, 128), dtype('float32'))
+    >>> bool(np.allclose(w.T @ w, 4 * np.eye(128), atol=1e-4))
+    True
+    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
+    True
+    """
 
     def __init__(self, gain: float = 1.0, seed: Any = None, *, stream: StreamLike = 0) -> None:
         self.gain = _real("Orthogonal", "gain", gain)
@@ -362,13 +844,44 @@ class Orthogonal(_Random):
         return q.reshape(shape)
 
     def get_config(self) -> dict[str, Any]:
-        """Keras's config (gain, seed) plus stream."""
+        """Keras's config (gain, seed) plus stream.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import fastinit.keras as fk
+        >>> fk.Orthogonal(gain=2.0, seed=0).get_config()
+        {'seed': 0, 'stream': 0, 'gain': 2.0}
+        """
         return {**super().get_config(), "gain": self.gain}
 
 
 @_register
 class Identity(_Base):
-    """keras.initializers.Identity with fastinit: gain * I for a 2-D shape (rectangular allowed)."""
+    """keras.initializers.Identity with fastinit: gain * I for a 2-D shape (rectangular allowed).
+
+    Parameters
+    ----------
+    gain : float, optional
+        Default 1.
+
+    Raises
+    ------
+    TypeError
+        gain is not a real number.
+    ValueError
+        gain is not finite; a shape that is not 2-D (when called).
+
+    Examples
+    --------
+    >>> import keras, fastinit.keras as fk
+    >>> keras.ops.convert_to_numpy(fk.Identity(2.0)((2, 3)))
+    array([[2., 0., 0.],
+           [0., 2., 0.]], dtype=float32)
+    """
 
     def __init__(self, gain: float = 1.0) -> None:
         self.gain = _real("Identity", "gain", gain)
@@ -382,5 +895,16 @@ class Identity(_Base):
         return arr
 
     def get_config(self) -> dict[str, Any]:
-        """Keras's config: {"gain": gain}."""
+        """Keras's config: {"gain": gain}.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> import fastinit.keras as fk
+        >>> fk.Identity(2.0).get_config()
+        {'gain': 2.0}
+        """
         return {"gain": self.gain}

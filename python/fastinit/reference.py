@@ -33,7 +33,36 @@ _MASK32 = np.uint64(0xFFFFFFFF)
 
 
 def philox4x32(counters: np.ndarray, key: np.ndarray, rounds: int = 10) -> np.ndarray:
-    """Philox4x32 of each row of counters ((n, 4) uint32) under key ((2,) uint32)."""
+    """Philox4x32 of each row of counters ((n, 4) uint32) under key ((2,) uint32).
+
+    Parameters
+    ----------
+    counters : numpy.ndarray, shape (n, 4)
+        Counter blocks, values in [0, 2**32).
+    key : numpy.ndarray, shape (2,)
+        The key words, values in [0, 2**32).
+    rounds : int, optional
+        Rounds (default 10).
+
+    Returns
+    -------
+    numpy.ndarray of uint32, shape (n, 4)
+
+    Raises
+    ------
+    ValueError, OverflowError
+        This checking tool does not validate its arguments: values out of range fail in NumPy
+        (a negative index overflows uint64) or give meaningless words.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> from fastinit import reference
+    >>> counters = np.array([[0, 0, 0, 0], [1, 2, 3, 4]], np.uint32)
+    >>> key = np.array([5, 6], np.uint32)
+    >>> np.array_equal(reference.philox4x32(counters, key), fastinit.philox4x32(counters, key))
+    True
+    """
     x = np.asarray(counters, dtype=np.uint64).reshape(-1, 4)
     x0, x1, x2, x3 = (x[:, i].copy() for i in range(4))
     k0, k1 = int(key[0]), int(key[1])
@@ -50,7 +79,34 @@ def philox4x32(counters: np.ndarray, key: np.ndarray, rounds: int = 10) -> np.nd
 
 def block_words(seed: int, stream: int, first_block: int, count: int) -> np.ndarray:
     """The (count, 4) words of blocks j = first_block ..: counter (lo32(j), hi32(j),
-    lo32(stream), hi32(stream)), key (lo32(seed), hi32(seed))."""
+    lo32(stream), hi32(stream)), key (lo32(seed), hi32(seed)).
+
+    Parameters
+    ----------
+    seed : int
+        The key, in [0, 2**64).
+    stream : int
+        The stream id, in [0, 2**64) (fastinit.stream_id gives a name's).
+    first_block, count : int
+        The blocks [first_block, first_block + count), both >= 0.
+
+    Returns
+    -------
+    numpy.ndarray of uint32, shape (count, 4)
+        Philox4x32-10's output for each block.
+
+    Raises
+    ------
+    ValueError, OverflowError
+        This checking tool does not validate its arguments: values out of range fail in NumPy
+        (a negative index overflows uint64) or give meaningless words.
+
+    Examples
+    --------
+    >>> from fastinit import reference
+    >>> reference.block_words(0, 0, 0, 2).shape
+    (2, 4)
+    """
     j = np.arange(first_block, first_block + count, dtype=np.uint64)
     counters = np.empty((count, 4), dtype=np.uint64)
     counters[:, 0] = j & _MASK32
@@ -62,7 +118,34 @@ def block_words(seed: int, stream: int, first_block: int, count: int) -> np.ndar
 
 
 def words(seed: int, stream: int, first: int, n: int) -> np.ndarray:
-    """32-bit word i of the stream for i in [first, first + n): word i mod 4 of block i // 4."""
+    """32-bit word i of the stream for i in [first, first + n): word i mod 4 of block i // 4.
+
+    Parameters
+    ----------
+    seed : int
+        The key, in [0, 2**64).
+    stream : int
+        The stream id, in [0, 2**64) (fastinit.stream_id gives a name's).
+    first, n : int
+        The logical element indices [first, first + n), both >= 0.
+
+    Returns
+    -------
+    numpy.ndarray of uint32, shape (n,)
+
+    Raises
+    ------
+    ValueError, OverflowError
+        This checking tool does not validate its arguments: values out of range fail in NumPy
+        (a negative index overflows uint64) or give meaningless words.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastinit import reference
+    >>> np.array_equal(reference.words(3, 1, 2, 5), reference.block_words(3, 1, 0, 2).reshape(-1)[2:7])
+    True
+    """
     j0, j1 = first // 4, (first + n + 3) // 4
     return block_words(seed, stream, j0, j1 - j0).reshape(-1)[first - 4 * j0 : first - 4 * j0 + n]
 
@@ -118,7 +201,40 @@ def uniform(
     """Exactly the core's uniform_ values: v = lo + u * width in the compute precision (float32
     for 2- and 4-byte dtypes, float64 for 8-byte; no fma), lo = a and width = b - a (computed in
     float64) rounded to it; a v that would end at or above b after rounding to dtype becomes the
-    largest dtype value below b. Half dtypes round the float32 value to nearest even."""
+    largest dtype value below b. Half dtypes round the float32 value to nearest even.
+
+    Parameters
+    ----------
+    seed : int
+        The key, in [0, 2**64).
+    stream : int
+        The stream id, in [0, 2**64) (fastinit.stream_id gives a name's).
+    first, n : int
+        The logical element indices [first, first + n), both >= 0.
+    dtype : numpy.dtype
+        float16, bfloat16 (ml_dtypes), float32 or float64.
+    a, b : float, optional
+        The interval [a, b) (default [0, 1)).
+
+    Returns
+    -------
+    numpy.ndarray of dtype, shape (n,)
+        Bit for bit what fastinit.uniform_ writes at those indices.
+
+    Raises
+    ------
+    ValueError, OverflowError
+        This checking tool does not validate its arguments: values out of range fail in NumPy
+        (a negative index overflows uint64) or give meaningless words.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> from fastinit import reference
+    >>> core = fastinit.uniform_(np.empty(6, np.float32), -1.0, 1.0, seed=5, stream=2, offset=10)
+    >>> np.array_equal(reference.uniform(5, 2, 10, 6, np.float32, -1.0, 1.0), core)
+    True
+    """
     dtype = np.dtype(dtype)
     ct = _compute_dtype(dtype)
     top = _round(dtype, b)
@@ -179,7 +295,40 @@ def normal(
     seed: int, stream: int, first: int, n: int, dtype: np.dtype, mean: float = 0.0, std: float = 1.0
 ) -> np.ndarray:
     """The normal_ values by the exact Box-Muller transform: mean + std * z in float64, rounded
-    to dtype (half dtypes through float32)."""
+    to dtype (half dtypes through float32).
+
+    Parameters
+    ----------
+    seed : int
+        The key, in [0, 2**64).
+    stream : int
+        The stream id, in [0, 2**64) (fastinit.stream_id gives a name's).
+    first, n : int
+        The logical element indices [first, first + n), both >= 0.
+    dtype : numpy.dtype
+        float16, bfloat16 (ml_dtypes), float32 or float64.
+    mean, std : float, optional
+        The normal's parameters (default 0 and 1).
+
+    Returns
+    -------
+    numpy.ndarray of dtype, shape (n,)
+        What fastinit.normal_ writes, within docs/stream.md's tolerance.
+
+    Raises
+    ------
+    ValueError, OverflowError
+        This checking tool does not validate its arguments: values out of range fail in NumPy
+        (a negative index overflows uint64) or give meaningless words.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> from fastinit import reference
+    >>> core = fastinit.normal_(np.empty(6), seed=5, stream=2)
+    >>> bool(np.allclose(reference.normal(5, 2, 0, 6, np.float64), core, rtol=1e-12, atol=1e-12))
+    True
+    """
     dtype = np.dtype(dtype)
     z = _box_muller(seed, stream, first, n, dtype)
     v = mean + std * z
@@ -265,7 +414,45 @@ def trunc_normal(
     uniform, alpha = (a - mean)/std, beta = (b - mean)/std: from_below = P(Z < alpha) + u * mass,
     from_above = P(Z > beta) + (1 - u) * mass; z = Phi^-1(from_below) if from_below <=
     from_above, else -Phi^-1(from_above); the value mean + std * z, clamped to the dtype values
-    inside [a, b]."""
+    inside [a, b].
+
+    Parameters
+    ----------
+    seed : int
+        The key, in [0, 2**64).
+    stream : int
+        The stream id, in [0, 2**64) (fastinit.stream_id gives a name's).
+    first, n : int
+        The logical element indices [first, first + n), both >= 0.
+    dtype : numpy.dtype
+        float16, bfloat16 (ml_dtypes), float32 or float64.
+    mean, std : float, optional
+        The normal before truncation (default 0 and 1), std > 0.
+    a, b : float, optional
+        The bounds on the values (default -2 and 2), a < b.
+
+    Returns
+    -------
+    numpy.ndarray of dtype, shape (n,)
+        What fastinit.trunc_normal_ writes, within docs/stream.md's tolerance.
+
+    Raises
+    ------
+    ValueError, OverflowError
+        This checking tool does not validate its arguments: values out of range fail in NumPy
+        (a negative index overflows uint64) or give meaningless words.
+    ZeroDivisionError
+        std == 0.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> from fastinit import reference
+    >>> core = fastinit.trunc_normal_(np.empty(6), std=0.5, a=-1.0, b=1.0, seed=5)
+    >>> exact = reference.trunc_normal(5, 0, 0, 6, np.float64, std=0.5, a=-1.0, b=1.0)
+    >>> bool(np.allclose(exact, core, rtol=0, atol=1e-8))
+    True
+    """
     dtype = np.dtype(dtype)
     ct = _compute_dtype(dtype)
     alpha, beta = (a - mean) / std, (b - mean) / std

@@ -12,7 +12,24 @@ __all__ = ["cpu_name", "info"]
 
 
 def info() -> dict[str, Any]:
-    """Version, stream version, chosen ISA, ISAs available on this CPU, and thread count."""
+    """What this installation runs on: version, stream version, chosen ISA, ISAs available on
+    this CPU, and thread counts.
+
+    Returns
+    -------
+    dict
+        "version" (str, fastinit's), "stream_version" (int, docs/stream.md), "isa" (str, the
+        SIMD target in use, which FASTINIT_ISA can lower), "isas_available" (list of str, those
+        this CPU and build run), "threads" (int, get_num_threads()) and "hardware_threads" (int).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> sorted(fastinit.info())
+    ['hardware_threads', 'isa', 'isas_available', 'stream_version', 'threads', 'version']
+    >>> fastinit.info()["isa"] in fastinit.info()["isas_available"]
+    True
+    """
     return {
         "version": __version__,
         "stream_version": int(_core.stream_version),

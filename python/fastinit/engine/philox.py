@@ -23,7 +23,37 @@ def _uint32_array(name: str, value: ArrayLike) -> np.ndarray:
 
 def philox4x32(counters: ArrayLike, key: ArrayLike, rounds: int = 10) -> np.ndarray:
     """Philox4x32 with ``rounds`` rounds applied to each row of ``counters`` ((n, 4) uint32)
-    under ``key`` ((2,) uint32); returns the (n, 4) uint32 outputs."""
+    under ``key`` ((2,) uint32); returns the (n, 4) uint32 outputs.
+
+    Parameters
+    ----------
+    counters : array_like of int, shape (n, 4)
+        Counter blocks, values in [0, 2**32).
+    key : array_like of int, shape (2,)
+        The key words, values in [0, 2**32).
+    rounds : int, optional
+        Rounds, >= 0 (default 10, Random123's Philox4x32-10).
+
+    Returns
+    -------
+    numpy.ndarray of uint32, shape (n, 4)
+
+    Raises
+    ------
+    TypeError
+        counters or key is not an integer array.
+    ValueError
+        A value outside [0, 2**32); counters not of shape (n, 4) or key not of shape (2,);
+        rounds not an int >= 0.
+
+    Examples
+    --------
+    Random123's known-answer test (kat_vectors, philox4x32_10, all-zero input):
+
+    >>> import fastinit
+    >>> [hex(int(w)) for w in fastinit.philox4x32([[0, 0, 0, 0]], [0, 0])[0]]
+    ['0x6627e8d5', '0xe169c58d', '0xbc57ac4c', '0x9b00dbd8']
+    """
     c = _uint32_array("counters", counters)
     k = _uint32_array("key", key)
     if c.ndim != 2 or c.shape[1] != 4:

@@ -4,6 +4,7 @@ in that stream — bundled once (Placement), checked once (check_placement) and 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, TypedDict, TypeVar
 
@@ -11,7 +12,8 @@ if TYPE_CHECKING:
     from .streams import Generator, StreamLike
 
 __all__ = [
-    "FANS_DOC", "PLACEMENT_DOC", "FanKeywords", "Placement", "SchemeKeywords", "check_placement", "takes_placement", "takes_scheme_keywords",
+    "FANS_DOC", "PLACEMENT_DOC", "FanKeywords", "Placement", "SchemeKeywords", "check_placement", "placement_doc", "takes_placement",
+    "takes_placement_keywords", "takes_scheme_keywords",
 ]  # fmt: skip
 
 
@@ -98,6 +100,28 @@ def takes_placement(func: F) -> F:
 def takes_scheme_keywords(func: F) -> F:
     """Append PLACEMENT_DOC with FANS_DOC to func's docstring (before its Examples section)."""
     return _append(func, PLACEMENT_DOC.rstrip("\n") + "\n" + FANS_DOC.lstrip("\n"))
+
+
+def placement_doc(*names: str) -> str:
+    """PLACEMENT_DOC cut down to the entries of the keywords `names` (its header kept), for a
+    function that takes only some of them; "global_shape" or "index" keeps their joint entry."""
+    unknown = set(names) - _KEYS
+    if unknown:
+        raise ValueError(f"placement_doc: not placement keywords: {sorted(unknown)}")
+    header, *entries = re.split(r"\n(?=    \w[\w, ]* : )", PLACEMENT_DOC)
+    kept = [e for e in entries if set(e.split(" : ", 1)[0].strip().split(", ")) & set(names)]
+    return "\n".join([header, *kept]).rstrip("\n") + "\n"
+
+
+def takes_placement_keywords(*names: str) -> Callable[[F], F]:
+    """A decorator like takes_placement for a function that takes only the placement keywords
+    `names`: it appends their PLACEMENT_DOC entries alone."""
+    text = placement_doc(*names)
+
+    def decorate(func: F) -> F:
+        return _append(func, text)
+
+    return decorate
 
 
 def _append(func: F, text: str) -> F:

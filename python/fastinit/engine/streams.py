@@ -36,7 +36,35 @@ def check_u64(fn: str, name: str, value: object) -> int:
 
 def stream_id(stream: StreamLike, fn: str = "stream_id") -> int:
     """The 64-bit stream id of an int (itself) or of a name: the first 8 bytes, read
-    little-endian, of BLAKE2b over the name's UTF-8 bytes."""
+    little-endian, of BLAKE2b over the name's UTF-8 bytes.
+
+    Parameters
+    ----------
+    stream : int or str
+        A stream id in [0, 2**64), or a name (a parameter's name, say).
+    fn : str, optional
+        The function name error messages start with.
+
+    Returns
+    -------
+    int
+        The stream id, in [0, 2**64): what ``stream=`` of every fill means by that value.
+
+    Raises
+    ------
+    TypeError
+        stream is neither an int nor a str.
+    ValueError
+        An int outside [0, 2**64).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> fastinit.stream_id(5)
+    5
+    >>> fastinit.stream_id("layers.0.weight")
+    4473830710502933260
+    """
     if isinstance(stream, str):
         digest = hashlib.blake2b(stream.encode("utf-8"), digest_size=8).digest()
         return int.from_bytes(digest, "little")
@@ -53,6 +81,36 @@ class Generator:
 
     ``Generator(seed=None)`` draws the seed from OS entropy, like ``numpy.random.default_rng()``.
     Taking stream ids is thread-safe.
+
+    Parameters
+    ----------
+    seed : int, optional
+        The 64-bit key, in [0, 2**64); None (default) draws one from OS entropy.
+
+    Attributes
+    ----------
+    seed : int
+        The key (read-only).
+    next_stream : int
+        The stream id the next call with ``generator=`` this generator takes (read-only).
+
+    Raises
+    ------
+    TypeError
+        seed is not an int.
+    ValueError
+        seed outside [0, 2**64).
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> g = fastinit.Generator(seed=7)
+    >>> a = fastinit.normal_(np.empty(4), generator=g)  # stream 0
+    >>> b = fastinit.normal_(np.empty(4), generator=g)  # stream 1
+    >>> g
+    fastinit.Generator(seed=7, next_stream=2)
+    >>> np.array_equal(b, fastinit.normal_(np.empty(4), seed=7, stream=1))
+    True
     """
 
     def __init__(self, seed: int | None = None) -> None:
@@ -72,7 +130,25 @@ class Generator:
         return self._next_stream
 
     def take_stream(self) -> int:
-        """Reserve and return the next stream id."""
+        """Reserve and return the next stream id (the fills given ``generator=`` call this).
+
+        Returns
+        -------
+        int
+            The stream id, from 0 up, each one returned once.
+
+        Raises
+        ------
+        OverflowError
+            All 2**64 stream ids are used.
+
+        Examples
+        --------
+        >>> import fastinit
+        >>> g = fastinit.Generator(seed=7)
+        >>> g.take_stream(), g.take_stream(), g.next_stream
+        (0, 1, 2)
+        """
         with self._lock:
             s = self._next_stream
             if s >= _U64:
@@ -83,7 +159,35 @@ class Generator:
     def spawn(self, n: int) -> list[Generator]:
         """n children with independent seeds: child k (counting all children spawned by this
         generator so far) has seed w0 | w1 << 32 where (w0, w1, w2, w3) is block
-        (1 << 56 | k) of stream 0 under this generator's seed (purpose tag 1, docs/stream.md)."""
+        (1 << 56 | k) of stream 0 under this generator's seed (purpose tag 1, docs/stream.md).
+
+        Spawning takes no stream id from this generator: its own fills are unchanged.
+
+        Parameters
+        ----------
+        n : int
+            How many children, >= 0.
+
+        Returns
+        -------
+        list of Generator
+            New generators, each at stream 0.
+
+        Raises
+        ------
+        ValueError
+            n is not an int >= 0.
+
+        Examples
+        --------
+        >>> import fastinit
+        >>> [c.seed for c in fastinit.Generator(seed=7).spawn(2)]
+        [13699437788681541916, 17073866592887352224]
+        >>> g = fastinit.Generator(seed=7)
+        >>> _ = g.spawn(1)
+        >>> g.spawn(1)[0].seed  # the second child, counting those spawned before
+        17073866592887352224
+        """
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError(f"Generator.spawn: n must be an int >= 0; got {n!r}")
         with self._lock:
@@ -114,12 +218,56 @@ _global = Generator(_initial_global_seed())
 
 
 def default_generator() -> Generator:
-    """The process-wide generator used when a call names neither generator= nor seed=."""
+    """The process-wide generator used when a call names neither generator= nor seed=.
+
+    Its seed comes from FASTINIT_SEED (an integer, decimal or 0x-prefixed) if that is set, else
+    from OS entropy; manual_seed replaces it.
+
+    Returns
+    -------
+    Generator
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> g = fastinit.manual_seed(42)
+    >>> fastinit.default_generator() is g, g.seed
+    (True, 42)
+    """
     return _global
 
 
 def manual_seed(seed: int) -> Generator:
-    """Reseed the process-wide generator (its stream counter restarts at 0) and return it."""
+    """Reseed the process-wide generator (its stream counter restarts at 0) and return it.
+
+    Calls that name neither seed= nor generator= then draw streams 0, 1, 2, ... of `seed`, as
+    with ``generator=fastinit.Generator(seed)``.
+
+    Parameters
+    ----------
+    seed : int
+        The new key, in [0, 2**64).
+
+    Returns
+    -------
+    Generator
+        The new process-wide generator (default_generator()).
+
+    Raises
+    ------
+    TypeError
+        seed is not an int.
+    ValueError
+        seed outside [0, 2**64).
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> _ = fastinit.manual_seed(3)
+    >>> a = fastinit.uniform_(np.empty(4))
+    >>> np.array_equal(a, fastinit.uniform_(np.empty(4), seed=3, stream=0))
+    True
+    """
     global _global
     _global = Generator(check_u64("manual_seed", "seed", seed))
     return _global

@@ -23,7 +23,20 @@ __all__ = [
 
 def check_spin_environment() -> None:
     """Raise ValueError unless FASTINIT_SPIN_US is unset or a whole number of microseconds from 0
-    to MAX_SPIN_US: the pool reads it in C++, where a bad value could only be ignored."""
+    to MAX_SPIN_US: the pool reads it in C++, where a bad value could only be ignored.
+
+    ``import fastinit`` calls it, so a bad value fails at import.
+
+    Raises
+    ------
+    ValueError
+        FASTINIT_SPIN_US is set to anything but a whole number from 0 to 100000.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> fastinit.check_spin_environment()  # FASTINIT_SPIN_US is unset or valid: nothing happens
+    """
     environment.check_spin_us()
 
 
@@ -67,7 +80,27 @@ def cgroup_cpu_quota(
 
 
 def default_num_threads() -> int:
-    """FASTINIT_NUM_THREADS if set, else the usable CPUs (affinity, then cgroup quota)."""
+    """FASTINIT_NUM_THREADS if set, else the usable CPUs (affinity, then cgroup quota).
+
+    The thread count ``import fastinit`` sets.
+
+    Returns
+    -------
+    int
+        At least 1: FASTINIT_NUM_THREADS, else the CPUs this process may run on, capped by the
+        cgroup's CPU quota rounded up.
+
+    Raises
+    ------
+    ValueError
+        FASTINIT_NUM_THREADS is set but not an integer from 1 to 1024.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> fastinit.default_num_threads() >= 1
+    True
+    """
     n = environment.num_threads()
     if n is not None:
         return n
@@ -79,12 +112,47 @@ def default_num_threads() -> int:
 
 
 def get_num_threads() -> int:
-    """The number of threads a large fill uses (the calling thread included)."""
+    """The number of threads a large fill uses (the calling thread included).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> fastinit.get_num_threads() >= 1
+    True
+    """
     return int(_core.get_num_threads())
 
 
 def set_num_threads(n: int) -> None:
-    """Use n >= 1 threads for large fills from now on (small fills always use one)."""
+    """Use n >= 1 threads for large fills from now on (small fills always use one).
+
+    The values never depend on it.
+
+    Parameters
+    ----------
+    n : int
+        From 1 to 1024.
+
+    Raises
+    ------
+    TypeError
+        n is not an int.
+    ValueError
+        n outside [1, 1024].
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> before = fastinit.get_num_threads()
+    >>> fastinit.set_num_threads(1)
+    >>> fastinit.get_num_threads()
+    1
+    >>> fastinit.set_num_threads(before)
+    """
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"set_num_threads: n must be an int >= 1; got {n!r}")
     if not 1 <= n <= MAX_THREADS:

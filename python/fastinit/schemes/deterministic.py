@@ -10,6 +10,7 @@ import numpy as np
 
 from ..engine.fill import check_real
 from ..engine.keys import shard_starts
+from ..engine.placement import takes_placement_keywords
 from ..engine.targets import as_target, assign, fill_value
 
 __all__ = ["constant_", "dirac_", "eye_", "ones_", "zeros_"]
@@ -18,20 +19,96 @@ A = TypeVar("A")
 
 
 def constant_(arr: A, val: float) -> A:
-    """Fill arr with the finite value val, in place; returns arr."""
+    """Fill arr with the finite value val, in place, as torch.nn.init.constant_; returns arr.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
+        uniform_).
+    val : float
+        A finite real number, stored rounded to arr's dtype (its range is not checked: a value
+        beyond it is stored as inf).
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    TypeError
+        arr is not an array of a supported dtype, or val is not a real number.
+    ValueError
+        val is not finite; arr is read-only or overlaps itself. arr is untouched.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> fastinit.constant_(np.empty((2, 3), np.float32), 0.5)
+    array([[0.5, 0.5, 0.5],
+           [0.5, 0.5, 0.5]], dtype=float32)
+    """
     a = as_target("constant_", arr)
     fill_value(a, check_real("constant_", "val", val))
     return arr
 
 
 def ones_(arr: A) -> A:
-    """Fill arr with 1, in place; returns arr."""
+    """Fill arr with 1, in place, as torch.nn.init.ones_; returns arr.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
+        uniform_).
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    TypeError
+        arr is not an array of a supported dtype.
+    ValueError
+        arr is read-only or overlaps itself. arr is untouched.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> fastinit.ones_(np.empty(3))
+    array([1., 1., 1.])
+    """
     fill_value(as_target("ones_", arr), 1.0)
     return arr
 
 
 def zeros_(arr: A) -> A:
-    """Fill arr with 0, in place; returns arr."""
+    """Fill arr with 0, in place, as torch.nn.init.zeros_; returns arr.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
+        uniform_).
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    TypeError
+        arr is not an array of a supported dtype.
+    ValueError
+        arr is read-only or overlaps itself. arr is untouched.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> fastinit.zeros_(np.empty(3, np.float32))
+    array([0., 0., 0.], dtype=float32)
+    """
     fill_value(as_target("zeros_", arr), 0.0)
     return arr
 
@@ -45,10 +122,39 @@ def _block(
     return shard_starts(fn, a.shape, global_shape, index)
 
 
+@takes_placement_keywords("global_shape", "index")
 def eye_(arr: A, *, global_shape: Sequence[int] | None = None, index: Sequence[slice] | None = None) -> A:
     """The identity matrix in a 2-D arr (ones on the main diagonal, zeros elsewhere; rectangular
     allowed), in place, as torch.nn.init.eye_; returns arr. Other ranks raise ValueError. With
-    global_shape= and index=, arr is that block of the global identity."""
+    global_shape= and index=, arr is that block of the global identity.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        A writable 2-D array or CPU torch tensor of a supported dtype (as in uniform_).
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    TypeError
+        arr is not an array of a supported dtype; index holds something other than slices.
+    ValueError
+        arr (or global_shape) is not 2-D; arr is read-only; global_shape= without index= (or the
+        reverse), or an index that does not select arr's shape. arr is untouched.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> fastinit.eye_(np.empty((2, 3)))
+    array([[1., 0., 0.],
+           [0., 1., 0.]])
+    >>> fastinit.eye_(np.empty((2, 3)), global_shape=(4, 3), index=(slice(1, 3), slice(0, 3)))
+    array([[0., 1., 0.],
+           [0., 0., 1.]])
+    """
     a = as_target("eye_", arr)
     gshape, (r0, c0) = _block("eye_", a, global_shape, index) if a.ndim == 2 else ((), (0, 0))
     if a.ndim != 2 or len(gshape) != 2:
@@ -59,6 +165,7 @@ def eye_(arr: A, *, global_shape: Sequence[int] | None = None, index: Sequence[s
     return arr
 
 
+@takes_placement_keywords("global_shape", "index")
 def dirac_(
     arr: A,
     groups: int = 1,
@@ -70,7 +177,38 @@ def dirac_(
     torch.nn.init.dirac_: with groups g, each group's first min(out / g, in) output channels copy
     the matching input channel through the kernel's centre; everything else is 0. The out
     channels must be divisible by groups. With global_shape= and index=, arr is that block of the
-    global weight."""
+    global weight.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        A writable 3-, 4- or 5-D array or CPU torch tensor of a supported dtype (as in uniform_),
+        in torch's (out, in, *kernel) layout.
+    groups : int
+        The convolution's groups, >= 1, dividing the out channels.
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    TypeError
+        arr is not an array of a supported dtype; index holds something other than slices.
+    ValueError
+        arr is not 3-, 4- or 5-D; groups is not an int >= 1 or does not divide the out channels;
+        arr is read-only; a bad global_shape= / index=. arr is untouched.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.dirac_(np.empty((2, 2, 3), np.float32))
+    >>> w[:, :, 1]
+    array([[1., 0.],
+           [0., 1.]], dtype=float32)
+    >>> float(w.sum())
+    2.0
+    """
     a = as_target("dirac_", arr)
     if a.ndim not in (3, 4, 5):
         raise ValueError(f"dirac_: only 3-, 4- and 5-D arrays are supported; got shape {a.shape}")

@@ -35,6 +35,41 @@ def compute_fans(
     fan_out = out * prod(kernel). layout="hwio" (Keras/TF, channels-last): shape (*kernel, in,
     out). in_axis/out_axis override the layout's axes and batch_axis excludes axes from both
     fans, as in jax.nn.initializers. Fewer than 2 dimensions raise ValueError.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        The weight's shape, at least 2-D.
+    layout : {"oihw", "hwio"}, optional
+        "oihw" (default; alias "torch") or "hwio" (alias "keras").
+    in_axis, out_axis : int, optional
+        The input and output axes (negative counts from the end), instead of the layout's.
+    batch_axis : int or sequence of int, optional
+        Axes left out of both fans (default none).
+    fn : str, optional
+        Keyword only: the function name error messages start with.
+
+    Returns
+    -------
+    (float, float)
+        fan_in and fan_out: each the size of its axis times the product of the other axes that
+        are neither input, output nor batch axes (the receptive field).
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 dimensions; an unknown layout; an axis outside the shape; input, output and
+        batch axes that are not distinct.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> fastinit.compute_fans((64, 32, 3, 3))
+    (288.0, 576.0)
+    >>> fastinit.compute_fans((3, 3, 32, 64), layout="hwio")
+    (288.0, 576.0)
+    >>> fastinit.compute_fans((8, 16, 32), in_axis=1, out_axis=2, batch_axis=0)
+    (16.0, 32.0)
     """
     shape = tuple(int(n) for n in shape)
     if len(shape) < 2:

@@ -16,7 +16,33 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for a nonlinearity, as torch.nn.init.calculate_gain:
     linear, conv*, conv_transpose*, sigmoid -> 1; tanh -> 5/3; relu -> sqrt(2);
     leaky_relu -> sqrt(2 / (1 + slope**2)) with slope = param (0.01 when None); selu -> 3/4.
-    Unknown names or a non-numeric slope raise ValueError."""
+
+    Parameters
+    ----------
+    nonlinearity : str
+        One of "linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+        "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu".
+    param : float, optional
+        The negative slope of "leaky_relu" (default 0.01); ignored for the others.
+
+    Returns
+    -------
+    float
+        The gain.
+
+    Raises
+    ------
+    ValueError
+        An unknown nonlinearity, or a leaky_relu slope that is not a finite number.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> fastinit.calculate_gain("relu") == 2**0.5
+    True
+    >>> round(fastinit.calculate_gain("leaky_relu", 0.2), 6)
+    1.38675
+    """
     if nonlinearity in _UNIT_GAIN:
         return 1.0
     if nonlinearity == "tanh":

@@ -51,6 +51,25 @@ def hadamard_identity_(arr: A, *, layout: str = "oihw") -> A:
     ZerO's networks break symmetry through the Hadamard signs and training. In a residual
     network the paper zeroes the last layer of each branch (init_module_(model, "zerO") does).
 
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        A 2- to 5-D writable array or CPU torch tensor of a supported dtype (as in uniform_).
+    layout : {"oihw", "hwio"}, optional
+        Where the channels are: "oihw" (default, torch's (out, in, *kernel)) or "hwio"
+        (Keras/JAX's (*kernel, in, out)).
+
+    Returns
+    -------
+    arr, filled (an empty or meta arr is returned as it is).
+
+    Raises
+    ------
+    TypeError
+        arr is not an array of a supported dtype.
+    ValueError
+        An unknown layout; arr not 2- to 5-D; arr read-only. arr is untouched.
+
     Examples
     --------
     >>> import numpy as np, fastinit

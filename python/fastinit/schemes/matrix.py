@@ -13,6 +13,7 @@ import numpy as np
 from .. import _core
 from ..engine.fill import check_real, normal_
 from ..engine.keys import shard_starts
+from ..engine.placement import takes_placement, takes_placement_keywords
 from ..engine.streams import Generator, StreamLike, check_u64, resolve
 from ..engine.targets import as_target, assign, fill_value, zero_where
 
@@ -23,6 +24,7 @@ A = TypeVar("A")
 TAG_SPARSE_MASK = 2  # docs/stream.md, purpose tags
 
 
+@takes_placement
 def orthogonal_(
     arr: A,
     gain: float = 1.0,
@@ -46,7 +48,42 @@ def orthogonal_(
 
     Sharded (global_shape= and index=): orthogonality is a property of the whole matrix, so each
     shard computes the QR of the whole global matrix and keeps its block — the same values as
-    slicing the unsharded result, at the cost of the full QR on every rank."""
+    slicing the unsharded result, at the cost of the full QR on every rank.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        At least 2-D; a writable float16, bfloat16, float32 or float64 array or CPU torch tensor
+        (as in uniform_).
+    gain : float
+        > 0.
+
+    Returns
+    -------
+    arr, filled (an empty or meta arr is returned as it is).
+
+    Raises
+    ------
+    TypeError
+        arr is not an array of a supported dtype, or an argument has the wrong type.
+    ValueError
+        gain <= 0; arr has fewer than 2 dimensions; offset= with index=; a bad placement keyword.
+        arr is untouched.
+
+    Notes
+    -----
+    Unlike the element-wise fills, the values are reproducible on one machine and LAPACK build
+    (across builds they agree to rounding), and offset= moves the Gaussian matrix's draws: the
+    pieces of a matrix filled with offsets are not its blocks (global_shape= and index= give
+    those).
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.orthogonal_(np.empty((3, 5)), gain=2.0, seed=0)
+    >>> bool(np.allclose(w @ w.T, 4 * np.eye(3)))
+    True
+    """
     fn = "orthogonal_"
     a = as_target(fn, arr)
     g = check_real(fn, "gain", gain)
@@ -98,6 +135,7 @@ def _orthogonal_torch(
         view.tensor.copy_(whole if block is None else whole[block])
 
 
+@takes_placement_keywords("generator", "seed", "stream")
 def delta_orthogonal_(
     arr: A,
     gain: float = 1.0,
@@ -114,6 +152,32 @@ def delta_orthogonal_(
     (out, in, *kernel) layout or, with layout="hwio", Keras/JAX's (*kernel, in, out); it needs
     out >= in (an orthogonal map cannot lose channels), as in jax.nn.initializers.delta_orthogonal.
     The centre draws from the stream as orthogonal_ would on its own; returns arr.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        A 3-, 4- or 5-D writable array or CPU torch tensor of a supported dtype (as in uniform_).
+    gain : float
+        > 0.
+    layout : {"oihw", "hwio"}, optional
+        Where the channels are: "oihw" (default, torch's (out, in, *kernel)) or "hwio"
+        (Keras/JAX's (*kernel, in, out)).
+
+    Returns
+    -------
+    arr, filled (an empty or meta arr is returned as it is).
+
+    Raises
+    ------
+    TypeError
+        arr is not an array of a supported dtype, or an argument has the wrong type.
+    ValueError
+        An unknown layout; arr not 3- to 5-D; in channels > out channels (arr untouched); gain <=
+        0 or a bad placement keyword (found by orthogonal_ after arr is zeroed).
+
+    Notes
+    -----
+    The centre, as orthogonal_'s values, is reproducible on one machine and LAPACK build.
 
     Examples
     --------
@@ -148,6 +212,7 @@ def delta_orthogonal_(
     return arr
 
 
+@takes_placement
 def sparse_(
     arr: A,
     sparsity: float,
@@ -168,7 +233,42 @@ def sparse_(
 
     Sharded (global_shape= and index=): a column's zeros depend on the whole column, so each
     shard draws the keys of its columns' rows in full (no values, one word per element) and keeps
-    the zeros that fall in its block — the same values as slicing the unsharded result."""
+    the zeros that fall in its block — the same values as slicing the unsharded result.
+
+    Parameters
+    ----------
+    arr : numpy.ndarray, torch.Tensor or buffer
+        A 2-D writable array or CPU torch tensor of a supported dtype (as in uniform_).
+    sparsity : float
+        The fraction of each column set to zero, in [0, 1].
+    std : float
+        The standard deviation of the non-zero values, >= 0.
+
+    Returns
+    -------
+    arr, filled.
+
+    Raises
+    ------
+    TypeError
+        arr is not an array of a supported dtype, or an argument has the wrong type.
+    ValueError
+        arr is not 2-D; sparsity outside [0, 1]; std < 0; a bad placement keyword. arr is
+        untouched.
+
+    Notes
+    -----
+    offset= moves both the values and the zero pattern's words; a column's zeros depend on the
+    whole column, so pieces filled with offsets are not the blocks of one matrix (global_shape=
+    and index= give those).
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.sparse_(np.empty((10, 4), np.float32), 0.5, std=0.01, seed=0)
+    >>> (w == 0).sum(axis=0).tolist()
+    [5, 5, 5, 5]
+    """
     fn = "sparse_"
     a = as_target(fn, arr)
     if a.ndim != 2:

@@ -27,7 +27,33 @@ def require_matplotlib() -> None:
 def plot_propagation(tables: Sequence[Sequence[LayerStats]], path: str, title: str = "") -> None:
     """Draw the classic figure and save it to path (PNG, or any format matplotlib writes): the
     activation std (left) and gradient std (right) per layer, log scale, one colour per table
-    (scheme), measured solid and predicted dashed. Needs matplotlib."""
+    (scheme), measured solid and predicted dashed. Needs matplotlib.
+
+    Parameters
+    ----------
+    tables : sequence of sequence of LayerStats
+        One table per scheme, as propagate() or propagate_residual() returns them.
+    path : str
+        Where to save the figure; its extension picks the format.
+    title : str, optional
+        The figure's title (default none).
+
+    Raises
+    ------
+    ImportError
+        matplotlib is not installed.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from fastinit.analysis import plot_propagation, propagate
+    >>> tables = [propagate(8, 64, "relu", s, batch=32) for s in ("naive", "kaiming")]
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> plot_propagation(tables, os.path.join(tmp.name, "relu.png"), title="ReLU, width 64")
+    >>> os.listdir(tmp.name)
+    ['relu.png']
+    >>> tmp.cleanup()
+    """
     require_matplotlib()
     from matplotlib.figure import Figure
 

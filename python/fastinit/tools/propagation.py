@@ -138,7 +138,30 @@ def gaussian_expectation(g: Callable[[Array], Array], variance: float) -> float:
     """E[g(z)] for z ~ N(0, variance), by composite Gauss-Legendre quadrature on each half-line
     (split at 0, where relu, leaky_relu and selu have their kink), truncated at 12 standard
     deviations. g must accept a float64 array. Accurate to about 1e-14 relative for the
-    activations here and their powers; variance = 0 gives g(0)."""
+    activations here and their powers; variance = 0 gives g(0).
+
+    Parameters
+    ----------
+    g : callable
+        Elementwise: a float64 array to an array of the same shape.
+    variance : float
+        The Gaussian's variance, >= 0.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        variance < 0 or NaN.
+
+    Examples
+    --------
+    >>> from fastinit.analysis import gaussian_expectation
+    >>> round(gaussian_expectation(lambda z: z**2, 2.0), 12)
+    2.0
+    """
     q = float(variance)
     if not q >= 0:
         raise ValueError(f"gaussian_expectation: variance must be >= 0; got variance={variance!r}")
@@ -150,7 +173,33 @@ def gaussian_expectation(g: Callable[[Array], Array], variance: float) -> float:
 
 def activation_gain(activation: str, variance: float) -> tuple[float, float, float]:
     """(E[f(z)], E[f(z)^2], E[f'(z)^2]) for z ~ N(0, variance) and f the named activation: the
-    three moments the forward and backward variance recursions need."""
+    three moments the forward and backward variance recursions need.
+
+    Parameters
+    ----------
+    activation : str
+        One of ACTIVATIONS ("linear", "tanh", "sigmoid", "relu", "leaky_relu" (slope 0.01),
+        "selu", "gelu").
+    variance : float
+        The pre-activation variance, >= 0.
+
+    Returns
+    -------
+    (float, float, float)
+
+    Raises
+    ------
+    TypeError
+        activation is not a str.
+    ValueError
+        An unknown activation; variance < 0.
+
+    Examples
+    --------
+    >>> from fastinit.analysis import activation_gain
+    >>> [round(m, 10) for m in activation_gain("relu", 1.0)]
+    [0.3989422804, 0.5, 0.5]
+    """
     f, fp = _ACT[_check_choice("activation_gain", "activation", activation, ACTIVATIONS)]
     return (
         gaussian_expectation(f, variance),
@@ -173,7 +222,34 @@ def scheme_std(scheme: str, shape: Sequence[int], activation: str = "relu") -> f
     Glorot & Bengio's original); kaiming gain / sqrt(fan_in); lecun sqrt(1 / fan_in); orthogonal
     gain / sqrt(max(rows, cols)) (rows = shape[0], cols = the rest: the entry std of a scaled
     semi-orthogonal matrix); torch (nn.Linear's default, kaiming_uniform_ with a = sqrt(5))
-    1 / sqrt(3 fan_in). gain = calculate_gain(activation) (gelu: the ReLU gain, sqrt(2))."""
+    1 / sqrt(3 fan_in). gain = calculate_gain(activation) (gelu: the ReLU gain, sqrt(2)).
+
+    Parameters
+    ----------
+    scheme : str
+        One of SCHEMES ("naive", "xavier", "kaiming", "lecun", "orthogonal", "torch").
+    shape : sequence of int
+        The weight's shape, at least 2-D.
+    activation : str, optional
+        One of ACTIVATIONS (default "relu").
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        scheme or activation is not a str.
+    ValueError
+        An unknown scheme or activation; a shape of fewer than 2 dimensions.
+
+    Examples
+    --------
+    >>> from fastinit.analysis import scheme_std
+    >>> scheme_std("kaiming", (256, 128), "relu")
+    0.125
+    """
     fn = "scheme_std"
     _check_choice(fn, "scheme", scheme, SCHEMES)
     _check_choice(fn, "activation", activation, ACTIVATIONS)
@@ -236,7 +312,43 @@ def simulate(
     (out, in), chained): h_0 = x (batch, in); z_l = h_{l-1} W_l^T, normalized if asked, h_l =
     f(z_l); then from dL/dh_depth = grad_out back to dL/dx, by the hand-derived derivatives.
     Returns (act_std, grad_std), each of length len(weights) + 1: the std over all entries of h_l
-    and of dL/dh_l for l = 0..depth (float64 throughout)."""
+    and of dL/dh_l for l = 0..depth (float64 throughout).
+
+    Parameters
+    ----------
+    weights : sequence of numpy.ndarray
+        At least one (out, in) matrix, each in matching the previous out.
+    x : numpy.ndarray
+        The input batch, (batch, in).
+    grad_out : numpy.ndarray
+        dL/d(output), of the output's shape.
+    activation : str
+        One of ACTIVATIONS.
+    normalization : {None, "none", "batch", "layer"}, optional
+        Normalize each pre-activation over the batch ("batch") or the units ("layer").
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        act_std and grad_std.
+
+    Raises
+    ------
+    TypeError
+        activation or normalization is not a str.
+    ValueError
+        An unknown activation or normalization; no weights; grad_out not of the output's shape.
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> from fastinit.analysis import simulate
+    >>> weights = [fastinit.kaiming_normal((64, 64), nonlinearity="relu", seed=0, stream=i) for i in range(3)]
+    >>> x = fastinit.normal((32, 64), seed=0, stream="x")
+    >>> act, grad = simulate(weights, x, fastinit.normal((32, 64), seed=0, stream="r"), "relu")
+    >>> act.shape, grad.shape
+    ((4,), (4,))
+    """
     fn = "simulate"
     f, fp = _ACT[_check_choice(fn, "activation", activation, ACTIVATIONS)]
     norm = _norm_name(fn, normalization)
@@ -289,7 +401,40 @@ def predict(
     (1 - 1/m - (2 - q_l) E[f'^2 z^2] / (m q_l E[f'^2])) / (c + eps) for groups of m = batch or
     width (the mean and the y-direction the normalization's backward removes). Assumes wide
     layers, weights independent of the signal (and of the gradient: the usual gradient
-    independence assumption) and Gaussian pre-activations."""
+    independence assumption) and Gaussian pre-activations.
+
+    Parameters
+    ----------
+    depth, width : int
+        The number of layers and their width, >= 1.
+    activation : str
+        One of ACTIVATIONS.
+    scheme : str
+        One of SCHEMES.
+    batch : int, optional
+        Keyword only: the batch size, >= 2 (default 256; it matters with normalization only).
+    normalization : {None, "none", "batch", "layer"}, optional
+        Keyword only, as in simulate.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        act_std and grad_std, each of length depth + 1.
+
+    Raises
+    ------
+    TypeError
+        A count that is not an int; a choice that is not a str.
+    ValueError
+        A count below its minimum; an unknown activation, scheme or normalization.
+
+    Examples
+    --------
+    >>> from fastinit.analysis import predict
+    >>> act, grad = predict(3, 64, "relu", "kaiming")
+    >>> [round(float(s), 4) for s in act], [round(float(g), 4) for g in grad]
+    ([1.0, 0.8256, 0.8256, 0.8256], [1.0, 1.0, 1.0, 1.0])
+    """
     fn = "predict"
     depth = _check_count(fn, "depth", depth)
     width = _check_count(fn, "width", width)
@@ -331,7 +476,26 @@ def predict(
 @dataclass(frozen=True)
 class LayerStats:
     """One row of propagate()'s table: layer l (0 = the input), the measured std of the
-    activations h_l and of the gradients dL/dh_l, and the predicted ones."""
+    activations h_l and of the gradients dL/dh_l, and the predicted ones.
+
+    Parameters
+    ----------
+    scheme : str
+        The scheme the weights were initialized by.
+    layer : int
+        l, from 0 (the input) to depth.
+    act_std, grad_std : float
+        The measured std of h_l and of dL/dh_l.
+    act_std_predicted, grad_std_predicted : float
+        The mean-field predictions of the same.
+
+    Examples
+    --------
+    >>> from fastinit.analysis import propagate
+    >>> row = propagate(4, 64, "tanh", "xavier", batch=32)[-1]
+    >>> row.scheme, row.layer
+    ('xavier', 4)
+    """
 
     scheme: str
     layer: int
@@ -357,7 +521,43 @@ def propagate(
     (layer 0 is the input) with the measured stds beside predict()'s. `activation` is one of
     ACTIVATIONS, `normalization` None, "none", "batch" or "layer". Everything is drawn from
     fastinit streams of `seed`, so the table is reproducible. Bad arguments raise TypeError or
-    ValueError naming them."""
+    ValueError naming them.
+
+    Parameters
+    ----------
+    depth, width : int
+        The number of layers and their width, >= 1.
+    activation : str
+        One of ACTIVATIONS.
+    scheme : str
+        One of SCHEMES.
+    batch : int, optional
+        Keyword only: the batch size, >= 2 (default 256).
+    normalization : {None, "none", "batch", "layer"}, optional
+        Keyword only, as in simulate.
+    seed : int, optional
+        Keyword only: the fastinit seed of the weights and the data (default 0).
+
+    Returns
+    -------
+    list of LayerStats
+
+    Raises
+    ------
+    TypeError
+        A count that is not an int; a choice that is not a str.
+    ValueError
+        A count below its minimum; an unknown activation, scheme or normalization.
+
+    Examples
+    --------
+    >>> from fastinit.analysis import propagate
+    >>> rows = propagate(4, 64, "tanh", "xavier", batch=32)
+    >>> len(rows), rows[0].act_std_predicted
+    (5, 1.0)
+    >>> rows == propagate(4, 64, "tanh", "xavier", batch=32)
+    True
+    """
     fn = "propagate"
     depth = _check_count(fn, "depth", depth)
     width = _check_count(fn, "width", width)
@@ -383,7 +583,24 @@ def propagate(
 class LayerGains:
     """Per-layer variance gains between layers first and last of a table (geometric means):
     forward Var(h_last) / Var(h_first) and backward Var(dL/dh_first) / Var(dL/dh_last), each to
-    the power 1 / (last - first), measured and predicted."""
+    the power 1 / (last - first), measured and predicted.
+
+    Parameters
+    ----------
+    first, last : int
+        The layers compared.
+    act_measured, act_predicted : float
+        The forward gain per layer.
+    grad_measured, grad_predicted : float
+        The backward gain per layer (nan where a std is 0).
+
+    Examples
+    --------
+    >>> from fastinit.analysis import layer_gains, propagate
+    >>> gains = layer_gains(propagate(4, 64, "relu", "kaiming", batch=32), 1, 4)
+    >>> gains.first, gains.last, round(gains.act_predicted, 6)
+    (1, 4, 1.0)
+    """
 
     first: int
     last: int
@@ -394,7 +611,31 @@ class LayerGains:
 
 
 def layer_gains(table: Sequence[LayerStats], first: int, last: int) -> LayerGains:
-    """The per-layer variance gains of `table` (one scheme's rows) between layers first < last."""
+    """The per-layer variance gains of `table` (one scheme's rows) between layers first < last.
+
+    Parameters
+    ----------
+    table : sequence of LayerStats
+        One scheme's rows, as propagate() returns them.
+    first, last : int
+        Layers of the table, first < last.
+
+    Returns
+    -------
+    LayerGains
+
+    Raises
+    ------
+    ValueError
+        first or last is not a layer of the table, or first >= last.
+
+    Examples
+    --------
+    >>> from fastinit.analysis import layer_gains, propagate
+    >>> gains = layer_gains(propagate(8, 64, "tanh", "naive", batch=32), 1, 8)
+    >>> gains.act_predicted < 0.01  # N(0, 0.01**2) weights: the signal vanishes
+    True
+    """
     rows = {row.layer: row for row in table}
     if first not in rows or last not in rows or not first < last:
         raise ValueError(

@@ -58,6 +58,34 @@ def propagate_residual(
     h_l and dL/dh_l beside the mean-field prediction. Weights and data come from fastinit streams
     of `seed`. Bad arguments raise TypeError or ValueError naming them.
 
+    Parameters
+    ----------
+    depth, width : int
+        The number of blocks and their width, >= 1.
+    activation : str
+        One of fastinit.analysis.ACTIVATIONS.
+    scheme : str
+        One of RESIDUAL_SCHEMES ("plain", "depth_scaled", "fixup").
+    batch : int, optional
+        Keyword only: the batch size, >= 2 (default 256).
+    seed : int, optional
+        Keyword only: the fastinit seed of the weights and the data (default 0).
+
+    Returns
+    -------
+    list of LayerStats
+        Their act_std_predicted and grad_std_predicted are the predicted root mean squares.
+
+    Raises
+    ------
+    TypeError
+        A count that is not an int; a choice that is not a str.
+    ValueError
+        A count below its minimum; an unknown activation or scheme.
+
+    Examples
+    --------
+    >>> from fastinit.analysis import propagate_residual
     >>> rows = propagate_residual(16, 64, "relu", "depth_scaled", batch=32)
     >>> 0.5 < rows[-1].act_std < 4
     True

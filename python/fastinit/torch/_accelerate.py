@@ -327,6 +327,33 @@ class accelerate(contextlib.ContextDecorator):
     threads, or by C code holding a pointer obtained before the fill, may not hold the values
     yet. Re-entrant per entry; nests with other torch modes (``torch.device("meta")``, where
     there is nothing to fill).
+
+    Parameters
+    ----------
+    seed : int, optional
+        The fastinit seed, in [0, 2**64); None (default) draws one from torch's default
+        generator at each entry.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On entry: seed is not an int in [0, 2**64). Inside the block, a draw fastinit cannot
+        make in a tensor's dtype raises what fastinit's fill raises.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> with ft.accelerate(seed=0):
+    ...     a = torch.nn.Linear(64, 32)
+    >>> with ft.accelerate(seed=0):
+    ...     b = torch.nn.Linear(64, 32)
+    >>> torch.equal(a.weight, b.weight)
+    True
+    >>> @ft.accelerate(seed=1)
+    ... def build():
+    ...     return torch.nn.Linear(64, 32)
+    >>> torch.equal(build().weight, build().weight)
+    True
     """
 
     def __init__(self, seed: int | None = None) -> None:

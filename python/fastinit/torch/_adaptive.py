@@ -45,7 +45,49 @@ def lsuv_(
     torch's RNG state are restored, and dropout draws from a generator seeded from `seed`, so
     the same seed and batch give the same weights. A first forward pass finds the layers' order
     before anything is written, so a batch the model cannot take changes nothing. Forward hooks
-    are removed afterwards, even on error. Returns the model."""
+    are removed afterwards, even on error. Returns the model.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model, on the CPU.
+    batch : torch.Tensor or tuple
+        A representative input: a tensor, or a tuple of positional arguments of model.
+    tol : float, optional
+        Keyword only: the tolerance on each output's variance, > 0 (default 0.05).
+    max_iters : int, optional
+        Keyword only: the most forward passes per layer, >= 1 (default 10).
+    seed : int, optional
+        Keyword only: the seed of the orthogonal weights and of dropout during calibration; None
+        (default) draws one from torch's default generator.
+
+    Returns
+    -------
+    torch.nn.Module
+        model, in place.
+
+    Raises
+    ------
+    ValueError
+        tol or max_iters out of range (nothing changed).
+    Exception
+        Whatever model(*batch) raises; if the first pass fails, nothing is changed.
+
+    Warns
+    -----
+    RuntimeWarning
+        Naming the layers left as they were.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> model = torch.nn.Sequential(torch.nn.Linear(16, 64), torch.nn.Tanh(), torch.nn.Linear(64, 8))
+    >>> x = ft.normal_(torch.empty(256, 16), seed=1)
+    >>> _ = ft.lsuv_(model, x, seed=0)
+    >>> with torch.no_grad():
+    ...     abs(float(model(x).var()) - 1) < 0.05
+    True
+    """
     if not (isinstance(tol, (int, float)) and not isinstance(tol, bool) and math.isfinite(tol) and tol > 0):
         raise ValueError(f"lsuv_: tol must be a finite number > 0; got {tol!r}")
     if isinstance(max_iters, bool) or not isinstance(max_iters, int) or max_iters < 1:
@@ -145,7 +187,38 @@ def calibrate_output_bias_(
     log(p / (1 - p)). eps keeps empty classes finite.
     regression: targets of shape (..., outputs), or any shape for one output; bias = the mean
     over everything but the last dimension.
-    Empty or malformed targets are a ValueError, with the bias untouched. Returns the layer."""
+    Empty or malformed targets are a ValueError, with the bias untouched. Returns the layer.
+
+    Parameters
+    ----------
+    layer : torch.nn.Module
+        The output layer; it must have a ``bias`` of shape (outputs,).
+    targets : array_like
+        The training targets (or a sample of them): anything torch.as_tensor takes.
+    task : {"classification", "regression"}, optional
+        Default "classification".
+    eps : float, optional
+        Added to each class's count (default 1e-6).
+
+    Returns
+    -------
+    torch.nn.Module
+        layer, its bias set.
+
+    Raises
+    ------
+    ValueError
+        The layer has no bias; an unknown task; targets empty, complex, non-finite or not of
+        the task's form. The bias is untouched.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> head = torch.nn.Linear(8, 3)
+    >>> _ = ft.calibrate_output_bias_(head, torch.tensor([0, 0, 1, 2]))
+    >>> [round(p, 4) for p in head.bias.detach().softmax(0).tolist()]
+    [0.5, 0.25, 0.25]
+    """
     fn = "calibrate_output_bias_"
     bias = getattr(layer, "bias", None)
     if bias is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 import fastinit as _fi
+from fastinit.engine.placement import takes_placement, takes_scheme_keywords
 
 __all__ = [
     "calculate_gain", "constant_", "delta_orthogonal_", "dirac_", "eye_", "hadamard_identity_", "kaiming_normal_", "kaiming_uniform_",
@@ -30,16 +31,82 @@ lecun_normal_ = _fi.lecun_normal_
 variance_scaling_ = _fi.variance_scaling_
 
 
+@takes_placement
 def uniform_(tensor: T, a: float = 0.0, b: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
-    """torch.nn.init.uniform_: U(a, b) in place."""
+    """torch.nn.init.uniform_ with fastinit's values: U(a, b) in place; returns tensor.
+
+    torch's signature (generator= positional or keyword, a torch.Generator or a
+    fastinit.Generator); fastinit.uniform_'s keywords pass through.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
+        pointer (a meta tensor is left as it is).
+    a, b : float
+        The interval [a, b), a <= b.
+
+    Returns
+    -------
+    tensor, filled.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As fastinit.uniform_ (help(fastinit.uniform_)); a tensor on another device is a ValueError.
+        tensor is untouched.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> w = ft.uniform_(torch.empty(2, 3), -1.0, 1.0, seed=0)
+    >>> bool(((w >= -1) & (w < 1)).all())
+    True
+    >>> def draw():
+    ...     return ft.uniform_(torch.empty(3), 0.0, 1.0, torch.Generator().manual_seed(5))
+    >>> torch.equal(draw(), draw())  # a seed drawn from the torch generator
+    True
+    """
     return _fi.uniform_(tensor, a, b, generator=generator, **kwargs)
 
 
+@takes_placement
 def normal_(tensor: T, mean: float = 0.0, std: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
-    """torch.nn.init.normal_: N(mean, std**2) in place."""
+    """torch.nn.init.normal_ with fastinit's values: N(mean, std**2) in place; returns tensor.
+
+    torch's signature (generator= positional or keyword, a torch.Generator or a
+    fastinit.Generator); fastinit.normal_'s keywords pass through.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
+        pointer (a meta tensor is left as it is).
+    mean : float
+    std : float
+        >= 0.
+
+    Returns
+    -------
+    tensor, filled.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As fastinit.normal_ (help(fastinit.normal_)); a tensor on another device is a ValueError.
+        tensor is untouched.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> w = ft.normal_(torch.empty(256, 256), std=0.02, seed=0, stream="layers.0.weight")
+    >>> round(float(w.std()), 3)
+    0.02
+    """
     return _fi.normal_(tensor, mean, std, generator=generator, **kwargs)
 
 
+@takes_placement
 def trunc_normal_(
     tensor: T,
     mean: float = 0.0,
@@ -49,20 +116,121 @@ def trunc_normal_(
     generator: Any = None,
     **kwargs: Any,
 ) -> T:
-    """torch.nn.init.trunc_normal_: N(mean, std**2) conditioned on [a, b], in place."""
+    """torch.nn.init.trunc_normal_ with fastinit's values: N(mean, std**2) conditioned on
+    [a, b], in place; returns tensor.
+
+    torch's signature (generator= positional or keyword, a torch.Generator or a
+    fastinit.Generator); fastinit.trunc_normal_'s keywords pass through.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
+        pointer (a meta tensor is left as it is).
+    mean, std : float
+        The normal before truncation, std >= 0.
+    a, b : float
+        Bounds on the values (not in units of std), a < b.
+
+    Returns
+    -------
+    tensor, filled.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As fastinit.trunc_normal_ (help(fastinit.trunc_normal_)); a tensor on another device is a ValueError.
+        tensor is untouched.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> w = ft.trunc_normal_(torch.empty(1000), std=0.02, a=-0.04, b=0.04, seed=0)
+    >>> bool((w.abs() <= 0.04).all())
+    True
+    """
     return _fi.trunc_normal_(tensor, mean, std, a, b, generator=generator, **kwargs)
 
 
+@takes_scheme_keywords
 def xavier_uniform_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
-    """torch.nn.init.xavier_uniform_."""
+    """torch.nn.init.xavier_uniform_ with fastinit's values: U(+-gain * sqrt(6 / (fan_in +
+    fan_out))) in place; returns tensor.
+
+    torch's signature (generator= positional or keyword, a torch.Generator or a
+    fastinit.Generator); fastinit.xavier_uniform_'s keywords pass through.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
+        pointer (a meta tensor is left as it is).
+        At least 2-D.
+    gain : float
+        > 0.
+    distribution : str, optional
+        Keyword only, passed to fastinit.xavier_uniform_: the law of the scheme's std.
+
+    Returns
+    -------
+    tensor, filled.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As fastinit.xavier_uniform_ (help(fastinit.xavier_uniform_)); a tensor on another device is a ValueError.
+        tensor is untouched.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> w = ft.xavier_uniform_(torch.empty(30, 20), seed=0)
+    >>> bool(w.abs().max() <= (6 / 50) ** 0.5)
+    True
+    """
     return _fi.xavier_uniform_(tensor, gain, generator=generator, **kwargs)
 
 
+@takes_scheme_keywords
 def xavier_normal_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
-    """torch.nn.init.xavier_normal_."""
+    """torch.nn.init.xavier_normal_ with fastinit's values: N(0, std**2), std = gain *
+    sqrt(2 / (fan_in + fan_out)), in place; returns tensor.
+
+    torch's signature (generator= positional or keyword, a torch.Generator or a
+    fastinit.Generator); fastinit.xavier_normal_'s keywords pass through.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
+        pointer (a meta tensor is left as it is).
+        At least 2-D.
+    gain : float
+        > 0.
+    distribution : str, optional
+        Keyword only, passed to fastinit.xavier_normal_: the law of the scheme's std.
+
+    Returns
+    -------
+    tensor, filled.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As fastinit.xavier_normal_ (help(fastinit.xavier_normal_)); a tensor on another device is a ValueError.
+        tensor is untouched.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> w = ft.xavier_normal_(torch.empty(300, 200, dtype=torch.float64), seed=0)
+    >>> round(float(w.std() * (500 / 2) ** 0.5), 1)
+    1.0
+    """
     return _fi.xavier_normal_(tensor, gain, generator=generator, **kwargs)
 
 
+@takes_scheme_keywords
 def kaiming_uniform_(
     tensor: T,
     a: float = 0,
@@ -71,10 +239,48 @@ def kaiming_uniform_(
     generator: Any = None,
     **kwargs: Any,
 ) -> T:
-    """torch.nn.init.kaiming_uniform_."""
+    """torch.nn.init.kaiming_uniform_ with fastinit's values: U(+-sqrt(3) gain / sqrt(fan)) in
+    place, gain = calculate_gain(nonlinearity, a); returns tensor. An empty tensor warns, as in
+    torch.
+
+    torch's signature (generator= positional or keyword, a torch.Generator or a
+    fastinit.Generator); fastinit.kaiming_uniform_'s keywords pass through.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
+        pointer (a meta tensor is left as it is).
+        At least 2-D.
+    a : float
+        The negative slope of a leaky_relu (torch's nn.Linear uses sqrt(5)).
+    mode : {"fan_in", "fan_out"}
+    nonlinearity : str
+        A name calculate_gain knows.
+    distribution : str, optional
+        Keyword only, passed to fastinit.kaiming_uniform_: the law of the scheme's std.
+
+    Returns
+    -------
+    tensor, filled.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As fastinit.kaiming_uniform_ (help(fastinit.kaiming_uniform_)); a tensor on another device is a ValueError.
+        tensor is untouched.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> w = ft.kaiming_uniform_(torch.empty(64, 128), a=5**0.5, seed=0)
+    >>> bool(w.abs().max() <= 1 / 128**0.5)
+    True
+    """
     return _fi.kaiming_uniform_(tensor, a, mode, nonlinearity, generator=generator, **kwargs)
 
 
+@takes_scheme_keywords
 def kaiming_normal_(
     tensor: T,
     a: float = 0,
@@ -83,15 +289,119 @@ def kaiming_normal_(
     generator: Any = None,
     **kwargs: Any,
 ) -> T:
-    """torch.nn.init.kaiming_normal_."""
+    """torch.nn.init.kaiming_normal_ with fastinit's values: N(0, std**2), std = gain /
+    sqrt(fan), in place, gain = calculate_gain(nonlinearity, a); returns tensor. An empty tensor
+    warns, as in torch.
+
+    torch's signature (generator= positional or keyword, a torch.Generator or a
+    fastinit.Generator); fastinit.kaiming_normal_'s keywords pass through.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
+        pointer (a meta tensor is left as it is).
+        At least 2-D.
+    a : float
+        The negative slope of a leaky_relu.
+    mode : {"fan_in", "fan_out"}
+    nonlinearity : str
+        A name calculate_gain knows.
+    distribution : str, optional
+        Keyword only, passed to fastinit.kaiming_normal_: the law of the scheme's std.
+
+    Returns
+    -------
+    tensor, filled.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As fastinit.kaiming_normal_ (help(fastinit.kaiming_normal_)); a tensor on another device is a ValueError.
+        tensor is untouched.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> w = ft.kaiming_normal_(torch.empty(512, 256, dtype=torch.float64), nonlinearity="relu", seed=0)
+    >>> round(float(w.std() ** 2 * 256), 1)
+    2.0
+    """
     return _fi.kaiming_normal_(tensor, a, mode, nonlinearity, generator=generator, **kwargs)
 
 
+@takes_placement
 def orthogonal_(tensor: T, gain: float = 1, generator: Any = None, **kwargs: Any) -> T:
-    """torch.nn.init.orthogonal_."""
+    """torch.nn.init.orthogonal_ with fastinit's Gaussian: a (semi-)orthogonal matrix times
+    gain, in place, its QR by torch.linalg.qr; returns tensor.
+
+    torch's signature (generator= positional or keyword, a torch.Generator or a
+    fastinit.Generator); fastinit.orthogonal_'s keywords pass through (see its Notes: the values
+    are reproducible on one machine and LAPACK build).
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
+        pointer (a meta tensor is left as it is).
+        At least 2-D.
+    gain : float
+        > 0.
+
+    Returns
+    -------
+    tensor, filled.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As fastinit.orthogonal_ (help(fastinit.orthogonal_)); a tensor on another device is a ValueError.
+        tensor is untouched.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> w = ft.orthogonal_(torch.empty(3, 5), seed=0)
+    >>> torch.allclose(w @ w.T, torch.eye(3), atol=1e-5)
+    True
+    """
     return _fi.orthogonal_(tensor, gain, generator=generator, **kwargs)
 
 
+@takes_placement
 def sparse_(tensor: T, sparsity: float, std: float = 0.01, generator: Any = None, **kwargs: Any) -> T:
-    """torch.nn.init.sparse_, with a zero pattern reproducible from the seed."""
+    """torch.nn.init.sparse_, with a zero pattern reproducible from the seed: N(0, std**2) values
+    with ceil(sparsity * rows) zeros in every column, in place; returns tensor.
+
+    torch's signature (generator= positional or keyword, a torch.Generator or a
+    fastinit.Generator); fastinit.sparse_'s keywords pass through.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
+        pointer (a meta tensor is left as it is).
+        2-D.
+    sparsity : float
+        The fraction of each column set to zero, in [0, 1].
+    std : float
+        >= 0.
+
+    Returns
+    -------
+    tensor, filled.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As fastinit.sparse_ (help(fastinit.sparse_)); a tensor on another device is a ValueError.
+        tensor is untouched.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> w = ft.sparse_(torch.empty(10, 4), 0.5, seed=0)
+    >>> (w == 0).sum(dim=0).tolist()
+    [5, 5, 5, 5]
+    """
     return _fi.sparse_(tensor, sparsity, std, generator=generator, **kwargs)

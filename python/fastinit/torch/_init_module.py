@@ -114,6 +114,62 @@ def init_module_(
     splits) fill their local shard with the values it has in the whole parameter, with no
     communication. seed=None draws one from torch's default generator. Arguments are checked
     before anything is changed.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model, its parameters in memory (see materialize_ for a meta model).
+    scheme : str, optional
+        One of fastinit.torch.POLICIES (default "torch").
+    seed : int, optional
+        The seed every parameter's values derive from; None (default) draws one from torch's
+        default generator.
+    nonlinearity : str, optional
+        Keyword only: the gain's activation where none follows a layer (default "relu").
+    std : float, optional
+        Keyword only: the std of "normal" / "gpt2" and the depth-aware policies (default 0.02),
+        or the base std of "mup"; >= 0.
+    n_layers : int, optional
+        Keyword only: the depth that scales the residual projections, >= 1 (default: the length
+        of the run of repeated blocks).
+    zero_init_residual : bool, optional
+        Keyword only: start every repeated block as the identity (default False).
+    residual : collection of str or callable, optional
+        Keyword only: the layers that end residual branches, by canonical module name or by a
+        predicate (name, module) -> bool, instead of detecting them.
+    base : torch.nn.Module or mapping of str to tuple of int, optional
+        Keyword only: the base model of "mup" (and only of it).
+    zero_readout : bool, optional
+        Keyword only: "mup" zeroes the output layer (default False).
+
+    Returns
+    -------
+    torch.nn.Module
+        model, in place.
+
+    Raises
+    ------
+    TypeError
+        residual is neither a collection of names nor a callable.
+    ValueError
+        An unknown scheme or nonlinearity; std < 0; n_layers not an int >= 1; base= without
+        "mup" or "mup" without base=; a depth-aware policy on a model without repeated blocks.
+        Nothing is changed.
+
+    Warns
+    -----
+    RuntimeWarning
+        Naming parameters that no code sets (they keep their values).
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> def mlp():
+    ...     return torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Linear(32, 4))
+    >>> a = ft.init_module_(mlp(), "kaiming", seed=0)
+    >>> b = ft.init_module_(mlp(), "kaiming", seed=0)
+    >>> torch.equal(a[0].weight, b[0].weight), float(a[0].bias.detach().abs().sum())
+    (True, 0.0)
     """
     if scheme not in POLICIES:
         raise ValueError(f"init_module_: scheme={scheme!r} is not one of {', '.join(map(repr, POLICIES))}")
@@ -179,6 +235,38 @@ def mup_(
 
     Raises ValueError, before anything changes, when a parameter has no counterpart of the same
     rank in the base, or the model has recurrent layers.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model at its width.
+    base : torch.nn.Module or mapping of str to tuple of int
+        The same architecture at its base width, or its parameter shapes by (canonical) name.
+    seed : int, optional
+        As in init_module_.
+    std : float, optional
+        Keyword only: the base std, >= 0 (default 1/sqrt(base fan_in) per weight).
+    zero_readout : bool, optional
+        Keyword only: zero the output layer (default False).
+
+    Returns
+    -------
+    torch.nn.Module
+        model, in place.
+
+    Raises
+    ------
+    ValueError
+        A parameter without a counterpart of the same rank in base; recurrent layers; std < 0.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> def mlp(width):
+    ...     return torch.nn.Sequential(torch.nn.Linear(4, width), torch.nn.ReLU(), torch.nn.Linear(width, 2))
+    >>> model = ft.mup_(mlp(32), base=mlp(8), seed=0, zero_readout=True)
+    >>> float(model[2].weight.detach().abs().sum())
+    0.0
     """
     return init_module_(model, "mup", seed, std=std, base=base, zero_readout=zero_readout)
 

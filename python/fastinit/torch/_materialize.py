@@ -38,7 +38,30 @@ __all__ = ["NotInitializedError", "materialize_"]
 
 
 class NotInitializedError(RuntimeError):
-    """materialize_ found parameters or buffers that no initialization code wrote."""
+    """materialize_ found parameters or buffers that no initialization code wrote.
+
+    A RuntimeError; the message names every such tensor (they hold NaN).
+
+    Parameters
+    ----------
+    *args
+        The message, as for any exception.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> class Scale(torch.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.w = torch.nn.Parameter(torch.empty(3))  # no code fills it
+    >>> with ft.deferred_init():
+    ...     model = Scale()
+    >>> try:
+    ...     ft.materialize_(model, seed=0)
+    ... except ft.NotInitializedError as error:
+    ...     print(error)
+    materialize_: no code initialized 1 tensor(s): w. They hold NaN. The model's code leaves them empty
+    """
 
 
 def _is_torch_layer(module: nn.Module) -> bool:

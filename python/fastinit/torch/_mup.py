@@ -138,6 +138,33 @@ def lr_scales(model: nn.Module, base: Base, optimizer: str = "adam") -> dict[str
     SGD: input weights and biases fan_out / base_fan_out, hidden weights 1, output weights
     base_fan_in / fan_in. fastinit initializes; apply these to the optimizer's parameter groups
     yourself, e.g. ``[{"params": [p], "lr": lr * scales[n]} for n, p in model.named_parameters()]``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model to train.
+    base : torch.nn.Module or mapping of str to tuple of int
+        The same architecture at its base width, or its parameter shapes by name (as mup_).
+    optimizer : {"adam", "sgd"}, optional
+        Default "adam" (also for AdamW).
+
+    Returns
+    -------
+    dict of str to float
+        The multiplier of each parameter, by canonical name.
+
+    Raises
+    ------
+    ValueError
+        An unknown optimizer; a parameter without a counterpart of the same rank in base.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> def mlp(width):
+    ...     return torch.nn.Sequential(torch.nn.Linear(4, width), torch.nn.ReLU(), torch.nn.Linear(width, 2))
+    >>> ft.mup_lr_scales(mlp(32), base=mlp(8))
+    {'0.weight': 1.0, '0.bias': 1.0, '2.weight': 0.25, '2.bias': 1.0}
     """
     fn = "mup_lr_scales"
     if optimizer not in ("adam", "sgd"):

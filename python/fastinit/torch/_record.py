@@ -226,6 +226,21 @@ def deferred_init() -> Iterator[Recording]:
     Libraries that skip their own initialization when they see the meta device (HF
     transformers' ``post_init``) are initialized by materialize_ as they initialize missing
     weights.
+
+    Yields
+    ------
+    Recording
+        What the block's constructors did (materialize_ finds it from the model's tensors).
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> with ft.deferred_init():
+    ...     model = torch.nn.Linear(4, 8)
+    >>> model.weight.is_meta
+    True
+    >>> ft.materialize_(model, seed=0).weight.is_meta
+    False
     """
     recording = Recording()
     try:

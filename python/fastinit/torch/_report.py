@@ -88,7 +88,53 @@ def report(
     Prints the table (to `file`, default stdout) unless show=False, draws a figure to `plot` if
     given (needs matplotlib), and returns the records. The model runs in its current train/eval
     mode; hooks are removed, and parameters, buffers (BatchNorm's running statistics), .grad
-    fields and torch's CPU RNG state are as before, even on error."""
+    fields and torch's CPU RNG state are as before, even on error.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model, as it is (report changes nothing).
+    example_input : torch.Tensor or tuple
+        An input batch: a tensor, or a tuple of positional arguments of model.
+    scheme : str, optional
+        One of fastinit.analysis.SCHEMES, for the implied std (default "kaiming").
+    nonlinearity : str, optional
+        Keyword only: one of fastinit.analysis.ACTIVATIONS, the scheme's gain (default "relu").
+    threshold : float, optional
+        Keyword only: the factor beyond which a std is flagged, > 1 (default 10).
+    loss_fn : callable, optional
+        Keyword only: output -> scalar loss for the backward pass.
+    seed : int, optional
+        Keyword only: the seed of the default loss's r (default 0).
+    show : bool, optional
+        Keyword only: print the table (default True).
+    file : file-like, optional
+        Keyword only: where to print (default sys.stdout).
+    plot : str, optional
+        Keyword only: a path to save the figure to (needs matplotlib).
+
+    Returns
+    -------
+    list of LayerReport
+        One per weight, in forward order.
+
+    Raises
+    ------
+    TypeError
+        model is not a torch.nn.Module.
+    ValueError
+        An unknown scheme or nonlinearity; threshold <= 1.
+    ImportError
+        plot= without matplotlib.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Linear(32, 4))
+    >>> rows = ft.report(model, ft.normal_(torch.empty(8, 16), seed=0), show=False)
+    >>> [(r.name, r.shape, r.fan_in) for r in rows]
+    [('0.weight', (32, 16), 16.0), ('2.weight', (4, 32), 32.0)]
+    """
     fn = "report"
     if not isinstance(model, nn.Module):
         raise TypeError(f"{fn}: model must be a torch.nn.Module; got {type(model).__name__}")

@@ -19,7 +19,28 @@ _WRAPPER_PREFIXES = (
 
 
 def canonical_name(name: str) -> str:
-    """A parameter's qualified name with wrapper prefixes removed, wherever they appear."""
+    """A parameter's qualified name with wrapper prefixes removed, wherever they appear.
+
+    The prefixes: "module." (DDP, DataParallel), "_orig_mod." (torch.compile),
+    "_fsdp_wrapped_module.", "_checkpoint_wrapped_module.", "_forward_module.",
+    "_wrapped_module.". init_module_ and lsuv_ use the canonical name as the stream, so a wrapped
+    model gets the bare model's values.
+
+    Parameters
+    ----------
+    name : str
+        A name as model.named_parameters() gives it.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import fastinit.torch as ft
+    >>> ft.canonical_name("module._orig_mod.encoder.fc1.weight")
+    'encoder.fc1.weight'
+    """
     for prefix in _WRAPPER_PREFIXES:
         name = name.replace("." + prefix, ".")
         while name.startswith(prefix):

@@ -49,8 +49,27 @@ def deepnorm_scales(encoder_layers: int = 0, decoder_layers: int = 0) -> dict[st
     Xavier gain of the value, output and feed-forward projections (init_module_'s "deepnorm").
     With both counts positive, the encoder-decoder values; with one, that stack's alone.
 
-    >>> deepnorm_scales(decoder_layers=8)["decoder"]
-    (2.0, 0.5)
+    Parameters
+    ----------
+    encoder_layers, decoder_layers : int, optional
+        The number of encoder and decoder blocks, >= 0 (default 0); at least one > 0.
+
+    Returns
+    -------
+    dict of str to (float, float)
+        (alpha, beta) under "encoder" and/or "decoder".
+
+    Raises
+    ------
+    ValueError
+        A count that is not an int >= 0, or both 0.
+
+    Examples
+    --------
+    >>> from fastinit.torch import deepnorm_scales
+    >>> alpha, beta = deepnorm_scales(decoder_layers=8)["decoder"]  # (2 N)**(1/4), (8 N)**(-1/4)
+    >>> alpha, round(beta, 4)
+    (2.0, 0.3536)
     """
     for arg, n in (("encoder_layers", encoder_layers), ("decoder_layers", decoder_layers)):
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
