@@ -325,3 +325,22 @@ def test_a_failed_call_takes_no_stream_from_its_generator():
 def test_trunc_normal_with_zero_std_stays_inside_the_window(dtype, mean, a):
     values = fastinit.trunc_normal_(np.empty(8, dtype), mean, 0.0, a, a + 1.0, seed=0)
     assert (values.astype(np.float64) >= a).all() and (values.astype(np.float64) <= a + 1.0).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"gain": -1.0, "seed": 0}, r"delta_orthogonal_: gain must be > 0"),
+        (
+            {"seed": 0, "generator": fastinit.Generator(1)},
+            r"delta_orthogonal_: pass generator= or seed=, not both",
+        ),
+    ],
+)
+def test_delta_orthogonal_leaves_the_kernel_untouched_on_bad_input(kwargs, match):
+    """The centre's orthogonal matrix is drawn before anything is written: a bad argument
+    raises naming delta_orthogonal_, and the kernel keeps its values."""
+    kernel = np.full((8, 4, 3, 3), 7.0, np.float32)
+    with pytest.raises(ValueError, match=match):
+        fastinit.delta_orthogonal_(kernel, **kwargs)
+    assert (kernel == 7.0).all()

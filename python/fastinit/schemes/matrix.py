@@ -207,8 +207,23 @@ def delta_orthogonal_(
         return arr
     view = arr[middle]  # type: ignore[index]
     matrix = view if layout == "oihw" else view.T  # (out, in) for orthogonal_
+    # The centre first, into a new matrix of arr's kind and dtype (the same values as drawn in
+    # place): if orthogonal_ rejects an argument, arr is untouched and the error names this function.
+    fresh: Any = (
+        np.empty((out, inp), a.dtype) if isinstance(a, np.ndarray) else a.tensor.new_empty((out, inp))
+    )
+    try:
+        centre_values = orthogonal_(fresh, gain, generator=generator, seed=seed, stream=stream)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(str(exc).replace("orthogonal_:", f"{fn}:", 1)) from None
     fill_value(a, 0.0)
-    orthogonal_(matrix, gain, generator=generator, seed=seed, stream=stream)
+    if isinstance(a, np.ndarray):
+        matrix[...] = centre_values
+    else:
+        import torch
+
+        with torch.no_grad():
+            matrix.copy_(centre_values)
     return arr
 
 
