@@ -517,6 +517,15 @@ class VarianceScaling(_Random):
 class _Fixed(VarianceScaling):
     """A VarianceScaling with fixed (scale, mode, distribution), configured like Keras's."""
 
+    _EXAMPLE: tuple[str, str] = ("", "")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        check, result = cls._EXAMPLE
+        cls.__doc__ = (cls.__doc__ or "").rstrip() + _FIXED_DOC.format(
+            name=cls.__name__, check=check, result=result
+        )
+
     _FIXED: tuple[float, str, str] = (1.0, "fan_in", "truncated_normal")
 
     def __init__(
@@ -547,9 +556,9 @@ class _Fixed(VarianceScaling):
         return {k: cfg[k] for k in ("seed", "stream", "input_axes", "output_axes")}
 
 
-@_register
-class GlorotUniform(_Fixed):
-    """keras.initializers.GlorotUniform with fastinit values: U(+-sqrt(6 / (fan_in + fan_out))).
+# The six fixed schemes share their constructor, so their docstrings are written once: each
+# class gives its summary and the line its example checks (_Fixed.__init_subclass__ composes them).
+_FIXED_DOC = """
 
     Parameters
     ----------
@@ -574,218 +583,64 @@ class GlorotUniform(_Fixed):
     Examples
     --------
     >>> import numpy as np, keras, fastinit.keras as fk
-    >>> init = fk.GlorotUniform(seed=0)
+    >>> init = fk.{name}(seed=0)
     >>> w = keras.ops.convert_to_numpy(init((256, 128)))
     >>> w.shape, w.dtype
     ((256, 128), dtype('float32'))
-    >>> bool(abs(w).max() <= (6 / 384) ** 0.5)
-    True
+    >>> {check}
+    {result}
     >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
     True
-    """
+"""
+
+
+@_register
+class GlorotUniform(_Fixed):
+    """keras.initializers.GlorotUniform with fastinit values: U(+-sqrt(6 / (fan_in + fan_out)))."""
 
     _FIXED = (1.0, "fan_avg", "uniform")
+    _EXAMPLE = ("bool(abs(w).max() <= (6 / 384) ** 0.5)", "True")
 
 
 @_register
 class GlorotNormal(_Fixed):
     """keras.initializers.GlorotNormal with fastinit values: truncated normal of std
-    sqrt(2 / (fan_in + fan_out)).
-
-    Parameters
-    ----------
-    seed : None, int or keras.random.SeedGenerator, optional
-        None (default): a seed drawn now from Python's random, so this instance gives the same
-        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
-        SeedGenerator: a new seed on every call (see the module docstring).
-    input_axes, output_axes : sequence of int, optional
-        When both are given, the fans are the products of these axes (Keras 3).
-    stream : int or str, optional
-        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
-
-    Raises
-    ------
-    TypeError
-        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
-        stream is neither an int nor a str.
-    ValueError
-        seed or stream outside [0, 2**64);
-        an axis outside the shape (when called); calls raise what __call__ says.
-
-    Examples
-    --------
-    >>> import numpy as np, keras, fastinit.keras as fk
-    >>> init = fk.GlorotNormal(seed=0)
-    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
-    >>> w.shape, w.dtype
-    ((256, 128), dtype('float32'))
-    >>> round(float(w.std() * (384 / 2) ** 0.5), 1)
-    1.0
-    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
-    True
-    """
+    sqrt(2 / (fan_in + fan_out))."""
 
     _FIXED = (1.0, "fan_avg", "truncated_normal")
+    _EXAMPLE = ("round(float(w.std() * (384 / 2) ** 0.5), 1)", "1.0")
 
 
 @_register
 class HeUniform(_Fixed):
-    """keras.initializers.HeUniform with fastinit values: U(+-sqrt(6 / fan_in)).
-
-    Parameters
-    ----------
-    seed : None, int or keras.random.SeedGenerator, optional
-        None (default): a seed drawn now from Python's random, so this instance gives the same
-        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
-        SeedGenerator: a new seed on every call (see the module docstring).
-    input_axes, output_axes : sequence of int, optional
-        When both are given, the fans are the products of these axes (Keras 3).
-    stream : int or str, optional
-        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
-
-    Raises
-    ------
-    TypeError
-        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
-        stream is neither an int nor a str.
-    ValueError
-        seed or stream outside [0, 2**64);
-        an axis outside the shape (when called); calls raise what __call__ says.
-
-    Examples
-    --------
-    >>> import numpy as np, keras, fastinit.keras as fk
-    >>> init = fk.HeUniform(seed=0)
-    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
-    >>> w.shape, w.dtype
-    ((256, 128), dtype('float32'))
-    >>> bool(abs(w).max() <= (6 / 256) ** 0.5)
-    True
-    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
-    True
-    """
+    """keras.initializers.HeUniform with fastinit values: U(+-sqrt(6 / fan_in))."""
 
     _FIXED = (2.0, "fan_in", "uniform")
+    _EXAMPLE = ("bool(abs(w).max() <= (6 / 256) ** 0.5)", "True")
 
 
 @_register
 class HeNormal(_Fixed):
-    """keras.initializers.HeNormal with fastinit values: truncated normal of std sqrt(2 / fan_in).
-
-    Parameters
-    ----------
-    seed : None, int or keras.random.SeedGenerator, optional
-        None (default): a seed drawn now from Python's random, so this instance gives the same
-        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
-        SeedGenerator: a new seed on every call (see the module docstring).
-    input_axes, output_axes : sequence of int, optional
-        When both are given, the fans are the products of these axes (Keras 3).
-    stream : int or str, optional
-        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
-
-    Raises
-    ------
-    TypeError
-        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
-        stream is neither an int nor a str.
-    ValueError
-        seed or stream outside [0, 2**64);
-        an axis outside the shape (when called); calls raise what __call__ says.
-
-    Examples
-    --------
-    >>> import numpy as np, keras, fastinit.keras as fk
-    >>> init = fk.HeNormal(seed=0)
-    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
-    >>> w.shape, w.dtype
-    ((256, 128), dtype('float32'))
-    >>> round(float(w.std() * (256 / 2) ** 0.5), 1)
-    1.0
-    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
-    True
-    """
+    """keras.initializers.HeNormal with fastinit values: truncated normal of std sqrt(2 / fan_in)."""
 
     _FIXED = (2.0, "fan_in", "truncated_normal")
+    _EXAMPLE = ("round(float(w.std() * (256 / 2) ** 0.5), 1)", "1.0")
 
 
 @_register
 class LecunUniform(_Fixed):
-    """keras.initializers.LecunUniform with fastinit values: U(+-sqrt(3 / fan_in)).
-
-    Parameters
-    ----------
-    seed : None, int or keras.random.SeedGenerator, optional
-        None (default): a seed drawn now from Python's random, so this instance gives the same
-        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
-        SeedGenerator: a new seed on every call (see the module docstring).
-    input_axes, output_axes : sequence of int, optional
-        When both are given, the fans are the products of these axes (Keras 3).
-    stream : int or str, optional
-        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
-
-    Raises
-    ------
-    TypeError
-        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
-        stream is neither an int nor a str.
-    ValueError
-        seed or stream outside [0, 2**64);
-        an axis outside the shape (when called); calls raise what __call__ says.
-
-    Examples
-    --------
-    >>> import numpy as np, keras, fastinit.keras as fk
-    >>> init = fk.LecunUniform(seed=0)
-    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
-    >>> w.shape, w.dtype
-    ((256, 128), dtype('float32'))
-    >>> bool(abs(w).max() <= (3 / 256) ** 0.5)
-    True
-    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
-    True
-    """
+    """keras.initializers.LecunUniform with fastinit values: U(+-sqrt(3 / fan_in))."""
 
     _FIXED = (1.0, "fan_in", "uniform")
+    _EXAMPLE = ("bool(abs(w).max() <= (3 / 256) ** 0.5)", "True")
 
 
 @_register
 class LecunNormal(_Fixed):
-    """keras.initializers.LecunNormal with fastinit values: truncated normal of std sqrt(1 / fan_in).
-
-    Parameters
-    ----------
-    seed : None, int or keras.random.SeedGenerator, optional
-        None (default): a seed drawn now from Python's random, so this instance gives the same
-        values on every call; an int in [0, 2**64): fastinit's values for (seed, stream); a
-        SeedGenerator: a new seed on every call (see the module docstring).
-    input_axes, output_axes : sequence of int, optional
-        When both are given, the fans are the products of these axes (Keras 3).
-    stream : int or str, optional
-        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
-
-    Raises
-    ------
-    TypeError
-        seed is not None, an int or a SeedGenerator; a number argument is not a real number;
-        stream is neither an int nor a str.
-    ValueError
-        seed or stream outside [0, 2**64);
-        an axis outside the shape (when called); calls raise what __call__ says.
-
-    Examples
-    --------
-    >>> import numpy as np, keras, fastinit.keras as fk
-    >>> init = fk.LecunNormal(seed=0)
-    >>> w = keras.ops.convert_to_numpy(init((256, 128)))
-    >>> w.shape, w.dtype
-    ((256, 128), dtype('float32'))
-    >>> round(float(w.std() * 256**0.5), 1)
-    1.0
-    >>> np.array_equal(w, keras.ops.convert_to_numpy(init((256, 128))))  # the same on every call
-    True
-    """
+    """keras.initializers.LecunNormal with fastinit values: truncated normal of std sqrt(1 / fan_in)."""
 
     _FIXED = (1.0, "fan_in", "truncated_normal")
+    _EXAMPLE = ("round(float(w.std() * 256**0.5), 1)", "1.0")
 
 
 @_register
