@@ -36,8 +36,10 @@ if command -v aarch64-linux-gnu-g++ >/dev/null && command -v qemu-aarch64 >/dev/
          -DFASTINIT_HAVE_scalar=1 -DFASTINIT_HAVE_neon=1)
   aarch64-linux-gnu-g++ "${flags[@]}" -fno-tree-vectorize -fno-tree-slp-vectorize -c csrc/kernels_scalar.cpp -o "$out/ks.o"
   aarch64-linux-gnu-g++ "${flags[@]}" -O3 -c csrc/kernels_neon.cpp -o "$out/kn.o"
-  aarch64-linux-gnu-g++ "${flags[@]}" csrc/tests/engine_tests.cpp csrc/dispatch.cpp csrc/cpu_features.cpp \
-    csrc/thread_pool.cpp csrc/fill.cpp csrc/fresh_memory.cpp csrc/params.cpp csrc/normal_cdf.cpp "$out/ks.o" "$out/kn.o" -o "$out/engine_tests"
+  # the engine's sources: every csrc/*.cpp but the Python bindings and the per-ISA kernels
+  mapfile -t engine < <(ls csrc/*.cpp | grep -v -e '/register_' -e '/module.cpp' -e '/kernels_')
+  aarch64-linux-gnu-g++ "${flags[@]}" csrc/tests/engine_tests.cpp "${engine[@]}" "$out/ks.o" "$out/kn.o" \
+    -o "$out/engine_tests"
   qemu-aarch64 "$out/engine_tests"
   arm=$(qemu-aarch64 "$out/engine_tests" --fingerprint)
   x86=$(build/cpp-tests/fastinit_engine_tests --fingerprint)
