@@ -28,7 +28,7 @@ import hashlib
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Callable, Union
+from typing import Any, Callable, TypeVar, Union
 
 import jax
 import jax.numpy as jnp
@@ -392,9 +392,41 @@ def _check_real(fn: str, name: str, value: Any, positive: bool = False) -> float
     return v
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+# What the factories' docstrings say alike, written once (_shared_doc puts it in place).
+_SHARED_DOC = {
+    "<dtype and stream>": (
+        "dtype : dtype, optional\n"
+        "        The default dtype of the arrays (float32, float64, float16 or bfloat16); None (default):\n"
+        "        JAX's default float.\n"
+        "    stream : int or str, optional\n"
+        "        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0)."
+    ),
+    "<returns an Initializer>": (
+        "Returns\n    -------\n    Initializer\n        ``init(key, shape, dtype=None) -> jax.Array``."
+    ),
+    "<type errors>": (
+        "TypeError\n"
+        "        A number argument that is not a real number; an unsupported dtype;\n"
+        "        a stream that is neither an int nor a str."
+    ),
+}
+
+
+def _shared_doc(func: F) -> F:
+    """Fill the shared parts (_SHARED_DOC) of a factory's docstring."""
+    doc = func.__doc__ or ""
+    for marker, text in _SHARED_DOC.items():
+        doc = doc.replace(marker, text)
+    func.__doc__ = doc
+    return func
+
+
 # --- factories -----------------------------------------------------------------------------------
 
 
+@_shared_doc
 def variance_scaling(
     scale: float,
     mode: str,
@@ -419,22 +451,13 @@ def variance_scaling(
     distribution : {"truncated_normal", "normal", "uniform"}
     in_axis, out_axis, batch_axis : int or sequence of int, optional
         The fans' axes, as in jax.nn.initializers (defaults -2, -1 and none).
-    dtype : dtype, optional
-        The default dtype of the arrays (float32, float64, float16 or bfloat16); None (default):
-        JAX's default float.
-    stream : int or str, optional
-        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+    <dtype and stream>
 
-    Returns
-    -------
-    Initializer
-        ``init(key, shape, dtype=None) -> jax.Array``.
+    <returns an Initializer>
 
     Raises
     ------
-    TypeError
-        A number argument that is not a real number; an unsupported dtype;
-        a stream that is neither an int nor a str.
+    <type errors>
     ValueError
         scale not > 0 and finite; an unknown mode or distribution; a stream outside [0, 2**64).
         Calling the initializer raises what Initializer.__call__ says.
@@ -474,6 +497,7 @@ def variance_scaling(
     return Initializer(fn, fill, dtype, stream, params)
 
 
+@_shared_doc
 def _scheme(name: str, scale: float, mode: str, distribution: str) -> Callable[..., Initializer]:
     def factory(
         in_axis: AxisLike = -2,
@@ -498,16 +522,9 @@ def _scheme(name: str, scale: float, mode: str, distribution: str) -> Callable[.
     ----------
     in_axis, out_axis, batch_axis : int or sequence of int, optional
         The fans' axes, as in jax.nn.initializers (defaults -2, -1 and none).
-    dtype : dtype, optional
-        The default dtype of the arrays (float32, float64, float16 or bfloat16); None (default):
-        JAX's default float.
-    stream : int or str, optional
-        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+    <dtype and stream>
 
-    Returns
-    -------
-    Initializer
-        ``init(key, shape, dtype=None) -> jax.Array``.
+    <returns an Initializer>
 
     Raises
     ------
@@ -528,7 +545,7 @@ def _scheme(name: str, scale: float, mode: str, distribution: str) -> Callable[.
     >>> np.array_equal(np.asarray(w), same.generate((256, 128), seed=0))
     True
     """
-    return factory
+    return _shared_doc(factory)
 
 
 glorot_uniform = _scheme("glorot_uniform", 1.0, "fan_avg", "uniform")
@@ -541,6 +558,7 @@ xavier_uniform, xavier_normal = glorot_uniform, glorot_normal  # JAX's aliases
 kaiming_uniform, kaiming_normal = he_uniform, he_normal
 
 
+@_shared_doc
 def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: StreamLike = 0) -> Initializer:
     """jax.nn.initializers.normal with fastinit values: N(0, stddev**2).
 
@@ -548,22 +566,13 @@ def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: StreamLike = 0) -
     ----------
     stddev : float, optional
         Default 0.01; a negative one fails when called.
-    dtype : dtype, optional
-        The default dtype of the arrays (float32, float64, float16 or bfloat16); None (default):
-        JAX's default float.
-    stream : int or str, optional
-        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+    <dtype and stream>
 
-    Returns
-    -------
-    Initializer
-        ``init(key, shape, dtype=None) -> jax.Array``.
+    <returns an Initializer>
 
     Raises
     ------
-    TypeError
-        A number argument that is not a real number; an unsupported dtype;
-        a stream that is neither an int nor a str.
+    <type errors>
     ValueError
         stddev not finite; a stream outside [0, 2**64).
         Calling the initializer raises what Initializer.__call__ says.
@@ -588,6 +597,7 @@ def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: StreamLike = 0) -
     return Initializer("normal", fill, dtype, stream, {"stddev": sd})
 
 
+@_shared_doc
 def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: StreamLike = 0) -> Initializer:
     """jax.nn.initializers.uniform with fastinit values: U[0, scale) (U[scale, 0) for a
     negative scale).
@@ -596,22 +606,13 @@ def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: StreamLike = 0) -
     ----------
     scale : float, optional
         Default 0.01.
-    dtype : dtype, optional
-        The default dtype of the arrays (float32, float64, float16 or bfloat16); None (default):
-        JAX's default float.
-    stream : int or str, optional
-        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+    <dtype and stream>
 
-    Returns
-    -------
-    Initializer
-        ``init(key, shape, dtype=None) -> jax.Array``.
+    <returns an Initializer>
 
     Raises
     ------
-    TypeError
-        A number argument that is not a real number; an unsupported dtype;
-        a stream that is neither an int nor a str.
+    <type errors>
     ValueError
         scale not finite; a stream outside [0, 2**64).
         Calling the initializer raises what Initializer.__call__ says.
@@ -636,6 +637,7 @@ def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: StreamLike = 0) -
     return Initializer("uniform", fill, dtype, stream, {"scale": sc})
 
 
+@_shared_doc
 def truncated_normal(
     stddev: float = 1e-2,
     dtype: Any = None,
@@ -659,16 +661,11 @@ def truncated_normal(
     stream : int or str, optional
         Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
 
-    Returns
-    -------
-    Initializer
-        ``init(key, shape, dtype=None) -> jax.Array``.
+    <returns an Initializer>
 
     Raises
     ------
-    TypeError
-        A number argument that is not a real number; an unsupported dtype;
-        a stream that is neither an int nor a str.
+    <type errors>
     ValueError
         stddev not > 0 and finite; lower >= upper; a stream outside [0, 2**64).
         Calling the initializer raises what Initializer.__call__ says.
@@ -697,6 +694,7 @@ def truncated_normal(
     return Initializer(fn, fill, dtype, stream, {"stddev": sd, "lower": lo, "upper": hi})
 
 
+@_shared_doc
 def orthogonal(
     scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *, stream: StreamLike = 0
 ) -> Initializer:
@@ -711,16 +709,9 @@ def orthogonal(
         > 0 (default 1).
     column_axis : int, optional
         The axis of the columns (default -1).
-    dtype : dtype, optional
-        The default dtype of the arrays (float32, float64, float16 or bfloat16); None (default):
-        JAX's default float.
-    stream : int or str, optional
-        Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
+    <dtype and stream>
 
-    Returns
-    -------
-    Initializer
-        ``init(key, shape, dtype=None) -> jax.Array``.
+    <returns an Initializer>
 
     Raises
     ------

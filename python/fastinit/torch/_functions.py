@@ -5,7 +5,7 @@ the fastinit function of the same name."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 import fastinit as _fi
 from fastinit.engine.placement import takes_placement, takes_scheme_keywords
@@ -17,6 +17,29 @@ __all__ = [
 ]  # fmt: skip
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+# What every wrapper's docstring says alike, written once (_from_fastinit puts it in place).
+_SHARED = {
+    "<torch's signature>": "torch's signature (generator= positional or keyword, a torch.Generator or a\n"
+    "    fastinit.Generator); fastinit.{name}'s keywords pass through.",
+    "<tensor>": "tensor : torch.Tensor\n        A CPU tensor of dtype float16, bfloat16, float32 or float64, "
+    "filled through its data\n        pointer (a meta tensor is left as it is).",
+    "<returns and raises>": "Returns\n    -------\n    tensor, filled.\n\n    Raises\n    ------\n"
+    "    TypeError, ValueError\n        As fastinit.{name} (help(fastinit.{name})); a tensor on another device "
+    "is a ValueError.\n        tensor is untouched.",
+}
+
+
+def _from_fastinit(func: F) -> F:
+    """Fill the shared parts of a wrapper's docstring (_SHARED), naming the fastinit function of
+    the same name."""
+    doc = func.__doc__ or ""
+    for marker, text in _SHARED.items():
+        doc = doc.replace(marker, text.format(name=func.__name__))
+    func.__doc__ = doc
+    return func
+
 
 calculate_gain = _fi.calculate_gain
 constant_ = _fi.constant_
@@ -31,30 +54,20 @@ lecun_normal_ = _fi.lecun_normal_
 variance_scaling_ = _fi.variance_scaling_
 
 
+@_from_fastinit
 @takes_placement
 def uniform_(tensor: T, a: float = 0.0, b: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
     """torch.nn.init.uniform_ with fastinit's values: U(a, b) in place; returns tensor.
 
-    torch's signature (generator= positional or keyword, a torch.Generator or a
-    fastinit.Generator); fastinit.uniform_'s keywords pass through.
+    <torch's signature>
 
     Parameters
     ----------
-    tensor : torch.Tensor
-        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
-        pointer (a meta tensor is left as it is).
+    <tensor>
     a, b : float
         The interval [a, b), a <= b.
 
-    Returns
-    -------
-    tensor, filled.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As fastinit.uniform_ (help(fastinit.uniform_)); a tensor on another device is a ValueError.
-        tensor is untouched.
+    <returns and raises>
 
     Examples
     --------
@@ -70,31 +83,21 @@ def uniform_(tensor: T, a: float = 0.0, b: float = 1.0, generator: Any = None, *
     return _fi.uniform_(tensor, a, b, generator=generator, **kwargs)
 
 
+@_from_fastinit
 @takes_placement
 def normal_(tensor: T, mean: float = 0.0, std: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
     """torch.nn.init.normal_ with fastinit's values: N(mean, std**2) in place; returns tensor.
 
-    torch's signature (generator= positional or keyword, a torch.Generator or a
-    fastinit.Generator); fastinit.normal_'s keywords pass through.
+    <torch's signature>
 
     Parameters
     ----------
-    tensor : torch.Tensor
-        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
-        pointer (a meta tensor is left as it is).
+    <tensor>
     mean : float
     std : float
         >= 0.
 
-    Returns
-    -------
-    tensor, filled.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As fastinit.normal_ (help(fastinit.normal_)); a tensor on another device is a ValueError.
-        tensor is untouched.
+    <returns and raises>
 
     Examples
     --------
@@ -106,6 +109,7 @@ def normal_(tensor: T, mean: float = 0.0, std: float = 1.0, generator: Any = Non
     return _fi.normal_(tensor, mean, std, generator=generator, **kwargs)
 
 
+@_from_fastinit
 @takes_placement
 def trunc_normal_(
     tensor: T,
@@ -119,28 +123,17 @@ def trunc_normal_(
     """torch.nn.init.trunc_normal_ with fastinit's values: N(mean, std**2) conditioned on
     [a, b], in place; returns tensor.
 
-    torch's signature (generator= positional or keyword, a torch.Generator or a
-    fastinit.Generator); fastinit.trunc_normal_'s keywords pass through.
+    <torch's signature>
 
     Parameters
     ----------
-    tensor : torch.Tensor
-        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
-        pointer (a meta tensor is left as it is).
+    <tensor>
     mean, std : float
         The normal before truncation, std >= 0.
     a, b : float
         Bounds on the values (not in units of std), a < b.
 
-    Returns
-    -------
-    tensor, filled.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As fastinit.trunc_normal_ (help(fastinit.trunc_normal_)); a tensor on another device is a ValueError.
-        tensor is untouched.
+    <returns and raises>
 
     Examples
     --------
@@ -152,34 +145,24 @@ def trunc_normal_(
     return _fi.trunc_normal_(tensor, mean, std, a, b, generator=generator, **kwargs)
 
 
+@_from_fastinit
 @takes_scheme_keywords
 def xavier_uniform_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
     """torch.nn.init.xavier_uniform_ with fastinit's values: U(+-gain * sqrt(6 / (fan_in +
     fan_out))) in place; returns tensor.
 
-    torch's signature (generator= positional or keyword, a torch.Generator or a
-    fastinit.Generator); fastinit.xavier_uniform_'s keywords pass through.
+    <torch's signature>
 
     Parameters
     ----------
-    tensor : torch.Tensor
-        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
-        pointer (a meta tensor is left as it is).
+    <tensor>
         At least 2-D.
     gain : float
         > 0.
     distribution : str, optional
         Keyword only, passed to fastinit.xavier_uniform_: the law of the scheme's std.
 
-    Returns
-    -------
-    tensor, filled.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As fastinit.xavier_uniform_ (help(fastinit.xavier_uniform_)); a tensor on another device is a ValueError.
-        tensor is untouched.
+    <returns and raises>
 
     Examples
     --------
@@ -191,34 +174,24 @@ def xavier_uniform_(tensor: T, gain: float = 1.0, generator: Any = None, **kwarg
     return _fi.xavier_uniform_(tensor, gain, generator=generator, **kwargs)
 
 
+@_from_fastinit
 @takes_scheme_keywords
 def xavier_normal_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
     """torch.nn.init.xavier_normal_ with fastinit's values: N(0, std**2), std = gain *
     sqrt(2 / (fan_in + fan_out)), in place; returns tensor.
 
-    torch's signature (generator= positional or keyword, a torch.Generator or a
-    fastinit.Generator); fastinit.xavier_normal_'s keywords pass through.
+    <torch's signature>
 
     Parameters
     ----------
-    tensor : torch.Tensor
-        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
-        pointer (a meta tensor is left as it is).
+    <tensor>
         At least 2-D.
     gain : float
         > 0.
     distribution : str, optional
         Keyword only, passed to fastinit.xavier_normal_: the law of the scheme's std.
 
-    Returns
-    -------
-    tensor, filled.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As fastinit.xavier_normal_ (help(fastinit.xavier_normal_)); a tensor on another device is a ValueError.
-        tensor is untouched.
+    <returns and raises>
 
     Examples
     --------
@@ -230,6 +203,7 @@ def xavier_normal_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs
     return _fi.xavier_normal_(tensor, gain, generator=generator, **kwargs)
 
 
+@_from_fastinit
 @takes_scheme_keywords
 def kaiming_uniform_(
     tensor: T,
@@ -243,14 +217,11 @@ def kaiming_uniform_(
     place, gain = calculate_gain(nonlinearity, a); returns tensor. An empty tensor warns, as in
     torch.
 
-    torch's signature (generator= positional or keyword, a torch.Generator or a
-    fastinit.Generator); fastinit.kaiming_uniform_'s keywords pass through.
+    <torch's signature>
 
     Parameters
     ----------
-    tensor : torch.Tensor
-        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
-        pointer (a meta tensor is left as it is).
+    <tensor>
         At least 2-D.
     a : float
         The negative slope of a leaky_relu (torch's nn.Linear uses sqrt(5)).
@@ -260,15 +231,7 @@ def kaiming_uniform_(
     distribution : str, optional
         Keyword only, passed to fastinit.kaiming_uniform_: the law of the scheme's std.
 
-    Returns
-    -------
-    tensor, filled.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As fastinit.kaiming_uniform_ (help(fastinit.kaiming_uniform_)); a tensor on another device is a ValueError.
-        tensor is untouched.
+    <returns and raises>
 
     Examples
     --------
@@ -280,6 +243,7 @@ def kaiming_uniform_(
     return _fi.kaiming_uniform_(tensor, a, mode, nonlinearity, generator=generator, **kwargs)
 
 
+@_from_fastinit
 @takes_scheme_keywords
 def kaiming_normal_(
     tensor: T,
@@ -293,14 +257,11 @@ def kaiming_normal_(
     sqrt(fan), in place, gain = calculate_gain(nonlinearity, a); returns tensor. An empty tensor
     warns, as in torch.
 
-    torch's signature (generator= positional or keyword, a torch.Generator or a
-    fastinit.Generator); fastinit.kaiming_normal_'s keywords pass through.
+    <torch's signature>
 
     Parameters
     ----------
-    tensor : torch.Tensor
-        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
-        pointer (a meta tensor is left as it is).
+    <tensor>
         At least 2-D.
     a : float
         The negative slope of a leaky_relu.
@@ -310,15 +271,7 @@ def kaiming_normal_(
     distribution : str, optional
         Keyword only, passed to fastinit.kaiming_normal_: the law of the scheme's std.
 
-    Returns
-    -------
-    tensor, filled.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As fastinit.kaiming_normal_ (help(fastinit.kaiming_normal_)); a tensor on another device is a ValueError.
-        tensor is untouched.
+    <returns and raises>
 
     Examples
     --------
@@ -330,6 +283,7 @@ def kaiming_normal_(
     return _fi.kaiming_normal_(tensor, a, mode, nonlinearity, generator=generator, **kwargs)
 
 
+@_from_fastinit
 @takes_placement
 def orthogonal_(tensor: T, gain: float = 1, generator: Any = None, **kwargs: Any) -> T:
     """torch.nn.init.orthogonal_ with fastinit's Gaussian: a (semi-)orthogonal matrix times
@@ -341,22 +295,12 @@ def orthogonal_(tensor: T, gain: float = 1, generator: Any = None, **kwargs: Any
 
     Parameters
     ----------
-    tensor : torch.Tensor
-        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
-        pointer (a meta tensor is left as it is).
+    <tensor>
         At least 2-D.
     gain : float
         > 0.
 
-    Returns
-    -------
-    tensor, filled.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As fastinit.orthogonal_ (help(fastinit.orthogonal_)); a tensor on another device is a ValueError.
-        tensor is untouched.
+    <returns and raises>
 
     Examples
     --------
@@ -368,34 +312,24 @@ def orthogonal_(tensor: T, gain: float = 1, generator: Any = None, **kwargs: Any
     return _fi.orthogonal_(tensor, gain, generator=generator, **kwargs)
 
 
+@_from_fastinit
 @takes_placement
 def sparse_(tensor: T, sparsity: float, std: float = 0.01, generator: Any = None, **kwargs: Any) -> T:
     """torch.nn.init.sparse_, with a zero pattern reproducible from the seed: N(0, std**2) values
     with ceil(sparsity * rows) zeros in every column, in place; returns tensor.
 
-    torch's signature (generator= positional or keyword, a torch.Generator or a
-    fastinit.Generator); fastinit.sparse_'s keywords pass through.
+    <torch's signature>
 
     Parameters
     ----------
-    tensor : torch.Tensor
-        A CPU tensor of dtype float16, bfloat16, float32 or float64, filled through its data
-        pointer (a meta tensor is left as it is).
+    <tensor>
         2-D.
     sparsity : float
         The fraction of each column set to zero, in [0, 1].
     std : float
         >= 0.
 
-    Returns
-    -------
-    tensor, filled.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As fastinit.sparse_ (help(fastinit.sparse_)); a tensor on another device is a ValueError.
-        tensor is untouched.
+    <returns and raises>
 
     Examples
     --------
