@@ -182,9 +182,6 @@ void register_values(py::module_& m) {
       .def_static("trunc_normal", &Law::trunc_normal, py::arg("mean"), py::arg("std"), py::arg("a"), py::arg("b"))
       .def_property_readonly("distribution", &Law::distribution)
       .def_property_readonly("parameters", &Law::parameters)
-      .def(
-          "check", [](const Law& law, DType dtype) { law.prepare(dtype); }, py::arg("dtype"),
-          "Raise what fill would for a target of this dtype (parameters out of its range, no mass in it).")
       .def("__repr__", &Law::repr);
 
   py::class_<Key>(m, "Key", "Which stream a fill draws from, and where its target sits in it.")
