@@ -12,7 +12,7 @@ import pytest
 
 import fastinit
 from fastinit import analysis
-from fastinit.tools import propagation
+from fastinit.tools import activations, propagation
 
 # Measured per-layer variance gain (geometric mean over layers 20-50 of a 50-layer, width-256
 # MLP, batch 64) must be within 10% of the prediction. Finite-width fluctuations of that mean
@@ -55,7 +55,7 @@ def test_selu_fixed_point_and_scipy_quad():
     assert abs(mean) < 2e-8 and second == pytest.approx(1.0, abs=2e-8)
     integrate = pytest.importorskip("scipy.integrate")
     for act in ("tanh", "sigmoid", "gelu"):
-        f = propagation._ACT[act][0]
+        f = activations.ACTIVATION_FUNCTIONS[act][0]
 
         def phi(z, f=f):
             return float(f(np.array([z]))[0]) ** 2 * math.exp(-z * z / 4) / math.sqrt(4 * math.pi)
@@ -67,7 +67,7 @@ def test_selu_fixed_point_and_scipy_quad():
 
 def test_erf_and_gelu_against_math():
     x = np.linspace(-6, 6, 2001)
-    assert np.max(np.abs(propagation._erf(x) - np.array([math.erf(v) for v in x]))) == 0.0
+    assert np.max(np.abs(activations.erf(x) - np.array([math.erf(v) for v in x]))) == 0.0
 
 
 @pytest.mark.parametrize("norm", analysis.NORMALIZATIONS)
@@ -77,7 +77,7 @@ def test_backward_matches_finite_differences(activation, norm):
     rng = np.random.default_rng(1)
     ws = [rng.standard_normal((6, 5)) * 0.5, rng.standard_normal((4, 6)) * 0.5]
     x, r = rng.standard_normal((7, 5)), rng.standard_normal((7, 4))
-    f = propagation._ACT[activation][0]
+    f = activations.ACTIVATION_FUNCTIONS[activation][0]
 
     def loss(x):
         h = x

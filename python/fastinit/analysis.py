@@ -12,21 +12,10 @@ fastinit.tools.propagation and fastinit.tools.residual_propagation.
 
 from __future__ import annotations
 
+from .tools.activations import ACTIVATIONS, NORMALIZATIONS, activation_gain, gaussian_expectation
+from .tools.layer_table import LayerGains, layer_gains, propagate
 from .tools.propagate_cli import plot_propagation
-from .tools.propagation import (
-    ACTIVATIONS,
-    NORMALIZATIONS,
-    SCHEMES,
-    LayerGains,
-    LayerStats,
-    activation_gain,
-    gaussian_expectation,
-    layer_gains,
-    predict,
-    propagate,
-    scheme_std,
-    simulate,
-)
+from .tools.propagation import SCHEMES, LayerStats, predict, scheme_std, simulate
 from .tools.residual_propagation import RESIDUAL_SCHEMES, propagate_residual
 
 __all__ = [

@@ -12,7 +12,8 @@ import numpy as np
 from .. import _core
 from .keys import make_key
 from .placement import check_placement, takes_placement
-from .targets import as_target
+from .streams import key_source
+from .targets import as_target, engine_target
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -52,11 +53,13 @@ def fill_law(fn: str, arr: A, law: _core.Law, placement: Placement, checked: boo
     try:
         if not checked:
             check_placement(fn, placement)
-        key = make_key(fn, view.shape, **placement)
+        p: Any = placement
+        source = key_source(fn, p.get("generator"), p.get("seed"), p.get("stream"))
+        key = make_key(fn, view.shape, source, p.get("offset", 0), p.get("global_shape"), p.get("index"))
         if type(view) is np.ndarray:
             _core.fill(view, law, key)
         else:  # a torch tensor; a meta tensor has no storage: checked, its stream taken, nothing written
-            _core.fill(view.target(), law, key, "", not view.is_meta)
+            _core.fill(engine_target(view), law, key, "", not view.is_meta)
             view.written()
     except (TypeError, ValueError) as exc:
         raise _named(fn, exc) from None

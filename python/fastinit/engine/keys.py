@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from .. import _core
-from .streams import Generator, StreamLike, check_u64, key_source
+from .placement import check_u64
 
 __all__ = ["check_extents", "make_key", "shard_placement", "shard_starts"]
 
@@ -83,23 +82,22 @@ def shard_placement(
 def make_key(
     fn: str,
     shape: Sequence[int],
-    generator: Generator | Any | None = None,
-    seed: int | None = None,
-    stream: StreamLike | None = None,
+    source: tuple[int, int] | Callable[[], tuple[int, int]],
     offset: int = 0,
     global_shape: Sequence[int] | None = None,
     index: Sequence[slice] | None = None,
 ) -> _core.Key:
-    """The Key of a call's placement keywords (placement.py) for a target of `shape`, checked
-    (TypeError / ValueError naming the argument). A generator's next stream, or a seed drawn from a torch generator, is taken
-    only when the engine has accepted the fill."""
+    """The Key of a target of `shape` drawing from `source` (streams.key_source: a (seed, stream
+    id) pair, or a function that takes them — a generator's next stream, a seed drawn from a torch
+    generator — called by the engine only once it has accepted the fill) at offset= or as the
+    block `index` of a tensor of `global_shape` (placement.py). TypeError / ValueError name the
+    argument that is wrong."""
     first = offset if type(offset) is int and 0 <= offset < _U64 else check_u64(fn, "offset", offset)
     strides = None
     if global_shape is not None or index is not None:
         if first:
             raise ValueError(f"{fn}: index= and offset= cannot be combined; got offset={first}")
         strides, first = shard_placement(fn, shape, global_shape, index)
-    source = key_source(fn, generator, seed, stream)
     if isinstance(source, tuple):
         return _core.Key(source[0], source[1], first, strides, None)
     return _core.Key(0, 0, first, strides, source)

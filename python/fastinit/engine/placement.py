@@ -8,11 +8,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, TypedDict, TypeVar
 
+import numpy as np
+
 if TYPE_CHECKING:
     from .streams import Generator, StreamLike
 
 __all__ = [
-    "FANS_DOC", "PLACEMENT_DOC", "FanKeywords", "Placement", "SchemeKeywords", "check_placement", "placement_doc", "takes_placement",
+    "FANS_DOC", "PLACEMENT_DOC", "FanKeywords", "Placement", "SchemeKeywords", "check_placement", "check_u64", "placement_doc", "takes_placement",
     "takes_placement_keywords", "takes_scheme_keywords",
 ]  # fmt: skip
 
@@ -81,6 +83,19 @@ PLACEMENT_DOC = """
 """
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+_U64 = 1 << 64
+
+
+def check_u64(fn: str, name: str, value: object) -> int:
+    """value as a Python int in [0, 2**64), or TypeError / ValueError naming fn and name."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{fn}: {name} must be an int in [0, 2**64); got {value!r}")
+    v = int(value)
+    if not 0 <= v < _U64:
+        raise ValueError(f"{fn}: {name} must be an int in [0, 2**64); got {v}")
+    return v
 
 
 def check_placement(fn: str, placement: Mapping[str, object], fans: bool = False) -> None:

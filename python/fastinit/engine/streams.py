@@ -15,23 +15,14 @@ import numpy as np
 
 from .. import _core
 from . import environment
+from .placement import check_u64
 
-__all__ = ["Generator", "StreamLike", "default_generator", "manual_seed", "stream_id"]
+__all__ = ["Generator", "StreamLike", "check_u64", "default_generator", "manual_seed", "stream_id"]
 
 StreamLike = Union[int, str]
 
 _U64 = 1 << 64
 _TAG_SPAWN = 1  # purpose tag of the blocks that derive child seeds (docs/stream.md)
-
-
-def check_u64(fn: str, name: str, value: object) -> int:
-    """value as a Python int in [0, 2**64), or TypeError / ValueError naming fn and name."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{fn}: {name} must be an int in [0, 2**64); got {value!r}")
-    v = int(value)
-    if not 0 <= v < _U64:
-        raise ValueError(f"{fn}: {name} must be an int in [0, 2**64); got {v}")
-    return v
 
 
 def stream_id(stream: StreamLike, fn: str = "stream_id") -> int:

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from .. import _core
 from . import torch_target as _torch_target
 from .overlap import check_no_overlap
 
@@ -17,6 +18,7 @@ __all__ = [
     "as_target",
     "assign",
     "dtype_name",
+    "engine_target",
     "fill_value",
     "resolve_dtype",
     "supported_dtype_names",
@@ -99,7 +101,10 @@ def as_target(fn: str, arr: Any) -> Any:
         if a.dtype not in _SUPPORTED:
             dtype_name(fn, a.dtype)
     elif _torch_target.is_torch_tensor(arr):
-        return _torch_target.torch_view(fn, arr)
+        view = _torch_target.torch_view(fn, arr)
+        if not _c_contiguous(view.shape, view.strides):
+            check_no_overlap(fn, view.shape, view.strides, 1, "tensor")
+        return view
     else:
         a = _as_ndarray(fn, arr)
         dtype_name(fn, a.dtype)
@@ -108,6 +113,25 @@ def as_target(fn: str, arr: Any) -> Any:
     if not (a.flags.c_contiguous or a.flags.f_contiguous):
         check_no_overlap(fn, a.shape, a.strides, a.itemsize, "array")
     return a
+
+
+def _c_contiguous(shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:
+    """Whether element strides `strides` lay `shape` out in C order (extents of 1 take any)."""
+    step = 1
+    for n, s in zip(reversed(shape), reversed(strides)):
+        if n != 1 and s != step:
+            return False
+        step *= n
+    return True
+
+
+_ENGINE_DTYPES = {name: getattr(_core.DType, name) for name in ("float32", "float64", "float16", "bfloat16")}
+
+
+def engine_target(view: _torch_target.TorchView) -> _core.Target:
+    """The engine's description of a torch tensor's memory (a meta tensor's: address 0)."""
+    item = view.itemsize
+    return _core.Target(view.data, _ENGINE_DTYPES[view.dtype], view.shape, [s * item for s in view.strides])
 
 
 def assign(view: Any, values: np.ndarray) -> None:

@@ -1,8 +1,9 @@
-"""torch tensors as fill targets: validated and described to the engine by their data pointer,
-dtype, shape and strides (a Target), so the core writes in place with no copy (never through
-tensor.numpy(), which cannot hold bfloat16). This module never imports torch at its own import:
-it recognizes tensors by their type's name and imports torch only when it is handed one, so torch
-stays optional."""
+"""torch tensors as fill targets: validated and described by their data pointer, dtype name, shape
+and strides (targets.py turns that into the engine's Target), so the core writes in place with no
+copy (never through tensor.numpy(), which cannot hold bfloat16). This module never imports torch
+at its own import: it recognizes tensors by their type's name and imports torch only when it is
+handed one, so torch stays optional. It imports nothing of fastinit: the adapter sits below the
+engine's targets."""
 
 from __future__ import annotations
 
@@ -10,9 +11,6 @@ import math
 from typing import Any
 
 import numpy as np
-
-from .. import _core
-from .overlap import check_no_overlap
 
 __all__ = ["TorchView", "is_torch_tensor", "torch_view"]
 
@@ -32,24 +30,22 @@ def is_torch_tensor(obj: object) -> bool:
 
 
 class TorchView:
-    """A validated CPU torch tensor: shape, byte strides and address for the core, and the few
-    whole-array writes the non-stream initializers need (done by torch, under no_grad)."""
+    """A validated CPU (or meta) torch tensor: its address, dtype name, shape and element strides
+    for the engine, and the few whole-array writes the non-stream initializers need (done by
+    torch, under no_grad)."""
 
-    def __init__(self, tensor: Any, dtype: _core.DType, is_meta: bool) -> None:
+    __slots__ = ("data", "dtype", "is_meta", "itemsize", "ndim", "shape", "size", "strides", "tensor")
+
+    def __init__(self, tensor: Any, dtype: str, itemsize: int, is_meta: bool) -> None:
         self.tensor = tensor
-        self.shape = tuple(tensor.shape)
+        self.shape: tuple[int, ...] = tuple(tensor.shape)
+        self.strides: tuple[int, ...] = tuple(tensor.stride())  # in elements, as torch counts them
         self.ndim = len(self.shape)
         self.size = math.prod(self.shape)
         self.is_meta = is_meta
-        self.dtype = dtype.name
-        self._engine_dtype = dtype
-
-    def target(self) -> _core.Target:
-        """The engine's description of the tensor's memory (a meta tensor's: address 0)."""
-        item = self.tensor.element_size()
-        strides = [s * item for s in self.tensor.stride()]
-        data = 0 if self.is_meta else self.tensor.data_ptr()
-        return _core.Target(data, self._engine_dtype, self.shape, strides)
+        self.dtype = dtype
+        self.itemsize = itemsize
+        self.data = 0 if is_meta else tensor.data_ptr()
 
     def assign(self, values: np.ndarray) -> None:
         """tensor[...] = values (any float dtype; converted by torch)."""
@@ -78,35 +74,44 @@ class TorchView:
 
     def written(self) -> None:
         """Tell autograd the tensor changed (bumps its version counter, as an in-place op does)."""
-        import torch
-
-        bump = getattr(torch.autograd.graph, "increment_version", None)
-        if bump is not None and not self.is_meta:
-            bump(self.tensor)
+        if not self.is_meta:
+            _increment_version()(self.tensor)
 
 
-_DTYPES: dict[Any, _core.DType] = {}
+_DTYPES: dict[Any, tuple[str, int]] = {}
+_BUMP: list[Any] = []
 
 
-def _dtypes() -> dict[Any, _core.DType]:
+def _dtypes() -> dict[Any, tuple[str, int]]:
+    """torch dtype -> (fastinit's name for it, bytes per element), for the dtypes the engine fills."""
     if not _DTYPES:
         import torch
 
-        D = _core.DType
         _DTYPES.update(
             {
-                torch.float32: D.float32,
-                torch.float64: D.float64,
-                torch.float16: D.float16,
-                torch.bfloat16: D.bfloat16,
+                torch.float32: ("float32", 4),
+                torch.float64: ("float64", 8),
+                torch.float16: ("float16", 2),
+                torch.bfloat16: ("bfloat16", 2),
             }
         )
     return _DTYPES
 
 
+def _increment_version() -> Any:
+    """torch's bump of a tensor's version counter (torch.autograd.graph.increment_version; a no-op
+    on torch versions without it), looked up once."""
+    if not _BUMP:
+        import torch
+
+        _BUMP.append(getattr(torch.autograd.graph, "increment_version", lambda tensor: None))
+    return _BUMP[0]
+
+
 def torch_view(fn: str, tensor: Any) -> TorchView:
     """Validate a torch tensor as a fill target: CPU (or meta, a no-op), float16, bfloat16, float32
-    or float64, elements not overlapping. TypeError / ValueError name what is wrong."""
+    or float64, not a lazily negated view. TypeError / ValueError / RuntimeError name what is
+    wrong; whether its elements overlap is checked by the caller (targets.as_target)."""
     import torch
 
     if tensor.layout != torch.strided:
@@ -114,13 +119,15 @@ def torch_view(fn: str, tensor: Any) -> TorchView:
             f"{fn}: fastinit fills dense (strided) tensors; got a tensor with layout {tensor.layout}. "
             "Fill a dense tensor and convert it, or use torch.nn.init"
         )
-    dtype = _dtypes().get(tensor.dtype)
-    if dtype is None:
+    found = _dtypes().get(tensor.dtype)
+    if found is None:
         raise TypeError(
             f"{fn}: tensors of dtype {tensor.dtype} cannot be filled; allowed dtypes: torch.float16, "
             "torch.bfloat16, torch.float32, torch.float64"
         )
-    if tensor.is_neg() or tensor.is_conj():
+    # (the conjugate bit is never set on the real dtypes accepted above; the negative bit can be,
+    # as on x.conj().imag)
+    if tensor.is_neg():
         raise ValueError(
             f"{fn}: the tensor is a lazily negated or conjugated view (torch's neg/conj bit is set, "
             "as for x.conj().imag), so writing its memory would store negated values; fill "
@@ -132,11 +139,9 @@ def torch_view(fn: str, tensor: Any) -> TorchView:
             "allowed (as in torch); fill it inside inference_mode() or fill a normal tensor"
         )
     if tensor.is_cpu:
-        if not tensor.is_contiguous():
-            check_no_overlap(fn, tuple(tensor.shape), tuple(tensor.stride()), 1, "tensor")
-        return TorchView(tensor, dtype, False)
+        return TorchView(tensor, found[0], found[1], False)
     if tensor.is_meta:
-        return TorchView(tensor, dtype, True)
+        return TorchView(tensor, found[0], found[1], True)
     raise ValueError(
         f"{fn}: fastinit fills CPU tensors; got a tensor on {tensor.device}. Fill it on the CPU "
         "and move it, or use torch.nn.init for this device"

@@ -11,6 +11,7 @@ import numpy as np
 
 from .battery import PRIMITIVES, Primitive
 from .exact_laws import Uniform
+from .optional import require_matplotlib
 
 __all__ = ["check_target", "plot_distributions"]
 
@@ -20,9 +21,7 @@ QQ_POINTS = 2000
 
 def check_target(path: str) -> str | None:
     """None if a figure can be written to path, else a message saying why not."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    require_matplotlib()
     from matplotlib.figure import Figure
 
     ext = os.path.splitext(path)[1].lstrip(".").lower()
@@ -63,9 +62,7 @@ def plot_distributions(path: str, n: int, seed: int) -> None:
     """Draw, for a uniform, a normal and two truncated normals (float32, n values each, the
     same streams the check uses), the histogram over the exact density (log scale) and the QQ
     plot, and save the figure to path."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    require_matplotlib()
     from matplotlib.figure import Figure
 
     from ..engine.info import info

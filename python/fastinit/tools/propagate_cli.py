@@ -6,22 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .propagation import SCHEMES, LayerStats, _check_choice, _check_count, layer_gains, propagate
+from .activations import check_choice, check_count
+from .layer_table import layer_gains, propagate
+from .optional import require_matplotlib
+from .propagation import SCHEMES, LayerStats
 from .residual_propagation import propagate_residual
 
-__all__ = ["format_table", "main", "parse_schemes", "plot_propagation", "require_matplotlib"]
+__all__ = ["format_table", "main", "parse_schemes", "plot_propagation"]
 
 
 # -- the figure ----------------------------------------------------------------------------------
-
-
-def require_matplotlib() -> None:
-    """Select matplotlib's file-only Agg backend; ImportError with the install hint if missing."""
-    try:
-        import matplotlib
-    except ImportError as e:
-        raise ImportError("plotting needs matplotlib: pip install 'fastinit[plot]'") from e
-    matplotlib.use("Agg")
 
 
 def plot_propagation(tables: Sequence[Sequence[LayerStats]], path: str, title: str = "") -> None:
@@ -116,7 +110,7 @@ def parse_schemes(text: str, allowed: Sequence[str] = SCHEMES) -> list[str]:
     if not names:
         raise ValueError(f"schemes={text!r} names no scheme; allowed: {', '.join(allowed)}")
     for name in names:
-        _check_choice("propagate", "scheme", name, allowed)
+        check_choice("propagate", "scheme", name, allowed)
     return names
 
 
@@ -129,7 +123,7 @@ def main(
     scheme) and the per-layer gains, and draw the figure to `plot` if given. Returns the exit
     status."""
     if every is not None:
-        _check_count("propagate", "every", every)
+        check_count("propagate", "every", every)
     norm = "none" if normalization is None else normalization
     if residual and norm != "none":
         raise ValueError(f"the residual network has no normalization; got normalization={norm!r}")

@@ -34,178 +34,25 @@ from ..schemes.fans import compute_fans
 from ..schemes.gain import calculate_gain
 from ..schemes.matrix import orthogonal_
 from ..schemes.variance import kaiming_normal_, kaiming_uniform_, lecun_normal_, xavier_normal_
+from .activations import (
+    ACTIVATION_FUNCTIONS,
+    ACTIVATIONS,
+    LEAKY_SLOPE,
+    activation_gain,
+    check_choice,
+    check_count,
+    gaussian_expectation,
+    norm_name,
+)
 
-__all__ = [
-    "ACTIVATIONS", "NORMALIZATIONS", "SCHEMES", "LayerGains", "LayerStats", "activation_gain",
-    "gaussian_expectation", "layer_gains", "predict", "propagate", "scheme_std", "simulate",
-]  # fmt: skip
+__all__ = ["NAIVE_STD", "SCHEMES", "LayerStats", "init_weight_", "predict", "scheme_std", "simulate"]
 
-ACTIVATIONS = ("linear", "tanh", "sigmoid", "relu", "leaky_relu", "selu", "gelu")
 SCHEMES = ("naive", "xavier", "kaiming", "lecun", "orthogonal", "torch")
-NORMALIZATIONS = ("none", "batch", "layer")
 NAIVE_STD = 0.01  # N(0, 0.01**2): the pre-2010 practice
-LEAKY_SLOPE = 0.01  # torch's default negative slope
 NORM_EPS = 1e-5  # torch's BatchNorm / LayerNorm default
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
 
 Array = np.ndarray
 _Fn = Callable[[Array], Array]
-
-
-# -- activations and their derivatives, by hand --------------------------------------------------
-
-
-_ERF = np.frompyfunc(math.erf, 1, 1)
-
-
-def _erf(x: Array) -> Array:
-    """erf elementwise through math.erf (correctly rounded to within an ulp or so; NumPy has no
-    erf, and the quadratures here evaluate at most a few thousand points)."""
-    return np.asarray(_ERF(np.asarray(x, dtype=np.float64)), dtype=np.float64)
-
-
-def _sigmoid(z: Array) -> Array:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # no overflow for large |z|
-
-
-def _selu(z: Array) -> Array:
-    return SELU_SCALE * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0.0)))
-
-
-def _selu_prime(z: Array) -> Array:
-    return SELU_SCALE * np.where(z > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(z, 0.0)))
-
-
-def _gelu(z: Array) -> Array:
-    return z * 0.5 * (1.0 + _erf(z / math.sqrt(2.0)))
-
-
-def _gelu_prime(z: Array) -> Array:
-    return np.asarray(
-        0.5 * (1.0 + _erf(z / math.sqrt(2.0))) + z * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
-    )
-
-
-_ACT: dict[str, tuple[_Fn, _Fn]] = {
-    "linear": (lambda z: z, np.ones_like),
-    "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
-    "sigmoid": (_sigmoid, lambda z: _sigmoid(z) * (1.0 - _sigmoid(z))),
-    "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(z.dtype)),
-    "leaky_relu": (
-        lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
-        lambda z: np.where(z > 0, 1.0, LEAKY_SLOPE),
-    ),
-    "selu": (_selu, _selu_prime),
-    "gelu": (_gelu, _gelu_prime),
-}
-
-
-def _check_choice(fn: str, name: str, value: object, allowed: Sequence[str]) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{fn}: {name} must be a str, one of {', '.join(allowed)}; got {value!r}")
-    if value not in allowed:
-        raise ValueError(f"{fn}: {name}={value!r} is not one of {', '.join(allowed)}")
-    return value
-
-
-def _check_count(fn: str, name: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{fn}: {name} must be an int >= {minimum}; got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{fn}: {name} must be >= {minimum}; got {name}={value}")
-    return int(value)
-
-
-def _norm_name(fn: str, normalization: str | None) -> str:
-    return _check_choice(
-        fn, "normalization", "none" if normalization is None else normalization, NORMALIZATIONS
-    )
-
-
-# -- Gaussian expectations -----------------------------------------------------------------------
-
-_PANEL_NODES, _PANEL_WEIGHTS = np.polynomial.legendre.leggauss(24)
-# Panels on [0, 12] standard deviations, geometrically refined towards the kink at 0 so that
-# features at any scale (tanh(sqrt(q) t) for huge q) are resolved: [12/2^(k+1), 12/2^k].
-_EDGES = np.concatenate([[0.0], 12.0 * 2.0 ** -np.arange(60, -1, -1, dtype=np.float64)])
-_LO, _HI = _EDGES[:-1, None], _EDGES[1:, None]
-_T = (_LO + (_HI - _LO) * 0.5 * (_PANEL_NODES + 1.0)).ravel()  # nodes in [0, 12]
-_W = ((_HI - _LO) * 0.5 * _PANEL_WEIGHTS).ravel() * np.exp(-0.5 * _T * _T) / math.sqrt(2.0 * math.pi)
-
-
-def gaussian_expectation(g: Callable[[Array], Array], variance: float) -> float:
-    """E[g(z)] for z ~ N(0, variance), by composite Gauss-Legendre quadrature on each half-line
-    (split at 0, where relu, leaky_relu and selu have their kink), truncated at 12 standard
-    deviations. g must accept a float64 array. Accurate to about 1e-14 relative for the
-    activations here and their powers; variance = 0 gives g(0).
-
-    Parameters
-    ----------
-    g : callable
-        Elementwise: a float64 array to an array of the same shape.
-    variance : float
-        The Gaussian's variance, >= 0.
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    ValueError
-        variance < 0 or NaN.
-
-    Examples
-    --------
-    >>> from fastinit.analysis import gaussian_expectation
-    >>> round(gaussian_expectation(lambda z: z**2, 2.0), 12)
-    2.0
-    """
-    q = float(variance)
-    if not q >= 0:
-        raise ValueError(f"gaussian_expectation: variance must be >= 0; got variance={variance!r}")
-    if q == 0:
-        return float(g(np.zeros(1))[0])
-    s = math.sqrt(q)
-    return float(np.dot(_W, g(s * _T)) + np.dot(_W, g(-s * _T)))
-
-
-def activation_gain(activation: str, variance: float) -> tuple[float, float, float]:
-    """(E[f(z)], E[f(z)^2], E[f'(z)^2]) for z ~ N(0, variance) and f the named activation: the
-    three moments the forward and backward variance recursions need.
-
-    Parameters
-    ----------
-    activation : str
-        One of ACTIVATIONS ("linear", "tanh", "sigmoid", "relu", "leaky_relu" (slope 0.01),
-        "selu", "gelu").
-    variance : float
-        The pre-activation variance, >= 0.
-
-    Returns
-    -------
-    (float, float, float)
-
-    Raises
-    ------
-    TypeError
-        activation is not a str.
-    ValueError
-        An unknown activation; variance < 0.
-
-    Examples
-    --------
-    >>> from fastinit.analysis import activation_gain
-    >>> [round(m, 10) for m in activation_gain("relu", 1.0)]
-    [0.3989422804, 0.5, 0.5]
-    """
-    f, fp = _ACT[_check_choice("activation_gain", "activation", activation, ACTIVATIONS)]
-    return (
-        gaussian_expectation(f, variance),
-        gaussian_expectation(lambda z: f(z) ** 2, variance),
-        gaussian_expectation(lambda z: fp(z) ** 2, variance),
-    )
 
 
 # -- the schemes ---------------------------------------------------------------------------------
@@ -251,8 +98,8 @@ def scheme_std(scheme: str, shape: Sequence[int], activation: str = "relu") -> f
     0.125
     """
     fn = "scheme_std"
-    _check_choice(fn, "scheme", scheme, SCHEMES)
-    _check_choice(fn, "activation", activation, ACTIVATIONS)
+    check_choice(fn, "scheme", scheme, SCHEMES)
+    check_choice(fn, "activation", activation, ACTIVATIONS)
     fan_in, fan_out = compute_fans(tuple(shape), fn=fn)
     if scheme == "naive":
         return NAIVE_STD
@@ -270,7 +117,7 @@ def scheme_std(scheme: str, shape: Sequence[int], activation: str = "relu") -> f
 
 def init_weight_(w: Array, scheme: str, activation: str, seed: int, stream: str) -> Array:
     """Fill w in place with fastinit's implementation of `scheme` (see scheme_std)."""
-    _check_choice("init_weight_", "scheme", scheme, SCHEMES)
+    check_choice("init_weight_", "scheme", scheme, SCHEMES)
     nl = "relu" if activation == "gelu" else activation
     if scheme == "naive":
         return normal_(w, 0.0, NAIVE_STD, seed=seed, stream=stream)
@@ -350,8 +197,8 @@ def simulate(
     ((4,), (4,))
     """
     fn = "simulate"
-    f, fp = _ACT[_check_choice(fn, "activation", activation, ACTIVATIONS)]
-    norm = _norm_name(fn, normalization)
+    f, fp = ACTIVATION_FUNCTIONS[check_choice(fn, "activation", activation, ACTIVATIONS)]
+    norm = norm_name(fn, normalization)
     axis = 0 if norm == "batch" else 1
     if len(weights) < 1:
         raise ValueError(f"{fn}: weights must hold at least one matrix; got {len(weights)}")
@@ -436,13 +283,13 @@ def predict(
     ([1.0, 0.8256, 0.8256, 0.8256], [1.0, 1.0, 1.0, 1.0])
     """
     fn = "predict"
-    depth = _check_count(fn, "depth", depth)
-    width = _check_count(fn, "width", width)
-    batch = _check_count(fn, "batch", batch, 2)
-    _check_choice(fn, "activation", activation, ACTIVATIONS)
-    norm = _norm_name(fn, normalization)
+    depth = check_count(fn, "depth", depth)
+    width = check_count(fn, "width", width)
+    batch = check_count(fn, "batch", batch, 2)
+    check_choice(fn, "activation", activation, ACTIVATIONS)
+    norm = norm_name(fn, normalization)
     s = width * scheme_std(scheme, (width, width), activation) ** 2
-    f, fp = _ACT[activation]
+    f, fp = ACTIVATION_FUNCTIONS[activation]
     second, var = 1.0, 1.0  # h_0 = x ~ N(0, 1)
     act, backward_gain = [1.0], []
     for _ in range(depth):
@@ -468,9 +315,6 @@ def predict(
     for gain in reversed(backward_gain):
         grad.append(grad[-1] * math.sqrt(gain))
     return np.array(act), np.array(grad[::-1])
-
-
-# -- the experiment ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -503,152 +347,3 @@ class LayerStats:
     grad_std: float
     act_std_predicted: float
     grad_std_predicted: float
-
-
-def propagate(
-    depth: int,
-    width: int,
-    activation: str,
-    scheme: str,
-    *,
-    batch: int = 256,
-    normalization: str | None = None,
-    seed: int = 0,
-) -> list[LayerStats]:
-    """Initialize `depth` square (width x width) float64 weights with fastinit's `scheme` (one of
-    SCHEMES; see scheme_std), push a batch x ~ N(0, 1) of shape (batch, width) through the MLP
-    forward and a gradient r ~ N(0, 1) backward (see simulate), and return depth + 1 LayerStats
-    (layer 0 is the input) with the measured stds beside predict()'s. `activation` is one of
-    ACTIVATIONS, `normalization` None, "none", "batch" or "layer". Everything is drawn from
-    fastinit streams of `seed`, so the table is reproducible. Bad arguments raise TypeError or
-    ValueError naming them.
-
-    Parameters
-    ----------
-    depth, width : int
-        The number of layers and their width, >= 1.
-    activation : str
-        One of ACTIVATIONS.
-    scheme : str
-        One of SCHEMES.
-    batch : int, optional
-        Keyword only: the batch size, >= 2 (default 256).
-    normalization : {None, "none", "batch", "layer"}, optional
-        Keyword only, as in simulate.
-    seed : int, optional
-        Keyword only: the fastinit seed of the weights and the data (default 0).
-
-    Returns
-    -------
-    list of LayerStats
-
-    Raises
-    ------
-    TypeError
-        A count that is not an int; a choice that is not a str.
-    ValueError
-        A count below its minimum; an unknown activation, scheme or normalization.
-
-    Examples
-    --------
-    >>> from fastinit.analysis import propagate
-    >>> rows = propagate(4, 64, "tanh", "xavier", batch=32)
-    >>> len(rows), rows[0].act_std_predicted
-    (5, 1.0)
-    >>> rows == propagate(4, 64, "tanh", "xavier", batch=32)
-    True
-    """
-    fn = "propagate"
-    depth = _check_count(fn, "depth", depth)
-    width = _check_count(fn, "width", width)
-    batch = _check_count(fn, "batch", batch, 2)
-    _check_choice(fn, "activation", activation, ACTIVATIONS)
-    _check_choice(fn, "scheme", scheme, SCHEMES)
-    norm = _norm_name(fn, normalization)
-    weights = [
-        init_weight_(np.empty((width, width)), scheme, activation, seed, f"propagate.{scheme}.{i}")
-        for i in range(depth)
-    ]
-    x = normal_(np.empty((batch, width)), seed=seed, stream="propagate.input")
-    r = normal_(np.empty((batch, width)), seed=seed, stream="propagate.grad")
-    act, grad = simulate(weights, x, r, activation, norm)
-    act_p, grad_p = predict(depth, width, activation, scheme, batch=batch, normalization=norm)
-    return [
-        LayerStats(scheme, i, float(act[i]), float(grad[i]), float(act_p[i]), float(grad_p[i]))
-        for i in range(depth + 1)
-    ]
-
-
-@dataclass(frozen=True)
-class LayerGains:
-    """Per-layer variance gains between layers first and last of a table (geometric means):
-    forward Var(h_last) / Var(h_first) and backward Var(dL/dh_first) / Var(dL/dh_last), each to
-    the power 1 / (last - first), measured and predicted.
-
-    Parameters
-    ----------
-    first, last : int
-        The layers compared.
-    act_measured, act_predicted : float
-        The forward gain per layer.
-    grad_measured, grad_predicted : float
-        The backward gain per layer (nan where a std is 0).
-
-    Examples
-    --------
-    >>> from fastinit.analysis import layer_gains, propagate
-    >>> gains = layer_gains(propagate(4, 64, "relu", "kaiming", batch=32), 1, 4)
-    >>> gains.first, gains.last, round(gains.act_predicted, 6)
-    (1, 4, 1.0)
-    """
-
-    first: int
-    last: int
-    act_measured: float
-    act_predicted: float
-    grad_measured: float
-    grad_predicted: float
-
-
-def layer_gains(table: Sequence[LayerStats], first: int, last: int) -> LayerGains:
-    """The per-layer variance gains of `table` (one scheme's rows) between layers first < last.
-
-    Parameters
-    ----------
-    table : sequence of LayerStats
-        One scheme's rows, as propagate() returns them.
-    first, last : int
-        Layers of the table, first < last.
-
-    Returns
-    -------
-    LayerGains
-
-    Raises
-    ------
-    ValueError
-        first or last is not a layer of the table, or first >= last.
-
-    Examples
-    --------
-    >>> from fastinit.analysis import layer_gains, propagate
-    >>> gains = layer_gains(propagate(8, 64, "tanh", "naive", batch=32), 1, 8)
-    >>> gains.act_predicted < 0.01  # N(0, 0.01**2) weights: the signal vanishes
-    True
-    """
-    rows = {row.layer: row for row in table}
-    if first not in rows or last not in rows or not first < last:
-        raise ValueError(
-            f"layer_gains: need layers first < last in the table; got first={first}, last={last}"
-        )
-    a, b, k = rows[first], rows[last], last - first
-
-    def gain(top: float, bottom: float) -> float:
-        with np.errstate(all="ignore"):
-            return float(np.float64(top / bottom) ** (2.0 / k)) if bottom > 0 else math.nan
-
-    return LayerGains(
-        first, last,
-        gain(b.act_std, a.act_std), gain(b.act_std_predicted, a.act_std_predicted),
-        gain(a.grad_std, b.grad_std), gain(a.grad_std_predicted, b.grad_std_predicted),
-    )  # fmt: skip

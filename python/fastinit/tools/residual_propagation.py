@@ -24,16 +24,8 @@ import math
 import numpy as np
 
 from ..engine.fill import normal_
-from .propagation import (
-    _ACT,
-    ACTIVATIONS,
-    LayerStats,
-    _check_choice,
-    _check_count,
-    activation_gain,
-    init_weight_,
-    scheme_std,
-)
+from .activations import ACTIVATION_FUNCTIONS, ACTIVATIONS, activation_gain, check_choice, check_count
+from .propagation import LayerStats, init_weight_, scheme_std
 
 __all__ = ["RESIDUAL_SCHEMES", "propagate_residual"]
 
@@ -91,12 +83,12 @@ def propagate_residual(
     True
     """
     fn = "propagate_residual"
-    depth = _check_count(fn, "depth", depth)
-    width = _check_count(fn, "width", width)
-    batch = _check_count(fn, "batch", batch, 2)
-    _check_choice(fn, "activation", activation, ACTIVATIONS)
-    _check_choice(fn, "scheme", scheme, RESIDUAL_SCHEMES)
-    f, fp = _ACT[activation]
+    depth = check_count(fn, "depth", depth)
+    width = check_count(fn, "width", width)
+    batch = check_count(fn, "batch", batch, 2)
+    check_choice(fn, "activation", activation, ACTIVATIONS)
+    check_choice(fn, "scheme", scheme, RESIDUAL_SCHEMES)
+    f, fp = ACTIVATION_FUNCTIONS[activation]
     scale_a, scale_b = _branch_scales(scheme, depth)
     a = [
         init_weight_(np.empty((width, width)), "kaiming", activation, seed, f"residual.{i}.a")

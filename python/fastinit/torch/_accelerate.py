@@ -29,9 +29,9 @@ from typing import Any, Callable
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-import fastinit as _fi
 from fastinit.engine.streams import seed_from_torch, spawned_seed
 
+from ..engine import streams as _streams
 from ._deferred import DeferredFills, tensors_in
 from ._laws import Constant, DeferredLaw, Normal, Uniform, value_range
 from ._raw_access import written_before_raw_reads
@@ -74,7 +74,7 @@ def _is_random(func: Any) -> bool:
 
 
 class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torch leaves it unannotated
-    def __init__(self, generator: _fi.Generator) -> None:
+    def __init__(self, generator: _streams.Generator) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.generator = generator
         self.deferred = DeferredFills()
@@ -364,7 +364,7 @@ class accelerate(contextlib.ContextDecorator):
         seed = self.seed
         if seed is None:
             seed = seed_from_torch(torch.default_generator)
-        dispatch = _DispatchMode(_fi.Generator(seed))
+        dispatch = _DispatchMode(_streams.Generator(seed))
         with contextlib.ExitStack() as stack:
             stack.enter_context(written_before_raw_reads(dispatch.deferred))
             stack.enter_context(dispatch)

@@ -9,9 +9,11 @@ from typing import Any, cast
 import torch
 from torch import nn
 
-import fastinit as _fi
 from fastinit.engine.streams import seed_from_torch
 
+from ..engine import streams as _streams
+from ..schemes import deterministic as _deterministic
+from ..schemes import matrix as _matrix
 from ._no_trace import buffers_and_rng_restored
 from ._shards import canonical_name
 from ._structure import is_linear
@@ -112,13 +114,13 @@ def lsuv_(
     hooks = [m.register_forward_hook(record) for _, m in layers]
     try:
         with torch.no_grad(), buffers_and_rng_restored(model):
-            torch.manual_seed(_fi.Generator(seed ^ _fi.stream_id("lsuv_ dropout")).seed)
+            torch.manual_seed(_streams.Generator(seed ^ _streams.stream_id("lsuv_ dropout")).seed)
             model(*args)  # the order in which the forward pass reaches the layers; nothing written yet
             for name, layer in layers:
                 for pname, p in _weights(layer):
-                    _fi.orthogonal_(p, seed=seed, stream=canonical_name(f"{name}.{pname}"))
+                    _matrix.orthogonal_(p, seed=seed, stream=canonical_name(f"{name}.{pname}"))
                 for b in _biases(layer):
-                    _fi.zeros_(b)
+                    _deterministic.zeros_(b)
             model(*args)
             for layer in order:
                 scaled = _scaled_weight(layer)

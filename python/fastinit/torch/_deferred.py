@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 
-from ._laws import DeferredLaw
+if TYPE_CHECKING:
+    from ._laws import DeferredLaw
+
 
 __all__ = ["Deferred", "DeferredFills", "tensors_in"]
 

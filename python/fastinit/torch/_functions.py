@@ -7,8 +7,14 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
 
-import fastinit as _fi
 from fastinit.engine.placement import takes_placement, takes_scheme_keywords
+
+from ..engine import fill as _fill
+from ..schemes import deterministic as _deterministic
+from ..schemes import gain as _gain
+from ..schemes import hadamard as _hadamard
+from ..schemes import matrix as _matrix
+from ..schemes import variance as _variance
 
 __all__ = [
     "calculate_gain", "constant_", "delta_orthogonal_", "dirac_", "eye_", "hadamard_identity_", "kaiming_normal_", "kaiming_uniform_",
@@ -41,17 +47,17 @@ def _from_fastinit(func: F) -> F:
     return func
 
 
-calculate_gain = _fi.calculate_gain
-constant_ = _fi.constant_
-ones_ = _fi.ones_
-zeros_ = _fi.zeros_
-eye_ = _fi.eye_
-dirac_ = _fi.dirac_
-delta_orthogonal_ = _fi.delta_orthogonal_
-hadamard_identity_ = _fi.hadamard_identity_
-lecun_uniform_ = _fi.lecun_uniform_
-lecun_normal_ = _fi.lecun_normal_
-variance_scaling_ = _fi.variance_scaling_
+calculate_gain = _gain.calculate_gain
+constant_ = _deterministic.constant_
+ones_ = _deterministic.ones_
+zeros_ = _deterministic.zeros_
+eye_ = _deterministic.eye_
+dirac_ = _deterministic.dirac_
+delta_orthogonal_ = _matrix.delta_orthogonal_
+hadamard_identity_ = _hadamard.hadamard_identity_
+lecun_uniform_ = _variance.lecun_uniform_
+lecun_normal_ = _variance.lecun_normal_
+variance_scaling_ = _variance.variance_scaling_
 
 
 @_from_fastinit
@@ -80,7 +86,7 @@ def uniform_(tensor: T, a: float = 0.0, b: float = 1.0, generator: Any = None, *
     >>> torch.equal(draw(), draw())  # a seed drawn from the torch generator
     True
     """
-    return _fi.uniform_(tensor, a, b, generator=generator, **kwargs)
+    return _fill.uniform_(tensor, a, b, generator=generator, **kwargs)
 
 
 @_from_fastinit
@@ -106,7 +112,7 @@ def normal_(tensor: T, mean: float = 0.0, std: float = 1.0, generator: Any = Non
     >>> round(float(w.std()), 3)
     0.02
     """
-    return _fi.normal_(tensor, mean, std, generator=generator, **kwargs)
+    return _fill.normal_(tensor, mean, std, generator=generator, **kwargs)
 
 
 @_from_fastinit
@@ -142,7 +148,7 @@ def trunc_normal_(
     >>> bool((w.abs() <= 0.04).all())
     True
     """
-    return _fi.trunc_normal_(tensor, mean, std, a, b, generator=generator, **kwargs)
+    return _fill.trunc_normal_(tensor, mean, std, a, b, generator=generator, **kwargs)
 
 
 @_from_fastinit
@@ -171,7 +177,7 @@ def xavier_uniform_(tensor: T, gain: float = 1.0, generator: Any = None, **kwarg
     >>> bool(w.abs().max() <= (6 / 50) ** 0.5)
     True
     """
-    return _fi.xavier_uniform_(tensor, gain, generator=generator, **kwargs)
+    return _variance.xavier_uniform_(tensor, gain, generator=generator, **kwargs)
 
 
 @_from_fastinit
@@ -200,7 +206,7 @@ def xavier_normal_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs
     >>> round(float(w.std() * (500 / 2) ** 0.5), 1)
     1.0
     """
-    return _fi.xavier_normal_(tensor, gain, generator=generator, **kwargs)
+    return _variance.xavier_normal_(tensor, gain, generator=generator, **kwargs)
 
 
 @_from_fastinit
@@ -240,7 +246,7 @@ def kaiming_uniform_(
     >>> bool(w.abs().max() <= 1 / 128**0.5)
     True
     """
-    return _fi.kaiming_uniform_(tensor, a, mode, nonlinearity, generator=generator, **kwargs)
+    return _variance.kaiming_uniform_(tensor, a, mode, nonlinearity, generator=generator, **kwargs)
 
 
 @_from_fastinit
@@ -280,7 +286,7 @@ def kaiming_normal_(
     >>> round(float(w.std() ** 2 * 256), 1)
     2.0
     """
-    return _fi.kaiming_normal_(tensor, a, mode, nonlinearity, generator=generator, **kwargs)
+    return _variance.kaiming_normal_(tensor, a, mode, nonlinearity, generator=generator, **kwargs)
 
 
 @_from_fastinit
@@ -309,7 +315,7 @@ def orthogonal_(tensor: T, gain: float = 1, generator: Any = None, **kwargs: Any
     >>> torch.allclose(w @ w.T, torch.eye(3), atol=1e-5)
     True
     """
-    return _fi.orthogonal_(tensor, gain, generator=generator, **kwargs)
+    return _matrix.orthogonal_(tensor, gain, generator=generator, **kwargs)
 
 
 @_from_fastinit
@@ -338,4 +344,4 @@ def sparse_(tensor: T, sparsity: float, std: float = 0.01, generator: Any = None
     >>> (w == 0).sum(dim=0).tolist()
     [5, 5, 5, 5]
     """
-    return _fi.sparse_(tensor, sparsity, std, generator=generator, **kwargs)
+    return _matrix.sparse_(tensor, sparsity, std, generator=generator, **kwargs)

@@ -11,10 +11,12 @@ from typing import Callable, Union
 import torch
 from torch import nn
 
-import fastinit as _fi
 from fastinit.engine.fill import check_real
 from fastinit.engine.streams import seed_from_torch
 
+from ..engine import streams as _streams
+from ..schemes import deterministic as _deterministic
+from ..schemes import gain as _gain
 from ._accelerate import accelerate
 from ._depth import DEPTH_POLICIES
 from ._mup import Base, MupRule, base_shapes, check_base
@@ -182,7 +184,7 @@ def init_module_(
             f"init_module_: base= is the base model of policy 'mup' and only of it; got scheme={scheme!r}, base={base!r}"
         )
     try:  # an unknown nonlinearity fails before anything is changed
-        _fi.calculate_gain(nonlinearity)
+        _gain.calculate_gain(nonlinearity)
     except ValueError as exc:
         raise ValueError(f"init_module_: nonlinearity={nonlinearity!r} is not usable: {exc}") from None
     if n_layers is not None and (isinstance(n_layers, bool) or not isinstance(n_layers, int) or n_layers < 1):
@@ -423,9 +425,9 @@ def _own_code(
             if p._version != versions[id(p)]:
                 continue
             if p.dim() == 1 and norm_like and n in _NORM_SCALES:
-                _fi.ones_(local_shard(p)[0])
+                _deterministic.ones_(local_shard(p)[0])
             elif p.dim() == 1 and n in _BIASES:
-                _fi.zeros_(local_shard(p)[0])
+                _deterministic.zeros_(local_shard(p)[0])
             else:
                 kept.append((f"{mname}.{n}" if mname else n, p))
     return kept
@@ -440,4 +442,4 @@ def _zero_padding_row(module: nn.Embedding) -> None:
 
 
 def _derived_seed(seed: int, name: str) -> int:
-    return _fi.Generator(seed ^ _fi.stream_id(name)).seed
+    return _streams.Generator(seed ^ _streams.stream_id(name)).seed

@@ -21,7 +21,7 @@ from typing import Any, Union
 
 import torch
 
-import fastinit as _fi
+from ..engine import fill as _fill
 
 __all__ = ["Constant", "DeferredLaw", "Normal", "TruncNormal", "Uniform", "value_range"]
 
@@ -60,7 +60,7 @@ class Uniform(_Rules):
     hi: float
 
     def write(self, t: torch.Tensor, seed: int, stream: int) -> None:
-        _fi.uniform_(t, self.lo, self.hi, seed=seed, stream=stream)
+        _fill.uniform_(t, self.lo, self.hi, seed=seed, stream=stream)
 
     def affine(self, scale: float, shift: float) -> DeferredLaw | None:
         if not scale > 0:  # a negative scale would open the interval at the other end
@@ -90,7 +90,7 @@ class Normal(_Rules):
     std: float
 
     def write(self, t: torch.Tensor, seed: int, stream: int) -> None:
-        _fi.normal_(t, self.mean, self.std, seed=seed, stream=stream)
+        _fill.normal_(t, self.mean, self.std, seed=seed, stream=stream)
 
     def affine(self, scale: float, shift: float) -> DeferredLaw | None:
         return Normal(self.mean * scale + shift, self.std * abs(scale)) if scale != 0 else None
@@ -116,13 +116,13 @@ class TruncNormal(_Rules):
 
     def write(self, t: torch.Tensor, seed: int, stream: int) -> None:
         if math.isinf(self.a) and math.isinf(self.b):
-            _fi.normal_(t, self.mean, self.std, seed=seed, stream=stream)
+            _fill.normal_(t, self.mean, self.std, seed=seed, stream=stream)
             return
         # an infinite end holds no mass beyond 40 std (Phi(-40) underflows in float64)
         far = 40.0 * self.std
         a = self.a if math.isfinite(self.a) else self.mean - far
         b = self.b if math.isfinite(self.b) else self.mean + far
-        _fi.trunc_normal_(t, self.mean, self.std, a, b, seed=seed, stream=stream)
+        _fill.trunc_normal_(t, self.mean, self.std, a, b, seed=seed, stream=stream)
 
     def affine(self, scale: float, shift: float) -> DeferredLaw | None:
         if scale > 0:

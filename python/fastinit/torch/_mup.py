@@ -24,8 +24,7 @@ from typing import Union
 import torch
 from torch import nn
 
-import fastinit as _fi
-
+from ..schemes import fans as _fan_rule
 from ._shards import canonical_module_name, canonical_name
 from ._structure import is_linear, torch_layout
 
@@ -66,7 +65,7 @@ def _fans(module: nn.Module, shape: tuple[int, ...]) -> tuple[int, int]:
     """(fan_in, fan_out) of a linear layer's or embedding's weight of this shape."""
     if isinstance(module, nn.Embedding):  # (num_embeddings, dim): a map from one-hot rows to dim
         return shape[0], shape[1]
-    fan_in, fan_out = _fi.compute_fans(torch_layout(module, shape))
+    fan_in, fan_out = _fan_rule.compute_fans(torch_layout(module, shape))
     return int(fan_in), int(fan_out)
 
 

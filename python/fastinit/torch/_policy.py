@@ -8,11 +8,17 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
+import numpy as np
 import torch
 from torch import nn
 
-import fastinit as _fi
-
+from ..engine import fill as _fill
+from ..schemes import deterministic as _deterministic
+from ..schemes import fans as _fans
+from ..schemes import gain as _gain
+from ..schemes import hadamard as _hadamard
+from ..schemes import matrix as _matrix
+from ..schemes import variance as _variance
 from ._depth import DEPTH_POLICIES, Role, draw
 from ._mup import MupRule
 from ._shards import local_shard
@@ -64,35 +70,35 @@ class Policy:
         elif s in TRANSFORMER_POLICIES:
             self._transformer(module, name, w, layout)
         elif self.mup is not None:
-            self._fill(_fi.normal_, w, name, 0.0, self.mup.weight_std(module, name, w))
+            self._fill(_fill.normal_, w, name, 0.0, self.mup.weight_std(module, name, w))
         elif s == "zerO":
-            _fi.hadamard_identity_(w, layout=layout)
+            _hadamard.hadamard_identity_(w, layout=layout)
         elif s == "torch" and isinstance(module, nn.Bilinear):  # U(+-1/sqrt(in1_features))
             bound = 1 / math.sqrt(w.shape[1])
-            self._fill(_fi.uniform_, w, name, -bound, bound)
+            self._fill(_fill.uniform_, w, name, -bound, bound)
         elif s == "torch":  # nn.Linear / nn.Conv defaults
-            self._fill(_fi.kaiming_uniform_, w, name, math.sqrt(5), layout=layout)
+            self._fill(_variance.kaiming_uniform_, w, name, math.sqrt(5), layout=layout)
         elif s == "xavier":
-            gain = _fi.calculate_gain(act, slope) if act in ("tanh", "sigmoid", "linear", "selu") else 1.0
-            self._fill(_fi.xavier_uniform_, w, name, gain, layout=layout)
+            gain = _gain.calculate_gain(act, slope) if act in ("tanh", "sigmoid", "linear", "selu") else 1.0
+            self._fill(_variance.xavier_uniform_, w, name, gain, layout=layout)
         elif s == "kaiming":
             if act in ("relu", "leaky_relu"):
-                self._fill(_fi.kaiming_normal_, w, name, slope or 0.0, "fan_in", act, layout=layout)
+                self._fill(_variance.kaiming_normal_, w, name, slope or 0.0, "fan_in", act, layout=layout)
             else:
-                gain = _fi.calculate_gain(act, slope)
-                self._fill(_fi.variance_scaling_, w, name, gain**2, "fan_in", "normal", layout=layout)
+                gain = _gain.calculate_gain(act, slope)
+                self._fill(_variance.variance_scaling_, w, name, gain**2, "fan_in", "normal", layout=layout)
         elif s == "lecun":
-            self._fill(_fi.lecun_normal_, w, name, layout=layout)
+            self._fill(_variance.lecun_normal_, w, name, layout=layout)
         else:  # normal / gpt2
             std = self.std
             block = self.residual.get(module)
             if block is not None:
                 std /= math.sqrt(2 * (self.n_layers or block.count))
-            self._fill(_fi.normal_, w, name, 0.0, std)
+            self._fill(_fill.normal_, w, name, 0.0, std)
 
     def _depth(self, module: nn.Module, name: str, w: torch.Tensor, layout: str) -> None:
         """A depth-aware policy's draw (_depth.py) for a linear layer's weight."""
-        fan_in = _fi.compute_fans(tuple(w.shape), layout)[0]
+        fan_in = _fans.compute_fans(tuple(w.shape), layout)[0]
         block = self.residual.get(module)
         if block is not None:
             role = Role("residual", fan_in, widths(module)[1], block.index, self.n_layers or block.count)
@@ -104,12 +110,12 @@ class Policy:
         """deepnorm (Xavier normal) / t_fixup (Xavier uniform): queries and keys with gain 1, the
         rest of each block's projections with the stack's factor (_transformer.py); outside the
         blocks, the output layer N(0, 1/fan_in) and other layers Xavier with gain 1."""
-        xavier = _fi.xavier_normal_ if self.scheme == "deepnorm" else _fi.xavier_uniform_
+        xavier = _variance.xavier_normal_ if self.scheme == "deepnorm" else _variance.xavier_uniform_
         place = self.placed.get(module)
         if place is None:
             if module is self.output:
                 self._fill(
-                    _fi.normal_, w, name, 0.0, 1 / math.sqrt(_fi.compute_fans(tuple(w.shape), layout)[0])
+                    _fill.normal_, w, name, 0.0, 1 / math.sqrt(_fans.compute_fans(tuple(w.shape), layout)[0])
                 )
             else:
                 self._fill(xavier, w, name, 1.0, layout=layout)
@@ -136,20 +142,20 @@ class Policy:
     def _draw(self, w: torch.Tensor, name: str, role: Role) -> None:
         d = draw(self.scheme, role, self.std)
         if d.cutoff is None:
-            self._fill(_fi.normal_, w, name, 0.0, d.std)
+            self._fill(_fill.normal_, w, name, 0.0, d.std)
         else:
-            self._fill(_fi.trunc_normal_, w, name, 0.0, d.std, -d.cutoff * d.std, d.cutoff * d.std)
+            self._fill(_fill.trunc_normal_, w, name, 0.0, d.std, -d.cutoff * d.std, d.cutoff * d.std)
 
     def bias(self, module: nn.Module, name: str, b: torch.Tensor, weight: torch.Tensor | None) -> None:
         if self.scheme == "torch" and isinstance(module, nn.Bilinear) and weight is not None:
             bound = 1 / math.sqrt(weight.shape[1])
-            self._fill(_fi.uniform_, b, name, -bound, bound)
+            self._fill(_fill.uniform_, b, name, -bound, bound)
         elif self.scheme == "torch" and weight is not None and weight.dim() >= 2:
-            fan_in = _fi.compute_fans(tuple(weight.shape), fan_layout(module))[0]
+            fan_in = _fans.compute_fans(tuple(weight.shape), fan_layout(module))[0]
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-            self._fill(_fi.uniform_, b, name, -bound, bound)
+            self._fill(_fill.uniform_, b, name, -bound, bound)
         else:
-            _fi.zeros_(local_shard(b)[0])
+            _deterministic.zeros_(local_shard(b)[0])
 
     def embedding(self, module: nn.Embedding, name: str) -> None:
         """N(0, 1) (torch's default) or N(0, std**2) under normal/gpt2. An embedding that is also
@@ -158,26 +164,26 @@ class Policy:
         standard deviation sqrt(width) and a first loss far above ln(vocabulary)."""
         w = module.weight
         if self.mup is not None:  # tied or not: the input rule (a tied readout scales in its forward)
-            self._fill(_fi.normal_, w, name, 0.0, self.mup.weight_std(module, name, w))
+            self._fill(_fill.normal_, w, name, 0.0, self.mup.weight_std(module, name, w))
             return
         if self.scheme in TRANSFORMER_POLICIES:
-            self._fill(_fi.normal_, w, name, 0.0, embedding_std(w.shape[1], self.embedding_scale))
+            self._fill(_fill.normal_, w, name, 0.0, embedding_std(w.shape[1], self.embedding_scale))
             return
         if self.scheme in DEPTH_POLICIES:  # tied or not: the embedding rule, as these codebases do
             self._draw(w, name, Role("embedding", float(w.shape[1]), float(w.shape[1])))
             return
         if id(w) in self.tied_output and self.scheme in ("torch", "xavier", "kaiming", "lecun", "zerO"):
             if self.scheme in ("torch", "zerO"):
-                self._fill(_fi.kaiming_uniform_, w, name, math.sqrt(5))
+                self._fill(_variance.kaiming_uniform_, w, name, math.sqrt(5))
             elif self.scheme == "xavier":
-                self._fill(_fi.xavier_uniform_, w, name)
+                self._fill(_variance.xavier_uniform_, w, name)
             elif self.scheme == "kaiming":
-                self._fill(_fi.variance_scaling_, w, name, 1.0, "fan_in", "normal")
+                self._fill(_variance.variance_scaling_, w, name, 1.0, "fan_in", "normal")
             else:
-                self._fill(_fi.lecun_normal_, w, name)
+                self._fill(_variance.lecun_normal_, w, name)
             return
         std = 1.0 if self.scheme in ("torch", "xavier", "kaiming", "lecun", "zerO") else self.std
-        self._fill(_fi.normal_, w, name, 0.0, std)  # padding rows: zeroed at the end
+        self._fill(_fill.normal_, w, name, 0.0, std)  # padding rows: zeroed at the end
 
     def attention(
         self, module: nn.MultiheadAttention, prefix: str, own: list[tuple[str, nn.Parameter]], done: set[int]
@@ -190,20 +196,20 @@ class Policy:
             local = local_shard(p)[0]
             if n in ("bias_k", "bias_v"):
                 if self.scheme == "torch":
-                    self._fill(_fi.xavier_normal_, p, prefix + n)
+                    self._fill(_variance.xavier_normal_, p, prefix + n)
                 else:
-                    _fi.zeros_(local)
+                    _deterministic.zeros_(local)
             elif p.dim() >= 2:
                 if self.scheme == "torch":
-                    self._fill(_fi.xavier_uniform_, p, prefix + n)
+                    self._fill(_variance.xavier_uniform_, p, prefix + n)
                 else:
                     self.weight(module, prefix + n, p)
             else:
-                _fi.zeros_(local)
+                _deterministic.zeros_(local)
         out_bias = module.out_proj.bias
         if out_bias is not None and id(out_bias) not in done:
             done.add(id(out_bias))
-            _fi.zeros_(local_shard(out_bias)[0])
+            _deterministic.zeros_(local_shard(out_bias)[0])
 
     def recurrent(self, module: nn.RNNBase, prefix: str) -> None:
         """torch: U(+-1/sqrt(hidden)) everywhere. Otherwise input weights xavier per gate,
@@ -215,21 +221,25 @@ class Policy:
         for pname, p in module.named_parameters(recurse=False):
             full = prefix + pname
             if self.scheme == "torch":
-                self._fill(_fi.uniform_, p, full, -bound, bound)
+                self._fill(_fill.uniform_, p, full, -bound, bound)
             elif pname.startswith("weight_ih"):
                 for g in range(gates):  # each gate's block on its own
-                    _fi.xavier_uniform_(
+                    _variance.xavier_uniform_(
                         p[g * hidden : (g + 1) * hidden], seed=self.seed, stream=f"{full}.gate{g}"
                     )
             elif pname.startswith("weight_hh"):
                 with torch.no_grad():
                     for g in range(gates):
-                        block = _fi.orthogonal((hidden, p.shape[1]), seed=self.seed, stream=f"{full}.gate{g}")
+                        block = _matrix.orthogonal_(
+                            np.empty((hidden, p.shape[1]), np.float32),
+                            seed=self.seed,
+                            stream=f"{full}.gate{g}",
+                        )
                         p[g * hidden : (g + 1) * hidden].copy_(torch.from_numpy(block))
             elif pname.startswith("weight_hr"):  # LSTM projections
-                self._fill(_fi.xavier_uniform_, p, full)
+                self._fill(_variance.xavier_uniform_, p, full)
             elif pname.startswith("bias"):
-                _fi.zeros_(p)
+                _deterministic.zeros_(p)
                 if gates == 4 and pname.startswith("bias_ih"):  # forget gate: b_ih + b_hh = 1
                     with torch.no_grad():
                         p[hidden : 2 * hidden].fill_(1.0)
@@ -239,7 +249,7 @@ class Policy:
         """Scales 1, shifts 0, and BatchNorm's running statistics reset as torch's
         reset_parameters() does (mean 0, variance 1, num_batches_tracked 0)."""
         for n, p in own:
-            (_fi.ones_ if n == "weight" else _fi.zeros_)(local_shard(p)[0])
+            (_deterministic.ones_ if n == "weight" else _deterministic.zeros_)(local_shard(p)[0])
         reset = getattr(module, "reset_running_stats", None)
         if reset is not None and getattr(module, "track_running_stats", False):
             reset()

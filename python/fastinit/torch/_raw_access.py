@@ -14,11 +14,13 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 
-from ._deferred import DeferredFills
+if TYPE_CHECKING:
+    from ._deferred import DeferredFills
+
 
 __all__ = ["written_before_raw_reads"]
 

@@ -11,10 +11,11 @@ from typing import Any, Callable, TextIO
 import torch
 from torch import nn
 
-import fastinit as _fi
-from fastinit.tools.propagate_cli import require_matplotlib
-from fastinit.tools.propagation import ACTIVATIONS, SCHEMES, scheme_std
-
+from ..engine import fill as _fill
+from ..schemes import fans as _fans
+from ..tools.activations import ACTIVATIONS
+from ..tools.optional import require_matplotlib
+from ..tools.propagation import SCHEMES, scheme_std
 from ._no_trace import buffers_and_rng_restored
 from ._structure import torch_layout
 
@@ -193,7 +194,7 @@ def report(
                 if loss_fn is not None:
                     loss = loss_fn(output)
                 else:
-                    r = _fi.normal_(torch.empty(out.shape, dtype=torch.float32), seed=seed, stream="report")
+                    r = _fill.normal_(torch.empty(out.shape, dtype=torch.float32), seed=seed, stream="report")
                     loss = (out * r.to(out.dtype)).sum()
                 leaves = [a for a in input_leaves if isinstance(a, torch.Tensor) and a.requires_grad]
                 leaves += [p for p in model.parameters() if p.requires_grad]
@@ -211,7 +212,7 @@ def report(
         key = id(module)
         shape = tuple(int(n) for n in p.shape)
         as_torch = torch_layout(module, shape)  # fans and implied std in torch's (out, in, *kernel)
-        fan_in, fan_out = _fi.compute_fans(as_torch)
+        fan_in, fan_out = _fans.compute_fans(as_torch)
         o, g = out_std[key], grad_std.get(key, math.nan)
         flags = tuple(
             f for f, v, ref in (("act", o, act_ref), ("grad", g, g_ref)) if _drifts(v, ref, threshold)

@@ -20,8 +20,7 @@ from typing import cast
 import torch
 from torch import nn
 
-import fastinit as _fi
-
+from ..schemes import deterministic as _deterministic
 from ._shards import local_shard
 from ._structure import Block, blocks, is_linear, output_layer, residual_outputs
 
@@ -72,7 +71,7 @@ def zero_residual_branches_(model: nn.Module, *, gains_and_norms: bool = True) -
     for block in blocks(model):
         gains = _residual_gains(block.module) if gains_and_norms else []
         for gain in gains:
-            _fi.zeros_(local_shard(gain)[0])
+            _deterministic.zeros_(local_shard(gain)[0])
             zeroed.add(id(gain))
         layers = _side_by_side(block.module)
         if gains or _zero_last_norm(block.module, layers, gains_and_norms):
@@ -81,7 +80,7 @@ def zero_residual_branches_(model: nn.Module, *, gains_and_norms: bool = True) -
         if len(layers) >= 2 and not any(m is layer for m in ends for layer in layers):
             ends = layers[-1:]  # a ResNet block's chain (what residual_outputs found is its shortcut)
         for layer in ends:
-            _fi.zeros_(_weight(layer))
+            _deterministic.zeros_(_weight(layer))
     return zeroed
 
 
@@ -94,7 +93,7 @@ def _zero_last_norm(block: nn.Module, layers: list[nn.Module], allowed: bool) ->
     after = children[children.index(layers[-1]) + 1 :]
     norms = [m for m in after if isinstance(m, _NORM_TYPES) and getattr(m, "weight", None) is not None]
     if norms:
-        _fi.zeros_(_weight(norms[0]))
+        _deterministic.zeros_(_weight(norms[0]))
     return bool(norms)
 
 
@@ -120,12 +119,12 @@ def fixup_(model: nn.Module) -> None:
             scale = n_branches ** (-1.0 / (2 * m - 2))
             for layer in layers[:-1]:
                 _weight(layer).mul_(scale)
-            _fi.zeros_(_weight(layers[-1]))
+            _deterministic.zeros_(_weight(layers[-1]))
             for name, p in block.module.named_parameters(recurse=False):
                 if p.numel() == 1:  # Fixup's scalar multipliers (1) and biases (0)
                     p.fill_(1.0 if "scale" in name else 0.0)
         head = output_layer(model)
         if head is not None and not any(head is layer for _, layers in found for layer in layers):
-            _fi.zeros_(_weight(head))
+            _deterministic.zeros_(_weight(head))
             if getattr(head, "bias", None) is not None:
-                _fi.zeros_(_weight(head, "bias"))
+                _deterministic.zeros_(_weight(head, "bias"))

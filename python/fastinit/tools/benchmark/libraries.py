@@ -9,7 +9,9 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-import fastinit
+from ...engine import fill as _fill
+from ...schemes import matrix as _matrix
+from ...schemes import variance as _variance
 
 Fill = Callable[[], object]
 Maker = Callable[[str, str, tuple[int, int]], Optional[Fill]]
@@ -29,13 +31,13 @@ def _np_dtype(name: str) -> Any:
 def _fastinit(op: str, dtype: str, shape: tuple[int, int]) -> Fill | None:
     buf = np.ones(shape, _np_dtype(dtype))  # pages touched: this measures the fill, not faults
     calls = {
-        "uniform": lambda: fastinit.uniform_(buf, -1.0, 1.0, seed=1),
-        "normal": lambda: fastinit.normal_(buf, seed=1),
-        "trunc_normal": lambda: fastinit.trunc_normal_(buf, seed=1),
-        "xavier_uniform": lambda: fastinit.xavier_uniform_(buf, seed=1),
-        "kaiming_normal": lambda: fastinit.kaiming_normal_(buf, seed=1),
-        "orthogonal": lambda: fastinit.orthogonal_(buf, seed=1),
-        "sparse": lambda: fastinit.sparse_(buf, 0.1, seed=1),
+        "uniform": lambda: _fill.uniform_(buf, -1.0, 1.0, seed=1),
+        "normal": lambda: _fill.normal_(buf, seed=1),
+        "trunc_normal": lambda: _fill.trunc_normal_(buf, seed=1),
+        "xavier_uniform": lambda: _variance.xavier_uniform_(buf, seed=1),
+        "kaiming_normal": lambda: _variance.kaiming_normal_(buf, seed=1),
+        "orthogonal": lambda: _matrix.orthogonal_(buf, seed=1),
+        "sparse": lambda: _matrix.sparse_(buf, 0.1, seed=1),
     }
     return calls[op]
 

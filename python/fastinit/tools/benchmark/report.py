@@ -6,6 +6,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from ..optional import require_matplotlib
+
 Row = dict[str, Any]
 
 # The issue's targets at 256 MiB float32 (8192 x 8192), all threads: fastinit / other >= ratio.
@@ -122,9 +124,7 @@ def targets(result: dict[str, Any]) -> list[str]:
 def plots(result: dict[str, Any], directory: Path) -> list[Path]:
     """throughput.png (normal float32 throughput against size per library), threads.png and
     latency.png under directory; needs matplotlib (the "plot" extra)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    require_matplotlib()
     import matplotlib.pyplot as plt
 
     directory.mkdir(parents=True, exist_ok=True)

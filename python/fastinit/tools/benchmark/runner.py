@@ -12,9 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import fastinit
-
+from ...engine import fill as _fill
+from ...engine import info as _info
+from ...engine import threads as _threads
 from ...engine.info import cpu_name
+from ...schemes import variance as _variance
 from . import libraries
 
 Fill = Callable[[], object]
@@ -135,7 +137,7 @@ def run(plan: Plan) -> dict[str, Any]:
     call timed right after them in an interleaved round; OMP_WAIT_POLICY=PASSIVE (set before torch
     is imported, unless the caller set it) makes them sleep instead."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    threads = fastinit.get_num_threads()
+    threads = _threads.get_num_threads()
     libs = libraries.available()
     groups = list(_throughput_groups(plan))
     progress = Progress(len(groups) + threads + len(plan.latency_sizes))
@@ -172,9 +174,9 @@ def run(plan: Plan) -> dict[str, Any]:
         rows += _thread_scaling(plan, threads, progress)
         rows += _latency(plan, threads, progress)
     finally:
-        fastinit.set_num_threads(threads)
+        _threads.set_num_threads(threads)
         progress.close()
-    details = fastinit.info()
+    details = _info.info()
     return {"machine": {"cpu": cpu_name(), "isa": details["isa"], "threads": threads, "fastinit": details["version"]},
             "repeats": plan.repeats, "rows": rows}  # fmt: skip
 
@@ -184,7 +186,7 @@ def _thread_scaling(plan: Plan, threads: int, progress: Progress) -> list[dict[s
     n = plan.thread_size
     makers = libraries.available()
     for t in range(1, threads + 1):
-        fastinit.set_num_threads(t)
+        _threads.set_num_threads(t)
         calls = {f"fastinit {op}": makers["fastinit"](op, "float32", (n, n)) for op in ("uniform", "normal")}
         if "torch.nn.init" in makers:
             import torch
@@ -197,7 +199,7 @@ def _thread_scaling(plan: Plan, threads: int, progress: Progress) -> list[dict[s
             times, {"suite": "threads", "op": "", "dtype": "float32", "shape": [n, n], "threads": t}, n * n, 4
         )
         progress.step(f"threads {t}")
-    fastinit.set_num_threads(threads)
+    _threads.set_num_threads(threads)
     try:
         import torch
 
@@ -214,10 +216,10 @@ def _numpy_latency_calls(n: int) -> dict[str, Fill]:
     a = np.ones((n, n), np.float32)
 
     def kaiming_uniform() -> object:
-        return fastinit.kaiming_uniform_(a, seed=1)
+        return _variance.kaiming_uniform_(a, seed=1)
 
     def normal() -> object:
-        return fastinit.normal_(a, seed=1)
+        return _fill.normal_(a, seed=1)
 
     return {"fastinit kaiming_uniform_ (NumPy)": kaiming_uniform, "fastinit normal_ (NumPy)": normal}
 
