@@ -44,6 +44,7 @@ CANNOT_RAISE = {
     "fastinit.analysis.LayerGains",
     "fastinit.analysis.LayerStats",
     "fastinit.torch.NotInitializedError",
+    "fastinit.torch.TorchArgumentError",
     "fastinit.torch.canonical_name",
 }
 SECTION = re.compile(r"^(\S.*)\n-{3,}$", re.M)

@@ -12,10 +12,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TorchView", "is_torch_tensor", "torch_view"]
+__all__ = ["TorchDTypeError", "TorchView", "is_torch_tensor", "torch_view"]
 
 
 _TENSOR_TYPES: dict[type, bool] = {}
+
+
+class TorchDTypeError(TypeError, NotImplementedError):
+    """A tensor of a dtype fastinit does not fill: a TypeError, as fastinit raises for arrays,
+    and a NotImplementedError, as torch's own fills raise for integer tensors."""
 
 
 def is_torch_tensor(obj: object) -> bool:
@@ -121,7 +126,7 @@ def torch_view(fn: str, tensor: Any) -> TorchView:
         )
     found = _dtypes().get(tensor.dtype)
     if found is None:
-        raise TypeError(
+        raise TorchDTypeError(
             f"{fn}: tensors of dtype {tensor.dtype} cannot be filled; allowed dtypes: torch.float16, "
             "torch.bfloat16, torch.float32, torch.float64"
         )

@@ -1,66 +1,29 @@
-"""torch.nn.init's functions with torch's exact signatures (generator= positional or keyword,
-a fastinit.Generator or a torch.Generator), filling CPU tensors in place through their data
-pointer. Extra keywords (seed=, stream=, offset=, distribution=, layout=, ...) pass through to
-the fastinit function of the same name."""
+"""torch.nn.init's random functions with torch's exact signatures (generator= positional or
+keyword, a fastinit.Generator or a torch.Generator; without it or seed=, torch's default
+generator seeds the call), filling CPU tensors in place through their data pointer. Extra
+keywords (seed=, stream=, offset=, distribution=, layout=, ...) pass through to the fastinit
+function of the same name. The deterministic ones are in _deterministic.py, the schemes torch
+lacks in _more_schemes.py, torch's deprecated names in _deprecated.py."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
-
-from fastinit.engine.placement import takes_placement, takes_scheme_keywords
+from typing import Any, TypeVar
 
 from ..engine import fill as _fill
-from ..schemes import deterministic as _deterministic
-from ..schemes import gain as _gain
-from ..schemes import hadamard as _hadamard
+from ..engine.placement import takes_placement, takes_scheme_keywords
 from ..schemes import matrix as _matrix
 from ..schemes import variance as _variance
+from ._semantics import torch_function, torch_source
 
 __all__ = [
-    "calculate_gain", "constant_", "delta_orthogonal_", "dirac_", "eye_", "hadamard_identity_", "kaiming_normal_", "kaiming_uniform_",
-    "lecun_normal_", "lecun_uniform_", "normal_", "ones_", "orthogonal_", "sparse_", "trunc_normal_",
-    "uniform_", "variance_scaling_", "xavier_normal_", "xavier_uniform_", "zeros_",
+    "kaiming_normal_", "kaiming_uniform_", "normal_", "orthogonal_", "sparse_", "trunc_normal_", "uniform_",
+    "xavier_normal_", "xavier_uniform_",
 ]  # fmt: skip
 
 T = TypeVar("T")
-F = TypeVar("F", bound=Callable[..., Any])
-
-# What every wrapper's docstring says alike, written once (_from_fastinit puts it in place).
-_SHARED = {
-    "<torch's signature>": "torch's signature (generator= positional or keyword, a torch.Generator or a\n"
-    "    fastinit.Generator); fastinit.{name}'s keywords pass through.",
-    "<tensor>": "tensor : torch.Tensor\n        A CPU tensor of dtype float16, bfloat16, float32 or float64, "
-    "filled through its data\n        pointer (a meta tensor is left as it is).",
-    "<returns and raises>": "Returns\n    -------\n    tensor, filled.\n\n    Raises\n    ------\n"
-    "    TypeError, ValueError\n        As fastinit.{name} (help(fastinit.{name})); a tensor on another device "
-    "is a ValueError.\n        tensor is untouched.",
-}
 
 
-def _from_fastinit(func: F) -> F:
-    """Fill the shared parts of a wrapper's docstring (_SHARED), naming the fastinit function of
-    the same name."""
-    doc = func.__doc__ or ""
-    for marker, text in _SHARED.items():
-        doc = doc.replace(marker, text.format(name=func.__name__))
-    func.__doc__ = doc
-    return func
-
-
-calculate_gain = _gain.calculate_gain
-constant_ = _deterministic.constant_
-ones_ = _deterministic.ones_
-zeros_ = _deterministic.zeros_
-eye_ = _deterministic.eye_
-dirac_ = _deterministic.dirac_
-delta_orthogonal_ = _matrix.delta_orthogonal_
-hadamard_identity_ = _hadamard.hadamard_identity_
-lecun_uniform_ = _variance.lecun_uniform_
-lecun_normal_ = _variance.lecun_normal_
-variance_scaling_ = _variance.variance_scaling_
-
-
-@_from_fastinit
+@torch_function
 @takes_placement
 def uniform_(tensor: T, a: float = 0.0, b: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
     """torch.nn.init.uniform_ with fastinit's values: U(a, b) in place; returns tensor.
@@ -86,10 +49,10 @@ def uniform_(tensor: T, a: float = 0.0, b: float = 1.0, generator: Any = None, *
     >>> torch.equal(draw(), draw())  # a seed drawn from the torch generator
     True
     """
-    return _fill.uniform_(tensor, a, b, generator=generator, **kwargs)
+    return _fill.uniform_(tensor, a, b, generator=torch_source(generator, kwargs), **kwargs)
 
 
-@_from_fastinit
+@torch_function
 @takes_placement
 def normal_(tensor: T, mean: float = 0.0, std: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
     """torch.nn.init.normal_ with fastinit's values: N(mean, std**2) in place; returns tensor.
@@ -112,10 +75,10 @@ def normal_(tensor: T, mean: float = 0.0, std: float = 1.0, generator: Any = Non
     >>> round(float(w.std()), 3)
     0.02
     """
-    return _fill.normal_(tensor, mean, std, generator=generator, **kwargs)
+    return _fill.normal_(tensor, mean, std, generator=torch_source(generator, kwargs), **kwargs)
 
 
-@_from_fastinit
+@torch_function
 @takes_placement
 def trunc_normal_(
     tensor: T,
@@ -148,10 +111,10 @@ def trunc_normal_(
     >>> bool((w.abs() <= 0.04).all())
     True
     """
-    return _fill.trunc_normal_(tensor, mean, std, a, b, generator=generator, **kwargs)
+    return _fill.trunc_normal_(tensor, mean, std, a, b, generator=torch_source(generator, kwargs), **kwargs)
 
 
-@_from_fastinit
+@torch_function
 @takes_scheme_keywords
 def xavier_uniform_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
     """torch.nn.init.xavier_uniform_ with fastinit's values: U(+-gain * sqrt(6 / (fan_in +
@@ -177,10 +140,10 @@ def xavier_uniform_(tensor: T, gain: float = 1.0, generator: Any = None, **kwarg
     >>> bool(w.abs().max() <= (6 / 50) ** 0.5)
     True
     """
-    return _variance.xavier_uniform_(tensor, gain, generator=generator, **kwargs)
+    return _variance.xavier_uniform_(tensor, gain, generator=torch_source(generator, kwargs), **kwargs)
 
 
-@_from_fastinit
+@torch_function
 @takes_scheme_keywords
 def xavier_normal_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
     """torch.nn.init.xavier_normal_ with fastinit's values: N(0, std**2), std = gain *
@@ -206,10 +169,10 @@ def xavier_normal_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs
     >>> round(float(w.std() * (500 / 2) ** 0.5), 1)
     1.0
     """
-    return _variance.xavier_normal_(tensor, gain, generator=generator, **kwargs)
+    return _variance.xavier_normal_(tensor, gain, generator=torch_source(generator, kwargs), **kwargs)
 
 
-@_from_fastinit
+@torch_function
 @takes_scheme_keywords
 def kaiming_uniform_(
     tensor: T,
@@ -246,10 +209,12 @@ def kaiming_uniform_(
     >>> bool(w.abs().max() <= 1 / 128**0.5)
     True
     """
-    return _variance.kaiming_uniform_(tensor, a, mode, nonlinearity, generator=generator, **kwargs)
+    return _variance.kaiming_uniform_(
+        tensor, a, mode, nonlinearity, generator=torch_source(generator, kwargs), **kwargs
+    )
 
 
-@_from_fastinit
+@torch_function
 @takes_scheme_keywords
 def kaiming_normal_(
     tensor: T,
@@ -286,17 +251,18 @@ def kaiming_normal_(
     >>> round(float(w.std() ** 2 * 256), 1)
     2.0
     """
-    return _variance.kaiming_normal_(tensor, a, mode, nonlinearity, generator=generator, **kwargs)
+    return _variance.kaiming_normal_(
+        tensor, a, mode, nonlinearity, generator=torch_source(generator, kwargs), **kwargs
+    )
 
 
-@_from_fastinit
+@torch_function
 @takes_placement
 def orthogonal_(tensor: T, gain: float = 1, generator: Any = None, **kwargs: Any) -> T:
     """torch.nn.init.orthogonal_ with fastinit's Gaussian: a (semi-)orthogonal matrix times
     gain, in place, its QR by torch.linalg.qr; returns tensor.
 
-    torch's signature (generator= positional or keyword, a torch.Generator or a
-    fastinit.Generator); fastinit.orthogonal_'s keywords pass through (see its Notes: the values
+    <torch's signature> (See fastinit.orthogonal_'s Notes: the values
     are reproducible on one machine and LAPACK build).
 
     Parameters
@@ -315,10 +281,10 @@ def orthogonal_(tensor: T, gain: float = 1, generator: Any = None, **kwargs: Any
     >>> torch.allclose(w @ w.T, torch.eye(3), atol=1e-5)
     True
     """
-    return _matrix.orthogonal_(tensor, gain, generator=generator, **kwargs)
+    return _matrix.orthogonal_(tensor, gain, generator=torch_source(generator, kwargs), **kwargs)
 
 
-@_from_fastinit
+@torch_function
 @takes_placement
 def sparse_(tensor: T, sparsity: float, std: float = 0.01, generator: Any = None, **kwargs: Any) -> T:
     """torch.nn.init.sparse_, with a zero pattern reproducible from the seed: N(0, std**2) values
@@ -344,4 +310,4 @@ def sparse_(tensor: T, sparsity: float, std: float = 0.01, generator: Any = None
     >>> (w == 0).sum(dim=0).tolist()
     [5, 5, 5, 5]
     """
-    return _matrix.sparse_(tensor, sparsity, std, generator=generator, **kwargs)
+    return _matrix.sparse_(tensor, sparsity, std, generator=torch_source(generator, kwargs), **kwargs)

@@ -1,0 +1,86 @@
+"""What makes a fastinit.torch function behave as torch.nn.init's does, written once for every
+wrapper (torch_function):
+
+* with neither generator= nor seed=, the seed is drawn from torch's default generator
+  (torch_source), so ``torch.manual_seed(...)`` makes the call reproducible and advances torch's
+  generator, as torch.nn.init's own functions do;
+* a bad argument raises TorchArgumentError, a ValueError (fastinit's type) that is also a
+  RuntimeError (what torch raises for some of the same calls: uniform_ with a > b, normal_ with
+  std < 0), so code written against either catches it;
+* the parts of the docstrings every wrapper shares (_SHARED).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, TypeVar
+
+import torch
+
+__all__ = ["TorchArgumentError", "torch_function", "torch_source"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class TorchArgumentError(ValueError, RuntimeError):
+    """A bad argument to a fastinit.torch function. Both a ValueError (as fastinit's NumPy
+    functions raise) and a RuntimeError (as torch.nn.init raises for some of the same calls).
+
+    Parameters
+    ----------
+    *args
+        The message, as for any exception.
+
+    Examples
+    --------
+    >>> import torch, fastinit.torch as ft
+    >>> try:
+    ...     ft.uniform_(torch.empty(3), 1.0, 0.0, seed=0)
+    ... except RuntimeError as e:  # what torch.nn.init.uniform_ raises here
+    ...     print(type(e).__name__, isinstance(e, ValueError))
+    TorchArgumentError True
+    """
+
+
+def torch_source(generator: Any, keywords: dict[str, Any]) -> Any:
+    """generator, or torch's default CPU generator when the call names neither generator= nor
+    seed= (keywords: the call's other keywords)."""
+    if generator is None and keywords.get("seed") is None:
+        return torch.default_generator
+    return generator
+
+
+# What every wrapper's docstring says alike, written once (torch_function puts it in place).
+_SHARED = {
+    "<torch's signature>": "torch's signature (generator= positional or keyword, a torch.Generator or a\n"
+    "    fastinit.Generator; with neither generator= nor seed=, a seed drawn from torch's default\n"
+    "    generator, so torch.manual_seed makes it reproducible); fastinit.{name}'s keywords pass through.",
+    "<tensor>": "tensor : torch.Tensor\n        A CPU tensor of dtype float16, bfloat16, float32 or float64, "
+    "filled through its data\n        pointer (a meta tensor is left as it is).",
+    "<returns and raises>": "Returns\n    -------\n    tensor, filled.\n\n    <raises>",
+    "<raises>": "Raises\n    ------\n"
+    "    TorchArgumentError\n        A bad argument, as fastinit.{name} checks it (help(fastinit.{name})); "
+    "a ValueError\n        and a RuntimeError. A tensor on another device is one too.\n"
+    "    TypeError\n        A tensor of another dtype (also a NotImplementedError, as torch raises), or an "
+    "argument\n        of the wrong type. tensor is untouched.",
+}
+
+
+def torch_function(func: F) -> F:
+    """func with torch's error types (a ValueError raised as TorchArgumentError) and the shared
+    parts of its docstring (_SHARED) filled in, naming the fastinit function of the same name."""
+    doc = func.__doc__ or ""
+    for marker, text in _SHARED.items():
+        doc = doc.replace(marker, text.format(name=func.__name__))
+    func.__doc__ = doc
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except TorchArgumentError:
+            raise
+        except ValueError as exc:
+            raise TorchArgumentError(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,162 @@
+"""fastinit.torch as a drop-in for torch.nn.init, judged by what torch itself does: seeding by
+torch.manual_seed, the argument names (tensor=), torch's deprecated names, and the exception
+types torch raises for the same bad calls."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import fastinit.torch as ft  # noqa: E402
+
+init = torch.nn.init
+
+# torch.nn.init's public functions (its own module's, not the names it imports)
+TORCH_FUNCTIONS = sorted(
+    n
+    for n, f in vars(init).items()
+    if not n.startswith("_") and inspect.isfunction(f) and f.__module__ == "torch.nn.init"
+)
+RANDOM = ["uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+          "kaiming_normal_", "orthogonal_", "sparse_"]  # fmt: skip
+EXTRA_RANDOM = ["lecun_uniform_", "lecun_normal_", "variance_scaling_", "delta_orthogonal_"]
+
+
+def _shape(name: str) -> tuple[int, ...]:
+    return (8, 4, 3) if name == "delta_orthogonal_" else (16, 8)
+
+
+def _call(name: str, t, **kw):
+    fn = getattr(ft, name)
+    return fn(t, 0.1, **kw) if name == "sparse_" else fn(t, **kw)
+
+
+def test_every_torch_function_and_deprecated_name_exists():
+    missing = [n for n in TORCH_FUNCTIONS if not hasattr(ft, n)]
+    assert not missing, f"fastinit.torch lacks torch.nn.init's {missing}"
+
+
+@pytest.mark.parametrize("name", [n for n in TORCH_FUNCTIONS if n.endswith("_") or n == "calculate_gain"])
+def test_parameter_names_are_torchs(name):
+    """Every parameter torch's function has, fastinit's has under the same name and in the same
+    position, so keyword calls written for torch (tensor=, val=, ...) work unchanged."""
+    theirs = list(inspect.signature(getattr(init, name)).parameters)
+    ours = list(inspect.signature(getattr(ft, name)).parameters)
+    assert ours[: len(theirs)] == theirs
+
+
+def test_keyword_calls_as_torchs_own_tests_write_them():
+    assert torch.equal(ft.constant_(tensor=torch.empty(3), val=0.25), torch.full((3,), 0.25))
+    assert torch.equal(ft.ones_(tensor=torch.empty(2)), torch.ones(2))
+    assert torch.equal(ft.zeros_(tensor=torch.ones(2)), torch.zeros(2))
+    assert torch.equal(ft.eye_(tensor=torch.empty(2, 2)), torch.eye(2))
+    assert torch.equal(ft.dirac_(tensor=torch.empty(2, 2, 3), groups=1), init.dirac_(torch.empty(2, 2, 3)))
+
+
+@pytest.mark.parametrize("name", RANDOM + EXTRA_RANDOM)
+def test_torch_manual_seed_makes_calls_reproducible(name):
+    """torch's test_trunc_normal_generator, for every random function: with neither generator=
+    nor seed=, the seed comes from torch's default generator."""
+    torch.manual_seed(42)
+    a = _call(name, torch.empty(_shape(name)))
+    after_first = torch.rand(1)
+    torch.manual_seed(42)
+    b = _call(name, torch.empty(_shape(name)))
+    assert torch.equal(a, b)
+    assert torch.equal(torch.rand(1), after_first)  # torch's generator advanced alike
+    c = _call(name, torch.empty(_shape(name)))
+    assert not torch.equal(a, c)  # and each call draws a new seed
+
+
+def test_default_seed_is_drawn_from_torchs_generator_by_the_documented_rule():
+    torch.manual_seed(7)
+    words = torch.randint(0, 2**32, (2,), dtype=torch.int64).tolist()
+    seed = words[0] | (words[1] << 32)
+    torch.manual_seed(7)
+    assert torch.equal(ft.normal_(torch.empty(64)), ft.normal_(torch.empty(64), seed=seed))
+
+
+def test_explicit_seed_leaves_torchs_generator_alone():
+    torch.manual_seed(3)
+    expected = torch.rand(2)
+    torch.manual_seed(3)
+    ft.kaiming_uniform_(torch.empty(4, 4), seed=0)
+    ft.orthogonal_(torch.empty(4, 4), generator=None, seed=1)
+    assert torch.equal(torch.rand(2), expected)
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in TORCH_FUNCTIONS if not n.endswith("_") and n != "calculate_gain"]
+)
+def test_deprecated_names_warn_as_torchs_and_fill_alike(name):
+    shape = (2, 2, 3) if name == "dirac" else (6, 4)
+    args = (0.5,) if name in ("constant", "sparse") else ()
+    with pytest.warns(FutureWarning, match=f"fastinit.torch.{name}`"):
+        got = getattr(ft, name)(
+            torch.empty(shape), *args, **({} if name in ("constant", "eye", "dirac") else {"seed": 5})
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        want = getattr(ft, name + "_")(
+            torch.empty(shape), *args, **({} if name in ("constant", "eye", "dirac") else {"seed": 5})
+        )
+    assert torch.equal(got, want)
+
+
+BAD_CALLS = {
+    "uniform_ a > b": ("uniform_", (1.0, 0.0)),
+    "normal_ std < 0": ("normal_", (0.0, -1.0)),
+    "trunc_normal_ a > b": ("trunc_normal_", (0.0, 1.0, 2.0, -2.0)),
+    "xavier_uniform_ gain < 0": ("xavier_uniform_", (-1.0,)),
+    "uniform_ nan": ("uniform_", (float("nan"), 1.0)),
+    "kaiming 1-D": ("kaiming_uniform_", ()),
+    "kaiming mode": ("kaiming_normal_", (0.0, "fan_mid")),
+    "kaiming nonlinearity": ("kaiming_uniform_", (0.0, "fan_in", "swish")),
+    "orthogonal_ 1-D": ("orthogonal_", ()),
+    "sparse_ 3-D": ("sparse_", (0.1,)),
+    "eye_ 3-D": ("eye_", ()),
+    "dirac_ 2-D": ("dirac_", ()),
+    "dirac_ groups": ("dirac_", (2,)),
+}
+BAD_SHAPES = {"kaiming 1-D": (5,), "orthogonal_ 1-D": (5,), "sparse_ 3-D": (3, 3, 3), "eye_ 3-D": (3, 3, 3),
+              "dirac_ 2-D": (3, 3), "dirac_ groups": (3, 3, 3)}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BAD_CALLS))
+def test_bad_arguments_raise_what_torch_raises(case):
+    """Where torch raises RuntimeError (uniform_ with a > b, normal_ with std < 0, ...) or
+    ValueError, fastinit.torch raises an exception of that type too (TorchArgumentError is
+    both), and leaves the tensor untouched."""
+    name, args = BAD_CALLS[case]
+    shape = BAD_SHAPES.get(case, (4, 6))
+    with pytest.raises(Exception) as theirs:
+        getattr(init, name)(torch.empty(shape), *args)
+    t = torch.full(shape, 7.0)
+    with pytest.raises(type(theirs.value)):
+        getattr(ft, name)(t, *args, **({} if name in ("eye_", "dirac_") else {"seed": 0}))
+    assert torch.equal(t, torch.full(shape, 7.0))
+
+
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "xavier_uniform_"])
+def test_integer_tensors_raise_what_torch_raises(name):
+    with pytest.raises(Exception) as theirs:
+        getattr(init, name)(torch.zeros(3, 3, dtype=torch.int64))
+    with pytest.raises(type(theirs.value)) as ours:
+        getattr(ft, name)(torch.zeros(3, 3, dtype=torch.int64), seed=0)
+    assert isinstance(ours.value, TypeError)  # and fastinit's own type
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.bool, torch.complex64])
+def test_deterministic_fills_take_every_dtype_torch_takes(dtype):
+    """constant_/ones_/zeros_/eye_/dirac_ draw nothing, so like torch's they fill integer, bool
+    and complex tensors (num_batches_tracked buffers, masks)."""
+    calls = [("constant_", (2, 3), (1,)), ("ones_", (2, 3), ()), ("zeros_", (2, 3), ()), ("eye_", (2, 3), ()),
+             ("dirac_", (2, 2, 3), ())]  # fmt: skip
+    for name, shape, args in calls:
+        want = getattr(init, name)(torch.full(shape, 5).to(dtype), *args)
+        got = getattr(ft, name)(torch.full(shape, 5).to(dtype), *args)
+        assert got.dtype == dtype and torch.equal(got, want), name
