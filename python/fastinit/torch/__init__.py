@@ -46,7 +46,7 @@ from ._functions import (
     xavier_normal_,
     xavier_uniform_,
 )
-from ._init_module import POLICIES, init_module_, mup_
+from ._init_module import POLICIES, init_module_
 from ._materialize import NotInitializedError, materialize_
 from ._more_schemes import (
     delta_orthogonal_,
@@ -56,6 +56,7 @@ from ._more_schemes import (
     variance_scaling_,
 )
 from ._mup import lr_scales as mup_lr_scales
+from ._mup_init import mup_
 from ._record import deferred_init
 from ._report import report
 from ._semantics import TorchArgumentError
