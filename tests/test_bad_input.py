@@ -155,7 +155,7 @@ def test_ids_outside_64_bits(name, value):
         lambda a: fastinit.normal_(a, **kwargs),
         _sentinel(),
         ValueError,
-        f"{name} must be an int in [0, 2**64)",
+        "offset must be an int in [0, 2**58)" if name == "offset" else f"{name} must be an int in [0, 2**64)",
         str(value),
     )
 
@@ -344,3 +344,14 @@ def test_delta_orthogonal_leaves_the_kernel_untouched_on_bad_input(kwargs, match
     with pytest.raises(ValueError, match=match):
         fastinit.delta_orthogonal_(kernel, **kwargs)
     assert (kernel == 7.0).all()
+
+
+@pytest.mark.parametrize("offset", [2**64, 2**60, -1])
+def test_offset_error_states_the_streams_real_range(offset):
+    """A stream has 2**58 elements of 4 or 2 bytes (2**57 of float64), not 2**64: the message
+    for a bad offset says so."""
+    a = np.full(4, 7.0, np.float32)
+    with pytest.raises(ValueError, match=r"offset must be an int in \[0, 2\*\*58\)") as e:
+        fastinit.normal_(a, seed=0, offset=offset)
+    assert "2**64" not in str(e.value)
+    assert (a == 7.0).all()

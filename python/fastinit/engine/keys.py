@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from .. import _core
-from .placement import check_u64
+from .placement import check_offset
 
 __all__ = ["check_extents", "make_key", "shard_placement", "shard_starts"]
 
-_U64 = 1 << 64
+_STREAM_END = 1 << 58  # elements of 4 or 2 bytes; float64 ends at 2**57 (the engine checks)
 
 
 def shard_starts(
@@ -92,7 +92,7 @@ def make_key(
     generator — called by the engine only once it has accepted the fill) at offset= or as the
     block `index` of a tensor of `global_shape` (placement.py). TypeError / ValueError name the
     argument that is wrong."""
-    first = offset if type(offset) is int and 0 <= offset < _U64 else check_u64(fn, "offset", offset)
+    first = offset if type(offset) is int and 0 <= offset < _STREAM_END else check_offset(fn, offset)
     strides = None
     if global_shape is not None or index is not None:
         if first:

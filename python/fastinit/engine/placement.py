@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .streams import Generator, StreamLike
 
 __all__ = [
-    "FANS_DOC", "PLACEMENT_DOC", "FanKeywords", "Placement", "SchemeKeywords", "check_placement", "check_u64", "placement_doc", "takes_placement",
+    "FANS_DOC", "PLACEMENT_DOC", "FanKeywords", "Placement", "SchemeKeywords", "check_offset", "check_placement", "check_u64", "placement_doc", "takes_placement",
     "takes_placement_keywords", "takes_scheme_keywords",
 ]  # fmt: skip
 
@@ -95,6 +95,21 @@ def check_u64(fn: str, name: str, value: object) -> int:
     v = int(value)
     if not 0 <= v < _U64:
         raise ValueError(f"{fn}: {name} must be an int in [0, 2**64); got {v}")
+    return v
+
+
+def check_offset(fn: str, offset: object) -> int:
+    """offset= as a Python int: TypeError / ValueError naming fn and the range a stream has
+    (2**58 elements of 4 or 2 bytes, 2**57 of float64; docs/stream.md). The engine checks the
+    last element's index against its dtype's limit."""
+    if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, np.integer)):
+        raise TypeError(f"{fn}: offset must be an int in [0, 2**58) (2**57 for float64); got {offset!r}")
+    v = int(offset)
+    if not 0 <= v < 1 << 58:
+        raise ValueError(
+            f"{fn}: offset must be an int in [0, 2**58) (2**57 for float64), the element indices a "
+            f"stream has; got offset={v}"
+        )
     return v
 
 

@@ -13,8 +13,8 @@ import numpy as np
 from .. import _core
 from ..engine.fill import check_real, normal_
 from ..engine.keys import shard_starts
-from ..engine.placement import takes_placement, takes_placement_keywords
-from ..engine.streams import Generator, StreamLike, check_u64, resolve
+from ..engine.placement import check_offset, takes_placement, takes_placement_keywords
+from ..engine.streams import Generator, StreamLike, resolve
 from ..engine.targets import as_target, assign, fill_value, zero_where
 
 __all__ = ["delta_orthogonal_", "orthogonal_", "sparse_"]
@@ -91,7 +91,7 @@ def orthogonal_(
         raise ValueError(f"{fn}: gain must be > 0; got gain={g}")
     if a.ndim < 2:
         raise ValueError(f"{fn}: only arrays with 2 or more dimensions are supported; got shape {a.shape}")
-    first = check_u64(fn, "offset", offset)
+    first = check_offset(fn, offset)
     block = None
     shape = tuple(a.shape)
     if global_shape is not None or index is not None:
@@ -294,7 +294,7 @@ def sparse_(
     s = check_real(fn, "std", std)
     if s < 0:
         raise ValueError(f"{fn}: std must be >= 0; got std={s}")
-    first = check_u64(fn, "offset", offset)
+    first = check_offset(fn, offset)
     (rows, cols), (r0, c0) = (a.shape, (0, 0))
     if global_shape is not None or index is not None:
         (rows, cols), (r0, c0) = shard_starts(fn, a.shape, global_shape, index)
