@@ -60,7 +60,7 @@ DType array_dtype(const py::array& arr) {
   if (dt.num() == 23) found = DType::f16;  // NPY_HALF
   if (dt.itemsize() == 2 && py::str(dt.attr("name")).cast<std::string>() == "bfloat16") found = DType::bf16;
   if (!found || !native) {
-    const std::string shown = py::str(native ? dt : dt.attr("str"));
+    const std::string shown = native ? std::string(py::str(dt)) : dt.attr("str").cast<std::string>();
     throw py::type_error("arrays of " + std::string(native ? "" : "non-native byte order ") + "dtype " + shown +
                          " cannot be filled; allowed dtypes: float16, bfloat16 (ml_dtypes), float32, float64 in "
                          "native byte order");

@@ -49,7 +49,12 @@ def fill_law(fn: str, arr: A, law: _core.Law, placement: Placement, checked: boo
     index range before it takes the key's stream and writes, so arr is untouched and a
     generator's stream not taken if anything is wrong. Errors name fn. checked: the caller has
     checked the placement keywords' names."""
-    view = as_target(fn, arr)
+    view: Any = arr
+    flags = view.flags if type(view) is np.ndarray else None
+    if flags is None or not (flags.c_contiguous or flags.f_contiguous):
+        view = as_target(
+            fn, arr
+        )  # (a contiguous array goes as it is: the engine checks its dtype and writability)
     try:
         if not checked:
             check_placement(fn, placement)

@@ -15,6 +15,7 @@ from .placement import check_offset
 
 __all__ = ["check_extents", "make_key", "shard_placement", "shard_starts"]
 
+_KEYS: dict[tuple[tuple[int, int], int], _core.Key] = {}
 _STREAM_END = 1 << 58  # elements of 4 or 2 bytes; float64 ends at 2**57 (the engine checks)
 
 
@@ -99,5 +100,12 @@ def make_key(
             raise ValueError(f"{fn}: index= and offset= cannot be combined; got offset={first}")
         strides, first = shard_placement(fn, shape, global_shape, index)
     if isinstance(source, tuple):
-        return _core.Key(source[0], source[1], first, strides, None)
+        if strides is not None:
+            return _core.Key(source[0], source[1], first, strides, None)
+        key = _KEYS.get((source, first))
+        if key is None:  # a Key is immutable: the same (seed, stream, offset) shares one
+            if len(_KEYS) >= 4096:
+                _KEYS.clear()
+            key = _KEYS[(source, first)] = _core.Key(source[0], source[1], first, None, None)
+        return key
     return _core.Key(0, 0, first, strides, source)

@@ -45,6 +45,7 @@ class SchemeKeywords(FanKeywords, Placement, total=False):
 
 _KEYS = frozenset(Placement.__annotations__)
 _FAN_KEYS = frozenset(FanKeywords.__annotations__)
+_SCHEME_KEYS = _KEYS | _FAN_KEYS
 
 FANS_DOC = """
     layout : {"oihw", "hwio"}, optional
@@ -116,6 +117,8 @@ def check_offset(fn: str, offset: object) -> int:
 def check_placement(fn: str, placement: Mapping[str, object], fans: bool = False) -> None:
     """TypeError naming a keyword that is not a placement keyword (with fans, nor a fan keyword),
     as Python would for an explicit signature."""
+    if placement.keys() <= (_SCHEME_KEYS if fans else _KEYS):
+        return
     unknown = placement.keys() - _KEYS - (_FAN_KEYS if fans else frozenset())
     if unknown:
         name = sorted(unknown)[0]

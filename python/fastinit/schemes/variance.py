@@ -4,8 +4,9 @@ docs/formulas.md), read from the weight's fans and drawn through fill_law."""
 
 from __future__ import annotations
 
+import functools
 import warnings
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import numpy as np
 
@@ -28,6 +29,32 @@ __all__ = [
 ]  # fmt: skip
 
 A = TypeVar("A")
+
+_CHECKED: dict[tuple[Any, ...], Scheme] = {}
+
+
+def _checked(fn: str, args: tuple[Any, ...], make: Callable[[], Scheme]) -> Scheme:
+    """The Scheme that make() validates and builds from a call's arguments `args`, remembered by
+    (fn, args and their types): the same arguments validate the same way, so a repeated call (a
+    model's many layers) skips the checks. Unhashable arguments are checked every time."""
+    key = (fn, *args, *map(type, args))
+    try:
+        return _CHECKED[key]
+    except KeyError:
+        pass
+    except TypeError:
+        return make()
+    scheme = make()
+    if len(_CHECKED) >= 4096:
+        _CHECKED.clear()
+    _CHECKED[key] = scheme
+    return scheme
+
+
+@functools.lru_cache(maxsize=4096)
+def _law(scheme: Scheme, fan_in: float, fan_out: float) -> Any:
+    """scheme.law(fan_in, fan_out), remembered (a Law is immutable)."""
+    return scheme.law(fan_in, fan_out)
 
 
 def _shape_of(fn: str, arr: object, global_shape: Any) -> tuple[int, ...]:
@@ -62,7 +89,7 @@ def fill_scheme(
         fan_in, fan_out = float(shape[1]), float(shape[0])  # the common case, without the general machinery
     else:
         fan_in, fan_out = compute_fans(shape, layout, in_axis, out_axis, batch_axis, fn=fn)
-    law = scheme.law(fan_in, fan_out)
+    law = _law(scheme, fan_in, fan_out)
     if law is None:
         return arr  # an empty weight: nothing to fill
     return fill_law(fn, arr, law, placement, checked=True)
@@ -115,15 +142,22 @@ def variance_scaling_(
     2.0
     """
     fn = "variance_scaling_"
-    s = check_real(fn, "scale", scale)
-    Scheme.check(fn, s, mode, distribution)
-    return fill_scheme(fn, arr, Scheme(s, mode, distribution), keywords)
+
+    def make() -> Scheme:
+        s = check_real(fn, "scale", scale)
+        Scheme.check(fn, s, mode, distribution)
+        return Scheme(s, mode, distribution)
+
+    return fill_scheme(fn, arr, _checked(fn, (scale, mode, distribution), make), keywords)
 
 
 def _xavier(fn: str, arr: A, gain: float, distribution: str, keywords: SchemeKeywords) -> A:
-    g = _positive(fn, "gain", gain)
-    Scheme.check(fn, 1.0, "fan_avg", distribution)
-    return fill_scheme(fn, arr, Scheme(1.0, "fan_avg", distribution, gain=g), keywords)
+    def make() -> Scheme:
+        g = _positive(fn, "gain", gain)
+        Scheme.check(fn, 1.0, "fan_avg", distribution)
+        return Scheme(1.0, "fan_avg", distribution, gain=g)
+
+    return fill_scheme(fn, arr, _checked(fn, (gain, distribution), make), keywords)
 
 
 @takes_scheme_keywords
@@ -199,15 +233,18 @@ def xavier_normal_(
 def _kaiming(
     fn: str, arr: A, a: float, mode: str, nonlinearity: str, distribution: str, keywords: SchemeKeywords
 ) -> A:
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"{fn}: mode={mode!r} is not one of 'fan_in', 'fan_out'")
-    Scheme.check(fn, 1.0, mode, distribution)
-    gain = calculate_gain(nonlinearity, a)
+    def make() -> Scheme:
+        if mode not in ("fan_in", "fan_out"):
+            raise ValueError(f"{fn}: mode={mode!r} is not one of 'fan_in', 'fan_out'")
+        Scheme.check(fn, 1.0, mode, distribution)
+        return Scheme(1.0, mode, distribution, gain=calculate_gain(nonlinearity, a))
+
+    scheme = _checked(fn, (a, mode, nonlinearity, distribution), make)
     shape = _shape_of(fn, arr, keywords.get("global_shape"))
     if 0 in shape:
         warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
         return arr
-    return fill_scheme(fn, arr, Scheme(1.0, mode, distribution, gain=gain), keywords, shape)
+    return fill_scheme(fn, arr, scheme, keywords, shape)
 
 
 @takes_scheme_keywords
