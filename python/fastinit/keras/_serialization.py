@@ -21,6 +21,7 @@ def snake_case(name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)).lower()
 
 
+_KERAS_GET = keras.initializers.get  # Keras's own, kept should keras.initializers.get be replaced by get
 _BY_NAME = {cls.__name__: cls for cls in PUBLIC}
 # keras.initializers' own table (its ALL_OBJECTS_DICT: names, snake_case names, aliases kept for
 # compatibility), with fastinit's classes
@@ -130,7 +131,7 @@ def get(identifier: Any) -> Any:
     elif isinstance(identifier, str):
         obj = deserialize({"class_name": identifier, "config": {}})
     else:
-        return keras.initializers.get(identifier)
+        return _KERAS_GET(identifier)
     if not callable(obj):
         raise ValueError(f"Could not interpret initializer identifier: {identifier}")
     return obj() if inspect.isclass(obj) else obj

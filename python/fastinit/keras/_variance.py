@@ -70,14 +70,16 @@ class VarianceScaling(Seeded, keras.initializers.VarianceScaling):  # type: igno
         name = type(self).__name__
         self._scale = check_real(name, "scale", scale)
         if self._scale <= 0:
-            raise ValueError(f"{name}: scale must be > 0; got scale={scale}")
+            raise ValueError(f"{name}: Argument `scale` must be positive float. Received: scale={scale}")
         if mode not in self._MODES:
-            raise ValueError(f"{name}: mode={mode!r} is not one of {', '.join(map(repr, self._MODES))}")
+            raise ValueError(
+                f"{name}: Invalid `mode` argument: {mode!r}. Please use one of {', '.join(map(repr, self._MODES))}"
+            )
         dist = distribution.lower() if isinstance(distribution, str) else distribution
         dist = "truncated_normal" if dist == "normal" else dist
         if dist not in self._DISTRIBUTIONS:
             raise ValueError(
-                f"{name}: distribution={distribution!r} is not one of 'normal', "
+                f"{name}: Invalid `distribution` argument: {distribution!r}. Please use one of 'normal', "
                 f"{', '.join(map(repr, self._DISTRIBUTIONS))}"
             )
         self.scale, self.mode, self.distribution = scale, mode, dist
