@@ -48,15 +48,8 @@ SCHEMES = {  # class name -> (scale, mode, distribution) in fastinit.variance_sc
     "LecunUniform": (1.0, "fan_in", "uniform"),
     "LecunNormal": (1.0, "fan_in", "truncated_normal"),
 }
-ALL = [
-    *SCHEMES,
-    "VarianceScaling",
-    "TruncatedNormal",
-    "RandomNormal",
-    "RandomUniform",
-    "Orthogonal",
-    "Identity",
-]
+RANDOM = [*SCHEMES, "VarianceScaling", "TruncatedNormal", "RandomNormal", "RandomUniform", "Orthogonal"]
+ALL = [*RANDOM, "Identity", "Zeros", "Ones", "Constant", "STFT"]
 
 
 def _np(x: object) -> np.ndarray:
@@ -85,7 +78,7 @@ def test_constructor_and_config_match_keras(name: str) -> None:
     assert type(clone) is ours and clone.get_config() == ours_cfg
 
 
-@pytest.mark.parametrize("name", [n for n in ALL if n != "Identity"])
+@pytest.mark.parametrize("name", RANDOM)
 def test_serialize_roundtrip(name: str) -> None:
     init = getattr(fk, name)(seed=3, stream="layer.kernel")
     cfg = keras.initializers.serialize(init)
@@ -160,27 +153,146 @@ def test_default_dtype_is_floatx() -> None:
 # --- arguments ------------------------------------------------------------------------------------
 
 
-def test_bad_arguments() -> None:
-    with pytest.raises(TypeError, match="seed"):
-        fk.HeNormal(seed="abc")
-    with pytest.raises(ValueError, match="seed"):
-        fk.HeNormal(seed=-1)
-    with pytest.raises(ValueError, match="mode='fan_sum'"):
-        fk.VarianceScaling(mode="fan_sum")
-    with pytest.raises(ValueError, match="distribution='gauss'"):
-        fk.VarianceScaling(distribution="gauss")
-    with pytest.raises(ValueError, match="scale"):
-        fk.VarianceScaling(scale=0.0)
-    with pytest.raises(TypeError, match="dtype='int32'"):
-        fk.RandomNormal(seed=0)((3,), dtype="int32")
-    with pytest.raises(ValueError, match="2-D"):
-        fk.Identity()((2, 2, 2))
-    with pytest.raises(ValueError, match="at least 2-D"):
-        fk.Orthogonal(seed=0)((5,))
-    with pytest.raises(ValueError, match="minval"):
-        fk.RandomUniform(1.0, -1.0)
+def test_bad_arguments_raise_what_keras_raises() -> None:
+    """Keras's exception types (a seed of a wrong type: ValueError; an integer dtype for a random
+    initializer: ValueError), checked against Keras itself."""
+    for bad_seed in ("abc", 1.0, np.int64(3)):
+        with pytest.raises(ValueError, match="seed"):
+            keras.initializers.HeNormal(seed=bad_seed)
+        with pytest.raises(ValueError, match="seed"):
+            fk.HeNormal(seed=bad_seed)
+    for out_of_range in (-1, 2**64):
+        with pytest.raises(OverflowError):
+            keras.initializers.HeNormal(seed=out_of_range)((2, 2))
+        with pytest.raises(OverflowError, match="seed"):
+            fk.HeNormal(seed=out_of_range)
+        with pytest.raises(ValueError, match="seed"):
+            fk.HeNormal(seed=out_of_range)
+    for kwargs in ({"mode": "fan_sum"}, {"distribution": "gauss"}, {"scale": 0.0}):
+        with pytest.raises(ValueError):
+            keras.initializers.VarianceScaling(**kwargs)
+        with pytest.raises(ValueError, match=f"{next(iter(kwargs))}"):
+            fk.VarianceScaling(**kwargs)
+    for name in (
+        "RandomNormal",
+        "TruncatedNormal",
+        "RandomUniform",
+        "HeNormal",
+        "GlorotUniform",
+        "Orthogonal",
+    ):
+        with pytest.raises(ValueError):
+            getattr(keras.initializers, name)(seed=0)((3, 3), dtype="int32")
+        with pytest.raises(ValueError, match="dtype='int32'"):
+            getattr(fk, name)(seed=0)((3, 3), dtype="int32")
+    for init in (keras.initializers.Identity(), fk.Identity()):
+        with pytest.raises(ValueError, match=r"2-D|2D"):
+            init((2, 2, 2))
+    for init in (keras.initializers.Orthogonal(seed=0), fk.Orthogonal(seed=0)):
+        with pytest.raises(ValueError, match=r"two-dimensional|at least 2-D"):
+            init((5,))
     with pytest.raises(TypeError, match="stddev"):
         fk.RandomNormal(stddev="big")
+    for shape in ((-1, 2), ("a", 2)):  # Keras (JAX): TypeError, ValueError; fastinit: both
+        with pytest.raises(TypeError, match="shape"):
+            fk.RandomNormal(seed=0)(shape)
+        with pytest.raises(ValueError, match="shape"):
+            fk.RandomNormal(seed=0)(shape)
+
+
+def test_keras_names_are_fastinit_classes() -> None:
+    """Every name keras.initializers exports has its fastinit counterpart, the class itself
+    where Keras's is a class (lowercase names and compatibility aliases included)."""
+    for name in dir(keras.initializers):
+        if name.startswith("_"):
+            continue
+        theirs, ours = getattr(keras.initializers, name), getattr(fk, name)
+        if isinstance(theirs, type) and name != "Initializer":
+            assert issubclass(ours, theirs) and ours.__module__.startswith("fastinit"), name
+            assert ours is getattr(fk, theirs.__name__), name
+    assert fk.Initializer is keras.initializers.Initializer
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    ["he_normal", "HeNormal", "fastinit>HeNormal", "normal", "uniform", "one", "zero", "IdentityInitializer",
+     "OrthogonalInitializer", "STFTInitializer", "stft", "variance_scaling"],
+)  # fmt: skip
+def test_get_resolves_keras_names_to_fastinit(identifier: str) -> None:
+    ours, theirs = fk.get(identifier), keras.initializers.get(identifier.replace("fastinit>", ""))
+    assert type(ours).__module__.startswith("fastinit") and isinstance(ours, type(theirs))
+    assert keras.initializers.get(fk.serialize(ours)).get_config() == ours.get_config()
+
+
+def test_get_serialize_deserialize_like_keras() -> None:
+    assert fk.get(None) is None
+    with pytest.raises(ValueError):
+        keras.initializers.get("typo")
+    with pytest.raises(ValueError):
+        fk.get("typo")
+    init = fk.GlorotUniform(seed=4, stream="k")
+    assert fk.get(init) is init and type(fk.get(fk.HeNormal)) is fk.HeNormal
+    for config in (fk.serialize(init), keras.initializers.serialize(init)):
+        back = keras.initializers.deserialize(config)
+        assert type(back) is fk.GlorotUniform and back.get_config() == init.get_config()
+        assert type(fk.deserialize(config)) is fk.GlorotUniform
+    assert type(fk.get({"class_name": "RandomNormal", "config": {"stddev": 0.5}})) is fk.RandomNormal
+    # a Keras name in a layer: "fastinit>Name" reaches fastinit through Keras's own get
+    layer = keras.layers.Dense(4, kernel_initializer="fastinit>LecunNormal")
+    assert type(layer.kernel_initializer) is fk.LecunNormal
+    values = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    assert np.array_equal(_np(fk.get(values)((2, 3))), values)  # a tensor or array: Keras's rule
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "int32", "bool"])
+def test_constant_initializers_like_keras(dtype: str) -> None:
+    cases = [
+        ("Zeros", ()),
+        ("Ones", ()),
+        ("Constant", (3.0,)),
+        ("Constant", (np.arange(4.0),)),
+        ("Identity", (2.0,)),
+    ]
+    for name, args in cases:
+        shape = (4, 4)
+        ours = getattr(fk, name)(*args)(shape, dtype=dtype)
+        theirs = getattr(keras.initializers, name)(*args)(shape, dtype=dtype)
+        assert keras.backend.standardize_dtype(ours.dtype) == keras.backend.standardize_dtype(theirs.dtype)
+        assert np.array_equal(_np(ours), _np(theirs)), (name, args)
+    assert fk.Constant(keras.ops.convert_to_tensor(2.5))((3,)).tolist() == [2.5] * 3
+
+
+def test_stft_is_kerass_kernel() -> None:
+    pytest.importorskip("scipy.signal")
+    for args in [(), ("imag", "hamming", "spectrum", True), ("real", None)]:
+        shape = (16, 1, 9)
+        assert np.array_equal(_np(fk.STFT(*args)(shape)), _np(keras.initializers.STFT(*args)(shape)))
+    with pytest.raises(ValueError):
+        fk.STFT("imaginary")
+
+
+def test_arguments_keras_accepts() -> None:
+    """What Keras takes fastinit takes, with Keras's values where they are determined: minval >=
+    maxval gives minval (Keras on JAX); Orthogonal's gain <= 0 scales the matrix; stddev 0 gives
+    the mean and a negative stddev the distribution of its absolute value; scalar tensors."""
+    for lo, hi in [(1.0, -1.0), (0.5, 0.5)]:
+        ref = _np(keras.initializers.RandomUniform(lo, hi, seed=0)((3, 4)))
+        assert np.array_equal(_np(fk.RandomUniform(lo, hi, seed=0)((3, 4))), ref)
+    q = _np(fk.Orthogonal(seed=1)((6, 4)))
+    assert np.array_equal(_np(fk.Orthogonal(-2.0, seed=1)((6, 4))), q * np.float32(-2.0))
+    assert not _np(fk.Orthogonal(0.0, seed=1)((6, 4))).any()
+    for name in ("RandomNormal", "TruncatedNormal"):
+        assert np.array_equal(_np(getattr(fk, name)(0.5, 0.0, seed=0)((5,))), np.full(5, 0.5, np.float32))
+        negative, positive = getattr(fk, name)(0.5, -0.2, seed=0), getattr(fk, name)(0.5, 0.2, seed=0)
+        assert np.array_equal(_np(negative((5, 5))), _np(positive((5, 5))))
+    mean, stddev = keras.ops.convert_to_tensor(0.5), jnp.asarray(0.1)
+    init = fk.RandomNormal(mean, stddev, seed=2)
+    assert init.mean is mean and init.get_config()["stddev"] is stddev  # kept as given, as Keras
+    assert np.array_equal(_np(init((8,))), _np(fk.RandomNormal(0.5, 0.1, seed=2)((8,))))
+    back = keras.initializers.deserialize(keras.initializers.serialize(init))
+    assert np.array_equal(_np(back((8,))), _np(init((8,))))
+    with pytest.raises(TypeError, match="scalar"):
+        fk.RandomNormal(mean=np.zeros(2))
 
 
 # --- fans and distributions against Keras ------------------------------------------------------------
@@ -194,6 +306,55 @@ def test_fans_match_keras(shape: tuple[int, ...]) -> None:
     if len(shape) >= 2:
         axes = ([0], [len(shape) - 1])
         assert fk.compute_fans(shape, *axes) == compute_fans(shape, *axes)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_is_an_instance_of_the_keras_class(name: str) -> None:
+    """Keras's layers test isinstance against their own classes (EinsumDense: VarianceScaling)."""
+    kwargs = {"seed": 0} if name in RANDOM else {}
+    assert isinstance(getattr(fk, name)(**kwargs), getattr(keras.initializers, name))
+
+
+# MultiHeadAttention(8, 16) on width 32: each EinsumDense kernel, its (input_axes, output_axes) as
+# EinsumDense derives them from its equation, and so Keras's fans (compute_fans with the axes)
+MHA_KERNELS = {
+    "query": ((32, 8, 16), [0], [1, 2]),
+    "key": ((32, 8, 16), [0], [1, 2]),
+    "value": ((32, 8, 16), [0], [1, 2]),
+    "output": ((8, 16, 32), [0, 1], [2]),
+}
+
+
+@pytest.mark.parametrize("name", [*SCHEMES, "VarianceScaling"])
+def test_multi_head_attention_kernels_get_keras_fans(name: str) -> None:
+    from keras.src.initializers.random_initializers import compute_fans
+
+    scale, mode, dist = SCHEMES.get(name, (1.0, "fan_in", "truncated_normal"))
+    mha = keras.layers.MultiHeadAttention(8, 16, kernel_initializer=getattr(fk, name)(seed=0, stream="mha"))
+    mha.build((None, 10, 32), (None, 10, 32))
+    for part, (shape, input_axes, output_axes) in MHA_KERNELS.items():
+        w = _np(getattr(mha, f"{part}_dense").kernel).astype(np.float64)
+        assert w.shape == shape
+        fan_in, fan_out = compute_fans(shape, input_axes, output_axes)
+        std = np.sqrt(scale / {"fan_in": fan_in, "fan_avg": (fan_in + fan_out) / 2}[mode])
+        if dist == "uniform":
+            assert np.sqrt(3) * std * 0.95 < np.abs(w).max() <= np.sqrt(3) * std * (1 + 1e-6), part
+        else:
+            assert w.std() == pytest.approx(std, rel=0.05), part
+        explicit = getattr(fk, name)(seed=0, stream="mha", input_axes=input_axes, output_axes=output_axes)
+        assert np.array_equal(w, _np(explicit(shape))), part
+
+
+def test_einsum_dense_passes_axes_and_keeps_the_seed() -> None:
+    layer = keras.layers.EinsumDense("abc,cde->abde", (None, 4, 64), kernel_initializer=fk.HeUniform())
+    layer.build((None, 3, 48))
+    w = _np(layer.kernel)
+    assert w.shape == (48, 4, 64)
+    limit = np.sqrt(6 / 48)  # fan_in = 48 (axis 0), not 4 * 48 by the channels-last rule
+    assert limit * 0.95 < np.abs(w).max() <= limit * (1 + 1e-6)
+    # the layer clones the initializer with the axes and the drawn seed, as it does Keras's
+    seed = layer.kernel_initializer.seed
+    assert np.array_equal(w, _np(fk.HeUniform(seed=seed, input_axes=[0], output_axes=[1, 2])(w.shape)))
 
 
 def _pair(name: str, shape: tuple[int, ...], **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
