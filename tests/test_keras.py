@@ -461,6 +461,6 @@ def test_docs_examples_run() -> None:
 
     text = (pathlib.Path(__file__).parent.parent / "docs" / "keras-jax.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
-    assert len(blocks) == 4
+    assert blocks
     for block in blocks:
         exec(compile(block, "docs/keras-jax.md", "exec"), {})

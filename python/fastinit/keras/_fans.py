@@ -1,5 +1,7 @@
 """Keras 3's fan rule (keras.src.initializers.random_initializers.compute_fans), as a
-translation: the channels-last layout, or the kernel's own input and output axes."""
+translation into fastinit's one rule (schemes.fans.fans_by_axes): the channels-last layout
+(in -2, out -1, the rest receptive field), or the kernel's own input and output axes with every
+other axis left out of both fans (batch axes). Keras's edges for 0- and 1-D shapes stay here."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+
+from ..schemes.fans import fans_by_axes
 
 
 class AxisError(ValueError, IndexError):
@@ -58,10 +62,15 @@ def compute_fans(
                     raise AxisError(
                         f"compute_fans: {arg}={list(axes)!r} is not a list of axes of shape {shape}"
                     )
-        return math.prod(shape[a] for a in input_axes), math.prod(shape[a] for a in output_axes)
+        named = [a % len(shape) for a in (*input_axes, *output_axes)]
+        if len(set(named)) < len(named):  # an axis in both (Keras allows it): the plain products
+            return math.prod(shape[a] for a in input_axes), math.prod(shape[a] for a in output_axes)
+        others = [a for a in range(len(shape)) if a not in named]
+        fan_in, fan_out = fans_by_axes(shape, list(input_axes), list(output_axes), others)
+        return int(fan_in), int(fan_out)
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
         return shape[0], shape[0]
-    receptive = math.prod(shape[:-2])
-    return shape[-2] * receptive, shape[-1] * receptive
+    fan_in, fan_out = fans_by_axes(shape, -2, -1)
+    return int(fan_in), int(fan_out)
