@@ -151,13 +151,19 @@ def variance_scaling_(
     return fill_scheme(fn, arr, _checked(fn, (scale, mode, distribution), make), keywords)
 
 
-def _xavier(fn: str, arr: A, gain: float, distribution: str, keywords: SchemeKeywords) -> A:
+def xavier_scheme(fn: str, gain: float, distribution: str) -> Scheme:
+    """The validated Scheme of xavier_uniform_ / xavier_normal_ (ValueError naming fn)."""
+
     def make() -> Scheme:
         g = _positive(fn, "gain", gain)
         Scheme.check(fn, 1.0, "fan_avg", distribution)
         return Scheme(1.0, "fan_avg", distribution, gain=g)
 
-    return fill_scheme(fn, arr, _checked(fn, (gain, distribution), make), keywords)
+    return _checked(fn, (gain, distribution), make)
+
+
+def _xavier(fn: str, arr: A, gain: float, distribution: str, keywords: SchemeKeywords) -> A:
+    return fill_scheme(fn, arr, xavier_scheme(fn, gain, distribution), keywords)
 
 
 @takes_scheme_keywords
@@ -230,16 +236,22 @@ def xavier_normal_(
     return _xavier("xavier_normal_", arr, gain, distribution, keywords)
 
 
-def _kaiming(
-    fn: str, arr: A, a: float, mode: str, nonlinearity: str, distribution: str, keywords: SchemeKeywords
-) -> A:
+def kaiming_scheme(fn: str, a: float, mode: str, nonlinearity: str, distribution: str) -> Scheme:
+    """The validated Scheme of kaiming_uniform_ / kaiming_normal_ (ValueError naming fn)."""
+
     def make() -> Scheme:
         if mode not in ("fan_in", "fan_out"):
             raise ValueError(f"{fn}: mode={mode!r} is not one of 'fan_in', 'fan_out'")
         Scheme.check(fn, 1.0, mode, distribution)
         return Scheme(1.0, mode, distribution, gain=calculate_gain(nonlinearity, a))
 
-    scheme = _checked(fn, (a, mode, nonlinearity, distribution), make)
+    return _checked(fn, (a, mode, nonlinearity, distribution), make)
+
+
+def _kaiming(
+    fn: str, arr: A, a: float, mode: str, nonlinearity: str, distribution: str, keywords: SchemeKeywords
+) -> A:
+    scheme = kaiming_scheme(fn, a, mode, nonlinearity, distribution)
     shape = _shape_of(fn, arr, keywords.get("global_shape"))
     if 0 in shape:
         warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)

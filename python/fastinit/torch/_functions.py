@@ -13,6 +13,7 @@ from ..engine import fill as _fill
 from ..engine.placement import takes_placement, takes_scheme_keywords
 from ..schemes import matrix as _matrix
 from ..schemes import variance as _variance
+from ._complex import is_complex, normal_parts_, scheme_parts_, uniform_parts_
 from ._semantics import torch_function, torch_source
 
 __all__ = [
@@ -49,6 +50,10 @@ def uniform_(tensor: T, a: float = 0.0, b: float = 1.0, generator: Any = None, *
     >>> torch.equal(draw(), draw())  # a seed drawn from the torch generator
     True
     """
+    if is_complex(tensor):
+        return uniform_parts_(
+            "uniform_", tensor, a, b, {**kwargs, "generator": torch_source(generator, kwargs)}
+        )
     return _fill.uniform_(tensor, a, b, generator=torch_source(generator, kwargs), **kwargs)
 
 
@@ -75,6 +80,10 @@ def normal_(tensor: T, mean: float = 0.0, std: float = 1.0, generator: Any = Non
     >>> round(float(w.std()), 3)
     0.02
     """
+    if is_complex(tensor):
+        return normal_parts_(
+            "normal_", tensor, mean, std, {**kwargs, "generator": torch_source(generator, kwargs)}
+        )
     return _fill.normal_(tensor, mean, std, generator=torch_source(generator, kwargs), **kwargs)
 
 
@@ -140,6 +149,8 @@ def xavier_uniform_(tensor: T, gain: float = 1.0, generator: Any = None, **kwarg
     >>> bool(w.abs().max() <= (6 / 50) ** 0.5)
     True
     """
+    if is_complex(tensor):
+        return _complex_scheme("xavier_uniform_", tensor, generator, kwargs, gain)
     return _variance.xavier_uniform_(tensor, gain, generator=torch_source(generator, kwargs), **kwargs)
 
 
@@ -169,6 +180,8 @@ def xavier_normal_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs
     >>> round(float(w.std() * (500 / 2) ** 0.5), 1)
     1.0
     """
+    if is_complex(tensor):
+        return _complex_scheme("xavier_normal_", tensor, generator, kwargs, gain)
     return _variance.xavier_normal_(tensor, gain, generator=torch_source(generator, kwargs), **kwargs)
 
 
@@ -209,6 +222,8 @@ def kaiming_uniform_(
     >>> bool(w.abs().max() <= 1 / 128**0.5)
     True
     """
+    if is_complex(tensor):
+        return _complex_scheme("kaiming_uniform_", tensor, generator, kwargs, a, mode, nonlinearity)
     return _variance.kaiming_uniform_(
         tensor, a, mode, nonlinearity, generator=torch_source(generator, kwargs), **kwargs
     )
@@ -251,6 +266,8 @@ def kaiming_normal_(
     >>> round(float(w.std() ** 2 * 256), 1)
     2.0
     """
+    if is_complex(tensor):
+        return _complex_scheme("kaiming_normal_", tensor, generator, kwargs, a, mode, nonlinearity)
     return _variance.kaiming_normal_(
         tensor, a, mode, nonlinearity, generator=torch_source(generator, kwargs), **kwargs
     )
@@ -311,3 +328,16 @@ def sparse_(tensor: T, sparsity: float, std: float = 0.01, generator: Any = None
     [5, 5, 5, 5]
     """
     return _matrix.sparse_(tensor, sparsity, std, generator=torch_source(generator, kwargs), **kwargs)
+
+
+def _complex_scheme(fn: str, tensor: T, generator: Any, kwargs: dict[str, Any], *args: Any) -> T:
+    """xavier_* (args: gain) or kaiming_* (args: a, mode, nonlinearity) on a complex tensor, as
+    torch draws it (_complex.py)."""
+    keywords = {**kwargs, "generator": torch_source(generator, kwargs)}
+    default = "uniform" if fn.endswith("uniform_") else "normal"
+    distribution = keywords.pop("distribution", default)
+    if fn.startswith("xavier"):
+        scheme = _variance.xavier_scheme(fn, args[0], distribution)
+    else:
+        scheme = _variance.kaiming_scheme(fn, args[0], args[1], args[2], distribution)
+    return scheme_parts_(fn, tensor, scheme, keywords)
