@@ -130,8 +130,8 @@ def _make(inplace: Callable[..., Any]) -> Callable[..., Any]:
         shape="shape : int or sequence of int\n    The array's shape.",
         extra=[
             'chunks : optional\n    Keyword only: dask\'s chunks (default "auto"); the values never depend on them.',
-            "dtype : str or numpy.dtype, optional\n    Keyword only: float32 (default), float64, float16 or bfloat16 "
-            "(needs ml_dtypes).",
+            "dtype : str, numpy.dtype or torch.dtype, optional\n    Keyword only: float32 (default), float64, "
+            "float16 or bfloat16 (needs ml_dtypes),\n    as a name, NumPy dtype or torch dtype (torch.bfloat16).",
         ],
         returns="dask.array.Array\n    Lazy: computing it (any scheduler, any number of times) gives the same values.",
         raises="TypeError, ValueError\n    At creation, never at compute: an unknown or missing argument, a bad shape,\n"
