@@ -5,6 +5,7 @@ words on stdout, and clear errors for bad input."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -17,6 +18,7 @@ from fastinit import _core
 from fastinit.tools import battery as _battery
 from fastinit.tools import check as _check
 from fastinit.tools import exact_laws as _laws
+from fastinit.tools import stats as _stats
 
 pytest.importorskip("scipy")
 
@@ -27,14 +29,41 @@ def _run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[bytes]
     return subprocess.run([sys.executable, "-m", "fastinit", *args], capture_output=True, timeout=timeout)
 
 
-def test_check_quick_prints_the_table_and_passes(tmp_path):
+def test_check_quick_prints_a_short_summary():
+    result = _run("check", "--quick")
+    out = result.stdout.decode()
+    assert result.returncode == 0, out[-3000:] + result.stderr.decode()
+    lines = out.splitlines()
+    assert len(lines) <= 6, out  # no table: the per-check rows need --verbose
+    assert not any(line.rstrip().endswith((" pass", " FAIL")) for line in lines)
+    assert lines[0].startswith("fastinit ") and "check (quick)" in lines[0]
+    groups, checks = (int(n) for n in re.search(r"(\d+) groups, (\d+) checks", out).groups())
+    assert groups >= 80 and checks > 500
+    assert f"{checks} passed, 0 failed, in " in out and re.search(r"in \d+\.\d s", out)
+    assert "family-wise false-alarm bound" in out and re.search(r"smallest p-value \d", out)
+    assert lines[-1].startswith("PASSED") and "--verbose" in lines[-1]
+
+
+def test_summary_names_the_smallest_p_value():
+    rows = [
+        _battery.Row("a", "float32", "avx2", 10, _stats.judge("KS", 0.1, 0.5, "")),
+        _battery.Row("b", "float64", "avx2", 10, _stats.judge("variance", 3.0, 2e-7, "")),
+        _battery.Row("c", "uint32", "avx2", 10, _stats.exact_check("bit-identical", True, 0, "")),
+    ]
+    lines = _check._summary(2, rows, 1.25)
+    assert lines[0] == "2 groups, 3 checks: 2 passed, 1 failed, in 1.2 s"
+    assert lines[1].startswith("2 p-values: family-wise false-alarm bound 2 x 1e-06 = 2.0e-06")
+    assert lines[2] == "smallest p-value 2e-07 (fails below 1e-06): b float64, variance"
+
+
+def test_check_quick_verbose_prints_the_table_and_passes(tmp_path):
     plot = tmp_path / "check.png"
     has_matplotlib = True
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         has_matplotlib = False
-    args = ["check", "--quick"] + (["--plot", str(plot)] if has_matplotlib else [])
+    args = ["check", "--quick", "--verbose"] + (["--plot", str(plot)] if has_matplotlib else [])
     result = _run(*args)
     out = result.stdout.decode()
     assert result.returncode == 0, out[-3000:] + result.stderr.decode()
@@ -71,14 +100,15 @@ def _broken_group():
 
 
 def test_check_fails_with_exit_status_1(monkeypatch, capsys):
-    import fastinit.tools.battery_independence as independence
-
     monkeypatch.setattr(_check, "distribution_groups", lambda sizes, seed: _broken_group())
-    monkeypatch.setattr(independence, "independence_groups", lambda sizes, seed: [])
+    monkeypatch.setattr(_check, "independence_groups", lambda sizes, seed: [])
     monkeypatch.setattr(_check, "isa_groups", lambda sizes, seed: [])
     assert cli.main(["check", "--quick"]) == 1
     out = capsys.readouterr().out
     assert "FAILED:" in out and " FAIL" in out and "variance" in out
+    # without --verbose only the failed checks print, under the table's header
+    assert not any(line.rstrip().endswith(" pass") for line in out.splitlines())
+    assert "1 groups, " in out and " failed, in " in out and "  distribution " in out
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,16 @@ pytest.importorskip("scipy")
 
 SEED = _battery.DEFAULT_SEED
 GROUPS = independence_groups(_battery.SIZES["default"], SEED)
-SLOW_SIZES = _battery.Sizes(samples=0, scheme_samples=0, words=2**26, chunks=4096, matrices=0, identity=0)
+SLOW_SIZES = _battery.Sizes(
+    samples=0,
+    scheme_samples=0,
+    words=2**26,
+    chunks=4096,
+    matrices=0,
+    identity=0,
+    half_samples=0,
+    exact_rows=0,
+)
 SLOW_SEED = 3  # odd, like the default seed, so that seed ^ 1 is not seed + 1
 SLOW_GROUPS = independence_groups(SLOW_SIZES, SLOW_SEED)
 

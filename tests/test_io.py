@@ -3,7 +3,10 @@ values, readable by the safetensors package and numpy, with peak memory independ
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import sys
 
 import numpy as np
 import pytest
@@ -98,3 +101,78 @@ def test_a_failed_write_leaves_an_existing_file_untouched(tmp_path):
             fio.write_npy(tmp_path / "x.npy", (8, 4), "float32", bad, seed=1)
     assert good.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.safetensors"]  # no partial files
+
+
+def test_a_state_dicts_shapes_and_torch_dtypes(tmp_path):
+    """A torch state dict's (v.shape, v.dtype) go in as they are: torch dtypes map to NumPy's."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("safetensors")
+    from safetensors.numpy import load_file
+
+    state = {
+        "w": torch.empty(8, 4, dtype=torch.bfloat16),
+        "b": torch.empty(8),
+        "h": torch.empty(3, dtype=torch.half),
+    }
+    path = tmp_path / "sd.safetensors"
+    fio.write_safetensors(path, {k: (v.shape, v.dtype, "normal") for k, v in state.items()}, seed=2)
+    loaded = load_file(path)
+    for k, v in state.items():
+        want = fastinit.normal(tuple(v.shape), dtype=v.dtype, seed=2, stream=k)
+        assert loaded[k].dtype == want.dtype and loaded[k].tobytes() == want.tobytes()
+    fio.write_npy(tmp_path / "w.npy", state["w"].shape, torch.float64, "zeros", seed=0)
+    assert np.load(tmp_path / "w.npy").dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    ("spec", "error", "message"),
+    [
+        (((8, 4), "int8", "normal"), TypeError, "int8"),
+        (((8, 4), "float32", "gaussian"), ValueError, "scheme='gaussian'"),
+        (((8, -4), "float32", "normal"), ValueError, "non-negative"),
+        ((("a", 4), "float32", "normal"), TypeError, "shape"),
+        (((8, 4), "float32"), TypeError, "(shape, dtype, scheme)"),
+        (((8, 4), "float32", ("normal", {"std": -1})), ValueError, "std must be >= 0"),  # at write time
+        (((8, 4), "float32", ("normal", {"sdt": 1})), TypeError, "sdt"),
+    ],
+)
+def test_errors_name_the_tensor(tmp_path, spec, error, message):
+    path = tmp_path / "x.safetensors"
+    tensors = {"ok": ((2, 2), "float32", "zeros"), "layers.3.w": spec}
+    with pytest.raises(error, match=rf"^write_safetensors: tensor 'layers\.3\.w': .*{re.escape(message)}"):
+        fio.write_safetensors(path, tensors, seed=0)
+    assert not path.exists()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    """A 1 GiB file shows a bar on a terminal, none on a piped or captured stderr (pytest's)."""
+    pytest.importorskip("tqdm")
+    assert fio._progress(2**30, None, "big")[1] is None
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert fio._progress(2**20, None, "small")[1] is None  # under 1 GiB: never
+    update, bar = fio._progress(2**30, None, "big")
+    assert bar is not None
+    update(2**29)
+    bar.close()
+    assert "big" in terminal.getvalue()
+
+
+def test_benchmark_progress_only_on_a_terminal(monkeypatch, capsys):
+    from fastinit.tools.benchmark.runner import Progress
+
+    quiet = Progress(3)
+    quiet.step("one")
+    quiet.close()
+    assert capsys.readouterr().err == ""
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    shown = Progress(3)
+    shown.step("one")
+    shown.close()
+    assert "fastinit bench" in terminal.getvalue() or "[1/3] one" in terminal.getvalue()

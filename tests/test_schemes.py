@@ -328,6 +328,20 @@ def test_out_of_place_default_dtype_and_bad_shape():
         fastinit.normal((2, 3), dtype=np.int32, seed=0)
 
 
+def test_out_of_place_takes_torch_dtypes():
+    """dtype=torch.bfloat16 (or a tensor's .dtype) names the same NumPy dtype; torch's other dtypes
+    are refused by name, and fastinit itself never imports torch to tell."""
+    torch = pytest.importorskip("torch")
+    pairs = [(torch.float32, np.float32), (torch.float64, np.float64), (torch.float16, np.float16),
+             (torch.bfloat16, ml_dtypes.bfloat16), (torch.empty(0, dtype=torch.half).dtype, np.float16)]  # fmt: skip
+    for torch_dtype, numpy_dtype in pairs:
+        got = fastinit.kaiming_normal((6, 5), dtype=torch_dtype, seed=1)
+        want = fastinit.kaiming_normal((6, 5), dtype=numpy_dtype, seed=1)
+        assert got.dtype == np.dtype(numpy_dtype) and got.tobytes() == want.tobytes()
+    with pytest.raises(TypeError, match=r"^normal: dtype=torch\.int8 cannot be filled; allowed: float16"):
+        fastinit.normal((2, 3), dtype=torch.int8, seed=0)
+
+
 # ---- bad input -------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ import contextlib
 import json
 import math
 import os
+import sys
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any, Union
@@ -42,13 +43,41 @@ _CONSTANT = {"zeros": _deterministic.zeros_, "ones": _deterministic.ones_, "cons
              "eye": _deterministic.eye_, "dirac": _deterministic.dirac_}  # fmt: skip
 
 
-def _scheme(fn: str, name: str, scheme: Scheme) -> tuple[Any, dict[str, Any], str]:
+def _scheme(fn: str, scheme: Scheme) -> tuple[Any, dict[str, Any], str]:
     key, kwargs = (scheme, {}) if isinstance(scheme, str) else (scheme[0], dict(scheme[1]))
     for table, kind in ((_RANDOM, "random"), (_WHOLE, "whole"), (_CONSTANT, "constant")):
         if key in table:
             return table[key], kwargs, kind
     allowed = sorted({*_RANDOM, *_WHOLE, *_CONSTANT})
-    raise ValueError(f"{fn}: tensor {name!r} has scheme={key!r}; allowed: {', '.join(allowed)}")
+    raise ValueError(f"{fn}: scheme={key!r} is unknown; allowed: {', '.join(allowed)}")
+
+
+@contextlib.contextmanager
+def _naming(fn: str, name: str) -> Iterator[None]:
+    """Re-raise a TypeError or ValueError about one tensor with its name in the message (and the
+    same type): "write_safetensors: tensor 'w': std must be >= 0; ..."."""
+    try:
+        yield
+    except (TypeError, ValueError) as exc:
+        text = str(exc).removeprefix(f"{fn}: ")
+        raise type(exc)(f"{fn}: tensor {name!r}: {text}") from exc
+
+
+def _spec(fn: str, spec: Any) -> tuple[np.dtype, tuple[int, ...], Scheme]:
+    """A tensor's (shape, dtype, scheme) checked before anything is written: (dtype, shape, scheme)."""
+    try:
+        shape, dtype, scheme = spec
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: expected (shape, dtype, scheme); got {spec!r}") from None
+    dt = resolve_dtype(fn, dtype)
+    try:
+        shp = tuple(int(n) for n in ((shape,) if isinstance(shape, int) else shape))
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: shape must be a sequence of ints; got {shape!r}") from None
+    if any(n < 0 for n in shp):
+        raise ValueError(f"{fn}: shape must have non-negative extents; got {shp}")
+    _scheme(fn, scheme)
+    return dt, shp, scheme
 
 
 def _write_tensor(
@@ -56,7 +85,7 @@ def _write_tensor(
     seed: int, window_bytes: int, progress: Any,
 ) -> None:  # fmt: skip
     """Write the tensor's bytes (C order) to f in windows of whole leading-dimension rows."""
-    fill, kwargs, kind = _scheme(fn, name, scheme)
+    fill, kwargs, kind = _scheme(fn, scheme)
     rand = {"seed": seed, "stream": name} if kind != "constant" else {}
     if kind == "whole" or len(shape) == 0 or math.prod(shape) == 0:
         data = fill(np.empty(shape, dtype), **kwargs, **rand)
@@ -79,7 +108,11 @@ def _write_tensor(
 
 
 def _progress(total: int, enabled: bool | None, desc: str) -> tuple[Any, Any]:
-    if enabled is False or (enabled is None and total < 1 << 30):
+    """(update, bar): a tqdm bar on stderr when enabled, or when enabled is None for 1 GiB or
+    more and stderr is a terminal (a piped or captured stderr gets no bar)."""
+    if enabled is None:
+        enabled = total >= 1 << 30 and sys.stderr is not None and sys.stderr.isatty()
+    if not enabled:
         return (lambda n: None), None
     try:
         from tqdm import tqdm
@@ -104,7 +137,7 @@ def write_safetensors(
     "kaiming_uniform", "zeros", "orthogonal", ...) or (name, kwargs), e.g.
     ("normal", {"std": 0.02}). Each tensor uses stream = its name, so its values equal
     ``fastinit.<scheme>(shape, dtype=dtype, seed=seed, stream=name, **kwargs)``. A progress bar
-    (tqdm) shows for files of 1 GiB or more, or when progress=True.
+    (tqdm) shows for files of 1 GiB or more when stderr is a terminal, or when progress=True.
 
     The file appears only once it is complete: if anything fails, an existing file at `path` is
     untouched and the partial one removed.
@@ -114,7 +147,8 @@ def write_safetensors(
     path : str or os.PathLike
         The file to write (replaced if it exists).
     tensors : mapping of str to (shape, dtype, scheme)
-        In the file's order. dtype: float16, bfloat16, float32 or float64; scheme: one of
+        In the file's order (a state dict's shapes and dtypes work as they are). dtype:
+        float16, bfloat16, float32 or float64, as a name, NumPy dtype or torch dtype; scheme: one of
         "uniform", "normal", "trunc_normal", "xavier_uniform", "xavier_normal",
         "kaiming_uniform", "kaiming_normal", "lecun_uniform", "lecun_normal",
         "variance_scaling", "orthogonal", "sparse", "zeros", "ones", "constant", "eye", "dirac",
@@ -126,16 +160,18 @@ def write_safetensors(
     window_bytes : int, optional
         Keyword only: the most bytes generated at once (default 16 MiB).
     progress : bool, optional
-        Keyword only: show a tqdm bar (if tqdm is installed); None (default) shows one for 1 GiB or more.
+        Keyword only: show a tqdm bar on stderr (if tqdm is installed); None (default) shows one
+        for 1 GiB or more when stderr is a terminal, never when it is piped or captured.
 
     Raises
     ------
     TypeError
-        seed is not an int; a dtype is not supported.
+        seed is not an int; a tensor's entry is not (shape, dtype, scheme), or its dtype is not
+        supported. Errors about one tensor name it: "write_safetensors: tensor 'w': ...".
     ValueError
-        seed outside [0, 2**64); an unknown scheme (checked before anything is written).
-        A scheme's own arguments are checked when its tensor is written; what its function
-        raises then leaves no file behind.
+        seed outside [0, 2**64); a negative extent or an unknown scheme (all checked before
+        anything is written). A scheme's own arguments are checked when its tensor is written;
+        what its function raises then (naming the tensor) leaves no file behind.
     OSError
         The file cannot be written.
 
@@ -152,16 +188,20 @@ def write_safetensors(
     >>> loaded = load_file(path)
     >>> np.array_equal(loaded["w"], fastinit.normal((4, 3), std=0.02, seed=0, stream="w"))
     True
+    >>> try:
+    ...     fastinit.io.write_safetensors(path, {"w": ((4, 3), "float32", ("normal", {"std": -1}))}, seed=0)
+    ... except ValueError as e:
+    ...     print(e)
+    write_safetensors: tensor 'w': normal_: std must be >= 0; got std=-1.0
     >>> tmp.cleanup()
     """
     fn = "write_safetensors"
     key = check_u64(fn, "seed", seed)
     entries, offset = {}, 0
     specs = []
-    for name, (shape, dtype, scheme) in tensors.items():
-        dt = resolve_dtype(fn, dtype)
-        shp = tuple(int(n) for n in shape)
-        _scheme(fn, name, scheme)  # validate before writing anything
+    for name, spec in tensors.items():
+        with _naming(fn, name):
+            dt, shp, scheme = _spec(fn, spec)
         nbytes = math.prod(shp) * dt.itemsize
         entries[name] = {
             "dtype": _SAFETENSORS_DTYPES[dt.name],
@@ -181,7 +221,8 @@ def write_safetensors(
             f.write(len(raw).to_bytes(8, "little"))
             f.write(raw)
             for name, shp, dt, scheme in specs:
-                _write_tensor(fn, f, name, shp, dt, scheme, key, window_bytes, update)
+                with _naming(fn, name):
+                    _write_tensor(fn, f, name, shp, dt, scheme, key, window_bytes, update)
     finally:
         if bar is not None:
             bar.close()
@@ -229,7 +270,7 @@ def write_npy(
         The file to write (replaced if it exists).
     shape : sequence of int
         The array's shape.
-    dtype : str or numpy.dtype
+    dtype : str, numpy.dtype or torch.dtype
         float16, bfloat16, float32 or float64.
     scheme : str or (str, mapping)
         A scheme name or (name, {keyword: value}), as in write_safetensors.
@@ -264,9 +305,7 @@ def write_npy(
     """
     fn = "write_npy"
     key = check_u64(fn, "seed", seed)
-    dt = resolve_dtype(fn, dtype)
-    shp = tuple(int(n) for n in shape)
-    _scheme(fn, stream, scheme)
+    dt, shp, scheme = _spec(fn, (shape, dtype, scheme))
     update, bar = _progress(math.prod(shp) * dt.itemsize, progress, os.fspath(path))
     try:
         with _replacing(path) as f:

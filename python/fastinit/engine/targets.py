@@ -51,8 +51,24 @@ def dtype_name(fn: str, dtype: np.dtype) -> str:
     return str(dtype)
 
 
+def _torch_dtype_name(fn: str, dtype: Any) -> str | None:
+    """torch.float32 / float64 / float16 / bfloat16 as its NumPy name (known by its type's name:
+    torch is never imported here); None for anything that is not a torch dtype."""
+    kind = type(dtype)
+    if kind.__name__ != "dtype" or kind.__module__ != "torch":
+        return None
+    name = str(dtype).rpartition(".")[2]
+    if name not in supported_dtype_names():
+        raise TypeError(
+            f"{fn}: dtype={dtype} cannot be filled; allowed: {', '.join(supported_dtype_names())} "
+            "(as names, NumPy dtypes or torch dtypes)"
+        )
+    return name
+
+
 def resolve_dtype(fn: str, dtype: Any) -> np.dtype:
-    """A dtype argument (name, numpy dtype or type) as a supported numpy dtype."""
+    """A dtype argument (name, numpy dtype or type, or torch dtype) as a supported numpy dtype."""
+    dtype = _torch_dtype_name(fn, dtype) or dtype
     if isinstance(dtype, str) and dtype == "bfloat16":
         if _ml_dtypes is None:
             raise TypeError(f"{fn}: dtype='bfloat16' needs the ml_dtypes package (pip install ml_dtypes)")

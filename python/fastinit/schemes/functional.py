@@ -133,8 +133,8 @@ def _make(inplace: Callable[..., Any]) -> Callable[..., np.ndarray]:
         "    that array.",
         shape=SHAPE_ENTRY,
         extra=[
-            "dtype : str or numpy.dtype, optional\n    Keyword only: float32 (default), float64, float16 or bfloat16 "
-            "(needs ml_dtypes)."
+            "dtype : str, numpy.dtype or torch.dtype, optional\n    Keyword only: float32 (default), float64, "
+            "float16 or bfloat16 (needs ml_dtypes),\n    as a name, NumPy dtype or torch dtype (torch.bfloat16)."
         ],
         returns=f"numpy.ndarray\n    A new C-ordered array of `shape` and `dtype`: the values {inplace.__name__} writes.",
         raises="TypeError\n    shape is not an int or a sequence of ints; dtype is not one of the four above.\n"

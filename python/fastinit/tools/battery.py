@@ -59,12 +59,17 @@ class Sizes:
     chunks: int  # thread-chunk boundaries crossed by one fill
     matrices: int  # orthogonal_ matrices per shape and dtype
     identity: int  # elements per ISA bit-identity comparison
+    half_samples: int  # values per half-precision distribution (its discrete checks need 2**17)
+    exact_rows: int  # orthogonal_'s exactness checked on (rows, 2 rows) and (2 rows, rows)
 
 
+# quick: every group and check, at sizes that take a few seconds (a 2% scale error is still
+# 7 standard errors out; 64x128 matrices stay below OpenBLAS's threading, whose QR of 128x256
+# took 2.6 s instead of 8 ms on a busy 2-core machine); default: the CI suite's; full: release.
 SIZES = {
-    "quick": Sizes(2**18, 2**17, 2**18, 64, 2_000, 3 * 2**15 + 7),
-    "default": Sizes(2**21, 2**20, 2**21, 512, 20_000, 5 * 2**15 + 7),
-    "full": Sizes(2**24, 2**22, 2**24, 4096, 100_000, 9 * 2**15 + 7),
+    "quick": Sizes(2**16, 2**15, 2**16, 64, 300, 3 * 2**15 + 7, 2**17, 64),
+    "default": Sizes(2**21, 2**20, 2**21, 512, 20_000, 5 * 2**15 + 7, 2**21, 128),
+    "full": Sizes(2**24, 2**22, 2**24, 4096, 100_000, 9 * 2**15 + 7, 2**24, 128),
 }
 
 
@@ -321,11 +326,13 @@ def scheme_rows(s: Scheme, dtype: Any, n: int, seed: int) -> list[Row]:
 ORTHOGONAL_SHAPES = [((8, 8), 1.0), ((6, 10), 2.0), ((10, 6), 0.5)]
 
 
-def orthogonal_rows(shape: tuple[int, int], gain: float, dtype: Any, matrices: int, seed: int) -> list[Row]:
+def orthogonal_rows(
+    shape: tuple[int, int], gain: float, dtype: Any, matrices: int, seed: int, exact_rows: int = 128
+) -> list[Row]:
     """Haar distribution of orthogonal_: over many matrices (each from its own
     fresh stream), the entries at (0, 0) and (-1, -1) against the exact law of a coordinate of a
     uniform unit vector in R**max(rows, cols), times gain (KS, chi-square, moments); and, on one
-    128x256 and one 256x128 matrix, W W^T = gain**2 I (or W^T W) and the entries' std equal to
+    r x 2r and one 2r x r matrix (r = exact_rows), W W^T = gain**2 I (or W^T W) and the entries' std equal to
     the formula gain / sqrt(max(rows, cols)), both exact to rounding."""
     dt = np.dtype(dtype)
     rows, cols = shape
@@ -341,7 +348,7 @@ def orthogonal_rows(shape: tuple[int, int], gain: float, dtype: Any, matrices: i
     out += _rows(f"{label} [-1,-1]", dt, matrices, continuous_results(last, law, None))
     tol = 1e-5 if dt == np.float32 else 1e-12
     exact = []
-    for big in ((128, 256), (256, 128)):
+    for big in ((exact_rows, 2 * exact_rows), (2 * exact_rows, exact_rows)):
         m = _matrix.orthogonal_(np.empty(big, dt), gain, seed=seed, stream=(base - 1 - big[0]) % 2**64)
         m = m.astype(np.float64)
         gram = m @ m.T if big[0] <= big[1] else m.T @ m
@@ -405,7 +412,7 @@ def distribution_groups(sizes: Sizes, seed: int = DEFAULT_SEED) -> list[Group]:
             groups.append(Group(f"{p.label} {dt.name}", partial(primitive_rows, p, dt, sizes.samples, seed)))
     for p in HALF_PRIMITIVES:
         for dt in half_dtypes():
-            groups.append(Group(f"{p.label} {dt.name}", partial(half_rows, p, dt, sizes.samples, seed)))
+            groups.append(Group(f"{p.label} {dt.name}", partial(half_rows, p, dt, sizes.half_samples, seed)))
     for s in SCHEMES:
         for dt in FLOATS:
             groups.append(
@@ -414,7 +421,9 @@ def distribution_groups(sizes: Sizes, seed: int = DEFAULT_SEED) -> list[Group]:
     for shape, gain in ORTHOGONAL_SHAPES:
         for dt in FLOATS:
             name = f"orthogonal_ {shape[0]}x{shape[1]} {dt.name}"
-            groups.append(Group(name, partial(orthogonal_rows, shape, gain, dt, sizes.matrices, seed)))
+            groups.append(
+                Group(name, partial(orthogonal_rows, shape, gain, dt, sizes.matrices, seed, sizes.exact_rows))
+            )
     for dt in FLOATS:
         groups.append(Group(f"sparse_ {dt.name}", partial(sparse_rows, dt, sizes.scheme_samples, seed)))
     return groups

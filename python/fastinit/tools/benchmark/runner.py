@@ -54,15 +54,19 @@ DEFAULT = Plan(libraries.OPS, ("float32",), (64, 256, 1024, 4096, 8192), (16384,
 
 
 class Progress:
-    """A progress line on stderr (tqdm when installed)."""
+    """A progress line on stderr (tqdm when installed) when stderr is a terminal; nothing when
+    it is piped or captured (a log gets no bar)."""
 
-    def __init__(self, total: int) -> None:
-        try:
-            from tqdm import tqdm
+    def __init__(self, total: int, enabled: bool | None = None) -> None:
+        self.enabled = bool(sys.stderr is not None and sys.stderr.isatty()) if enabled is None else enabled
+        self._bar: Any = None
+        if self.enabled:
+            try:
+                from tqdm import tqdm
 
-            self._bar: Any = tqdm(total=total, desc="fastinit bench", file=sys.stderr, leave=False)
-        except ImportError:
-            self._bar = None
+                self._bar = tqdm(total=total, desc="fastinit bench", file=sys.stderr, leave=False)
+            except ImportError:
+                pass
         self.total, self.done = total, 0
 
     def step(self, label: str) -> None:
@@ -70,13 +74,13 @@ class Progress:
         if self._bar is not None:
             self._bar.set_postfix_str(label)
             self._bar.update(1)
-        else:
+        elif self.enabled:
             print(f"\r[{self.done}/{self.total}] {label:60}", end="", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
-        else:
+        elif self.enabled:
             print(file=sys.stderr)
 
 
