@@ -22,12 +22,13 @@ fan_geo_avg = sqrt(fan_in * fan_out) (JAX's). Where the frameworks differ:
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from .. import _core
 
-__all__ = ["DISTRIBUTIONS", "MODES", "TRUNCATED_STD_FACTOR", "Scheme", "law_of_std"]
+__all__ = ["DISTRIBUTIONS", "MODES", "TRUNCATED_STD_FACTOR", "Scheme", "checked_scheme", "law_of_std"]
 
 TRUNCATED_STD_FACTOR = 0.87962566103423978  # std of N(0, 1) truncated to [-2, 2]
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
@@ -76,6 +77,10 @@ class Scheme(NamedTuple):
         std = self.std(fan_in, fan_out)
         return None if std is None else law_of_std(std, self.distribution)
 
+    def cached_law(self, fan_in: float, fan_out: float) -> _core.Law | None:
+        """law(fan_in, fan_out), remembered (a Law is immutable; a model repeats its shapes)."""
+        return _cached_law(self, fan_in, fan_out)
+
     @staticmethod
     def check(
         fn: str, scale: float, mode: str, distribution: str, modes: tuple[str, ...] = MODES[:3]
@@ -90,3 +95,29 @@ class Scheme(NamedTuple):
             raise ValueError(
                 f"{fn}: distribution={distribution!r} is not one of {', '.join(map(repr, DISTRIBUTIONS))}"
             )
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_law(scheme: Scheme, fan_in: float, fan_out: float) -> _core.Law | None:
+    return scheme.law(fan_in, fan_out)
+
+
+_CHECKED: dict[tuple[Any, ...], Scheme] = {}
+
+
+def checked_scheme(fn: str, args: tuple[Any, ...], make: Callable[[], Scheme]) -> Scheme:
+    """The Scheme that make() validates and builds from a call's arguments `args`, remembered by
+    (fn, args and their types): the same arguments validate the same way, so a repeated call (a
+    model's many layers) skips the checks. Unhashable arguments are checked every time."""
+    key = (fn, *args, *map(type, args))
+    try:
+        return _CHECKED[key]
+    except KeyError:
+        pass
+    except TypeError:
+        return make()
+    scheme = make()
+    if len(_CHECKED) >= 4096:
+        _CHECKED.clear()
+    _CHECKED[key] = scheme
+    return scheme

@@ -4,9 +4,8 @@ docs/formulas.md), read from the weight's fans and drawn through fill_law."""
 
 from __future__ import annotations
 
-import functools
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -14,7 +13,7 @@ from ..engine.fill import check_real, fill_law
 from ..engine.placement import check_placement, takes_scheme_keywords
 from ..engine.targets import as_target
 from ..engine.torch_target import is_torch_tensor
-from .core import Scheme
+from .core import Scheme, checked_scheme
 from .fans import compute_fans
 from .gain import calculate_gain
 
@@ -29,32 +28,6 @@ __all__ = [
 ]  # fmt: skip
 
 A = TypeVar("A")
-
-_CHECKED: dict[tuple[Any, ...], Scheme] = {}
-
-
-def _checked(fn: str, args: tuple[Any, ...], make: Callable[[], Scheme]) -> Scheme:
-    """The Scheme that make() validates and builds from a call's arguments `args`, remembered by
-    (fn, args and their types): the same arguments validate the same way, so a repeated call (a
-    model's many layers) skips the checks. Unhashable arguments are checked every time."""
-    key = (fn, *args, *map(type, args))
-    try:
-        return _CHECKED[key]
-    except KeyError:
-        pass
-    except TypeError:
-        return make()
-    scheme = make()
-    if len(_CHECKED) >= 4096:
-        _CHECKED.clear()
-    _CHECKED[key] = scheme
-    return scheme
-
-
-@functools.lru_cache(maxsize=4096)
-def _law(scheme: Scheme, fan_in: float, fan_out: float) -> Any:
-    """scheme.law(fan_in, fan_out), remembered (a Law is immutable)."""
-    return scheme.law(fan_in, fan_out)
 
 
 def _shape_of(fn: str, arr: object, global_shape: Any) -> tuple[int, ...]:
@@ -89,7 +62,7 @@ def fill_scheme(
         fan_in, fan_out = float(shape[1]), float(shape[0])  # the common case, without the general machinery
     else:
         fan_in, fan_out = compute_fans(shape, layout, in_axis, out_axis, batch_axis, fn=fn)
-    law = _law(scheme, fan_in, fan_out)
+    law = scheme.cached_law(fan_in, fan_out)
     if law is None:
         return arr  # an empty weight: nothing to fill
     return fill_law(fn, arr, law, placement, checked=True)
@@ -148,7 +121,7 @@ def variance_scaling_(
         Scheme.check(fn, s, mode, distribution)
         return Scheme(s, mode, distribution)
 
-    return fill_scheme(fn, arr, _checked(fn, (scale, mode, distribution), make), keywords)
+    return fill_scheme(fn, arr, checked_scheme(fn, (scale, mode, distribution), make), keywords)
 
 
 def xavier_scheme(fn: str, gain: float, distribution: str) -> Scheme:
@@ -159,7 +132,7 @@ def xavier_scheme(fn: str, gain: float, distribution: str) -> Scheme:
         Scheme.check(fn, 1.0, "fan_avg", distribution)
         return Scheme(1.0, "fan_avg", distribution, gain=g)
 
-    return _checked(fn, (gain, distribution), make)
+    return checked_scheme(fn, (gain, distribution), make)
 
 
 def _xavier(fn: str, arr: A, gain: float, distribution: str, keywords: SchemeKeywords) -> A:
@@ -245,7 +218,7 @@ def kaiming_scheme(fn: str, a: float, mode: str, nonlinearity: str, distribution
         Scheme.check(fn, 1.0, mode, distribution)
         return Scheme(1.0, mode, distribution, gain=calculate_gain(nonlinearity, a))
 
-    return _checked(fn, (a, mode, nonlinearity, distribution), make)
+    return checked_scheme(fn, (a, mode, nonlinearity, distribution), make)
 
 
 def _kaiming(
