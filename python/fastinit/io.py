@@ -18,7 +18,7 @@ from typing import IO, Any, Union
 import numpy as np
 
 from .engine import fill as _fill
-from .engine.streams import check_u64
+from .engine.placement import check_u64
 from .engine.targets import resolve_dtype
 from .schemes import deterministic as _deterministic
 from .schemes import matrix as _matrix

@@ -17,7 +17,7 @@ from .. import _core
 from . import environment
 from .placement import check_u64
 
-__all__ = ["Generator", "StreamLike", "check_u64", "default_generator", "manual_seed", "stream_id"]
+__all__ = ["Generator", "StreamLike", "default_generator", "manual_seed", "stream_id"]
 
 StreamLike = Union[int, str]
 

@@ -7,6 +7,7 @@ engine's targets."""
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -83,34 +84,26 @@ class TorchView:
             _increment_version()(self.tensor)
 
 
-_DTYPES: dict[Any, tuple[str, int]] = {}
-_BUMP: list[Any] = []
-
-
+@functools.cache
 def _dtypes() -> dict[Any, tuple[str, int]]:
     """torch dtype -> (fastinit's name for it, bytes per element), for the dtypes the engine fills."""
-    if not _DTYPES:
-        import torch
+    import torch
 
-        _DTYPES.update(
-            {
-                torch.float32: ("float32", 4),
-                torch.float64: ("float64", 8),
-                torch.float16: ("float16", 2),
-                torch.bfloat16: ("bfloat16", 2),
-            }
-        )
-    return _DTYPES
+    return {
+        torch.float32: ("float32", 4),
+        torch.float64: ("float64", 8),
+        torch.float16: ("float16", 2),
+        torch.bfloat16: ("bfloat16", 2),
+    }
 
 
+@functools.cache
 def _increment_version() -> Any:
     """torch's bump of a tensor's version counter (torch.autograd.graph.increment_version; a no-op
     on torch versions without it), looked up once."""
-    if not _BUMP:
-        import torch
+    import torch
 
-        _BUMP.append(getattr(torch.autograd.graph, "increment_version", lambda tensor: None))
-    return _BUMP[0]
+    return getattr(torch.autograd.graph, "increment_version", lambda tensor: None)
 
 
 def torch_view(fn: str, tensor: Any) -> TorchView:

@@ -10,7 +10,8 @@ import jax
 import numpy as np
 
 from ..engine.fill import check_real
-from ..engine.streams import StreamLike, check_u64, stream_id
+from ..engine.placement import check_u64
+from ..engine.streams import StreamLike, stream_id
 from ..engine.targets import resolve_dtype, supported_dtype_names
 from ._keys import key_words, seed_from_words
 

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..engine.streams import check_u64
+from ..engine.placement import check_u64
 from ._initializer import Initializer, np_dtype
 
 __all__ = ["init_tree"]

@@ -10,7 +10,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from ..engine.streams import StreamLike, check_u64, stream_id
+from ..engine.placement import check_u64
+from ..engine.streams import StreamLike, stream_id
 from ._adapter import Adapter
 
 
