@@ -51,7 +51,14 @@ static inline T log_positive(T x) {
   using U = typename B::U;
   using I = typename B::I;
   U ix = bit_cast_value<U>(x) + (B::kOne - B::kSqrtHalf);
-  const T k = static_cast<T>(static_cast<I>(ix >> B::kMantBits) - B::kBias);
+  T k;
+  if constexpr (sizeof(T) == 4) {
+    k = static_cast<T>(static_cast<I>(ix >> B::kMantBits) - B::kBias);
+  } else {
+    // The same integer, exactly, without an int64 -> double conversion (AVX2 has none): the
+    // double 2**52 + e from its bits, minus 2**52 + bias.
+    k = bit_cast_value<T>((ix >> B::kMantBits) | 0x4330000000000000ull) - T(0x1p52 + B::kBias);
+  }
   const T m = bit_cast_value<T>(static_cast<U>((ix & B::kMantMask) + B::kSqrtHalf));
   const T f = m - T(1);
   T log_m;

@@ -99,10 +99,17 @@ static inline void philox_batch_listed(StreamId id, const uint64_t* list, Batch&
 // float32 uniform in [0, 1): the top 24 bits of the word times 2**-24 (exact).
 static inline float unit_f32(uint32_t w) { return static_cast<float>(static_cast<int32_t>(w >> 8)) * 0x1p-24f; }
 
-// float64 uniform in [0, 1): the top 53 bits of (lo | hi << 32) times 2**-53 (exact).
+// The 32-bit word as a double, exactly, through the signed conversion every vector ISA has
+// (AVX2 has no unsigned one): w - 2**31 as int32, then + 2**31, both exact.
+static inline double u32_to_f64(uint32_t w) {
+  return static_cast<double>(static_cast<int32_t>(w ^ 0x80000000u)) + 2147483648.0;
+}
+
+// float64 uniform in [0, 1): the top 53 bits of (lo | hi << 32) times 2**-53 (exact). The
+// 53-bit integer is hi * 2**21 + (lo >> 11), summed exactly in double: no 64-bit conversion,
+// which AVX2 lacks, so the loops over a batch vectorize.
 static inline double unit_f64(uint32_t lo, uint32_t hi) {
-  const uint64_t u = (static_cast<uint64_t>(hi) << 32) | lo;
-  return static_cast<double>(static_cast<int64_t>(u >> 11)) * 0x1p-53;
+  return (u32_to_f64(hi) * 0x1p21 + u32_to_f64(lo >> 11)) * 0x1p-53;
 }
 
 // The word as a float, correctly rounded (IEEE round to nearest: vcvtudq2ps on AVX-512, an
@@ -157,14 +164,20 @@ static inline void normal_pair_f32(uint32_t wr, uint32_t wa, float& z0, float& z
   box_muller_pair(u1, x, wa, z0, z1);
 }
 
-static inline void normal_pair_f64(uint32_t r_lo, uint32_t r_hi, uint32_t a_lo, uint32_t a_hi, double& z0, double& z1) {
-  const double ur = static_cast<double>(r_hi) * 0x1p32 + static_cast<double>(r_lo);
-  const double u1 = std::fma(ur, 0x1p-64, 0x1p-65);  // in [2**-65, 1]; exact product as above
-  uint64_t t = (static_cast<uint64_t>(a_hi & 0x1fffffffu) << 32) | a_lo;
-  t = (a_hi & 0x20000000u) ? (uint64_t{1} << 61) - t : t;  // odd octant
-  const double tf =
-      static_cast<double>(static_cast<uint32_t>(t >> 32)) * 0x1p32 + static_cast<double>(static_cast<uint32_t>(t));
-  box_muller_pair(u1, tf * kQuarterPiPerStepF64, a_hi, z0, z1);
+// The float64 pair's inputs from its four words: the radius uniform u1, the angle's polynomial
+// argument x and the word holding the octant (docs/stream.md section 4). Only 32-bit integer
+// operations and exact conversions, so the loop over a batch vectorizes; the mirror
+// 2**61 - t of an odd octant is done on t's 32-bit halves (a borrow when the low half is not 0).
+static inline void normal_inputs_f64(uint32_t r_lo, uint32_t r_hi, uint32_t a_lo, uint32_t a_hi, double& u1,
+                                     double& x) {
+  const double ur = u32_to_f64(r_hi) * 0x1p32 + u32_to_f64(r_lo);  // R, correctly rounded
+  u1 = std::fma(ur, 0x1p-64, 0x1p-65);  // in [2**-65, 1]; exact product as for float32
+  const uint32_t t_hi = a_hi & 0x1fffffffu;
+  const bool odd = (a_hi & 0x20000000u) != 0;
+  const uint32_t m_lo = odd ? 0u - a_lo : a_lo;
+  const uint32_t m_hi = odd ? 0x20000000u - t_hi - (a_lo != 0 ? 1u : 0u) : t_hi;
+  const double tf = u32_to_f64(m_hi) * 0x1p32 + u32_to_f64(m_lo);  // exact: below 2**61 + 1
+  x = tf * kQuarterPiPerStepF64;
 }
 
 // Truncated normal by inversion over n elements with uniforms u (in place: u becomes the values).
@@ -234,18 +247,26 @@ static inline void transform_f32(const TypedParams<float>& params, const Batch& 
 }
 
 // Writes the 2 * kBatch float64 elements of a batch, element 2b + k from words 2k, 2k + 1.
+// Normals take two passes (the pairs' inputs, then Box-Muller), each a loop compilers vectorize.
 template <Distribution D>
 static inline void transform_f64(const TypedParams<double>& params, const Batch& x, double* __restrict out) {
   const TypedParams<double> p = params;  // a local copy: provably not aliased by out
+  if constexpr (D == Distribution::normal) {
+    alignas(64) double u1[kBatch];
+    alignas(64) double angle[kBatch];
+    for (int b = 0; b < kBatch; ++b) normal_inputs_f64(x.x0[b], x.x1[b], x.x2[b], x.x3[b], u1[b], angle[b]);
+    for (int b = 0; b < kBatch; ++b) {
+      double z0, z1;
+      box_muller_pair(u1[b], angle[b], x.x3[b], z0, z1);
+      out[2 * b + 0] = std::fma(z0, p.std, p.mean);
+      out[2 * b + 1] = std::fma(z1, p.std, p.mean);
+    }
+    return;
+  }
   for (int b = 0; b < kBatch; ++b) {
     if constexpr (D == Distribution::uniform) {
       out[2 * b + 0] = uniform_value(p, unit_f64(x.x0[b], x.x1[b]));
       out[2 * b + 1] = uniform_value(p, unit_f64(x.x2[b], x.x3[b]));
-    } else if constexpr (D == Distribution::normal) {
-      double z0, z1;
-      normal_pair_f64(x.x0[b], x.x1[b], x.x2[b], x.x3[b], z0, z1);
-      out[2 * b + 0] = std::fma(z0, p.std, p.mean);
-      out[2 * b + 1] = std::fma(z1, p.std, p.mean);
     } else {
       out[2 * b + 0] = unit_f64(x.x0[b], x.x1[b]);
       out[2 * b + 1] = unit_f64(x.x2[b], x.x3[b]);
