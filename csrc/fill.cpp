@@ -81,6 +81,10 @@ class RunWriter {
         return k_.fill_f32(p_, id_, first, static_cast<size_t>(n), reinterpret_cast<float*>(dst));
       if (dtype_ == DType::f64)
         return k_.fill_f64(p_, id_, first, static_cast<size_t>(n), reinterpret_cast<double*>(dst));
+      if (dtype_ == DType::bf16)
+        return k_.fill_bf16(p_, id_, first, static_cast<size_t>(n), reinterpret_cast<uint16_t*>(dst));
+      if (dtype_ == DType::f16)
+        return k_.fill_f16(p_, id_, first, static_cast<size_t>(n), reinterpret_cast<uint16_t*>(dst));
     }
     alignas(64) char tile[kTileElements * 8];
     while (n > 0) {

@@ -49,6 +49,10 @@ struct Kernels {
   // short runs: one batch serves the blocks of several runs.
   void (*gather_f32)(const DistParams& p, StreamId id, const uint64_t* blocks, size_t n_blocks, float* out);
   void (*gather_f64)(const DistParams& p, StreamId id, const uint64_t* blocks, size_t n_blocks, double* out);
+  // fill_f32's values rounded to bfloat16 / float16 (round to nearest even), each batch
+  // converted as it is computed and stored once: the half-precision fill of a contiguous run.
+  void (*fill_bf16)(const DistParams& p, StreamId id, uint64_t first, size_t n, uint16_t* out);
+  void (*fill_f16)(const DistParams& p, StreamId id, uint64_t first, size_t n, uint16_t* out);
   // Converts n float32 values to bfloat16 / float16 bits (round to nearest even) and stores
   // them at dst + i * stride_bytes.
   void (*store_bf16)(const float* src, size_t n, char* dst, ptrdiff_t stride_bytes);

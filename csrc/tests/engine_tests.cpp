@@ -6,6 +6,7 @@
 // (CMakePresets.json).
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -69,6 +70,18 @@ void test_kernels_match_scalar() {
           scalar.store_f16(a.data(), n, reinterpret_cast<char*>(h2.data()), 2);
           check(h1 == h2, isa + " store_f16");
         }
+        // The fused half-precision fills: the scalar float32 values, rounded by the scalar store.
+        for (DType half : {DType::bf16, DType::f16}) {
+          const bool bf16 = half == DType::bf16;
+          for (const DistParams& p : all_params(half)) {
+            std::vector<float> b(n);
+            scalar.fill_f32(p, id, first, n, b.data());
+            std::vector<uint16_t> fused(n), staged(n);
+            (bf16 ? k.fill_bf16 : k.fill_f16)(p, id, first, n, fused.data());
+            (bf16 ? scalar.store_bf16 : scalar.store_f16)(b.data(), n, reinterpret_cast<char*>(staged.data()), 2);
+            check(fused == staged, isa + (bf16 ? " fill_bf16" : " fill_f16"));
+          }
+        }
         for (const DistParams& p : all_params(DType::f64)) {
           std::vector<double> a(n), b(n);
           k.fill_f64(p, id, first, n, a.data());
@@ -83,6 +96,36 @@ void test_kernels_match_scalar() {
 // A short run (part of one batch) has the values of the same elements
 // of a long fill, on every ISA, at every offset inside a block and across the 32-bit carry of
 // the block counter.
+// Every ISA's half-precision stores give the scalar target's bits across the float32 range: a
+// sweep of finite bit patterns (both signs), and every pattern near the float16 subnormal and
+// overflow edges, at an unaligned start so the vector and the leftover loops both run.
+void test_half_stores_sweep() {
+  std::vector<float> values;
+  auto add_bits = [&](uint32_t bits) {
+    float f;
+    std::memcpy(&f, &bits, 4);
+    if (std::isfinite(f)) values.push_back(f);
+  };
+  for (uint64_t bits = 0; bits < (uint64_t{1} << 32); bits += 4099) add_bits(static_cast<uint32_t>(bits));
+  for (uint32_t edge : {0x33000000u, 0x33800000u, 0x38800000u, 0x477fe000u, 0x477ff000u, 0x47800000u})
+    for (uint32_t d = 0; d < 8192; ++d) {
+      add_bits(edge - 4096 + d);
+      add_bits((edge - 4096 + d) | 0x80000000u);
+    }
+  const Kernels& scalar = kernels_for("scalar");
+  const size_t n = values.size() - 3;
+  std::vector<uint16_t> want(n), got(n);
+  for (const std::string& isa : available_isas()) {
+    const Kernels& k = kernels_for(isa);
+    scalar.store_f16(values.data() + 3, n, reinterpret_cast<char*>(want.data()), 2);
+    k.store_f16(values.data() + 3, n, reinterpret_cast<char*>(got.data()), 2);
+    check(got == want, isa + " store_f16 sweep");
+    scalar.store_bf16(values.data() + 3, n, reinterpret_cast<char*>(want.data()), 2);
+    k.store_bf16(values.data() + 3, n, reinterpret_cast<char*>(got.data()), 2);
+    check(got == want, isa + " store_bf16 sweep");
+  }
+}
+
 void test_short_runs_match_long_fill() {
   const uint64_t base = (uint64_t{1} << 34) - 300;  // block counters cross 2**32
   const StreamId id{7, 3};
@@ -347,6 +390,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   test_kernels_match_scalar();
+  test_half_stores_sweep();
   test_short_runs_match_long_fill();
   test_short_row_shards();
   test_logical_end_saturates();
