@@ -19,6 +19,7 @@ from fastinit.tools import battery as _battery
 from fastinit.tools import check as _check
 from fastinit.tools import exact_laws as _laws
 from fastinit.tools import stats as _stats
+from fastinit.tools import word_tests as _word_tests
 
 pytest.importorskip("scipy")
 
@@ -193,8 +194,7 @@ def test_raw_refuses_the_end_of_the_stream():
 
 def test_raw_words_are_uniform_bits():
     """The words raw writes pass the battery's bit tests (what dieharder reads)."""
-    from fastinit.tools import stats as _stats
 
     data = np.frombuffer(_run("raw", "--seed", "1", "--count", str(2**20)).stdout, dtype="<u4")
     assert data.size == 2**20
-    assert _stats.bit_frequency_test(data).passed and _stats.runs_test(data).passed
+    assert _word_tests.bit_frequency_test(data).passed and _word_tests.runs_test(data).passed

@@ -16,6 +16,7 @@ from fastinit import _core
 from fastinit.tools import battery as _battery
 from fastinit.tools import exact_laws as _laws
 from fastinit.tools import stats as _stats
+from fastinit.tools import word_tests as _word_tests
 
 pytest.importorskip("scipy")
 
@@ -99,9 +100,9 @@ def test_the_common_wrong_formulas_fail(label, wrong_std):
 def test_stuck_bit_in_the_words(bit):
     w = _core.words(SEED, 0, 0, N)
     stuck = w | np.uint32(1 << bit)
-    _check_catches(_stats.bit_frequency_test, w, stuck)
-    _check_catches(_stats.byte_frequency_test, w, stuck)
-    _check_catches(_stats.monobit_test, w, stuck)
+    _check_catches(_word_tests.bit_frequency_test, w, stuck)
+    _check_catches(_word_tests.byte_frequency_test, w, stuck)
+    _check_catches(_word_tests.monobit_test, w, stuck)
 
 
 @pytest.mark.parametrize("bit", [26, 31])
@@ -128,8 +129,8 @@ def test_sticky_bit_fails_the_runs_test():
     for i in np.flatnonzero(keep[1:]) + 1:
         w[i] = (w[i] & ~mask) | (w[i - 1] & mask)
     good = _core.words(SEED, 2, 0, N)
-    assert _stats.bit_frequency_test(w).passed
-    _check_catches(_stats.bit_transitions_test, good, w)
+    assert _word_tests.bit_frequency_test(w).passed
+    _check_catches(_word_tests.bit_transitions_test, good, w)
 
 
 # ---- a truncated tail -------------------------------------------------------------------------
@@ -167,10 +168,10 @@ def test_uniform_missing_its_top_thousandth():
 
 def test_two_identical_streams():
     a, b = _core.words(SEED, 0, 0, N), _core.words(SEED, 1, 0, N)
-    ua, ub = _stats.unit_uniform(a), _stats.unit_uniform(b)
+    ua, ub = _word_tests.unit_uniform(a), _word_tests.unit_uniform(b)
     _check_catches(lambda v: _stats.correlation_test(ua, v), ub, ua)
     _check_catches(lambda v: _stats.joint_uniformity_test(ua, v), ub, ua)
-    _check_catches(lambda w: _stats.bit_frequency_test(a ^ w), b, a)
+    _check_catches(lambda w: _word_tests.bit_frequency_test(a ^ w), b, a)
 
 
 def test_streams_sharing_one_bit():
@@ -178,7 +179,7 @@ def test_streams_sharing_one_bit():
     a, b = _core.words(SEED, 0, 0, N), _core.words(SEED, 1, 0, N)
     mask = np.uint32(1 << 5)
     shared = (b & ~mask) | (a & mask)
-    _check_catches(lambda w: _stats.bit_frequency_test(a ^ w), b, shared)
+    _check_catches(lambda w: _word_tests.bit_frequency_test(a ^ w), b, shared)
 
 
 # ---- Box-Muller pairs and serial correlation --------------------------------------------------

@@ -21,6 +21,7 @@ import pytest
 
 import fastinit
 from fastinit.tools import battery as _battery
+from fastinit.tools import battery_table as _battery_table
 from fastinit.tools import exact_laws as _laws
 from fastinit.tools import stats as _stats
 
@@ -79,7 +80,7 @@ def test_battery_stays_within_the_false_alarm_budget():
 def test_threshold_constants():
     assert _stats.P_FAIL == 1e-6
     assert stats.norm.isf(_stats.P_FAIL / 2) == pytest.approx(_stats.Z_BOUND, rel=1e-12)
-    assert stats.truncnorm(-2, 2).std() == pytest.approx(_battery.TRUNCATED_STD_FACTOR, rel=1e-15)
+    assert stats.truncnorm(-2, 2).std() == pytest.approx(_battery_table.TRUNCATED_STD_FACTOR, rel=1e-15)
 
 
 @pytest.mark.parametrize(
@@ -157,15 +158,15 @@ def test_normal_bins_reach_both_tails():
     ],
 )
 def test_scheme_formula(label, std):
-    scheme = next(s for s in _battery.SCHEMES if s.label == label)
-    shape, fan_in, fan_out = _battery.scheme_shape(scheme, 2048 * 1024)
+    scheme = next(s for s in _battery_table.SCHEMES if s.label == label)
+    shape, fan_in, fan_out = _battery_table.scheme_shape(scheme, 2048 * 1024)
     assert shape == (2048, 1024)
     assert scheme.std(fan_in, fan_out) == pytest.approx(std, rel=1e-15)
 
 
 def test_conv_scheme_fans():
-    scheme = next(s for s in _battery.SCHEMES if s.label == "kaiming_normal_ HeNormal hwio 3x3")
-    shape, fan_in, fan_out = _battery.scheme_shape(scheme, 2**20)
+    scheme = next(s for s in _battery_table.SCHEMES if s.label == "kaiming_normal_ HeNormal hwio 3x3")
+    shape, fan_in, fan_out = _battery_table.scheme_shape(scheme, 2**20)
     assert shape == (3, 3, 64, 2**20 // 576) and fan_in == 576 and fan_out == 9 * shape[-1]
     assert fastinit.compute_fans(shape, layout="hwio") == (fan_in, fan_out)
 
@@ -194,7 +195,7 @@ def test_trunc_normal_inside_window(dtype, mean, std, a, b):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("dtype", _battery.FLOATS, ids=str)
-@pytest.mark.parametrize("primitive", _battery.PRIMITIVES, ids=lambda p: p.label)
+@pytest.mark.parametrize("primitive", _battery_table.PRIMITIVES, ids=lambda p: p.label)
 def test_distribution_2e8(primitive, dtype):
     rows = _battery.primitive_rows(primitive, dtype, SLOW_SAMPLES, SLOW_SEED)
     print(f"\n{primitive.label} {dtype}, n={SLOW_SAMPLES}:")
@@ -207,7 +208,7 @@ def test_distribution_2e8(primitive, dtype):
 SLOW_GROUPS = [
     g
     for g in _battery.distribution_groups(_battery.SIZES["full"], SLOW_SEED)
-    if not any(g.name == f"{p.label} {dt.name}" for p in _battery.PRIMITIVES for dt in _battery.FLOATS)
+    if not any(g.name == f"{p.label} {dt.name}" for p in _battery_table.PRIMITIVES for dt in _battery.FLOATS)
 ]
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ._version import __version__
-from .tools.battery import DEFAULT_SEED
+from .tools.battery_groups import DEFAULT_SEED
 from .tools.benchmark.cli import main as bench_main
 from .tools.check import main as check_main
 from .tools.demo import main as demo_main

@@ -11,17 +11,16 @@ ISA, n and the check's Result). Every group draws from a fixed seed and its own 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .. import _core
-from ..engine import fill as _fill
 from ..engine.streams import stream_id
 from ..schemes import matrix as _matrix
-from ..schemes import variance as _schemes
+from .battery_groups import DEFAULT_SEED, SIZES, Group, Row, Sizes
+from .battery_table import HALF_PRIMITIVES, PRIMITIVES, SCHEMES, Primitive, Scheme, scheme_law, scheme_shape
 from .exact_laws import Law, Normal, SphereCoordinate, TruncNormal, Uniform
 from .stats import (
     Result,
@@ -39,57 +38,12 @@ from .stats import (
     representable_values,
 )
 
-__all__ = ["SIZES", "Group", "Row", "Sizes", "distribution_groups", "half_dtypes"]
+__all__ = ["DEFAULT_SEED", "SIZES", "Group", "Row", "Sizes", "distribution_groups", "half_dtypes"]
 
-DEFAULT_SEED = 12345
-TRUNCATED_STD_FACTOR = 0.87962566103423978  # std of N(0, 1) truncated to +-2 (docs/formulas.md)
 R_MAX = {
     np.dtype(np.float32): math.sqrt(66 * math.log(2)),
     np.dtype(np.float64): math.sqrt(130 * math.log(2)),
 }
-
-
-@dataclass(frozen=True)
-class Sizes:
-    """Sample sizes of one battery mode."""
-
-    samples: int  # values per distribution and dtype
-    scheme_samples: int  # values per scheme and dtype
-    words: int  # raw words (or values) per independence check
-    chunks: int  # thread-chunk boundaries crossed by one fill
-    matrices: int  # orthogonal_ matrices per shape and dtype
-    identity: int  # elements per ISA bit-identity comparison
-    half_samples: int  # values per half-precision distribution (its discrete checks need 2**17)
-    exact_rows: int  # orthogonal_'s exactness checked on (rows, 2 rows) and (2 rows, rows)
-
-
-# quick: every group and check, at sizes that take a few seconds (a 2% scale error is still
-# 7 standard errors out; 64x128 matrices stay below OpenBLAS's threading, whose QR of 128x256
-# took 2.6 s instead of 8 ms on a busy 2-core machine); default: the CI suite's; full: release.
-SIZES = {
-    "quick": Sizes(2**16, 2**15, 2**16, 64, 300, 3 * 2**15 + 7, 2**17, 64),
-    "default": Sizes(2**21, 2**20, 2**21, 512, 20_000, 5 * 2**15 + 7, 2**21, 128),
-    "full": Sizes(2**24, 2**22, 2**24, 4096, 100_000, 9 * 2**15 + 7, 2**24, 128),
-}
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the report."""
-
-    distribution: str
-    dtype: str
-    isa: str
-    n: int
-    result: Result
-
-
-@dataclass(frozen=True)
-class Group:
-    """A named list of checks, run on demand."""
-
-    name: str
-    run: Callable[[], list[Row]]
 
 
 def half_dtypes() -> list[np.dtype]:
@@ -105,46 +59,6 @@ def half_dtypes() -> list[np.dtype]:
 
 
 # ---- the primitive distributions --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Primitive:
-    """A primitive fill and the exact law it samples."""
-
-    law: Law
-    fill: Callable[..., Any]  # fill(arr, seed=, stream=) -> arr
-
-    @property
-    def label(self) -> str:
-        return self.law.name
-
-
-def _uniform(a: float, b: float) -> Primitive:
-    return Primitive(Uniform(a, b), lambda arr, **kw: _fill.uniform_(arr, a, b, **kw))
-
-
-def _normal(mean: float, std: float) -> Primitive:
-    return Primitive(Normal(mean, std), lambda arr, **kw: _fill.normal_(arr, mean, std, **kw))
-
-
-def _trunc(mean: float, std: float, a: float, b: float) -> Primitive:
-    return Primitive(
-        TruncNormal(mean, std, a, b), lambda arr, **kw: _fill.trunc_normal_(arr, mean, std, a, b, **kw)
-    )
-
-
-PRIMITIVES = [
-    _uniform(0.0, 1.0),
-    _uniform(-1.5, 2.5),
-    _normal(0.0, 1.0),
-    _normal(0.5, 2.0),
-    _trunc(0.0, 1.0, -2.0, 2.0),
-    _trunc(0.5, 2.0, -1.0, 3.0),
-    _trunc(0.0, 1.0, 3.0, 5.0),  # a window in the upper tail
-    _trunc(0.0, 1.0, -12.0, -11.5),  # far in the lower tail: mass 1e-33
-    _trunc(0.0, 1.0, -0.5, 30.0),  # one-sided in effect
-]
-HALF_PRIMITIVES = [PRIMITIVES[i] for i in (0, 1, 2, 3, 4, 6)]
 
 
 def value_bounds(law: Law, dtype: np.dtype) -> tuple[float, float, bool]:
@@ -228,77 +142,6 @@ def half_rows(p: Primitive, dtype: Any, n: int, seed: int) -> list[Row]:
 
 
 # ---- initialization schemes -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Scheme:
-    """An initialization call and its formula: std(fan_in, fan_out) from docs/formulas.md,
-    written out here independently of fastinit.schemes.variance."""
-
-    label: str
-    call: Callable[..., Any]  # call(arr, seed=, stream=) -> arr
-    std: Callable[[float, float], float]  # the formula's std from (fan_in, fan_out)
-    distribution: str  # "uniform", "normal" or "truncated_normal"
-    layout: str = "oihw"  # "oihw": (out, in, *kernel); "hwio": (*kernel, in, out)
-    kernel: tuple[int, ...] = ()
-
-
-def scheme_law(distribution: str, std: float) -> Law:
-    """The law of a zero-mean scheme draw of standard deviation std (docs/formulas.md)."""
-    if distribution == "uniform":
-        bound = math.sqrt(3.0) * std
-        return Uniform(-bound, bound)
-    if distribution == "normal":
-        return Normal(0.0, std)
-    s = std / TRUNCATED_STD_FACTOR
-    return TruncNormal(0.0, s, -2 * s, 2 * s)
-
-
-def scheme_shape(s: Scheme, n: int) -> tuple[tuple[int, ...], float, float]:
-    """(shape, fan_in, fan_out) of about n elements: 1024 inputs (64 with a kernel)."""
-    fan_in_ch = 64 if s.kernel else 1024
-    receptive = math.prod(s.kernel)
-    out = max(2, n // (fan_in_ch * receptive))
-    shape = (out, fan_in_ch, *s.kernel) if s.layout == "oihw" else (*s.kernel, fan_in_ch, out)
-    return shape, float(fan_in_ch * receptive), float(out * receptive)
-
-
-def _xavier_std(gain: float) -> Callable[[float, float], float]:
-    return lambda fi, fo: gain * math.sqrt(2.0 / (fi + fo))
-
-
-def _he_std(gain: float, fan: str) -> Callable[[float, float], float]:
-    return lambda fi, fo: gain / math.sqrt(fi if fan == "fan_in" else fo)
-
-
-def _vs_std(scale: float, mode: str) -> Callable[[float, float], float]:
-    def std(fi: float, fo: float) -> float:
-        n = {"fan_in": fi, "fan_out": fo, "fan_avg": (fi + fo) / 2}[mode]
-        return math.sqrt(scale / n)
-
-    return std
-
-
-_TANH = 5.0 / 3.0
-_RELU = math.sqrt(2.0)
-_LEAKY_02 = math.sqrt(2.0 / (1 + 0.2**2))
-_TORCH_LINEAR = math.sqrt(2.0 / (1 + 5.0))  # kaiming_uniform_(a=sqrt(5)), torch's nn.Linear default
-
-SCHEMES = [
-    Scheme("xavier_uniform_", _schemes.xavier_uniform_, _xavier_std(1.0), "uniform"),
-    Scheme("xavier_uniform_(gain=5/3)", lambda a, **k: _schemes.xavier_uniform_(a, _TANH, **k), _xavier_std(_TANH), "uniform"),
-    Scheme("xavier_normal_ conv 3x3", _schemes.xavier_normal_, _xavier_std(1.0), "normal", kernel=(3, 3)),
-    Scheme("kaiming_uniform_(a=sqrt(5))", lambda a, **k: _schemes.kaiming_uniform_(a, math.sqrt(5), **k), _he_std(_TORCH_LINEAR, "fan_in"), "uniform"),
-    Scheme("kaiming_uniform_(relu)", lambda a, **k: _schemes.kaiming_uniform_(a, nonlinearity="relu", **k), _he_std(_RELU, "fan_in"), "uniform"),
-    Scheme("kaiming_normal_(fan_out, relu)", lambda a, **k: _schemes.kaiming_normal_(a, mode="fan_out", nonlinearity="relu", **k), _he_std(_RELU, "fan_out"), "normal"),
-    Scheme("kaiming_normal_(leaky 0.2)", lambda a, **k: _schemes.kaiming_normal_(a, 0.2, **k), _he_std(_LEAKY_02, "fan_in"), "normal"),
-    Scheme("kaiming_normal_ HeNormal hwio 3x3", lambda a, **k: _schemes.kaiming_normal_(a, nonlinearity="relu", distribution="truncated_normal", layout="hwio", **k), _he_std(_RELU, "fan_in"), "truncated_normal", "hwio", (3, 3)),
-    Scheme("lecun_uniform_", _schemes.lecun_uniform_, _he_std(1.0, "fan_in"), "uniform"),
-    Scheme("lecun_normal_", _schemes.lecun_normal_, _he_std(1.0, "fan_in"), "truncated_normal"),
-    Scheme("variance_scaling_(2, fan_avg, uniform)", lambda a, **k: _schemes.variance_scaling_(a, 2.0, "fan_avg", "uniform", **k), _vs_std(2.0, "fan_avg"), "uniform"),
-    Scheme("variance_scaling_(0.5, fan_out, normal)", lambda a, **k: _schemes.variance_scaling_(a, 0.5, "fan_out", "normal", **k), _vs_std(0.5, "fan_out"), "normal"),
-    Scheme("variance_scaling_ conv 5x5", lambda a, **k: _schemes.variance_scaling_(a, 1.0, "fan_in", **k), _vs_std(1.0, "fan_in"), "truncated_normal", kernel=(5, 5)),
-]  # fmt: skip
 
 
 def scheme_rows(s: Scheme, dtype: Any, n: int, seed: int) -> list[Row]:

@@ -14,19 +14,15 @@ import numpy as np
 from .. import _core
 from ..engine import fill as _fill
 from ..engine.streams import Generator, stream_id
-from .battery import DEFAULT_SEED, Group, Row, Sizes
+from .battery_groups import DEFAULT_SEED, Group, Row, Sizes
 from .exact_laws import Uniform
-from .stats import (
-    Result,
+from .stats import Result, correlation_test, joint_uniformity_test, ks_test, serial_correlation_test
+from .word_tests import (
     bit_frequency_test,
     bit_transitions_test,
     byte_frequency_test,
-    correlation_test,
-    joint_uniformity_test,
-    ks_test,
     monobit_test,
     runs_test,
-    serial_correlation_test,
     unit_uniform,
 )
 

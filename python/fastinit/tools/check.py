@@ -26,7 +26,8 @@ import numpy as np
 
 from .. import _core
 from ..engine.info import cpu_name, info
-from .battery import DEFAULT_SEED, SIZES, Group, Row, Sizes, distribution_groups, half_dtypes
+from .battery import distribution_groups, half_dtypes
+from .battery_groups import DEFAULT_SEED, SIZES, Group, Row, Sizes
 from .battery_independence import independence_groups
 from .plot import check_target, plot_distributions
 from .stats import MAX_P_VALUES, P_FAIL, exact_check

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .battery import PRIMITIVES, Primitive
+from .battery_table import PRIMITIVES, Primitive
 from .exact_laws import Uniform
 from .optional import require_matplotlib
 

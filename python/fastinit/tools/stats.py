@@ -50,6 +50,7 @@ __all__ = [
     "ks_test",
     "moment_sums",
     "moment_tests",
+    "normal_two_sided",
     "serial_correlation_test",
 ]  # fmt: skip
 
@@ -88,7 +89,7 @@ def exact_check(test: str, ok: bool, statistic: float, detail: str = "") -> Resu
     return Result(test, float(statistic), None, bool(ok), detail)
 
 
-def _normal_two_sided(z: float) -> float:
+def normal_two_sided(z: float) -> float:
     from scipy import special
 
     return float(2.0 * special.ndtr(-abs(z))) if math.isfinite(z) else 0.0
@@ -234,7 +235,7 @@ def moment_tests(sums: np.ndarray, law: Law) -> list[Result]:
         expect = shift + mu[k] / scale + add
         half = Z_BOUND * se / scale
         detail = f"{value:.6g} in {expect:.6g} +- {half:.2g}"
-        out.append(judge(name, value, _normal_two_sided(z), detail))
+        out.append(judge(name, value, normal_two_sided(z), detail))
     return out
 
 
@@ -266,7 +267,7 @@ def correlation_test(x: np.ndarray, y: np.ndarray, test: str = "correlation") ->
     sxx, syy = float(np.einsum("i,i->", xc, xc)), float(np.einsum("i,i->", yc, yc))
     r = float(np.einsum("i,i->", xc, yc)) / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else 1.0
     z = r * math.sqrt(x.size)
-    return judge(test, r, _normal_two_sided(z), f"r={r:+.2e}, n={x.size}")
+    return judge(test, r, normal_two_sided(z), f"r={r:+.2e}, n={x.size}")
 
 
 def serial_correlation_test(x: np.ndarray, lag: int) -> Result:
@@ -286,74 +287,6 @@ def joint_uniformity_test(u: np.ndarray, v: np.ndarray, bins: int = 16, test: st
     iv = np.clip((v * bins).astype(np.int64), 0, bins - 1)
     counts = np.bincount(iu * bins + iv, minlength=bins * bins)
     return chi_square_counts(counts, np.full(bins * bins, 1.0 / (bins * bins)), test)
-
-
-def unit_uniform(words: np.ndarray) -> np.ndarray:
-    """32-bit words as float64 uniforms (w + 1/2) / 2**32 in (0, 1)."""
-    return (np.asarray(words, np.uint32).astype(np.float64) + 0.5) * 2.0**-32
-
-
-def _popcount(w: np.ndarray) -> int:
-    if hasattr(np, "bitwise_count"):
-        return int(np.bitwise_count(w).sum(dtype=np.int64))
-    table = np.array([bin(i).count("1") for i in range(256)], np.uint8)
-    return int(table[np.ascontiguousarray(w).view(np.uint8)].sum(dtype=np.int64))
-
-
-def _bit_counts(words: np.ndarray) -> np.ndarray:
-    w = np.asarray(words, np.uint32).ravel()
-    return np.array([np.count_nonzero(w & np.uint32(1 << k)) for k in range(32)], np.float64)
-
-
-def _combined_bits(test: str, ones: np.ndarray, trials: int) -> Result:
-    """Sum over the 32 bit positions of z**2, z = (ones - trials / 2) / sqrt(trials / 4):
-    chi-square with 32 dof for independent fair bits."""
-    from scipy import stats
-
-    z = (ones - trials / 2) / math.sqrt(trials / 4)
-    stat = float(np.sum(z * z))
-    worst = int(np.argmax(np.abs(z)))
-    return judge(test, stat, float(stats.chi2.sf(stat, 32)), f"X2={stat:.1f}, dof=32, worst bit {worst}")
-
-
-def bit_frequency_test(words: np.ndarray) -> Result:
-    """Frequency of ones at each of the 32 bit positions (a stuck or biased bit fails)."""
-    w = np.asarray(words, np.uint32).ravel()
-    return _combined_bits("bit frequency", _bit_counts(w), w.size)
-
-
-def bit_transitions_test(words: np.ndarray) -> Result:
-    """Runs of each bit position across successive words: the number of changes of bit k from
-    word i to word i + 1 is Binomial(n - 1, 1/2) for independent fair bits."""
-    w = np.asarray(words, np.uint32).ravel()
-    return _combined_bits("bit runs (per position)", _bit_counts(w[1:] ^ w[:-1]), w.size - 1)
-
-
-def monobit_test(words: np.ndarray) -> Result:
-    """NIST SP 800-22 frequency (monobit) test over all 32 n bits."""
-    w = np.asarray(words, np.uint32).ravel()
-    bits = 32 * w.size
-    z = (_popcount(w) - bits / 2) / math.sqrt(bits / 4)
-    return judge("monobit", z, _normal_two_sided(z), f"z={z:+.2f}")
-
-
-def runs_test(words: np.ndarray) -> Result:
-    """Runs in the bit stream (each word's bits least significant first, words in order): the
-    number of changes between neighbouring bits is Binomial(32 n - 1, 1/2) for fair independent
-    bits (NIST SP 800-22 runs test, unconditional form)."""
-    w = np.asarray(words, np.uint32).ravel()
-    inside = _popcount((w ^ (w >> np.uint32(1))) & np.uint32(0x7FFFFFFF))
-    across = int(np.count_nonzero((w[:-1] >> np.uint32(31)) ^ (w[1:] & np.uint32(1))))
-    trials = 32 * w.size - 1
-    z = (inside + across - trials / 2) / math.sqrt(trials / 4)
-    return judge("runs", z, _normal_two_sided(z), f"z={z:+.2f}")
-
-
-def byte_frequency_test(words: np.ndarray) -> Result:
-    """Chi-square of the 256 byte values of the words (little-endian), 255 dof."""
-    w = np.ascontiguousarray(np.asarray(words, np.uint32).ravel()).astype("<u4")
-    counts = np.bincount(w.view(np.uint8), minlength=256)
-    return chi_square_counts(counts, np.full(256, 1 / 256), "byte frequency")
 
 
 # ---- discrete (half precision) checks ---------------------------------------------------------
