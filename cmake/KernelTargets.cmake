@@ -62,9 +62,9 @@ if(FASTINIT_ARCH_X86)
         fastinit_add_kernel(avx2 /arch:AVX2)
         fastinit_add_kernel(avx512 /arch:AVX512)
     else()
-        fastinit_add_kernel(avx2 -mavx2 -mfma -mbmi2 -mf16c -mprefer-vector-width=256)
+        fastinit_add_kernel(avx2 -mavx2 -mfma -mbmi2 -mf16c -maes -mprefer-vector-width=256)
         fastinit_add_kernel(avx512 -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma
-                            -mbmi2 -mf16c -mprefer-vector-width=512
+                            -mbmi2 -mf16c -maes -mprefer-vector-width=512
         )
     endif()
 elseif(FASTINIT_ARCH_ARM64)

@@ -58,6 +58,7 @@ CpuFeatures detect_cpu_features() {
   const bool avx = bit(leaf1.ecx, 28);
   const bool fma = bit(leaf1.ecx, 12);
   const bool f16c = bit(leaf1.ecx, 29);
+  const bool aes = bit(leaf1.ecx, 25);
   if (!osxsave || !avx) return f;
   const uint64_t xcr0 = xgetbv0();
   const bool ymm_state = (xcr0 & 0x6) == 0x6;    // SSE and AVX state
@@ -65,7 +66,7 @@ CpuFeatures detect_cpu_features() {
   const Regs leaf7 = cpuid(7, 0);
   const bool avx2 = bit(leaf7.ebx, 5);
   const bool bmi2 = bit(leaf7.ebx, 8);
-  f.avx2_fma = ymm_state && avx2 && fma && bmi2 && f16c;
+  f.avx2_fma = ymm_state && avx2 && fma && bmi2 && f16c && aes;
   const bool avx512f = bit(leaf7.ebx, 16), avx512dq = bit(leaf7.ebx, 17);
   const bool avx512bw = bit(leaf7.ebx, 30), avx512vl = bit(leaf7.ebx, 31);
   f.avx512 = f.avx2_fma && zmm_state && avx512f && avx512dq && avx512bw && avx512vl;

@@ -5,7 +5,7 @@
 namespace fastinit {
 
 struct CpuFeatures {
-  bool avx2_fma = false;  // AVX2 + FMA + BMI2 + F16C, YMM state enabled by the OS
+  bool avx2_fma = false;  // AVX2 + FMA + BMI2 + F16C + AES-NI, YMM state enabled by the OS
   bool avx512 = false;    // AVX-512 F/DQ/BW/VL, ZMM and opmask state enabled by the OS
 };
 

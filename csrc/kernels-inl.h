@@ -22,6 +22,7 @@
 #include <immintrin.h>
 #endif
 
+#include "ars_round.h"
 #include "kernels.h"
 #include "philox_constants.h"
 #include "philox_round.h"
@@ -94,6 +95,74 @@ static inline void philox_batch_listed(StreamId id, const uint64_t* list, Batch&
 }
 #endif
 
+// ARS4x32-7 of counters (lo32(j), hi32(j), lo32(stream), hi32(stream)) under key (lo32(seed),
+// hi32(seed), 0, 0) for j = block(b), b < kBatch, word k to x<k>[b]: stream version 2's words.
+// With AES instructions (the x86 targets), eight blocks in flight hide the rounds' latency and
+// 4x4 transposes turn blocks into the batch's rows; elsewhere the portable rounds of
+// ars_round.h, a block at a time. The tests check both against Random123's known answers.
+template <class BlockAt>
+static inline void ars_batch(StreamId id, BlockAt block, Batch& out) {
+  const uint32_t key[4] = {static_cast<uint32_t>(id.seed), static_cast<uint32_t>(id.seed >> 32), 0, 0};
+  const uint32_t s0 = static_cast<uint32_t>(id.stream), s1 = static_cast<uint32_t>(id.stream >> 32);
+#if defined(__AES__)
+  __m128i rk[kArsRounds + 1];
+  ars_key_schedule(key, kArsRounds, [&](const uint32_t* k, int r) {
+    rk[r] =
+        _mm_setr_epi32(static_cast<int>(k[0]), static_cast<int>(k[1]), static_cast<int>(k[2]), static_cast<int>(k[3]));
+  });
+  constexpr int kInFlight = 8;
+  for (int base = 0; base < kBatch; base += kInFlight) {
+    __m128i v[kInFlight];
+    for (int i = 0; i < kInFlight; ++i) {
+      const uint64_t j = block(base + i);
+      v[i] = _mm_xor_si128(
+          _mm_setr_epi32(static_cast<int>(j), static_cast<int>(j >> 32), static_cast<int>(s0), static_cast<int>(s1)),
+          rk[0]);
+    }
+    for (int r = 1; r < kArsRounds; ++r)
+      for (int i = 0; i < kInFlight; ++i) v[i] = _mm_aesenc_si128(v[i], rk[r]);
+    for (int i = 0; i < kInFlight; ++i) v[i] = _mm_aesenclast_si128(v[i], rk[kArsRounds]);
+    for (int h = 0; h < kInFlight; h += 4) {
+      const __m128i t0 = _mm_unpacklo_epi32(v[h], v[h + 1]), t1 = _mm_unpacklo_epi32(v[h + 2], v[h + 3]);
+      const __m128i t2 = _mm_unpackhi_epi32(v[h], v[h + 1]), t3 = _mm_unpackhi_epi32(v[h + 2], v[h + 3]);
+      _mm_store_si128(reinterpret_cast<__m128i*>(out.x0 + base + h), _mm_unpacklo_epi64(t0, t1));
+      _mm_store_si128(reinterpret_cast<__m128i*>(out.x1 + base + h), _mm_unpackhi_epi64(t0, t1));
+      _mm_store_si128(reinterpret_cast<__m128i*>(out.x2 + base + h), _mm_unpacklo_epi64(t2, t3));
+      _mm_store_si128(reinterpret_cast<__m128i*>(out.x3 + base + h), _mm_unpackhi_epi64(t2, t3));
+    }
+  }
+#else
+  for (int b = 0; b < kBatch; ++b) {
+    const uint64_t j = block(b);
+    uint32_t x[4] = {static_cast<uint32_t>(j), static_cast<uint32_t>(j >> 32), s0, s1};
+    ars_block(x, key, kArsRounds);
+    out.x0[b] = x[0];
+    out.x1[b] = x[1];
+    out.x2[b] = x[2];
+    out.x3[b] = x[3];
+  }
+#endif
+}
+
+// The words of a batch of consecutive blocks from j0, or of kBatch listed blocks, from the
+// generator of stream version V.
+template <int V>
+static inline void stream_batch(StreamId id, uint64_t j0, Batch& out) {
+  if constexpr (V == 2) {
+    ars_batch(id, ConsecutiveBlocks{j0}, out);
+  } else {
+    philox_batch(id, j0, out);
+  }
+}
+template <int V>
+static inline void stream_batch_listed(StreamId id, const uint64_t* list, Batch& out) {
+  if constexpr (V == 2) {
+    ars_batch(id, ListedBlocks{list}, out);
+  } else {
+    philox_batch_listed(id, list, out);
+  }
+}
+
 // ---- word -> uniform ----------------------------------------------------------------------
 
 // float32 uniform in [0, 1): the top 24 bits of the word times 2**-24 (exact).
@@ -155,13 +224,40 @@ static inline void box_muller_pair(T u1, T x, uint32_t top, T& z0, T& z1) {
 constexpr float kQuarterPiPerStepF32 = static_cast<float>(0.78539816339744830962) * 0x1p-29f;
 constexpr double kQuarterPiPerStepF64 = 0.78539816339744830962 * 0x1p-61;
 
+// The float32 angle's polynomial argument in [0, pi/4] from the pair's angle word: its low 29
+// bits, mirrored on odd octants (docs/stream.md section 4).
+static inline float octant_argument_f32(uint32_t wa) {
+  const uint32_t t = wa & 0x1fffffffu;
+  const uint32_t mirrored = (wa & 0x20000000u) ? 0x20000000u - t : t;  // odd octant
+  return static_cast<float>(static_cast<int32_t>(mirrored)) * kQuarterPiPerStepF32;
+}
+
 static inline void normal_pair_f32(uint32_t wr, uint32_t wa, float& z0, float& z1) {
   // in [2**-33, 1]; the product is exact, so the fma is the multiply-then-add of the contract
   const float u1 = std::fma(u32_to_f32(wr), 0x1p-32f, 0x1p-33f);
-  const uint32_t t = wa & 0x1fffffffu;
-  const uint32_t mirrored = (wa & 0x20000000u) ? 0x20000000u - t : t;  // odd octant
-  const float x = static_cast<float>(static_cast<int32_t>(mirrored)) * kQuarterPiPerStepF32;
-  box_muller_pair(u1, x, wa, z0, z1);
+  box_muller_pair(u1, octant_argument_f32(wa), wa, z0, z1);
+}
+
+// Stream version 2's float32 pair, from one block's words w0, w1, w2 (w3 unused): the radius
+// uniform has 64 bits where it matters, u1 = w0 * 2**-32 + 2**-33 when w0 > 0 and
+// u1 = w1 * 2**-64 + 2**-65 when w0 = 0, so u1 >= 2**-65 and the tails reach
+// sqrt(130 ln 2) = 9.49 sigma instead of version 1's 6.76; the angle is version 1's, from w2.
+static inline void normal_pair_v2_f32(uint32_t w0, uint32_t w1, uint32_t w2, float& z0, float& z1) {
+  const float deep = std::fma(u32_to_f32(w1), 0x1p-64f, 0x1p-65f);
+  const float u1 = w0 != 0 ? std::fma(u32_to_f32(w0), 0x1p-32f, 0x1p-33f) : deep;
+  box_muller_pair(u1, octant_argument_f32(w2), w2, z0, z1);
+}
+
+// Writes the 2 * kBatch float32 normals of a version 2 batch: element 2b + k is value k of block
+// b's pair.
+static inline void transform_normal_v2_f32(const TypedParams<float>& params, const Batch& x, float* __restrict out) {
+  const TypedParams<float> p = params;  // a local copy: provably not aliased by out
+  for (int b = 0; b < kBatch; ++b) {
+    float z0, z1;
+    normal_pair_v2_f32(x.x0[b], x.x1[b], x.x2[b], z0, z1);
+    out[2 * b + 0] = std::fma(z0, p.std, p.mean);
+    out[2 * b + 1] = std::fma(z1, p.std, p.mean);
+  }
 }
 
 // The float64 pair's inputs from its four words: the radius uniform u1, the angle's polynomial
@@ -284,18 +380,36 @@ static inline void transform_words(const Batch& x, uint32_t* __restrict out) {
   }
 }
 
+// A batch transform with what running it needs: values per block, and the stream version whose
+// generator feeds it (uniforms and truncated normals take version 1's words in every version).
+template <int PerBlock, int Version, class F>
+struct BatchTransform {
+  static constexpr int kPerBlock = PerBlock;
+  static constexpr int kVersion = Version;
+  F f;
+  template <class V>
+  void operator()(const Batch& x, V* out) const {
+    f(x, out);
+  }
+};
+template <int PerBlock, int Version, class F>
+static inline BatchTransform<PerBlock, Version, F> batch_transform(F f) {
+  return BatchTransform<PerBlock, Version, F>{f};
+}
+
 // Runs a batch transform over the logical elements [first, first + n): whole batches go
 // straight to out, a partial one at either end goes through a local batch buffer. (Many short
 // runs, one per row of a narrow shard, go through gather below instead: fill.cpp.)
-template <class V, int kPerBlock, class Transform>
+template <class V, class Transform>
 static inline void generate(StreamId id, uint64_t first, size_t n, V* out, Transform transform) {
+  constexpr int kPerBlock = Transform::kPerBlock;
   constexpr size_t kPerBatch = static_cast<size_t>(kPerBlock) * kBatch;
   Batch words;
   alignas(64) V partial[kPerBatch];
   uint64_t block = first / kPerBlock;
   size_t skip = static_cast<size_t>(first % kPerBlock);
   while (n > 0) {
-    philox_batch(id, block, words);
+    stream_batch<Transform::kVersion>(id, block, words);
     if (skip == 0 && n >= kPerBatch) {
       transform(words, out);
       out += kPerBatch;
@@ -315,20 +429,23 @@ static inline void generate(StreamId id, uint64_t first, size_t n, V* out, Trans
 // Runs a batch transform over whole blocks given by a list: out[kPerBlock * i + k] is element
 // kPerBlock * blocks[i] + k, for i < n_blocks <= kBatch. The list is padded to a whole batch
 // with its last block.
-template <class V, int kPerBlock, class Transform>
+template <class V, class Transform>
 static inline void gather(StreamId id, const uint64_t* blocks, size_t n_blocks, V* out, Transform transform) {
+  constexpr size_t kPerBlock = Transform::kPerBlock;
   if (n_blocks == 0) return;
   alignas(64) uint64_t list[kBatch];
   for (size_t b = 0; b < static_cast<size_t>(kBatch); ++b) list[b] = blocks[b < n_blocks ? b : n_blocks - 1];
   Batch words;
-  philox_batch_listed(id, list, words);
-  alignas(64) V values[static_cast<size_t>(kPerBlock) * kBatch];
+  stream_batch_listed<Transform::kVersion>(id, list, words);
+  alignas(64) V values[kPerBlock * kBatch];
   transform(words, values);
   std::memcpy(out, values, n_blocks * kPerBlock * sizeof(V));
 }
 
 void words_u32(StreamId id, uint64_t first, size_t n, uint32_t* out) {
-  generate<uint32_t, 4>(id, first, n, out, [](const Batch& x, uint32_t* o) { transform_words(x, o); });
+  const auto words = [](const Batch& x, uint32_t* o) { transform_words(x, o); };
+  if (id.version == 2) return generate<uint32_t>(id, first, n, out, batch_transform<4, 2>(words));
+  generate<uint32_t>(id, first, n, out, batch_transform<4, 1>(words));
 }
 
 template <class T>
@@ -336,58 +453,69 @@ static inline void fill_constant(T value, size_t n, T* out) {
   for (size_t i = 0; i < n; ++i) out[i] = value;
 }
 
-// Calls run(transform) with the batch transform of p's distribution for float32 values, or,
-// for a constant distribution (uniform with a == b), calls constant(value).
+// Calls run(transform) with the batch transform (a BatchTransform) of p's distribution for
+// float32 values in stream version `version`, or, for a constant distribution (uniform with
+// a == b), calls constant(value).
 template <class Run, class Constant>
-static inline void with_transform_f32(const DistParams& p, Run run, Constant constant) {
+static inline void with_transform_f32(const DistParams& p, int version, Run run, Constant constant) {
   const TypedParams<float>& q = p.f32;
   switch (p.dist) {
     case Distribution::uniform:
       if (q.constant) return constant(q.lo);
-      return run([&q](const Batch& x, float* o) { transform_f32<Distribution::uniform>(q, x, o); });
+      return run(
+          batch_transform<4, 1>([&q](const Batch& x, float* o) { transform_f32<Distribution::uniform>(q, x, o); }));
     case Distribution::normal:
-      return run([&q](const Batch& x, float* o) { transform_f32<Distribution::normal>(q, x, o); });
+      if (version == 2)
+        return run(batch_transform<2, 2>([&q](const Batch& x, float* o) { transform_normal_v2_f32(q, x, o); }));
+      return run(
+          batch_transform<4, 1>([&q](const Batch& x, float* o) { transform_f32<Distribution::normal>(q, x, o); }));
     case Distribution::trunc_normal:
-      return run([&q](const Batch& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); });
+      return run(batch_transform<4, 1>(
+          [&q](const Batch& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); }));
   }
 }
 
-// The same for float64 values.
+// The same for float64 values (version 2's normals: version 1's pair transform on ARS words).
 template <class Run, class Constant>
-static inline void with_transform_f64(const DistParams& p, Run run, Constant constant) {
+static inline void with_transform_f64(const DistParams& p, int version, Run run, Constant constant) {
   const TypedParams<double>& q = p.f64;
   switch (p.dist) {
     case Distribution::uniform:
       if (q.constant) return constant(q.lo);
-      return run([&q](const Batch& x, double* o) { transform_f64<Distribution::uniform>(q, x, o); });
-    case Distribution::normal:
-      return run([&q](const Batch& x, double* o) { transform_f64<Distribution::normal>(q, x, o); });
+      return run(
+          batch_transform<2, 1>([&q](const Batch& x, double* o) { transform_f64<Distribution::uniform>(q, x, o); }));
+    case Distribution::normal: {
+      const auto normal = [&q](const Batch& x, double* o) { transform_f64<Distribution::normal>(q, x, o); };
+      if (version == 2) return run(batch_transform<2, 2>(normal));
+      return run(batch_transform<2, 1>(normal));
+    }
     case Distribution::trunc_normal:
-      return run([&q](const Batch& x, double* o) { transform_f64<Distribution::trunc_normal>(q, x, o); });
+      return run(batch_transform<2, 1>(
+          [&q](const Batch& x, double* o) { transform_f64<Distribution::trunc_normal>(q, x, o); }));
   }
 }
 
 void fill_f32(const DistParams& p, StreamId id, uint64_t first, size_t n, float* out) {
   with_transform_f32(
-      p, [&](auto transform) { generate<float, 4>(id, first, n, out, transform); },
+      p, id.version, [&](auto transform) { generate<float>(id, first, n, out, transform); },
       [&](float value) { fill_constant(value, n, out); });
 }
 
 void fill_f64(const DistParams& p, StreamId id, uint64_t first, size_t n, double* out) {
   with_transform_f64(
-      p, [&](auto transform) { generate<double, 2>(id, first, n, out, transform); },
+      p, id.version, [&](auto transform) { generate<double>(id, first, n, out, transform); },
       [&](double value) { fill_constant(value, n, out); });
 }
 
 void gather_f32(const DistParams& p, StreamId id, const uint64_t* blocks, size_t n_blocks, float* out) {
   with_transform_f32(
-      p, [&](auto transform) { gather<float, 4>(id, blocks, n_blocks, out, transform); },
+      p, id.version, [&](auto transform) { gather<float>(id, blocks, n_blocks, out, transform); },
       [&](float value) { fill_constant(value, 4 * n_blocks, out); });
 }
 
 void gather_f64(const DistParams& p, StreamId id, const uint64_t* blocks, size_t n_blocks, double* out) {
   with_transform_f64(
-      p, [&](auto transform) { gather<double, 2>(id, blocks, n_blocks, out, transform); },
+      p, id.version, [&](auto transform) { gather<double>(id, blocks, n_blocks, out, transform); },
       [&](double value) { fill_constant(value, 2 * n_blocks, out); });
 }
 
@@ -459,13 +587,14 @@ void store_f16(const float* src, size_t n, char* dst, ptrdiff_t stride) {
 // so memory sees one store of the half-size values and no staging pass.
 template <ConvertRun Convert, class Transform>
 static inline void generate_half(StreamId id, uint64_t first, size_t n, uint16_t* __restrict out, Transform transform) {
-  constexpr size_t kPerBatch = 4 * kBatch;
+  constexpr int kPerBlock = Transform::kPerBlock;
+  constexpr size_t kPerBatch = static_cast<size_t>(kPerBlock) * kBatch;
   Batch words;
   alignas(64) float values[kPerBatch];
-  uint64_t block = first / 4;
-  size_t skip = static_cast<size_t>(first % 4);
+  uint64_t block = first / kPerBlock;
+  size_t skip = static_cast<size_t>(first % kPerBlock);
   while (n > 0) {
-    philox_batch(id, block, words);
+    stream_batch<Transform::kVersion>(id, block, words);
     transform(words, values);
     const size_t take = n < kPerBatch - skip ? n : kPerBatch - skip;
     Convert(values + skip, take, out);
@@ -479,7 +608,7 @@ static inline void generate_half(StreamId id, uint64_t first, size_t n, uint16_t
 template <ConvertRun Convert, uint16_t (*ConvertOne)(float)>
 static inline void fill_half(const DistParams& p, StreamId id, uint64_t first, size_t n, uint16_t* out) {
   with_transform_f32(
-      p, [&](auto transform) { generate_half<Convert>(id, first, n, out, transform); },
+      p, id.version, [&](auto transform) { generate_half<Convert>(id, first, n, out, transform); },
       [&](float value) { fill_constant(ConvertOne(value), n, out); });
 }
 

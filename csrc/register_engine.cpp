@@ -32,10 +32,19 @@ namespace {
 struct Key {
   uint64_t seed = 0;
   uint64_t stream = 0;
+  int version = 1;  // the stream version (docs/stream.md): 1 or 2
   uint64_t offset = 0;
   std::optional<std::vector<int64_t>> logical_strides;
   py::object resolve;
 };
+
+// The stream versions this build computes (docs/stream.md).
+constexpr int kStreamVersions[] = {1, 2};
+
+void check_version(int version) {
+  if (version != 1 && version != 2)
+    throw std::invalid_argument("stream_version must be 1 or 2; got " + std::to_string(version));
+}
 
 const Kernels& kernels_named(const std::string& isa) { return isa.empty() ? active_kernels() : kernels_for(isa); }
 
@@ -129,10 +138,10 @@ void fill(Target t, const Law& law, const Key& key, const std::string& isa, bool
   const DistParams params = law.prepare(t.dtype);
   const bool any = place(t, key);
   const Kernels& kernels = kernels_named(isa);
-  StreamId id{key.seed, key.stream};
+  StreamId id{key.seed, key.stream, key.version};
   if (!key.resolve.is_none()) {
     const auto chosen = key.resolve().cast<std::pair<uint64_t, uint64_t>>();
-    id = StreamId{chosen.first, chosen.second};
+    id = StreamId{chosen.first, chosen.second, key.version};
   }
   if (!any || !write) return;
   auto check_signals = [] {
@@ -152,7 +161,8 @@ void fill(Target t, const Law& law, const Key& key, const std::string& isa, bool
 // The raw 32-bit words [first, first + n) of a stream (word i is word i mod 4 of block i // 4),
 // from the blocks of purpose tag `tag` (0: element values; docs/stream.md lists the others).
 py::array_t<uint32_t> words(uint64_t seed, uint64_t stream, uint64_t first, size_t n, const std::string& isa,
-                            unsigned tag) {
+                            unsigned tag, int version) {
+  check_version(version);
   const uint64_t limit = logical_index_limit(DType::f32);
   if (tag >= 64) throw std::invalid_argument("tag must be < 64 here");
   if (first > limit || n > limit - first) throw std::overflow_error("word indices reach past 2**58");
@@ -160,7 +170,7 @@ py::array_t<uint32_t> words(uint64_t seed, uint64_t stream, uint64_t first, size
   const Kernels& kernels = kernels_named(isa);
   uint32_t* o = out.mutable_data();
   py::gil_scoped_release release;
-  kernels.words_u32(StreamId{seed, stream}, first + static_cast<uint64_t>(tag) * limit, n, o);
+  kernels.words_u32(StreamId{seed, stream, version}, first + static_cast<uint64_t>(tag) * limit, n, o);
   return out;
 }
 
@@ -186,13 +196,15 @@ void register_values(py::module_& m) {
 
   py::class_<Key>(m, "Key", "Which stream a fill draws from, and where its target sits in it.")
       .def(py::init([](uint64_t seed, uint64_t stream, uint64_t offset,
-                       std::optional<std::vector<int64_t>> logical_strides, py::object resolve) {
-             return Key{seed, stream, offset, std::move(logical_strides), std::move(resolve)};
+                       std::optional<std::vector<int64_t>> logical_strides, py::object resolve, int version) {
+             check_version(version);
+             return Key{seed, stream, version, offset, std::move(logical_strides), std::move(resolve)};
            }),
            py::arg("seed") = 0, py::arg("stream") = 0, py::arg("offset") = 0, py::arg("logical_strides") = py::none(),
-           py::arg("resolve") = py::none())
+           py::arg("resolve") = py::none(), py::arg("version") = 1)
       .def_readonly("seed", &Key::seed)
       .def_readonly("stream", &Key::stream)
+      .def_readonly("version", &Key::version)
       .def_readonly("offset", &Key::offset)
       .def_readonly("logical_strides", &Key::logical_strides);
 
@@ -216,7 +228,8 @@ void register_engine(py::module_& m) {
       py::arg("target"), py::arg("law"), py::arg("key"), py::arg("isa") = "", py::arg("write") = true,
       "Fill a target (a Target, or a numpy array) in place with the law's values of the key's stream.");
   m.def("words", &words, py::arg("seed"), py::arg("stream"), py::arg("first"), py::arg("n"), py::arg("isa") = "",
-        py::arg("tag") = 0, "The raw 32-bit words [first, first + n) of a stream.");
+        py::arg("tag") = 0, py::arg("version") = 1,
+        "The raw 32-bit words [first, first + n) of a stream (of its version's generator).");
   m.def("isa", [] { return std::string(active_kernels().name); }, "The instruction set in use.");
   m.def("available_isas", &available_isas, "Instruction sets this CPU can run, best first.");
   m.def("get_num_threads", &get_num_threads);
@@ -229,5 +242,6 @@ void register_engine(py::module_& m) {
       py::arg("n"));
   m.def("hardware_threads", [] { return std::thread::hardware_concurrency(); });
   m.attr("parallel_threshold") = kParallelThreshold;
-  m.attr("stream_version") = 1;
+  m.attr("stream_version") = 1;  // the default
+  m.attr("stream_versions") = py::make_tuple(kStreamVersions[0], kStreamVersions[1]);
 }

@@ -1,10 +1,12 @@
-// Binding of the bare Philox4x32 bijection, for tests and for anyone reproducing the stream.
+// Bindings of the bare Philox4x32 and ARS4x32 bijections, for tests and for anyone reproducing
+// the streams.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
 #include <stdexcept>
 
+#include "ars_round.h"
 #include "philox_round.h"
 
 namespace py = pybind11;
@@ -39,9 +41,33 @@ py::array_t<uint32_t> philox4x32(const U32Array& counters, const U32Array& key, 
   return out;
 }
 
+// Applies ARS4x32 with `rounds` rounds to each row of counters (n, 4) under key (4,): the
+// rounds and key schedule of ars_round.h, the portable code of the kernels' scalar path.
+py::array_t<uint32_t> ars4x32(const U32Array& counters, const U32Array& key, int rounds) {
+  if (counters.ndim() != 2 || counters.shape(1) != 4) throw std::invalid_argument("counters must have shape (n, 4)");
+  if (key.ndim() != 1 || key.shape(0) != 4) throw std::invalid_argument("key must have shape (4,)");
+  if (rounds < 1) throw std::invalid_argument("rounds must be >= 1");
+  const py::ssize_t n = counters.shape(0);
+  py::array_t<uint32_t> out({n, py::ssize_t{4}});
+  const uint32_t* in = counters.data();
+  uint32_t* o = out.mutable_data();
+  const uint32_t k[4] = {key.at(0), key.at(1), key.at(2), key.at(3)};
+  {
+    py::gil_scoped_release release;
+    for (py::ssize_t i = 0; i < n; ++i) {
+      uint32_t x[4] = {in[4 * i], in[4 * i + 1], in[4 * i + 2], in[4 * i + 3]};
+      fastinit::ars_block(x, k, rounds);
+      for (int w = 0; w < 4; ++w) o[4 * i + w] = x[w];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void register_philox(py::module_& m) {
   m.def("philox4x32", &philox4x32, py::arg("counters"), py::arg("key"), py::arg("rounds") = 10,
         "Philox4x32 with the given number of rounds applied to each row of counters (n, 4).");
+  m.def("ars4x32", &ars4x32, py::arg("counters"), py::arg("key"), py::arg("rounds") = fastinit::kArsRounds,
+        "ARS4x32 with the given number of rounds applied to each row of counters (n, 4).");
 }

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "ars_round.h"
 #include "dispatch.h"
 #include "fill.h"
 #include "params.h"
@@ -40,7 +41,44 @@ void check(bool ok, const std::string& what) {
   }
 }
 
+// The stream version the version-aware tests run under (main runs them under each).
+int g_version = 1;
+
+// ARS4x32 with 10 rounds reproduces Random123's known answers (kat_vectors), and version 2's
+// words are ARS4x32-7 of (block, stream) under (seed, 0) on every ISA.
+void test_ars_known_answers() {
+  struct Case {
+    uint32_t ctr[4], key[4], want[4];
+  };
+  const Case cases[] = {
+      {{0, 0, 0, 0}, {0, 0, 0, 0}, {0x8d73ee19, 0x506401ef, 0x13c2dbe4, 0x0cbe9c0d}},
+      {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344},
+       {0xa4093822, 0x299f31d0, 0x082efa98, 0xec4e6c89},
+       {0xa516e7d6, 0x8357ad74, 0x5b59b3ec, 0x8763fff3}},
+      {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff},
+       {0xffffffff, 0xffffffff, 0, 0},
+       {0xbb3743b1, 0x9f635551, 0xecbc87fc, 0xa19478a9}},
+  };
+  for (const Case& c : cases) {
+    uint32_t x[4] = {c.ctr[0], c.ctr[1], c.ctr[2], c.ctr[3]};
+    ars_block(x, c.key, 10);
+    check(std::memcmp(x, c.want, sizeof x) == 0, "ars4x32-10 known answer");
+  }
+  const uint64_t seed = 0xfedcba9876543210ull, stream = 0x0123456789abcdefull, block = (uint64_t{1} << 33) + 5;
+  const uint32_t key[4] = {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), 0, 0};
+  uint32_t want[4] = {static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), static_cast<uint32_t>(stream),
+                      static_cast<uint32_t>(stream >> 32)};
+  ars_block(want, key, kArsRounds);
+  for (const std::string& isa : available_isas()) {
+    uint32_t got[4];
+    kernels_for(isa).words_u32(StreamId{seed, stream, 2}, 4 * block, 4, got);
+    check(std::memcmp(got, want, sizeof got) == 0, isa + " version 2 words are ARS4x32-7");
+  }
+}
+
+// The laws to test under g_version: in version 2 only normals differ from version 1.
 std::vector<DistParams> all_params(DType dtype) {
+  if (g_version == 2) return {normal_params(0.5, 2.0, dtype), normal_params(-1.0, 1e-3, dtype)};
   return {uniform_params(-1.5, 2.5, dtype), uniform_params(1.0, 1.0, dtype), normal_params(0.5, 2.0, dtype),
           trunc_normal_params(0.0, 1.0, -0.7, 2.2, dtype), trunc_normal_params(0.0, 1.0, 3.0, 5.0, dtype)};
 }
@@ -52,7 +90,7 @@ void test_kernels_match_scalar() {
     const Kernels& k = kernels_for(isa);
     for (uint64_t first : {uint64_t{0}, uint64_t{3}, (uint64_t{1} << 34) + 5}) {
       for (size_t n : {size_t{1}, size_t{7}, size_t{1000}, size_t{4099}}) {
-        const StreamId id{0x0123456789abcdefull, 42};
+        const StreamId id{0x0123456789abcdefull, 42, g_version};
         std::vector<uint32_t> w1(n), w2(n);
         k.words_u32(id, first, n, w1.data());
         scalar.words_u32(id, first, n, w2.data());
@@ -128,7 +166,7 @@ void test_half_stores_sweep() {
 
 void test_short_runs_match_long_fill() {
   const uint64_t base = (uint64_t{1} << 34) - 300;  // block counters cross 2**32
-  const StreamId id{7, 3};
+  const StreamId id{7, 3, g_version};
   for (const std::string& isa : available_isas()) {
     const Kernels& k = kernels_for(isa);
     std::vector<uint32_t> long_words(2048);
@@ -217,11 +255,15 @@ void test_strided_parallel_fill() {
 template <class T>
 void check_column_bands(const std::string& isa, DType dtype, size_t threads) {
   const int64_t rows = 2100, global_cols = 259;
-  const StreamId id{5, 9};
+  const StreamId id{5, 9, g_version};
   const Kernels& k = kernels_for(isa);
   set_num_threads(threads);
-  for (const DistParams& p : {normal_params(0.25, 2.0, dtype), uniform_params(-1.0, 3.0, dtype),
-                              trunc_normal_params(0.0, 1.0, -0.5, 1.5, dtype)}) {
+  std::vector<DistParams> laws = {normal_params(0.25, 2.0, dtype)};
+  if (g_version == 1) {  // version 2 changes only normals
+    laws.push_back(uniform_params(-1.0, 3.0, dtype));
+    laws.push_back(trunc_normal_params(0.0, 1.0, -0.5, 1.5, dtype));
+  }
+  for (const DistParams& p : laws) {
     std::vector<T> whole(static_cast<size_t>(rows * global_cols));
     fill_target(k, p, id, target_2d(whole, dtype, rows, global_cols, {global_cols, 1}, global_cols), [] {});
     bool same = true, gaps_untouched = true;
@@ -379,6 +421,13 @@ void print_fingerprint() {
     k.fill_f64(p, StreamId{77, 5}, 3, n, a.data());
     mix(a.data(), n * 8);
   }
+  // version 2's normals
+  std::vector<float> a32(n);
+  k.fill_f32(normal_params(0.5, 2.0, DType::f32), StreamId{77, 5, 2}, 3, n, a32.data());
+  mix(a32.data(), n * 4);
+  std::vector<double> a64(n);
+  k.fill_f64(normal_params(0.5, 2.0, DType::f64), StreamId{77, 5, 2}, 3, n, a64.data());
+  mix(a64.data(), n * 8);
   std::printf("fingerprint %016llx\n", static_cast<unsigned long long>(h));
 }
 
@@ -389,10 +438,15 @@ int main(int argc, char** argv) {
     print_fingerprint();
     return 0;
   }
-  test_kernels_match_scalar();
+  test_ars_known_answers();
   test_half_stores_sweep();
-  test_short_runs_match_long_fill();
-  test_short_row_shards();
+  for (int version : {1, 2}) {
+    g_version = version;
+    test_kernels_match_scalar();
+    test_short_runs_match_long_fill();
+    test_short_row_shards();
+  }
+  g_version = 1;
   test_logical_end_saturates();
   test_strided_parallel_fill();
   test_pool_exceptions();

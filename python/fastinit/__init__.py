@@ -16,7 +16,7 @@ from ._version import __version__
 from .engine.fill import normal_, trunc_normal_, uniform_
 from .engine.info import info
 from .engine.philox import philox4x32
-from .engine.streams import Generator, default_generator, manual_seed, stream_id
+from .engine.streams import Generator, default_generator, default_stream_version, manual_seed, stream_id
 from .engine.threads import check_spin_environment, default_num_threads, get_num_threads, set_num_threads
 from .schemes.deterministic import constant_, dirac_, eye_, ones_, zeros_
 from .schemes.fans import compute_fans
@@ -55,7 +55,7 @@ from .schemes.variance import (
 
 __all__ = [
     "Generator", "__version__", "calculate_gain", "compute_fans", "constant", "constant_",
-    "default_generator", "default_num_threads", "delta_orthogonal", "delta_orthogonal_", "dirac", "dirac_", "eye", "eye_",
+    "default_generator", "default_num_threads", "default_stream_version", "delta_orthogonal", "delta_orthogonal_", "dirac", "dirac_", "eye", "eye_",
     "get_num_threads", "hadamard_identity_", "info", "kaiming_normal", "kaiming_normal_", "kaiming_uniform",
     "kaiming_uniform_", "lecun_normal", "lecun_normal_", "lecun_uniform", "lecun_uniform_",
     "manual_seed", "normal", "normal_", "ones", "ones_", "orthogonal", "orthogonal_",

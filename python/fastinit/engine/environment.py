@@ -3,6 +3,8 @@ reads its own in csrc/environment.cpp):
 
 * FASTINIT_SEED — the process-wide generator's seed, an integer in [0, 2**64) (decimal, or
   0x... hex); unset: drawn from OS entropy.
+* FASTINIT_STREAM_VERSION — the stream version of calls that name none, 1 or 2 (docs/stream.md;
+  unset: 1). Read once, at import.
 * FASTINIT_NUM_THREADS — threads for large fills, 1 to 1024; unset: the usable CPUs.
 * FASTINIT_SPIN_US — how long idle workers watch for the next fill, 0 to 100000 microseconds
   (default 100); read by the C++ pool, checked here at import.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["MAX_SPIN_US", "MAX_THREADS", "check_spin_us", "num_threads", "seed"]
+__all__ = ["MAX_SPIN_US", "MAX_THREADS", "check_spin_us", "num_threads", "seed", "stream_version"]
 
 MAX_THREADS = 1024  # far beyond any useful pool: each thread reserves a stack
 MAX_SPIN_US = 100_000  # the C++ pool's limit (csrc/environment.cpp)
@@ -38,6 +40,16 @@ def seed() -> int | None:
     if not 0 <= value < 2**64:
         raise ValueError(f"FASTINIT_SEED={env!r} is not an integer in [0, 2**64)")
     return value
+
+
+def stream_version() -> int | None:
+    """FASTINIT_STREAM_VERSION as 1 or 2, None if unset; ValueError otherwise."""
+    env = _read("FASTINIT_STREAM_VERSION")
+    if not env:
+        return None
+    if env not in ("1", "2"):
+        raise ValueError(f"FASTINIT_STREAM_VERSION={env!r} is not allowed; it must be 1 or 2")
+    return int(env)
 
 
 def num_threads() -> int | None:

@@ -12,7 +12,7 @@ import numpy as np
 from .. import _core
 from .keys import make_key
 from .placement import check_placement, takes_placement
-from .streams import key_source
+from .streams import key_source, stream_version_of
 from .targets import as_target, engine_target
 
 if TYPE_CHECKING:
@@ -59,8 +59,10 @@ def fill_law(fn: str, arr: A, law: _core.Law, placement: Placement, checked: boo
         if not checked:
             check_placement(fn, placement)
         p: Any = placement
-        source = key_source(fn, p.get("generator"), p.get("seed"), p.get("stream"))
-        key = make_key(fn, view.shape, source, p.get("offset", 0), p.get("global_shape"), p.get("index"))
+        generator = p.get("generator")
+        source = key_source(fn, generator, p.get("seed"), p.get("stream"))
+        version = stream_version_of(fn, p.get("stream_version"), generator)
+        key = make_key(fn, view.shape, source, p.get("offset", 0), p.get("global_shape"), p.get("index"), version)
         if type(view) is np.ndarray:
             _core.fill(view, law, key)
         else:  # a torch tensor; a meta tensor has no storage: checked, its stream taken, nothing written

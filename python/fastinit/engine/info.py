@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import _core
 from .._version import __version__
+from .streams import default_stream_version
 
 __all__ = ["cpu_name", "info"]
 
@@ -18,7 +19,8 @@ def info() -> dict[str, Any]:
     Returns
     -------
     dict
-        "version" (str, fastinit's), "stream_version" (int, docs/stream.md), "isa" (str, the
+        "version" (str, fastinit's), "stream_version" (int, the default stream version:
+        FASTINIT_STREAM_VERSION or 1; docs/stream.md), "isa" (str, the
         SIMD target in use, which FASTINIT_ISA can lower), "isas_available" (list of str, those
         this CPU and build run), "threads" (int, get_num_threads()) and "hardware_threads" (int).
 
@@ -32,7 +34,7 @@ def info() -> dict[str, Any]:
     """
     return {
         "version": __version__,
-        "stream_version": int(_core.stream_version),
+        "stream_version": default_stream_version(),
         "isa": str(_core.isa()),
         "isas_available": list(_core.available_isas()),
         "threads": int(_core.get_num_threads()),

@@ -15,7 +15,7 @@ from .placement import check_offset
 
 __all__ = ["check_extents", "make_key", "shard_placement", "shard_starts"]
 
-_KEYS: dict[tuple[tuple[int, int], int], _core.Key] = {}
+_KEYS: dict[tuple[tuple[int, int], int, int], _core.Key] = {}
 _STREAM_END = 1 << 58  # elements of 4 or 2 bytes; float64 ends at 2**57 (the engine checks)
 
 
@@ -87,12 +87,14 @@ def make_key(
     offset: int = 0,
     global_shape: Sequence[int] | None = None,
     index: Sequence[slice] | None = None,
+    version: int = 1,
 ) -> _core.Key:
     """The Key of a target of `shape` drawing from `source` (streams.key_source: a (seed, stream
     id) pair, or a function that takes them — a generator's next stream, a seed drawn from a torch
     generator — called by the engine only once it has accepted the fill) at offset= or as the
-    block `index` of a tensor of `global_shape` (placement.py). TypeError / ValueError name the
-    argument that is wrong."""
+    block `index` of a tensor of `global_shape` (placement.py), in stream version `version`
+    (checked: streams.stream_version_of). TypeError / ValueError name the argument that is
+    wrong."""
     first = offset if type(offset) is int and 0 <= offset < _STREAM_END else check_offset(fn, offset)
     strides = None
     if global_shape is not None or index is not None:
@@ -101,11 +103,11 @@ def make_key(
         strides, first = shard_placement(fn, shape, global_shape, index)
     if isinstance(source, tuple):
         if strides is not None:
-            return _core.Key(source[0], source[1], first, strides, None)
-        key = _KEYS.get((source, first))
-        if key is None:  # a Key is immutable: the same (seed, stream, offset) shares one
+            return _core.Key(source[0], source[1], first, strides, None, version)
+        key = _KEYS.get((source, first, version))
+        if key is None:  # a Key is immutable: the same (seed, stream, offset, version) shares one
             if len(_KEYS) >= 4096:
                 _KEYS.clear()
-            key = _KEYS[(source, first)] = _core.Key(source[0], source[1], first, None, None)
+            key = _KEYS[(source, first, version)] = _core.Key(source[0], source[1], first, None, None, version)
         return key
-    return _core.Key(0, 0, first, strides, source)
+    return _core.Key(0, 0, first, strides, source, version)

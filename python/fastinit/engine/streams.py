@@ -17,7 +17,10 @@ from .. import _core
 from . import environment
 from .placement import check_u64
 
-__all__ = ["Generator", "StreamLike", "default_generator", "manual_seed", "stream_id"]
+__all__ = [
+    "Generator", "StreamLike", "check_stream_version", "default_generator", "default_stream_version", "manual_seed",
+    "stream_id", "stream_version_of",
+]  # fmt: skip
 
 StreamLike = Union[int, str]
 
@@ -62,6 +65,47 @@ def stream_id(stream: StreamLike, fn: str = "stream_id") -> int:
     return check_u64(fn, "stream", stream)
 
 
+_STREAM_VERSIONS = (1, 2)
+_DEFAULT_VERSION = environment.stream_version() or 1
+
+
+def check_stream_version(fn: str, version: object) -> int:
+    """stream_version= as 1 or 2, or TypeError / ValueError naming fn and what is allowed."""
+    if isinstance(version, (bool, np.bool_)) or not isinstance(version, (int, np.integer)):
+        raise TypeError(f"{fn}: stream_version must be 1 or 2; got {version!r}")
+    if int(version) not in _STREAM_VERSIONS:
+        raise ValueError(f"{fn}: stream_version must be 1 or 2; got {int(version)}")
+    return int(version)
+
+
+def default_stream_version() -> int:
+    """The stream version of calls that name none and use no Generator made with one:
+    FASTINIT_STREAM_VERSION (1 or 2) if set at import, else 1.
+
+    Returns
+    -------
+    int
+        1 or 2 (docs/stream.md; version 2 changes only normal values).
+
+    Examples
+    --------
+    >>> import fastinit
+    >>> fastinit.default_stream_version() in (1, 2)
+    True
+    """
+    return _DEFAULT_VERSION
+
+
+def stream_version_of(fn: str, version: object, generator: object) -> int:
+    """The stream version a call uses: stream_version= if given, else that of a fastinit.Generator
+    made with one, else default_stream_version(). TypeError / ValueError name fn."""
+    if version is not None:
+        return version if type(version) is int and version in _STREAM_VERSIONS else check_stream_version(fn, version)
+    if isinstance(generator, Generator) and generator._version is not None:
+        return generator._version
+    return _DEFAULT_VERSION
+
+
 def _entropy_seed() -> int:
     return secrets.randbits(64)
 
@@ -77,20 +121,26 @@ class Generator:
     ----------
     seed : int, optional
         The 64-bit key, in [0, 2**64); None (default) draws one from OS entropy.
+    stream_version : {1, 2}, optional
+        The stream version of the calls made with this generator that name none (default:
+        fastinit.default_stream_version()); spawned children inherit it. Version 2 draws
+        normals faster and with deeper tails (docs/stream.md).
 
     Attributes
     ----------
     seed : int
         The key (read-only).
+    stream_version : int
+        The stream version its calls use (read-only).
     next_stream : int
         The stream id the next call with ``generator=`` this generator takes (read-only).
 
     Raises
     ------
     TypeError
-        seed is not an int.
+        seed or stream_version is not an int.
     ValueError
-        seed outside [0, 2**64).
+        seed outside [0, 2**64), stream_version not 1 or 2.
 
     Examples
     --------
@@ -104,8 +154,9 @@ class Generator:
     True
     """
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, stream_version: int | None = None) -> None:
         self._seed = _entropy_seed() if seed is None else check_u64("Generator", "seed", seed)
+        self._version = None if stream_version is None else check_stream_version("Generator", stream_version)
         self._next_stream = 0
         self._spawned = 0
         self._lock = threading.Lock()
@@ -114,6 +165,11 @@ class Generator:
     def seed(self) -> int:
         """The 64-bit key of this generator."""
         return self._seed
+
+    @property
+    def stream_version(self) -> int:
+        """The stream version of calls made with this generator (unless they name one)."""
+        return _DEFAULT_VERSION if self._version is None else self._version
 
     @property
     def next_stream(self) -> int:
@@ -184,10 +240,11 @@ class Generator:
         with self._lock:
             first = self._spawned
             self._spawned += n
-        return [Generator(spawned_seed(self._seed, k)) for k in range(first, first + n)]
+        return [Generator(spawned_seed(self._seed, k), self._version) for k in range(first, first + n)]
 
     def __repr__(self) -> str:
-        return f"fastinit.Generator(seed={self._seed}, next_stream={self._next_stream})"
+        version = "" if self._version is None else f", stream_version={self._version}"
+        return f"fastinit.Generator(seed={self._seed}, next_stream={self._next_stream}{version})"
 
 
 def spawned_seed(seed: int, k: int) -> int:
