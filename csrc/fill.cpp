@@ -157,7 +157,6 @@ struct FillPlan {
   bool gather_rows = false;     // short rows: the blocks of several rows in one gathered batch
   bool parallel = false;        // big enough for the pool (else: the calling thread, no checks)
   bool contiguous = false;      // one dense run, so its pages may be mapped ahead (fresh_memory)
-  uint64_t per_block = 4;       // values per counter block (kernels.h, values_per_block)
 
   int64_t elements() const { return rows * run_length; }
   int64_t item_size() const { return static_cast<int64_t>(dtype_size(t.dtype)); }
@@ -168,13 +167,15 @@ struct FillPlan {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// Values per Philox block in the computed precision: 4 float32 (also for half types), 2 float64.
+uint64_t values_per_block(DType dtype) { return dtype == DType::f64 ? 2 : 4; }
+
 // Cuts a target with no zero extent into rows, items and rounds. Items hold about
 // kItemElements elements, so that uneven items still balance across threads; rounds about
 // kRoundElements, so that Ctrl-C is noticed within a few milliseconds.
-FillPlan plan_fill(const Target& target, uint64_t per_block) {
+FillPlan plan_fill(const Target& target) {
   FillPlan p;
   p.t = simplify(target);
-  p.per_block = per_block;
   const size_t outer_dims = p.t.shape.size() - 1;
   p.run_length = p.t.shape.back();
   int64_t rows = 1;
@@ -191,8 +192,8 @@ FillPlan plan_fill(const Target& target, uint64_t per_block) {
 
   // Many short runs (a column shard, a Fortran-ordered array with a short last axis): the blocks
   // of several rows go into one gathered batch of up to 64 blocks instead of a batch per row.
-  p.gather_rows =
-      outer_dims > 0 && p.rows > 1 && static_cast<uint64_t>(p.run_length) <= (kGatherMaxBlocks - 1) * p.per_block;
+  p.gather_rows = outer_dims > 0 && p.rows > 1 &&
+                  static_cast<uint64_t>(p.run_length) <= (kGatherMaxBlocks - 1) * values_per_block(p.t.dtype);
   p.parallel = static_cast<uint64_t>(p.elements()) >= kParallelThreshold;
   p.contiguous = outer_dims == 0 && p.t.byte_strides[0] == p.item_size();
   return p;
@@ -265,7 +266,7 @@ class ItemWriter {
   // Whole short rows [row_begin, row_end): the blocks each row touches are listed one after the
   // other, and every 64 blocks (never splitting a row) go to the kernel as one gathered batch.
   void write_short_rows(int64_t row_begin, int64_t row_end) const {
-    const uint64_t per_block = p_.per_block;
+    const uint64_t per_block = values_per_block(p_.t.dtype);
     const int64_t length = p_.run_length;
     const int64_t stride = p_.t.byte_strides.back();
     uint64_t blocks[kMaxGatherBlocks];
@@ -338,7 +339,7 @@ void fill_target(const Kernels& kernels, const DistParams& params, StreamId id, 
                  const std::function<void()>& between_rounds) {
   for (int64_t n : target.shape)
     if (n == 0) return;
-  const FillPlan plan = plan_fill(target, values_per_block(target.dtype == DType::f64, params.dist, id.version));
+  const FillPlan plan = plan_fill(target);
   const RunWriter writer(kernels, params, id, plan.t.dtype, plan.t.aligned);
   const ItemWriter items(plan, writer);
   if (plan.parallel) return run_rounds(plan, items, between_rounds);

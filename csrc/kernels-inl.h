@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
@@ -41,6 +42,10 @@ struct Batch {
   alignas(64) uint32_t x1[kBatch];
   alignas(64) uint32_t x2[kBatch];
   alignas(64) uint32_t x3[kBatch];
+  uint64_t first = 0;                // the counter of block 0 of a consecutive batch
+  const uint64_t* listed = nullptr;  // or the kBatch counters of a listed one
+
+  uint64_t block(int b) const { return listed ? listed[b] : first + static_cast<uint64_t>(b); }
 };
 
 // Calls step(k0, k1) with the key of each of the 10 rounds for stream id's seed: the schedule
@@ -113,11 +118,23 @@ static inline void ars_batch(StreamId id, BlockAt block, Batch& out) {
   constexpr int kInFlight = 8;
   for (int base = 0; base < kBatch; base += kInFlight) {
     __m128i v[kInFlight];
-    for (int i = 0; i < kInFlight; ++i) {
-      const uint64_t j = block(base + i);
-      v[i] = _mm_xor_si128(
-          _mm_setr_epi32(static_cast<int>(j), static_cast<int>(j >> 32), static_cast<int>(s0), static_cast<int>(s1)),
-          rk[0]);
+    if constexpr (std::is_same_v<BlockAt, ConsecutiveBlocks>) {
+      // consecutive counters: the block number is the low 64-bit lane, one add per block
+      const uint64_t j = block(base);
+      __m128i c =
+          _mm_setr_epi32(static_cast<int>(j), static_cast<int>(j >> 32), static_cast<int>(s0), static_cast<int>(s1));
+      const __m128i one = _mm_set_epi64x(0, 1);
+      for (int i = 0; i < kInFlight; ++i) {
+        v[i] = _mm_xor_si128(c, rk[0]);
+        c = _mm_add_epi64(c, one);
+      }
+    } else {
+      for (int i = 0; i < kInFlight; ++i) {
+        const uint64_t j = block(base + i);
+        v[i] = _mm_xor_si128(
+            _mm_setr_epi32(static_cast<int>(j), static_cast<int>(j >> 32), static_cast<int>(s0), static_cast<int>(s1)),
+            rk[0]);
+      }
     }
     for (int r = 1; r < kArsRounds; ++r)
       for (int i = 0; i < kInFlight; ++i) v[i] = _mm_aesenc_si128(v[i], rk[r]);
@@ -153,6 +170,8 @@ static inline void stream_batch(StreamId id, uint64_t j0, Batch& out) {
   } else {
     philox_batch(id, j0, out);
   }
+  out.first = j0;
+  out.listed = nullptr;
 }
 template <int V>
 static inline void stream_batch_listed(StreamId id, const uint64_t* list, Batch& out) {
@@ -161,6 +180,19 @@ static inline void stream_batch_listed(StreamId id, const uint64_t* list, Batch&
   } else {
     philox_batch_listed(id, list, out);
   }
+  out.listed = list;
+}
+
+// Version 2's extension word of float32 normal pair k: word k mod 4 of the ARS block
+// (3 << 56 | k / 4) of the stream (purpose tag 3, docs/stream.md). Read only for the pairs whose
+// radius word is 0 (probability 2**-32), so computed one at a time by the portable rounds.
+static inline uint32_t extension_word(StreamId id, uint64_t pair) {
+  const uint64_t j = (uint64_t{3} << 56) | (pair >> 2);
+  const uint32_t key[4] = {static_cast<uint32_t>(id.seed), static_cast<uint32_t>(id.seed >> 32), 0, 0};
+  uint32_t x[4] = {static_cast<uint32_t>(j), static_cast<uint32_t>(j >> 32), static_cast<uint32_t>(id.stream),
+                   static_cast<uint32_t>(id.stream >> 32)};
+  ars_block(x, key, kArsRounds);
+  return x[pair & 3];
 }
 
 // ---- word -> uniform ----------------------------------------------------------------------
@@ -236,28 +268,6 @@ static inline void normal_pair_f32(uint32_t wr, uint32_t wa, float& z0, float& z
   // in [2**-33, 1]; the product is exact, so the fma is the multiply-then-add of the contract
   const float u1 = std::fma(u32_to_f32(wr), 0x1p-32f, 0x1p-33f);
   box_muller_pair(u1, octant_argument_f32(wa), wa, z0, z1);
-}
-
-// Stream version 2's float32 pair, from one block's words w0, w1, w2 (w3 unused): the radius
-// uniform has 64 bits where it matters, u1 = w0 * 2**-32 + 2**-33 when w0 > 0 and
-// u1 = w1 * 2**-64 + 2**-65 when w0 = 0, so u1 >= 2**-65 and the tails reach
-// sqrt(130 ln 2) = 9.49 sigma instead of version 1's 6.76; the angle is version 1's, from w2.
-static inline void normal_pair_v2_f32(uint32_t w0, uint32_t w1, uint32_t w2, float& z0, float& z1) {
-  const float deep = std::fma(u32_to_f32(w1), 0x1p-64f, 0x1p-65f);
-  const float u1 = w0 != 0 ? std::fma(u32_to_f32(w0), 0x1p-32f, 0x1p-33f) : deep;
-  box_muller_pair(u1, octant_argument_f32(w2), w2, z0, z1);
-}
-
-// Writes the 2 * kBatch float32 normals of a version 2 batch: element 2b + k is value k of block
-// b's pair.
-static inline void transform_normal_v2_f32(const TypedParams<float>& params, const Batch& x, float* __restrict out) {
-  const TypedParams<float> p = params;  // a local copy: provably not aliased by out
-  for (int b = 0; b < kBatch; ++b) {
-    float z0, z1;
-    normal_pair_v2_f32(x.x0[b], x.x1[b], x.x2[b], z0, z1);
-    out[2 * b + 0] = std::fma(z0, p.std, p.mean);
-    out[2 * b + 1] = std::fma(z1, p.std, p.mean);
-  }
 }
 
 // The float64 pair's inputs from its four words: the radius uniform u1, the angle's polynomial
@@ -340,6 +350,32 @@ static inline void transform_f32(const TypedParams<float>& params, const Batch& 
     }
   }
   if constexpr (D == Distribution::trunc_normal) trunc_normal_values<float, 4 * kBatch>(p, out);
+}
+
+// Writes the 4 * kBatch float32 normals of a version 2 batch: version 1's pairs on ARS words,
+// except that a pair whose radius word R is 0 (probability 2**-32) takes its radius uniform from
+// its extension word E instead, u1 = E * 2**-64 + 2**-65: u1 >= 2**-65, so the tails reach
+// sqrt(130 ln 2) = 9.49 sigma instead of version 1's 6.76 (docs/stream.md section 7).
+static inline void transform_normal_v2_f32(const TypedParams<float>& params, StreamId id, const Batch& x,
+                                           float* __restrict out) {
+  transform_f32<Distribution::normal>(params, x, out);
+  uint32_t any_zero = 0;
+  for (int b = 0; b < kBatch; ++b)
+    any_zero |= static_cast<uint32_t>(x.x0[b] == 0) | static_cast<uint32_t>(x.x2[b] == 0);
+  if (any_zero == 0) return;
+  const TypedParams<float> p = params;
+  for (int b = 0; b < kBatch; ++b) {
+    for (int half = 0; half < 2; ++half) {
+      if ((half ? x.x2[b] : x.x0[b]) != 0) continue;
+      const uint32_t wa = half ? x.x3[b] : x.x1[b];
+      const uint32_t e = extension_word(id, 2 * x.block(b) + static_cast<uint64_t>(half));
+      const float u1 = std::fma(u32_to_f32(e), 0x1p-64f, 0x1p-65f);  // exact product, as in version 1
+      float z0, z1;
+      box_muller_pair(u1, octant_argument_f32(wa), wa, z0, z1);
+      out[4 * b + 2 * half] = std::fma(z0, p.std, p.mean);
+      out[4 * b + 2 * half + 1] = std::fma(z1, p.std, p.mean);
+    }
+  }
 }
 
 // Writes the 2 * kBatch float64 elements of a batch, element 2b + k from words 2k, 2k + 1.
@@ -454,10 +490,11 @@ static inline void fill_constant(T value, size_t n, T* out) {
 }
 
 // Calls run(transform) with the batch transform (a BatchTransform) of p's distribution for
-// float32 values in stream version `version`, or, for a constant distribution (uniform with
+// float32 values in stream id.version, or, for a constant distribution (uniform with
 // a == b), calls constant(value).
 template <class Run, class Constant>
-static inline void with_transform_f32(const DistParams& p, int version, Run run, Constant constant) {
+static inline void with_transform_f32(const DistParams& p, StreamId id, Run run, Constant constant) {
+  const int version = id.version;
   const TypedParams<float>& q = p.f32;
   switch (p.dist) {
     case Distribution::uniform:
@@ -466,7 +503,7 @@ static inline void with_transform_f32(const DistParams& p, int version, Run run,
           batch_transform<4, 1>([&q](const Batch& x, float* o) { transform_f32<Distribution::uniform>(q, x, o); }));
     case Distribution::normal:
       if (version == 2)
-        return run(batch_transform<2, 2>([&q](const Batch& x, float* o) { transform_normal_v2_f32(q, x, o); }));
+        return run(batch_transform<4, 2>([&q, id](const Batch& x, float* o) { transform_normal_v2_f32(q, id, x, o); }));
       return run(
           batch_transform<4, 1>([&q](const Batch& x, float* o) { transform_f32<Distribution::normal>(q, x, o); }));
     case Distribution::trunc_normal:
@@ -477,7 +514,8 @@ static inline void with_transform_f32(const DistParams& p, int version, Run run,
 
 // The same for float64 values (version 2's normals: version 1's pair transform on ARS words).
 template <class Run, class Constant>
-static inline void with_transform_f64(const DistParams& p, int version, Run run, Constant constant) {
+static inline void with_transform_f64(const DistParams& p, StreamId id, Run run, Constant constant) {
+  const int version = id.version;
   const TypedParams<double>& q = p.f64;
   switch (p.dist) {
     case Distribution::uniform:
@@ -497,25 +535,25 @@ static inline void with_transform_f64(const DistParams& p, int version, Run run,
 
 void fill_f32(const DistParams& p, StreamId id, uint64_t first, size_t n, float* out) {
   with_transform_f32(
-      p, id.version, [&](auto transform) { generate<float>(id, first, n, out, transform); },
+      p, id, [&](auto transform) { generate<float>(id, first, n, out, transform); },
       [&](float value) { fill_constant(value, n, out); });
 }
 
 void fill_f64(const DistParams& p, StreamId id, uint64_t first, size_t n, double* out) {
   with_transform_f64(
-      p, id.version, [&](auto transform) { generate<double>(id, first, n, out, transform); },
+      p, id, [&](auto transform) { generate<double>(id, first, n, out, transform); },
       [&](double value) { fill_constant(value, n, out); });
 }
 
 void gather_f32(const DistParams& p, StreamId id, const uint64_t* blocks, size_t n_blocks, float* out) {
   with_transform_f32(
-      p, id.version, [&](auto transform) { gather<float>(id, blocks, n_blocks, out, transform); },
+      p, id, [&](auto transform) { gather<float>(id, blocks, n_blocks, out, transform); },
       [&](float value) { fill_constant(value, 4 * n_blocks, out); });
 }
 
 void gather_f64(const DistParams& p, StreamId id, const uint64_t* blocks, size_t n_blocks, double* out) {
   with_transform_f64(
-      p, id.version, [&](auto transform) { gather<double>(id, blocks, n_blocks, out, transform); },
+      p, id, [&](auto transform) { gather<double>(id, blocks, n_blocks, out, transform); },
       [&](double value) { fill_constant(value, 2 * n_blocks, out); });
 }
 
@@ -608,7 +646,7 @@ static inline void generate_half(StreamId id, uint64_t first, size_t n, uint16_t
 template <ConvertRun Convert, uint16_t (*ConvertOne)(float)>
 static inline void fill_half(const DistParams& p, StreamId id, uint64_t first, size_t n, uint16_t* out) {
   with_transform_f32(
-      p, id.version, [&](auto transform) { generate_half<Convert>(id, first, n, out, transform); },
+      p, id, [&](auto transform) { generate_half<Convert>(id, first, n, out, transform); },
       [&](float value) { fill_constant(ConvertOne(value), n, out); });
 }
 

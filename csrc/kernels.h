@@ -29,19 +29,13 @@ struct DistParams {
 };
 
 // Identifies a stream: key (seed), stream id and stream version (docs/stream.md). Version 2
-// changes only the normal distribution (ARS4x32 words, a pair per block); every other value,
-// and the raw words of version 1, are the same in both.
+// changes only normal values (drawn from ARS4x32-7 words); every other value is the same in
+// both, and words_u32 gives the version's own generator's words.
 struct StreamId {
   uint64_t seed = 0;
   uint64_t stream = 0;
   int version = 1;
 };
-
-// Values per counter block of a fill: 4 float32 (also for half types) or 2 float64, except
-// version 2's float32 normals, a pair per block.
-inline unsigned values_per_block(bool f64, Distribution dist, int version) {
-  return f64 || (dist == Distribution::normal && version == 2) ? 2 : 4;
-}
 
 // One instruction set's kernels. Each fills out[0, n) with the values of the logical elements
 // [first, first + n) of the stream (words_u32: its raw words, Philox4x32-10's in version 1 and
@@ -54,8 +48,8 @@ struct Kernels {
   void (*words_u32)(StreamId id, uint64_t first, size_t n, uint32_t* out);
   void (*fill_f32)(const DistParams& p, StreamId id, uint64_t first, size_t n, float* out);
   void (*fill_f64)(const DistParams& p, StreamId id, uint64_t first, size_t n, double* out);
-  // The values of whole blocks from a list (at most 64): out[v i + k] is the value of logical
-  // element v blocks[i] + k, v = values_per_block. For many
+  // The values of whole blocks from a list (at most 64): out[4 i + k] (float32) or out[2 i + k]
+  // (float64) is the value of logical element 4 blocks[i] + k or 2 blocks[i] + k. For many
   // short runs: one batch serves the blocks of several runs.
   void (*gather_f32)(const DistParams& p, StreamId id, const uint64_t* blocks, size_t n_blocks, float* out);
   void (*gather_f64)(const DistParams& p, StreamId id, const uint64_t* blocks, size_t n_blocks, double* out);

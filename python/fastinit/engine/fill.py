@@ -62,7 +62,9 @@ def fill_law(fn: str, arr: A, law: _core.Law, placement: Placement, checked: boo
         generator = p.get("generator")
         source = key_source(fn, generator, p.get("seed"), p.get("stream"))
         version = stream_version_of(fn, p.get("stream_version"), generator)
-        key = make_key(fn, view.shape, source, p.get("offset", 0), p.get("global_shape"), p.get("index"), version)
+        key = make_key(
+            fn, view.shape, source, p.get("offset", 0), p.get("global_shape"), p.get("index"), version
+        )
         if type(view) is np.ndarray:
             _core.fill(view, law, key)
         else:  # a torch tensor; a meta tensor has no storage: checked, its stream taken, nothing written

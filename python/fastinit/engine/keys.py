@@ -108,6 +108,8 @@ def make_key(
         if key is None:  # a Key is immutable: the same (seed, stream, offset, version) shares one
             if len(_KEYS) >= 4096:
                 _KEYS.clear()
-            key = _KEYS[(source, first, version)] = _core.Key(source[0], source[1], first, None, None, version)
+            key = _KEYS[(source, first, version)] = _core.Key(
+                source[0], source[1], first, None, None, version
+            )
         return key
     return _core.Key(0, 0, first, strides, source, version)

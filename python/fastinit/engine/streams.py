@@ -100,7 +100,11 @@ def stream_version_of(fn: str, version: object, generator: object) -> int:
     """The stream version a call uses: stream_version= if given, else that of a fastinit.Generator
     made with one, else default_stream_version(). TypeError / ValueError name fn."""
     if version is not None:
-        return version if type(version) is int and version in _STREAM_VERSIONS else check_stream_version(fn, version)
+        return (
+            version
+            if type(version) is int and version in _STREAM_VERSIONS
+            else check_stream_version(fn, version)
+        )
     if isinstance(generator, Generator) and generator._version is not None:
         return generator._version
     return _DEFAULT_VERSION

@@ -101,13 +101,29 @@ def uniform(
     return cast(np.ndarray, v.astype(dtype))
 
 
-def _box_muller(seed: int, stream: int, first: int, n: int, dtype: np.dtype) -> np.ndarray:
+_TAG_EXTENSION = 3  # purpose tag of version 2's extension words (docs/stream.md)
+
+
+def _radius_uniform_f32(seed: int, stream: int, pair0: int, wr: np.ndarray, version: int) -> np.ndarray:
+    """u1 of float32 pairs pair0 / 2, ..: R * 2**-32 + 2**-33 in float32; in version 2 a pair
+    with R = 0 takes E * 2**-64 + 2**-65 instead, E its extension word (word k mod 4 of block
+    (3 << 56 | k // 4), ARS, for pair k)."""
+    u1: np.ndarray = wr.astype(np.float32) * np.float32(2.0**-32) + np.float32(2.0**-33)
+    if version == 2:
+        for i in np.flatnonzero(wr == 0):
+            k = pair0 // 2 + int(i)
+            e = block_words(seed, stream, (_TAG_EXTENSION << 56) | (k >> 2), 1, 2)[0, k & 3]
+            u1[i] = np.float32(e) * np.float32(2.0**-64) + np.float32(2.0**-65)
+    return u1.astype(np.float64)
+
+
+def _box_muller(seed: int, stream: int, first: int, n: int, dtype: np.dtype, version: int = 1) -> np.ndarray:
     """Standard normals z of elements [first, first + n) in float64 (exact transform)."""
     pair0 = first - first % 2
     m = first + n - pair0
     m += m % 2
     if dtype == np.float64:
-        w = block_words(seed, stream, pair0 // 2, m // 2).astype(np.uint64)
+        w = block_words(seed, stream, pair0 // 2, m // 2, version).astype(np.uint64)
         ur = w[:, 0].astype(np.float64) + w[:, 1].astype(np.float64) * 2.0**32
         u1 = ur * 2.0**-64 + 2.0**-65
         octant = (w[:, 3] >> np.uint64(29)).astype(np.int64)
@@ -116,9 +132,9 @@ def _box_muller(seed: int, stream: int, first: int, n: int, dtype: np.dtype) -> 
         hi_part = (t >> np.uint64(32)).astype(np.float64) * 2.0**32
         frac = (hi_part + (t & MASK32).astype(np.float64)) * 2.0**-61
     else:
-        w = words(seed, stream, pair0, m).reshape(-1, 2)
+        w = words(seed, stream, pair0, m, version).reshape(-1, 2)
         wr, wa = w[:, 0], w[:, 1]
-        u1 = (wr.astype(np.float32) * np.float32(2.0**-32) + np.float32(2.0**-33)).astype(np.float64)
+        u1 = _radius_uniform_f32(seed, stream, pair0, wr, version)
         octant = (wa >> np.uint32(29)).astype(np.int64)
         t = (wa & np.uint32(0x1FFFFFFF)).astype(np.int64)
         t = np.where(octant & 1, (1 << 29) - t, t)
@@ -137,7 +153,14 @@ def _box_muller(seed: int, stream: int, first: int, n: int, dtype: np.dtype) -> 
 
 
 def normal(
-    seed: int, stream: int, first: int, n: int, dtype: np.dtype, mean: float = 0.0, std: float = 1.0
+    seed: int,
+    stream: int,
+    first: int,
+    n: int,
+    dtype: np.dtype,
+    mean: float = 0.0,
+    std: float = 1.0,
+    version: int = 1,
 ) -> np.ndarray:
     """The normal_ values by the exact Box-Muller transform: mean + std * z in float64, rounded
     to dtype (half dtypes through float32).
@@ -154,11 +177,15 @@ def normal(
         float16, bfloat16 (ml_dtypes), float32 or float64.
     mean, std : float, optional
         The normal's parameters (default 0 and 1).
+    version : {1, 2}, optional
+        The stream version (default 1): version 2 draws the same transform from ARS4x32-7 words,
+        float32 pairs whose radius word is 0 from their extension word (docs/stream.md).
 
     Returns
     -------
     numpy.ndarray of dtype, shape (n,)
-        What fastinit.normal_ writes, within docs/stream.md's tolerance.
+        What fastinit.normal_ writes (with stream_version=version), within docs/stream.md's
+        tolerance.
 
     Raises
     ------
@@ -175,7 +202,7 @@ def normal(
     True
     """
     dtype = np.dtype(dtype)
-    z = _box_muller(seed, stream, first, n, dtype)
+    z = _box_muller(seed, stream, first, n, dtype, version)
     v = mean + std * z
     return v.astype(_compute_dtype(dtype)).astype(dtype)
 

@@ -1,11 +1,14 @@
-"""The reference's bit source: Philox4x32-10 in NumPy, the stream's block and word layout, and
-the uniform in [0, 1) each element starts from (docs/stream.md); bit for bit the core's."""
+"""The reference's bit source: Philox4x32-10 in NumPy (and ARS4x32-7 for stream version 2, from
+reference.ars), the stream's block and word layout, and the uniform in [0, 1) each element
+starts from (docs/stream.md); bit for bit the core's."""
 
 from __future__ import annotations
 
 from typing import cast
 
 import numpy as np
+
+from .ars import ars4x32
 
 __all__ = ["MASK32", "STREAM_VERSION", "block_words", "philox4x32", "u64_pairs", "unit", "words"]
 
@@ -61,9 +64,9 @@ def philox4x32(counters: np.ndarray, key: np.ndarray, rounds: int = 10) -> np.nd
     return np.stack([x0, x1, x2, x3], axis=1).astype(np.uint32)
 
 
-def block_words(seed: int, stream: int, first_block: int, count: int) -> np.ndarray:
+def block_words(seed: int, stream: int, first_block: int, count: int, version: int = 1) -> np.ndarray:
     """The (count, 4) words of blocks j = first_block ..: counter (lo32(j), hi32(j),
-    lo32(stream), hi32(stream)), key (lo32(seed), hi32(seed)).
+    lo32(stream), hi32(stream)), key (lo32(seed), hi32(seed)) - and (.., 0, 0) for version 2.
 
     Parameters
     ----------
@@ -73,11 +76,13 @@ def block_words(seed: int, stream: int, first_block: int, count: int) -> np.ndar
         The stream id, in [0, 2**64) (fastinit.stream_id gives a name's).
     first_block, count : int
         The blocks [first_block, first_block + count), both >= 0.
+    version : {1, 2}, optional
+        The stream version: Philox4x32-10's words (1, default) or ARS4x32-7's (2).
 
     Returns
     -------
     numpy.ndarray of uint32, shape (count, 4)
-        Philox4x32-10's output for each block.
+        The generator's output for each block.
 
     Raises
     ------
@@ -97,11 +102,13 @@ def block_words(seed: int, stream: int, first_block: int, count: int) -> np.ndar
     counters[:, 1] = j >> np.uint64(32)
     counters[:, 2] = stream & 0xFFFFFFFF
     counters[:, 3] = stream >> 32
+    if version == 2:
+        return ars4x32(counters.astype(np.uint32), np.array([seed & 0xFFFFFFFF, seed >> 32, 0, 0], np.uint32))
     key = np.array([seed & 0xFFFFFFFF, seed >> 32], dtype=np.uint64)
     return philox4x32(counters, key)
 
 
-def words(seed: int, stream: int, first: int, n: int) -> np.ndarray:
+def words(seed: int, stream: int, first: int, n: int, version: int = 1) -> np.ndarray:
     """32-bit word i of the stream for i in [first, first + n): word i mod 4 of block i // 4.
 
     Parameters
@@ -112,6 +119,8 @@ def words(seed: int, stream: int, first: int, n: int) -> np.ndarray:
         The stream id, in [0, 2**64) (fastinit.stream_id gives a name's).
     first, n : int
         The logical element indices [first, first + n), both >= 0.
+    version : {1, 2}, optional
+        The stream version whose generator gives the words (default 1).
 
     Returns
     -------
@@ -131,7 +140,7 @@ def words(seed: int, stream: int, first: int, n: int) -> np.ndarray:
     True
     """
     j0, j1 = first // 4, (first + n + 3) // 4
-    return block_words(seed, stream, j0, j1 - j0).reshape(-1)[first - 4 * j0 : first - 4 * j0 + n]
+    return block_words(seed, stream, j0, j1 - j0, version).reshape(-1)[first - 4 * j0 : first - 4 * j0 + n]
 
 
 def u64_pairs(seed: int, stream: int, first: int, n: int) -> np.ndarray:

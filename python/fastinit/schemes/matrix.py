@@ -14,7 +14,7 @@ from .. import _core
 from ..engine.fill import check_real, normal_
 from ..engine.keys import shard_starts
 from ..engine.placement import check_offset, takes_placement, takes_placement_keywords
-from ..engine.streams import Generator, StreamLike, resolve
+from ..engine.streams import Generator, StreamLike, resolve, stream_version_of
 from ..engine.targets import as_target, assign, fill_value, zero_where
 
 __all__ = ["delta_orthogonal_", "orthogonal_", "sparse_"]
@@ -35,6 +35,7 @@ def orthogonal_(
     offset: int = 0,
     global_shape: Sequence[int] | None = None,
     index: Sequence[slice] | None = None,
+    stream_version: int | None = None,
 ) -> A:
     """A (semi-)orthogonal matrix times gain, in place, as torch.nn.init.orthogonal_ (Saxe et
     al., 2013). arr (at least 2-D) is viewed as (rows, cols) = (shape[0], prod(shape[1:])); a
@@ -99,6 +100,7 @@ def orthogonal_(
             raise ValueError(f"{fn}: index= and offset= cannot be combined; got offset={first}")
         shape, starts = shard_starts(fn, a.shape, global_shape, index)
         block = tuple(slice(s, s + n) for s, n in zip(starts, a.shape))
+    version = stream_version_of(fn, stream_version, generator)
     key, sid = resolve(fn, generator, seed, stream)
     if a.size == 0 or getattr(a, "is_meta", False):
         return arr
@@ -106,9 +108,11 @@ def orthogonal_(
     cols = math.prod(shape) // rows
     precision = np.float64 if str(a.dtype) == "float64" else np.float32
     if not isinstance(a, np.ndarray):  # a torch tensor: torch's LAPACK, as torch.nn.init.orthogonal_
-        _orthogonal_torch(a, (rows, cols), shape, block, precision, g, key, sid, first)
+        _orthogonal_torch(a, (rows, cols), shape, block, precision, g, (key, sid, first, version))
         return arr
-    gaussian = normal_(np.empty((rows, cols), precision), seed=key, stream=sid, offset=first)
+    gaussian = normal_(
+        np.empty((rows, cols), precision), seed=key, stream=sid, offset=first, stream_version=version
+    )
     q, r = np.linalg.qr(gaussian.T if rows < cols else gaussian)
     q *= np.where(np.diag(r) < 0, -1.0, 1.0).astype(q.dtype)  # Haar: R's diagonal positive (Mezzadri, 2007)
     q *= g
@@ -119,15 +123,17 @@ def orthogonal_(
 
 def _orthogonal_torch(
     view: Any, matrix: tuple[int, int], shape: tuple[int, ...], block: tuple[slice, ...] | None,
-    precision: type, gain: float, key: int, sid: int, first: int,
+    precision: type, gain: float, stream: tuple[int, int, int, int],
 ) -> None:  # fmt: skip
-    """orthogonal_'s steps for a torch tensor, all in torch: the Gaussian filled in place, the QR
-    by torch.linalg.qr, the result copied once into the target."""
+    """orthogonal_'s steps for a torch tensor, all in torch: the Gaussian (of stream = (key,
+    stream id, offset, stream version)) filled in place, the QR by torch.linalg.qr, the result
+    copied once into the target."""
     import torch
 
     rows, cols = matrix
     gaussian = torch.empty(matrix, dtype=torch.float64 if precision is np.float64 else torch.float32)
-    normal_(gaussian, seed=key, stream=sid, offset=first)
+    key, sid, first, version = stream
+    normal_(gaussian, seed=key, stream=sid, offset=first, stream_version=version)
     q, r = torch.linalg.qr(gaussian.t() if rows < cols else gaussian)
     q.mul_(torch.where(torch.diagonal(r) < 0, -gain, gain).to(q.dtype))
     whole = (q.t() if rows < cols else q).reshape(shape)
@@ -135,7 +141,7 @@ def _orthogonal_torch(
         view.tensor.copy_(whole if block is None else whole[block])
 
 
-@takes_placement_keywords("generator", "seed", "stream")
+@takes_placement_keywords("generator", "seed", "stream", "stream_version")
 def delta_orthogonal_(
     arr: A,
     gain: float = 1.0,
@@ -144,6 +150,7 @@ def delta_orthogonal_(
     generator: Generator | None = None,
     seed: int | None = None,
     stream: StreamLike | None = None,
+    stream_version: int | None = None,
 ) -> A:
     """Delta-orthogonal initialization of a convolution kernel, in place (Xiao et al., 2018,
     "Dynamical Isometry and a Mean Field Theory of CNNs"): zero everywhere but the spatial
@@ -213,7 +220,9 @@ def delta_orthogonal_(
         np.empty((out, inp), a.dtype) if isinstance(a, np.ndarray) else a.tensor.new_empty((out, inp))
     )
     try:
-        centre_values = orthogonal_(fresh, gain, generator=generator, seed=seed, stream=stream)
+        centre_values = orthogonal_(
+            fresh, gain, generator=generator, seed=seed, stream=stream, stream_version=stream_version
+        )
     except (TypeError, ValueError) as exc:
         raise type(exc)(str(exc).replace("orthogonal_:", f"{fn}:", 1)) from None
     fill_value(a, 0.0)
@@ -239,6 +248,7 @@ def sparse_(
     offset: int = 0,
     global_shape: Sequence[int] | None = None,
     index: Sequence[slice] | None = None,
+    stream_version: int | None = None,
 ) -> A:
     """A sparse 2-D matrix, in place, as torch.nn.init.sparse_ (Martens, 2010): N(0, std**2)
     values (the normal_ values of the stream) with ceil(sparsity * rows) zeros in every column.
@@ -298,8 +308,19 @@ def sparse_(
     (rows, cols), (r0, c0) = (a.shape, (0, 0))
     if global_shape is not None or index is not None:
         (rows, cols), (r0, c0) = shard_starts(fn, a.shape, global_shape, index)
+    version = stream_version_of(fn, stream_version, generator)
     key, sid = resolve(fn, generator, seed, stream)
-    normal_(arr, 0.0, s, seed=key, stream=sid, offset=first, global_shape=global_shape, index=index)
+    normal_(
+        arr,
+        0.0,
+        s,
+        seed=key,
+        stream=sid,
+        offset=first,
+        global_shape=global_shape,
+        index=index,
+        stream_version=version,
+    )
     if getattr(a, "is_meta", False):
         return arr
     zeros_per_column = math.ceil(p * rows)
