@@ -1,5 +1,5 @@
 """Prints the instruction set fastinit chose and a hash of many fills (every distribution,
-dtype, odd offsets, strided views). .ci/portable.sh runs it natively and under qemu-x86_64 with
+dtype, odd offsets, strided views; both stream versions). .ci/portable.sh runs it natively and under qemu-x86_64 with
 old CPU models; the hashes must be equal."""
 
 import hashlib
@@ -18,4 +18,10 @@ for dtype in ("float32", "float64", "float16", "bfloat16"):
         b = np.zeros((40, 60), a.dtype)[::-1, 1::2]
         getattr(fastinit, fill + "_")(b, *args, seed=11, stream=fill, offset=7)
         h.update(np.ascontiguousarray(b).tobytes())
+for dtype in ("float32", "float64", "float16", "bfloat16"):  # stream version 2's normals
+    h.update(fastinit.normal((301, 257), 0.5, 2.0, dtype=dtype, seed=11, stream="v2", stream_version=2).tobytes())
+    b = np.zeros((40, 60), dtype)[::-1, 1::2]
+    fastinit.normal_(b, 0.5, 2.0, seed=11, stream="v2", offset=7, stream_version=2)
+    h.update(np.ascontiguousarray(b).tobytes())
+h.update(fastinit._core.words(11, 3, 2**40 + 1, 4099, "", 0, 2).tobytes())
 print(json.dumps({"isa": fastinit.info()["isa"], "sha256": h.hexdigest()}))

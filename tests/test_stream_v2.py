@@ -281,3 +281,12 @@ def test_tails_on_a_billion_values():
     for t, c in zip(TAIL_POINTS, counts):
         mean = n * math.erfc(t / math.sqrt(2))
         assert abs(c - mean) <= 5 * math.sqrt(mean) + 1, (t, c, mean)
+
+
+def test_dask_chunks_and_generators_carry_the_version():
+    fd = pytest.importorskip("fastinit.dask")
+    pytest.importorskip("dask")
+    whole = fastinit.normal((100, 30), seed=3, stream_version=2)
+    assert np.array_equal(fd.normal((100, 30), chunks=(33, 7), seed=3, stream_version=2).compute(), whole)
+    lazy = fd.normal((100, 30), chunks=(33, 7), generator=fastinit.Generator(3, stream_version=2))
+    assert np.array_equal(lazy.compute(), whole)

@@ -292,8 +292,10 @@ void check_column_bands(const std::string& isa, DType dtype, size_t threads) {
 }
 
 void test_short_row_shards() {
+  // version 2 differs only in its generator and normals: one thread count covers it
+  const std::vector<size_t> thread_counts = g_version == 2 ? std::vector<size_t>{3} : std::vector<size_t>{1, 3};
   for (const std::string& isa : available_isas())
-    for (size_t threads : {size_t{1}, size_t{3}}) {
+    for (size_t threads : thread_counts) {
       check_column_bands<float>(isa, DType::f32, threads);
       check_column_bands<double>(isa, DType::f64, threads);
       check_column_bands<uint16_t>(isa, DType::bf16, threads);

@@ -68,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     raw.add_argument("--stream", type=stream_arg, default=0, help="stream id or stream name (default 0)")
     raw.add_argument("--count", type=count_arg, default=None, help="stop after this many words")
     raw.add_argument("--first", type=count_arg, default=0, help="index of the first word (default 0)")
+    raw.add_argument(
+        "--stream-version",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="1: Philox4x32-10's words (default); 2: ARS4x32-7's (docs/stream.md)",
+    )
     prop = sub.add_parser(
         "propagate",
         help="activation and gradient std per layer of a deep MLP, per scheme, measured and predicted",
@@ -100,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         return check_main(args.mode, args.seed, args.plot, args.verbose)
     if args.command == "raw":
-        return raw_main(args.seed, args.stream, args.count, args.first)
+        return raw_main(args.seed, args.stream, args.count, args.first, args.stream_version)
     if args.command == "propagate":
         try:
             allowed = (

@@ -25,7 +25,7 @@ import numpy as np
 
 from .engine import fill as _fill
 from .engine import placement as _placement
-from .engine.streams import resolve
+from .engine.streams import resolve, stream_version_of
 from .engine.targets import resolve_dtype
 from .schemes import deterministic as _deterministic
 from .schemes import functional as _functional
@@ -44,8 +44,8 @@ _NOT_RANDOM = (*_POSITION_FREE, _deterministic.eye_, _deterministic.dirac_)
 
 # The defaults of the keywords an in-place function takes through **placement / **keywords
 # (engine.placement's TypedDicts); offset/global_shape/index are the chunks' own business.
-_KEYWORD_DEFAULTS = {"generator": None, "seed": None, "stream": None, "layout": "oihw", "in_axis": None,
-                     "out_axis": None, "batch_axis": ()}  # fmt: skip
+_KEYWORD_DEFAULTS = {"generator": None, "seed": None, "stream": None, "stream_version": None, "layout": "oihw",
+                     "in_axis": None, "out_axis": None, "batch_axis": ()}  # fmt: skip
 _CHUNK_KEYWORDS = ("offset", "global_shape", "index")
 
 
@@ -107,9 +107,10 @@ def _make(inplace: Callable[..., Any]) -> Callable[..., Any]:
         shp = _functional._shape(qualname, given.pop("shape"))
         chunks, dt = given.pop("chunks", "auto"), resolve_dtype(qualname, given.pop("dtype", "float32"))
         if inplace not in _NOT_RANDOM:
-            seed, stream = resolve(qualname, given.pop("generator", None), given.pop("seed", None),
-                                   given.pop("stream", None))  # fmt: skip
-            given.update(seed=seed, stream=stream)
+            generator = given.pop("generator", None)
+            version = stream_version_of(qualname, given.pop("stream_version", None), generator)
+            seed, stream = resolve(qualname, generator, given.pop("seed", None), given.pop("stream", None))
+            given.update(seed=seed, stream=stream, stream_version=version)
         _dry_run(qualname, inplace, shp, dt, given)
         empty = da.empty(shp, chunks=chunks, dtype=dt)
         return empty.map_blocks(

@@ -26,18 +26,20 @@ class Primitive:
 
     law: Law
     fill: Callable[..., Any]  # fill(arr, seed=, stream=) -> arr
+    stream_version: int = 1
 
     @property
     def label(self) -> str:
-        return self.law.name
+        return self.law.name + (" stream v2" if self.stream_version == 2 else "")
 
 
 def _uniform(a: float, b: float) -> Primitive:
     return Primitive(Uniform(a, b), lambda arr, **kw: _fill.uniform_(arr, a, b, **kw))
 
 
-def _normal(mean: float, std: float) -> Primitive:
-    return Primitive(Normal(mean, std), lambda arr, **kw: _fill.normal_(arr, mean, std, **kw))
+def _normal(mean: float, std: float, version: int = 1) -> Primitive:
+    fill = lambda arr, **kw: _fill.normal_(arr, mean, std, stream_version=version, **kw)  # noqa: E731
+    return Primitive(Normal(mean, std), fill, version)
 
 
 def _trunc(mean: float, std: float, a: float, b: float) -> Primitive:
@@ -51,13 +53,15 @@ PRIMITIVES = [
     _uniform(-1.5, 2.5),
     _normal(0.0, 1.0),
     _normal(0.5, 2.0),
+    _normal(0.0, 1.0, version=2),
+    _normal(0.5, 2.0, version=2),
     _trunc(0.0, 1.0, -2.0, 2.0),
     _trunc(0.5, 2.0, -1.0, 3.0),
     _trunc(0.0, 1.0, 3.0, 5.0),  # a window in the upper tail
     _trunc(0.0, 1.0, -12.0, -11.5),  # far in the lower tail: mass 1e-33
     _trunc(0.0, 1.0, -0.5, 30.0),  # one-sided in effect
 ]
-HALF_PRIMITIVES = [PRIMITIVES[i] for i in (0, 1, 2, 3, 4, 6)]
+HALF_PRIMITIVES = [PRIMITIVES[i] for i in (0, 1, 2, 3, 4, 5, 6, 8)]
 
 
 @dataclass(frozen=True)

@@ -35,11 +35,12 @@ from .stats import MAX_P_VALUES, P_FAIL, exact_check
 __all__ = ["format_row", "isa_groups", "main", "run"]
 
 COLUMNS = (("distribution", 46), ("dtype", 9), ("ISA", 7), ("n", 9), ("test", 38), ("statistic", 48))
-IDENTITY_CASES = [
-    ("uniform[-1.5, 2.5)", _core.Law.uniform(-1.5, 2.5)),
-    ("normal(0.25, 3)", _core.Law.normal(0.25, 3.0)),
-    ("trunc_normal(0, 1, [-0.7, 2.2])", _core.Law.trunc_normal(0.0, 1.0, -0.7, 2.2)),
-    ("trunc_normal(0, 1, [3, 5])", _core.Law.trunc_normal(0.0, 1.0, 3.0, 5.0)),
+IDENTITY_CASES = [  # (label, law, stream version)
+    ("uniform[-1.5, 2.5)", _core.Law.uniform(-1.5, 2.5), 1),
+    ("normal(0.25, 3)", _core.Law.normal(0.25, 3.0), 1),
+    ("normal(0.25, 3) stream v2", _core.Law.normal(0.25, 3.0), 2),
+    ("trunc_normal(0, 1, [-0.7, 2.2])", _core.Law.trunc_normal(0.0, 1.0, -0.7, 2.2), 1),
+    ("trunc_normal(0, 1, [3, 5])", _core.Law.trunc_normal(0.0, 1.0, 3.0, 5.0), 1),
 ]
 IDENTITY_OFFSET = 2**33 + 1  # odd (a Box-Muller pair split at the start), far into the stream
 
@@ -47,8 +48,8 @@ IDENTITY_OFFSET = 2**33 + 1  # odd (a Box-Muller pair split at the start), far i
 def _identity_rows(isa: str, reference: str, n: int, seed: int) -> list[Row]:
     rows = []
     dtypes: list[np.dtype[Any]] = [np.dtype(np.float32), np.dtype(np.float64), *half_dtypes()]
-    key = _core.Key(seed, 7, IDENTITY_OFFSET, None, None)
-    for label, law in IDENTITY_CASES:
+    for label, law, version in IDENTITY_CASES:
+        key = _core.Key(seed, 7, IDENTITY_OFFSET, None, None, version)
         for dt in dtypes:
             got, want = np.empty(n, dt), np.empty(n, dt)
             _core.fill(got, law, key, isa)
@@ -58,17 +59,20 @@ def _identity_rows(isa: str, reference: str, n: int, seed: int) -> list[Row]:
                 f"bit-identical to {reference}", differ == 0, differ, f"{differ} bytes differ"
             )
             rows.append(Row(label, dt.name, isa, n, result))
-    w_got = _core.words(seed, 7, IDENTITY_OFFSET, n, isa)
-    w_want = _core.words(seed, 7, IDENTITY_OFFSET, n, reference)
-    differ = int(np.count_nonzero(w_got != w_want))
-    result = exact_check(f"bit-identical to {reference}", differ == 0, differ, f"{differ} words differ")
-    return [*rows, Row("raw words", "uint32", isa, n, result)]
+    for version in (1, 2):
+        w_got = _core.words(seed, 7, IDENTITY_OFFSET, n, isa, 0, version)
+        w_want = _core.words(seed, 7, IDENTITY_OFFSET, n, reference, 0, version)
+        differ = int(np.count_nonzero(w_got != w_want))
+        result = exact_check(f"bit-identical to {reference}", differ == 0, differ, f"{differ} words differ")
+        rows.append(Row("raw words" + (" stream v2" if version == 2 else ""), "uint32", isa, n, result))
+    return rows
 
 
 def isa_groups(sizes: Sizes, seed: int = DEFAULT_SEED) -> list[Group]:
     """One group per instruction set this CPU runs other than the active one: every fill
-    (uniform, normal, two truncated normals; float32, float64, float16, bfloat16) and the raw
-    words, bit for bit against the active path, over several work items at an odd offset."""
+    (uniform, normal in both stream versions, two truncated normals; float32, float64, float16,
+    bfloat16) and the raw words of both versions, bit for bit against the active path, over
+    several work items at an odd offset."""
     active = str(_core.isa())
     return [
         Group(f"ISA {isa}", partial(_identity_rows, isa, active, sizes.identity, seed))

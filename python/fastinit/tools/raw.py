@@ -1,6 +1,7 @@
-"""``python -m fastinit raw --seed S [--stream T] [--count N] [--first I]``: the raw 32-bit words of
-one stream (docs/stream.md section 2: word i is word i mod 4 of Philox block i // 4, purpose tag
-0) on stdout, little-endian, for external RNG batteries such as
+"""``python -m fastinit raw --seed S [--stream T] [--count N] [--first I] [--stream-version V]``:
+the raw 32-bit words of one stream (docs/stream.md section 2: word i is word i mod 4 of block
+i // 4, purpose tag 0; Philox4x32-10's in stream version 1, ARS4x32-7's in version 2) on stdout,
+little-endian, for external RNG batteries such as
 ``python -m fastinit raw --seed 1 | dieharder -a -g 200``.
 
 Also the argument parsers the command line shares (seeds, streams, counts).
@@ -55,8 +56,9 @@ def count_arg(text: str) -> int:
     return value
 
 
-def main(seed: int, stream: int, count: int | None = None, first: int = 0) -> int:
-    """Write words first, first + 1, ... of (seed, stream) to stdout as little-endian uint32:
+def main(seed: int, stream: int, count: int | None = None, first: int = 0, version: int = 1) -> int:
+    """Write words first, first + 1, ... of (seed, stream) in stream version `version` to stdout
+    as little-endian uint32:
     count of them, or until the reader closes the pipe (exit status 0, no traceback) or the
     stream's 2**58 words run out. Refuses to write binary to a terminal (exit status 2)."""
     if sys.stdout.isatty():
@@ -78,7 +80,7 @@ def main(seed: int, stream: int, count: int | None = None, first: int = 0) -> in
             if n == 0:
                 print("raw: reached 2**58 words, the end of the stream", file=sys.stderr)
                 return 1
-            out.write(_core.words(seed, stream, index, n).astype("<u4", copy=False).tobytes())
+            out.write(_core.words(seed, stream, index, n, "", 0, version).astype("<u4", copy=False).tobytes())
             index += n
             if remaining is not None:
                 remaining -= n

@@ -1,7 +1,8 @@
 """The engine benchmark: on one float32 buffer, interleaved in the same run, fastinit's
-uniform_, normal_ and trunc_normal_ (all threads and one), NumPy's Generator(PCG64) with out=,
-and ndarray.fill (the store-bandwidth reference). Medians of the repeats with their spread,
-throughput and ratios; a markdown table on stdout, JSON on request."""
+uniform_, normal_ (stream versions 1 and 2) and trunc_normal_ (all threads and one), NumPy's
+Generator(PCG64) with out=, ndarray.fill, and the store limit: a constant written by fastinit's
+engine on all threads (uniform_ with a == b, the kernels' plain store loop). Medians of the
+repeats with their spread, throughput and ratios; a markdown table on stdout, JSON on request."""
 
 from __future__ import annotations
 
@@ -29,11 +30,16 @@ def _cases(buf: np.ndarray, threads: int) -> list[tuple[str, int, Callable[[], o
     ]
     for t in sorted({threads, 1}, reverse=True):
         cases += [
+            (STORE_LIMIT, t, lambda: _fill.uniform_(buf, 1.5, 1.5)),
             ("fastinit uniform_", t, lambda: _fill.uniform_(buf, seed=1)),
-            ("fastinit normal_", t, lambda: _fill.normal_(buf, seed=1)),
+            ("fastinit normal_", t, lambda: _fill.normal_(buf, seed=1, stream_version=1)),
+            ("fastinit normal_ (stream v2)", t, lambda: _fill.normal_(buf, seed=1, stream_version=2)),
             ("fastinit trunc_normal_", t, lambda: _fill.trunc_normal_(buf, seed=1)),
         ]
     return cases
+
+
+STORE_LIMIT = "store limit: constant, engine threads"
 
 
 def run(size_mib: float = 256.0, repeats: int = 5) -> dict[str, Any]:
@@ -67,8 +73,10 @@ def run(size_mib: float = 256.0, repeats: int = 5) -> dict[str, Any]:
         )
     by = {(r["case"], r["threads"]): r for r in rows}
     fill_rate = by[("ndarray.fill(1.5)", 1)]["gsamples_per_s"]
+    store_rate = by[(STORE_LIMIT, threads)]["gsamples_per_s"]
     for r in rows:
         r["vs_fill"] = r["gsamples_per_s"] / fill_rate
+        r["vs_store"] = r["gsamples_per_s"] / store_rate
     details = info()
     return {
         "machine": {
@@ -86,28 +94,31 @@ def run(size_mib: float = 256.0, repeats: int = 5) -> dict[str, Any]:
 
 
 def markdown(result: dict[str, Any]) -> str:
-    """The results as a markdown table with ratios to ndarray.fill and to NumPy."""
+    """The results as a markdown table with ratios to ndarray.fill, to the store limit (all
+    threads) and to NumPy."""
     rows = result["rows"]
     m = result["machine"]
     by = {(r["case"], r["threads"]): r for r in rows}
     numpy_rate = {
         "fastinit uniform_": by[("numpy PCG64 random(out=)", 1)]["gsamples_per_s"],
         "fastinit normal_": by[("numpy PCG64 standard_normal(out=)", 1)]["gsamples_per_s"],
+        "fastinit normal_ (stream v2)": by[("numpy PCG64 standard_normal(out=)", 1)]["gsamples_per_s"],
         "fastinit trunc_normal_": by[("numpy PCG64 standard_normal(out=)", 1)]["gsamples_per_s"],
     }
     lines = [
         f"Machine: {m['cpu']}, ISA {m['isa']}, {m['threads']} threads; "
         f"{result['buffer']['mib']:g} MiB float32 buffer, median of {result['repeats']}.",
         "",
-        "| case | threads | median ms (min-max) | G samples/s | GB/s | vs fill | vs NumPy |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| case | threads | median ms (min-max) | G samples/s | GB/s | vs fill | vs store limit | vs NumPy |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         vs_numpy = r["gsamples_per_s"] / numpy_rate[r["case"]] if r["case"] in numpy_rate else None
         lines.append(
             f"| {r['case']} | {r['threads']} | {r['median_s'] * 1e3:.1f} "
             f"({r['min_s'] * 1e3:.1f}-{r['max_s'] * 1e3:.1f}) | {r['gsamples_per_s']:.3f} | "
-            f"{r['gb_per_s']:.2f} | {r['vs_fill']:.2f}x | {'' if vs_numpy is None else f'{vs_numpy:.1f}x'} |"
+            f"{r['gb_per_s']:.2f} | {r['vs_fill']:.2f}x | {r['vs_store']:.2f}x | "
+            f"{'' if vs_numpy is None else f'{vs_numpy:.1f}x'} |"
         )
     return "\n".join(lines)
 
