@@ -19,7 +19,9 @@ for dtype in ("float32", "float64", "float16", "bfloat16"):
         getattr(fastinit, fill + "_")(b, *args, seed=11, stream=fill, offset=7)
         h.update(np.ascontiguousarray(b).tobytes())
 for dtype in ("float32", "float64", "float16", "bfloat16"):  # stream version 2's normals
-    h.update(fastinit.normal((301, 257), 0.5, 2.0, dtype=dtype, seed=11, stream="v2", stream_version=2).tobytes())
+    h.update(
+        fastinit.normal((301, 257), 0.5, 2.0, dtype=dtype, seed=11, stream="v2", stream_version=2).tobytes()
+    )
     b = np.zeros((40, 60), dtype)[::-1, 1::2]
     fastinit.normal_(b, 0.5, 2.0, seed=11, stream="v2", offset=7, stream_version=2)
     h.update(np.ascontiguousarray(b).tobytes())
