@@ -61,15 +61,16 @@ def half_dtypes() -> list[np.dtype]:
 # ---- the primitive distributions --------------------------------------------------------------
 
 
-def value_bounds(law: Law, dtype: np.dtype) -> tuple[float, float, bool]:
+def value_bounds(law: Law, dtype: np.dtype, version: int = 1) -> tuple[float, float, bool]:
     """(lo, hi, hi_open): where every value of a fill with law must lie (docs/stream.md): a
     uniform's values are in [dtype(a), b) - never b; a truncated normal's in [a, b]; a normal's
-    within the stream's largest |z|, r_max * std of the mean (6.764 float32, 9.493 float64)."""
+    within the stream's largest |z|, r_max * std of the mean (6.764 float32 in stream version 1,
+    else 9.493)."""
     if isinstance(law, Uniform):
         return min(law.a, float(dtype.type(law.a))), law.b, True
     if isinstance(law, Normal):
         dt = np.dtype(dtype)
-        r_max = R_MAX[np.dtype(np.float64 if dt == np.float64 else np.float32)]
+        r_max = R_MAX[np.dtype(np.float64 if dt == np.float64 or version == 2 else np.float32)]
         slack = 2.0**-7 if dt.itemsize == 2 else 1e-6  # half types: rounding may step outward
         reach = r_max * law.std * (1 + slack) + abs(law.mean) * slack
         return law.mean - reach, law.mean + reach, False
@@ -92,7 +93,7 @@ def primitive_rows(p: Primitive, dtype: Any, n: int, seed: int) -> list[Row]:
     """The continuous checks of a primitive fill on float32 or float64."""
     dt = np.dtype(dtype)
     x = p.fill(np.empty(n, dt), seed=seed, stream=f"check {p.label} {dt.name}")
-    return _rows(p.label, dt, n, continuous_results(x, p.law, value_bounds(p.law, dt)))
+    return _rows(p.label, dt, n, continuous_results(x, p.law, value_bounds(p.law, dt, p.stream_version)))
 
 
 # ---- half precision: a discrete distribution --------------------------------------------------
@@ -128,7 +129,7 @@ def half_rows(p: Primitive, dtype: Any, n: int, seed: int) -> list[Row]:
     got = half.astype(np.float64)
     mismatches = int(np.count_nonzero(got != expected))
     results = [exact_check("equals rounded float32", mismatches == 0, mismatches, f"{mismatches} differ")]
-    lo, hi, hi_open = value_bounds(p.law, dt)
+    lo, hi, hi_open = value_bounds(p.law, dt, p.stream_version)
     if isinstance(p.law, Uniform):
         lo = low
     results.append(bounds_check(got, lo, hi, hi_open))
