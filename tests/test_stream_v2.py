@@ -290,3 +290,20 @@ def test_dask_chunks_and_generators_carry_the_version():
     assert np.array_equal(fd.normal((100, 30), chunks=(33, 7), seed=3, stream_version=2).compute(), whole)
     lazy = fd.normal((100, 30), chunks=(33, 7), generator=fastinit.Generator(3, stream_version=2))
     assert np.array_equal(lazy.compute(), whole)
+
+
+def test_init_module_draws_in_the_version_asked():
+    torch = pytest.importorskip("torch")
+    import fastinit.torch as ft
+
+    def model():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.ReLU(), torch.nn.Linear(32, 8))
+
+    v2 = ft.init_module_(model(), "kaiming", seed=5, stream_version=2)
+    v1 = ft.init_module_(model(), "kaiming", seed=5, stream_version=1)
+    w = v2[0].weight.detach().numpy()
+    want = fastinit.kaiming_normal_(np.empty((32, 16), np.float32), nonlinearity="relu", seed=5, stream="0.weight", stream_version=2)  # fmt: skip
+    assert np.array_equal(w, want) and not torch.equal(v1[0].weight, v2[0].weight)
+    with pytest.raises(ValueError, match="init_module_: stream_version must be 1 or 2; got 7"):
+        ft.init_module_(model(), "kaiming", seed=5, stream_version=7)

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from fastinit.engine.fill import check_real
-from fastinit.engine.streams import seed_from_torch
+from fastinit.engine.streams import seed_from_torch, stream_version_of
 
 from ..engine import streams as _streams
 from ..schemes import deterministic as _deterministic
@@ -67,6 +67,7 @@ def init_module_(
     residual: Residual = None,
     base: Base | None = None,
     zero_readout: bool = False,
+    stream_version: int | None = None,
 ) -> nn.Module:
     """Re-initialize every parameter of `model` in place by a named policy and return it.
 
@@ -143,6 +144,10 @@ def init_module_(
         Keyword only: the base model of "mup" (and only of it).
     zero_readout : bool, optional
         Keyword only: "mup" zeroes the output layer (default False).
+    stream_version : {1, 2}, optional
+        Keyword only: the stream version of the policy's draws (docs/stream.md; default
+        fastinit.default_stream_version()). Parameters the model's own code initializes (those
+        no policy rule covers) follow the default.
 
     Returns
     -------
@@ -196,6 +201,7 @@ def init_module_(
             "init_module_: residual must be a collection of module names or a callable (name, module) -> bool; "
             f"got {residual!r}"
         )
+    version = stream_version_of("init_module_", stream_version, None)
     if seed is None:
         seed = seed_from_torch(torch.default_generator)
     mup = None
@@ -205,7 +211,7 @@ def init_module_(
         mup = MupRule(shapes, std, bool(zero_readout))
     return reinitialize(
         model, scheme, seed, nonlinearity=nonlinearity, std=0.02 if std is None else std, n_layers=n_layers,
-        zero_init_residual=zero_init_residual, residual=residual, mup=mup,
+        zero_init_residual=zero_init_residual, residual=residual, mup=mup, stream_version=version,
     )  # fmt: skip
 
 
@@ -261,6 +267,7 @@ def reinitialize(
     keep: Collection[int] = (),
     warn_kept: bool = True,
     mup: MupRule | None = None,
+    stream_version: int = 1,
 ) -> nn.Module:
     """init_module_ with checked arguments; parameters whose id is in `keep` are left alone, and
     with warn_kept=False parameters no code sets are kept silently (the caller reports them).
@@ -278,7 +285,7 @@ def reinitialize(
     policy = Policy(
         "kaiming" if scheme == "fixup" else scheme, seed, nonlinearity, std, n_layers, following_activations(model),
         residual_map, tied_output_embeddings(model), output_layer(model),
-        mup=mup, placed=placed, embedding_scale=embedding_scale,
+        mup=mup, placed=placed, embedding_scale=embedding_scale, stream_version=stream_version,
     )  # fmt: skip
     done: set[int] = set(keep)
     # Tied parameters: visit modules in order of their smallest canonical name, so the name a

@@ -50,8 +50,10 @@ class Policy:
         mup: MupRule | None = None,
         placed: dict[nn.Module, Placement] | None = None,
         embedding_scale: float = 1.0,
+        stream_version: int = 1,
     ) -> None:
         self.scheme, self.seed, self.nonlinearity, self.std = scheme, seed, nonlinearity, std
+        self.stream_version = stream_version
         self.n_layers, self.activations = n_layers, activations
         self.residual, self.tied_output, self.output = residual, tied_output, output
         self.mup, self.placed, self.embedding_scale = mup, placed or {}, embedding_scale
@@ -59,7 +61,7 @@ class Policy:
     def _fill(self, fn: Callable[..., Any], p: torch.Tensor, name: str, *args: Any, **kwargs: Any) -> None:
         """fn(p, *args) with p's stream; a DTensor fills its local shard of the whole."""
         local, shard = local_shard(p)
-        fn(local, *args, **kwargs, seed=self.seed, stream=name, **shard)
+        fn(local, *args, **kwargs, seed=self.seed, stream=name, stream_version=self.stream_version, **shard)
 
     def weight(self, module: nn.Module, name: str, w: torch.Tensor) -> None:
         """A linear layer's weight (nn.Linear, convolutions, HF Conv1D, ...)."""
@@ -137,7 +139,10 @@ class Policy:
                     "value thirds, which needs a whole (not sharded) weight whose outputs divide by 3"
                 )
             for third, part_name, gain in zip(w.chunk(3, dim=axis), "qkv", (1.0, 1.0, place.scale)):
-                xavier(third, gain, layout=layout, seed=self.seed, stream=f"{name}.{part_name}")
+                xavier(
+                    third, gain, layout=layout, seed=self.seed, stream=f"{name}.{part_name}",
+                    stream_version=self.stream_version,
+                )  # fmt: skip
 
     def _draw(self, w: torch.Tensor, name: str, role: Role) -> None:
         d = draw(self.scheme, role, self.std)
@@ -225,8 +230,9 @@ class Policy:
             elif pname.startswith("weight_ih"):
                 for g in range(gates):  # each gate's block on its own
                     _variance.xavier_uniform_(
-                        p[g * hidden : (g + 1) * hidden], seed=self.seed, stream=f"{full}.gate{g}"
-                    )
+                        p[g * hidden : (g + 1) * hidden], seed=self.seed, stream=f"{full}.gate{g}",
+                        stream_version=self.stream_version,
+                    )  # fmt: skip
             elif pname.startswith("weight_hh"):
                 with torch.no_grad():
                     for g in range(gates):
@@ -234,6 +240,7 @@ class Policy:
                             np.empty((hidden, p.shape[1]), np.float32),
                             seed=self.seed,
                             stream=f"{full}.gate{g}",
+                            stream_version=self.stream_version,
                         )
                         p[g * hidden : (g + 1) * hidden].copy_(torch.from_numpy(block))
             elif pname.startswith("weight_hr"):  # LSTM projections
