@@ -52,28 +52,41 @@ constexpr AesSbox make_aes_sbox() {
 inline constexpr AesSbox kAesSbox = make_aes_sbox();
 static_assert(kAesSbox.v[0] == 0x63 && kAesSbox.v[1] == 0x7c && kAesSbox.v[0x53] == 0xed, "AES S-box");
 
-// One AES encryption round on state x under round key k, in place: SubBytes, ShiftRows,
-// MixColumns (skipped when last, as AESENCLAST does), then the round key xored in.
-static inline void aes_round(uint32_t x[4], const uint32_t k[4], bool last) {
-  uint8_t b[16], t[16];
-  for (int i = 0; i < 16; ++i) b[i] = static_cast<uint8_t>(x[i / 4] >> (8 * (i % 4)));
-  for (int c = 0; c < 4; ++c)
-    for (int r = 0; r < 4; ++r) t[r + 4 * c] = kAesSbox.v[b[r + 4 * ((c + r) & 3)]];
-  // MixColumns: each column times [2 3 1 1] circulant; 3a = 2a ^ a, so with s = a0 ^ a1 ^ a2 ^ a3
-  // row r is a_r ^ s ^ 2 (a_r ^ a_{r+1}).
-  const auto times2 = [](uint32_t a) { return static_cast<uint8_t>((a << 1) ^ ((a >> 7) * 0x1bu)); };
-  for (int c = 0; c < 4 && !last; ++c) {
-    const uint8_t a0 = t[4 * c], a1 = t[4 * c + 1], a2 = t[4 * c + 2], a3 = t[4 * c + 3];
-    const uint8_t sum = static_cast<uint8_t>(a0 ^ a1 ^ a2 ^ a3);
-    t[4 * c] = static_cast<uint8_t>(a0 ^ sum ^ times2(a0 ^ a1));
-    t[4 * c + 1] = static_cast<uint8_t>(a1 ^ sum ^ times2(a1 ^ a2));
-    t[4 * c + 2] = static_cast<uint8_t>(a2 ^ sum ^ times2(a2 ^ a3));
-    t[4 * c + 3] = static_cast<uint8_t>(a3 ^ sum ^ times2(a3 ^ a0));
+// SubBytes and MixColumns of one byte, as a word: for S = S-box(a), the column (2S, S, S, 3S)
+// that a byte in row 0 contributes (rows 1-3 contribute the same word rotated by 8, 16, 24
+// bits), so a round is four table lookups per column (the classic "T-table" AES).
+struct AesTable {
+  uint32_t v[256];
+};
+constexpr AesTable make_aes_table() {
+  AesTable t{};
+  for (int a = 0; a < 256; ++a) {
+    const uint8_t s = kAesSbox.v[a];
+    t.v[a] = static_cast<uint32_t>(gf256_mul(s, 2)) | static_cast<uint32_t>(s) << 8 | static_cast<uint32_t>(s) << 16 |
+             static_cast<uint32_t>(gf256_mul(s, 3)) << 24;
   }
-  for (int w = 0; w < 4; ++w)
-    x[w] = (static_cast<uint32_t>(t[4 * w]) | static_cast<uint32_t>(t[4 * w + 1]) << 8 |
-            static_cast<uint32_t>(t[4 * w + 2]) << 16 | static_cast<uint32_t>(t[4 * w + 3]) << 24) ^
-           k[w];
+  return t;
+}
+inline constexpr AesTable kAesTable = make_aes_table();
+
+static inline uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> ((32 - r) & 31)); }
+
+// One AES encryption round on state x under round key k, in place: SubBytes, ShiftRows,
+// MixColumns (skipped when last, as AESENCLAST does), then the round key xored in. ShiftRows
+// moves row r of column c + r to column c, so output column c reads byte r of word c + r.
+static inline void aes_round(uint32_t x[4], const uint32_t k[4], bool last) {
+  uint32_t y[4];
+  for (int c = 0; c < 4; ++c) {
+    const uint32_t b0 = x[c] & 0xffu, b1 = (x[(c + 1) & 3] >> 8) & 0xffu;
+    const uint32_t b2 = (x[(c + 2) & 3] >> 16) & 0xffu, b3 = x[(c + 3) & 3] >> 24;
+    if (last) {
+      y[c] = static_cast<uint32_t>(kAesSbox.v[b0]) | static_cast<uint32_t>(kAesSbox.v[b1]) << 8 |
+             static_cast<uint32_t>(kAesSbox.v[b2]) << 16 | static_cast<uint32_t>(kAesSbox.v[b3]) << 24;
+    } else {
+      y[c] = kAesTable.v[b0] ^ rotl32(kAesTable.v[b1], 8) ^ rotl32(kAesTable.v[b2], 16) ^ rotl32(kAesTable.v[b3], 24);
+    }
+  }
+  for (int c = 0; c < 4; ++c) x[c] = y[c] ^ k[c];
 }
 
 // The key schedule: calls step(round_key, r) for r = 0 .. rounds with the key of that step, as
