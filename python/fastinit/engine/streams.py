@@ -329,15 +329,26 @@ def _is_torch_generator(obj: object) -> bool:
     return type(obj).__name__ == "Generator" and type(obj).__module__.startswith("torch")
 
 
+_TORCH_WORDS = threading.local()  # per thread: device -> a 2-element int64 tensor to draw into
+
+
 def seed_from_torch(generator: Any) -> int:
     """A 64-bit seed drawn from a torch.Generator (two 32-bit draws: low word first), so code
     that seeds torch stays reproducible; each call advances the torch generator. Pass
-    torch.default_generator for torch's global CPU generator (whatever the default device)."""
+    torch.default_generator for torch's global CPU generator (whatever the default device).
+
+    The draw is ``torch.randint(0, 2**32, (2,), dtype=torch.int64, generator=generator)`` - which
+    torch computes as random_(0, 2**32) on a new tensor - made into a reused tensor of this
+    thread instead, the same values for a third of the time."""
     import torch
 
-    words = torch.randint(0, 2**32, (2,), generator=generator, dtype=torch.int64, device=generator.device)
-    lo, hi = (int(w) for w in words.tolist())
-    return lo | (hi << 32)
+    buffers = _TORCH_WORDS.__dict__.setdefault("by_device", {})
+    device = generator.device
+    words = buffers.get(device)
+    if words is None:
+        words = buffers[device] = torch.empty(2, dtype=torch.int64, device=device)
+    lo, hi = words.random_(0, 2**32, generator=generator).tolist()
+    return int(lo) | (int(hi) << 32)
 
 
 def key_source(
