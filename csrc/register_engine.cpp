@@ -242,6 +242,5 @@ void register_engine(py::module_& m) {
       py::arg("n"));
   m.def("hardware_threads", [] { return std::thread::hardware_concurrency(); });
   m.attr("parallel_threshold") = kParallelThreshold;
-  m.attr("stream_version") = 1;  // the default
-  m.attr("stream_versions") = py::make_tuple(kStreamVersions[0], kStreamVersions[1]);
+  m.attr("stream_versions") = py::make_tuple(kStreamVersions[0], kStreamVersions[1]);  // docs/stream.md
 }

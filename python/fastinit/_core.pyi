@@ -7,7 +7,6 @@ import numpy as np
 import numpy.typing as npt
 
 __version__: Final[str]
-stream_version: Final[int]
 stream_versions: Final[tuple[int, ...]]
 parallel_threshold: Final[int]
 

@@ -65,7 +65,7 @@ def stream_id(stream: StreamLike, fn: str = "stream_id") -> int:
     return check_u64(fn, "stream", stream)
 
 
-_STREAM_VERSIONS = (1, 2)
+_STREAM_VERSIONS = tuple(_core.stream_versions)  # the versions the core computes: 1 and 2
 _DEFAULT_VERSION = environment.stream_version() or 1
 
 
