@@ -7,8 +7,8 @@
 // same contract in NumPy.
 //
 // The -inl.h suffix is Highway's: a textual fragment, meant to be included once per target,
-// inside or around that target's namespace, never an ordinary header. approx_math-inl.h and
-// philox_simd-inl.h are fragments of this one.
+// inside or around that target's namespace, never an ordinary header. approx_math-inl.h,
+// philox_simd-inl.h and ars_batch-inl.h are fragments of this one.
 #ifndef FASTINIT_TARGET
 #error "define FASTINIT_TARGET before including kernels-inl.h"
 #endif
@@ -100,100 +100,7 @@ static inline void philox_batch_listed(StreamId id, const uint64_t* list, Batch&
 }
 #endif
 
-// ARS4x32-7 of counters (lo32(j), hi32(j), lo32(stream), hi32(stream)) under key (lo32(seed),
-// hi32(seed), 0, 0) for j = block(b), b < kBatch, word k to x<k>[b]: stream version 2's words.
-// With AES instructions (the x86 targets), eight blocks in flight hide the rounds' latency and
-// 4x4 transposes turn blocks into the batch's rows; elsewhere the portable rounds of
-// ars_round.h, a block at a time. The tests check both against Random123's known answers.
-template <class BlockAt>
-static inline void ars_batch(StreamId id, BlockAt block, Batch& out) {
-  const uint32_t key[4] = {static_cast<uint32_t>(id.seed), static_cast<uint32_t>(id.seed >> 32), 0, 0};
-  const uint32_t s0 = static_cast<uint32_t>(id.stream), s1 = static_cast<uint32_t>(id.stream >> 32);
-#if defined(__AES__)
-  __m128i rk[kArsRounds + 1];
-  ars_key_schedule(key, kArsRounds, [&](const uint32_t* k, int r) {
-    rk[r] =
-        _mm_setr_epi32(static_cast<int>(k[0]), static_cast<int>(k[1]), static_cast<int>(k[2]), static_cast<int>(k[3]));
-  });
-  constexpr int kInFlight = 8;
-  for (int base = 0; base < kBatch; base += kInFlight) {
-    __m128i v[kInFlight];
-    if constexpr (std::is_same_v<BlockAt, ConsecutiveBlocks>) {
-      // consecutive counters: the block number is the low 64-bit lane, one add per block
-      const uint64_t j = block(base);
-      __m128i c =
-          _mm_setr_epi32(static_cast<int>(j), static_cast<int>(j >> 32), static_cast<int>(s0), static_cast<int>(s1));
-      const __m128i one = _mm_set_epi64x(0, 1);
-      for (int i = 0; i < kInFlight; ++i) {
-        v[i] = _mm_xor_si128(c, rk[0]);
-        c = _mm_add_epi64(c, one);
-      }
-    } else {
-      for (int i = 0; i < kInFlight; ++i) {
-        const uint64_t j = block(base + i);
-        v[i] = _mm_xor_si128(
-            _mm_setr_epi32(static_cast<int>(j), static_cast<int>(j >> 32), static_cast<int>(s0), static_cast<int>(s1)),
-            rk[0]);
-      }
-    }
-    for (int r = 1; r < kArsRounds; ++r)
-      for (int i = 0; i < kInFlight; ++i) v[i] = _mm_aesenc_si128(v[i], rk[r]);
-    for (int i = 0; i < kInFlight; ++i) v[i] = _mm_aesenclast_si128(v[i], rk[kArsRounds]);
-    for (int h = 0; h < kInFlight; h += 4) {
-      const __m128i t0 = _mm_unpacklo_epi32(v[h], v[h + 1]), t1 = _mm_unpacklo_epi32(v[h + 2], v[h + 3]);
-      const __m128i t2 = _mm_unpackhi_epi32(v[h], v[h + 1]), t3 = _mm_unpackhi_epi32(v[h + 2], v[h + 3]);
-      _mm_store_si128(reinterpret_cast<__m128i*>(out.x0 + base + h), _mm_unpacklo_epi64(t0, t1));
-      _mm_store_si128(reinterpret_cast<__m128i*>(out.x1 + base + h), _mm_unpackhi_epi64(t0, t1));
-      _mm_store_si128(reinterpret_cast<__m128i*>(out.x2 + base + h), _mm_unpacklo_epi64(t2, t3));
-      _mm_store_si128(reinterpret_cast<__m128i*>(out.x3 + base + h), _mm_unpackhi_epi64(t2, t3));
-    }
-  }
-#else
-  for (int b = 0; b < kBatch; ++b) {
-    const uint64_t j = block(b);
-    uint32_t x[4] = {static_cast<uint32_t>(j), static_cast<uint32_t>(j >> 32), s0, s1};
-    ars_block(x, key, kArsRounds);
-    out.x0[b] = x[0];
-    out.x1[b] = x[1];
-    out.x2[b] = x[2];
-    out.x3[b] = x[3];
-  }
-#endif
-}
-
-// The words of a batch of consecutive blocks from j0, or of kBatch listed blocks, from the
-// generator of stream version V.
-template <int V>
-static inline void stream_batch(StreamId id, uint64_t j0, Batch& out) {
-  if constexpr (V == 2) {
-    ars_batch(id, ConsecutiveBlocks{j0}, out);
-  } else {
-    philox_batch(id, j0, out);
-  }
-  out.first = j0;
-  out.listed = nullptr;
-}
-template <int V>
-static inline void stream_batch_listed(StreamId id, const uint64_t* list, Batch& out) {
-  if constexpr (V == 2) {
-    ars_batch(id, ListedBlocks{list}, out);
-  } else {
-    philox_batch_listed(id, list, out);
-  }
-  out.listed = list;
-}
-
-// Version 2's extension word of float32 normal pair k: word k mod 4 of the ARS block
-// (3 << 56 | k / 4) of the stream (purpose tag 3, docs/stream.md). Read only for the pairs whose
-// radius word is 0 (probability 2**-32), so computed one at a time by the portable rounds.
-static inline uint32_t extension_word(StreamId id, uint64_t pair) {
-  const uint64_t j = (uint64_t{3} << 56) | (pair >> 2);
-  const uint32_t key[4] = {static_cast<uint32_t>(id.seed), static_cast<uint32_t>(id.seed >> 32), 0, 0};
-  uint32_t x[4] = {static_cast<uint32_t>(j), static_cast<uint32_t>(j >> 32), static_cast<uint32_t>(id.stream),
-                   static_cast<uint32_t>(id.stream >> 32)};
-  ars_block(x, key, kArsRounds);
-  return x[pair & 3];
-}
+#include "ars_batch-inl.h"
 
 // ---- word -> uniform ----------------------------------------------------------------------
 
