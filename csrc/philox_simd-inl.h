@@ -11,11 +11,19 @@
 // Include only inside a per-target namespace (kernels-inl.h), after Batch and philox_round_keys
 // are defined.
 
+// Not inlined into its callers: inlined into a transform's loop (a half-precision fill's, say)
+// it competes for registers and the compiler spills the round keys; on its own it keeps them.
+#if defined(_MSC_VER)
+#define FASTINIT_NOINLINE __declspec(noinline)
+#else
+#define FASTINIT_NOINLINE __attribute__((noinline))
+#endif
+
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
 #define FASTINIT_PHILOX_SIMD 1
 // counters(at) gives the 64-bit block counters of batch positions at .. at + 7.
 template <class Counters>
-static inline void philox_batch_simd(StreamId id, Counters counters, Batch& out) {
+FASTINIT_NOINLINE static void philox_batch_simd(StreamId id, Counters counters, Batch& out) {
   constexpr int kLanes = 8, kGroups = 4;  // 32 blocks in flight
   const __m512i m0 = _mm512_set1_epi64(kPhiloxM0), m1 = _mm512_set1_epi64(kPhiloxM1);
   const __m512i s0 = _mm512_set1_epi64(static_cast<uint32_t>(id.stream));
@@ -72,7 +80,7 @@ static inline __m256i narrow_pair(__m256i a, __m256i b) {
 }
 // counters(at) gives the 64-bit block counters of batch positions at .. at + 3.
 template <class Counters>
-static inline void philox_batch_simd(StreamId id, Counters counters, Batch& out) {
+FASTINIT_NOINLINE static void philox_batch_simd(StreamId id, Counters counters, Batch& out) {
   constexpr int kLanes = 4, kGroups = 2;  // 8 blocks in flight (16 ymm registers)
   const __m256i m0 = _mm256_set1_epi64x(kPhiloxM0), m1 = _mm256_set1_epi64x(kPhiloxM1);
   const __m256i s0 = _mm256_set1_epi64x(static_cast<uint32_t>(id.stream));
