@@ -340,33 +340,42 @@ static inline BatchTransform<PerBlock, Version, F> batch_transform(F f) {
   return BatchTransform<PerBlock, Version, F>{f};
 }
 
+// Walks the batches of Transform's stream that hold the logical elements [first, first + n):
+// for each, emit(words, skip, take), where values [skip, skip + take) of the batch are the next
+// `take` elements. The one loop behind generate and generate_half.
+template <class Transform, class Emit>
+static inline void for_each_batch(StreamId id, uint64_t first, size_t n, Emit emit) {
+  constexpr int kPerBlock = Transform::kPerBlock;
+  constexpr size_t kPerBatch = static_cast<size_t>(kPerBlock) * kBatch;
+  Batch words;
+  uint64_t block = first / kPerBlock;
+  size_t skip = static_cast<size_t>(first % kPerBlock);
+  while (n > 0) {
+    stream_batch<Transform::kVersion>(id, block, words);
+    const size_t take = n < kPerBatch - skip ? n : kPerBatch - skip;
+    emit(words, skip, take);
+    n -= take;
+    skip = 0;
+    block += kBatch;
+  }
+}
+
 // Runs a batch transform over the logical elements [first, first + n): whole batches go
 // straight to out, a partial one at either end goes through a local batch buffer. (Many short
 // runs, one per row of a narrow shard, go through gather below instead: fill.cpp.)
 template <class V, class Transform>
 static inline void generate(StreamId id, uint64_t first, size_t n, V* out, Transform transform) {
-  constexpr int kPerBlock = Transform::kPerBlock;
-  constexpr size_t kPerBatch = static_cast<size_t>(kPerBlock) * kBatch;
-  Batch words;
+  constexpr size_t kPerBatch = static_cast<size_t>(Transform::kPerBlock) * kBatch;
   alignas(64) V partial[kPerBatch];
-  uint64_t block = first / kPerBlock;
-  size_t skip = static_cast<size_t>(first % kPerBlock);
-  while (n > 0) {
-    stream_batch<Transform::kVersion>(id, block, words);
-    if (skip == 0 && n >= kPerBatch) {
+  for_each_batch<Transform>(id, first, n, [&](const Batch& words, size_t skip, size_t take) {
+    if (take == kPerBatch) {
       transform(words, out);
-      out += kPerBatch;
-      n -= kPerBatch;
     } else {
       transform(words, partial);
-      const size_t take = n < kPerBatch - skip ? n : kPerBatch - skip;
       std::memcpy(out, partial + skip, take * sizeof(V));
-      out += take;
-      n -= take;
-      skip = 0;
     }
-    block += kBatch;
-  }
+    out += take;
+  });
 }
 
 // Runs a batch transform over whole blocks given by a list: out[kPerBlock * i + k] is element
@@ -532,22 +541,12 @@ void store_f16(const float* src, size_t n, char* dst, ptrdiff_t stride) {
 // so memory sees one store of the half-size values and no staging pass.
 template <ConvertRun Convert, class Transform>
 static inline void generate_half(StreamId id, uint64_t first, size_t n, uint16_t* __restrict out, Transform transform) {
-  constexpr int kPerBlock = Transform::kPerBlock;
-  constexpr size_t kPerBatch = static_cast<size_t>(kPerBlock) * kBatch;
-  Batch words;
-  alignas(64) float values[kPerBatch];
-  uint64_t block = first / kPerBlock;
-  size_t skip = static_cast<size_t>(first % kPerBlock);
-  while (n > 0) {
-    stream_batch<Transform::kVersion>(id, block, words);
+  alignas(64) float values[static_cast<size_t>(Transform::kPerBlock) * kBatch];
+  for_each_batch<Transform>(id, first, n, [&](const Batch& words, size_t skip, size_t take) {
     transform(words, values);
-    const size_t take = n < kPerBatch - skip ? n : kPerBatch - skip;
     Convert(values + skip, take, out);
     out += take;
-    n -= take;
-    skip = 0;
-    block += kBatch;
-  }
+  });
 }
 
 template <ConvertRun Convert, uint16_t (*ConvertOne)(float)>
