@@ -38,8 +38,11 @@ def _uniform(a: float, b: float) -> Primitive:
 
 
 def _normal(mean: float, std: float, version: int = 1) -> Primitive:
-    fill = lambda arr, **kw: _fill.normal_(arr, mean, std, stream_version=version, **kw)  # noqa: E731
-    return Primitive(Normal(mean, std), fill, version)
+    return Primitive(
+        Normal(mean, std),
+        lambda arr, **kw: _fill.normal_(arr, mean, std, stream_version=version, **kw),
+        version,
+    )
 
 
 def _trunc(mean: float, std: float, a: float, b: float) -> Primitive:

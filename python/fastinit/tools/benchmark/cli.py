@@ -20,6 +20,8 @@ from ...engine.info import cpu_name, info
 from ...engine.threads import get_num_threads, set_num_threads
 from . import report, runner
 
+STORE_LIMIT = "store limit: constant, engine threads"
+
 
 def _cases(buf: np.ndarray, threads: int) -> list[tuple[str, int, Callable[[], object]]]:
     rng = np.random.Generator(np.random.PCG64(0))
@@ -37,9 +39,6 @@ def _cases(buf: np.ndarray, threads: int) -> list[tuple[str, int, Callable[[], o
             ("fastinit trunc_normal_", t, lambda: _fill.trunc_normal_(buf, seed=1)),
         ]
     return cases
-
-
-STORE_LIMIT = "store limit: constant, engine threads"
 
 
 def run(size_mib: float = 256.0, repeats: int = 5) -> dict[str, Any]:
