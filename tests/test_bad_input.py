@@ -355,3 +355,18 @@ def test_offset_error_states_the_streams_real_range(offset):
         fastinit.normal_(a, seed=0, offset=offset)
     assert "2**64" not in str(e.value)
     assert (a == 7.0).all()
+
+
+def test_element_stride_targets_scale_and_check_their_sequences():
+    from fastinit import _core
+
+    t = _core.Target.of_elements(0, _core.DType.float64, (3, 4), (4, 1))
+    assert t.shape == [3, 4] and t.byte_strides == [32, 8]
+    with pytest.raises(TypeError, match="shape"):
+        _core.Target.of_elements(0, _core.DType.float32, 5, (1,))
+    with pytest.raises(TypeError):
+        _core.Target.of_elements(0, _core.DType.float32, (3.5,), (1,))
+    with pytest.raises(ValueError, match="stride"):
+        _core.Target.of_elements(0, _core.DType.float64, (2,), (2**61,))
+    with pytest.raises(ValueError, match="differ in length"):
+        _core.Target.of_elements(0, _core.DType.float32, (2, 2), (1,))

@@ -13,7 +13,8 @@ from .. import _core
 from .keys import make_key
 from .placement import check_placement, takes_placement
 from .streams import key_source, stream_version_of
-from .targets import as_target, engine_target
+from .targets import as_target, tensor_target
+from .torch_target import is_torch_tensor, mark_written
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -49,12 +50,14 @@ def fill_law(fn: str, arr: A, law: _core.Law, placement: Placement, checked: boo
     index range before it takes the key's stream and writes, so arr is untouched and a
     generator's stream not taken if anything is wrong. Errors name fn. checked: the caller has
     checked the placement keywords' names."""
-    view: Any = arr
-    flags = view.flags if type(view) is np.ndarray else None
-    if flags is None or not (flags.c_contiguous or flags.f_contiguous):
-        view = as_target(
-            fn, arr
-        )  # (a contiguous array goes as it is: the engine checks its dtype and writability)
+    target: Any = arr
+    tensor: Any = None
+    if type(arr) is not np.ndarray or not (target.flags.c_contiguous or target.flags.f_contiguous):
+        if is_torch_tensor(arr):
+            tensor = arr
+            target, has_storage = tensor_target(fn, arr)
+        else:  # (a contiguous array goes as it is: the engine checks its dtype and writability)
+            target = as_target(fn, arr)
     try:
         if not checked:
             check_placement(fn, placement)
@@ -62,14 +65,17 @@ def fill_law(fn: str, arr: A, law: _core.Law, placement: Placement, checked: boo
         generator = p.get("generator")
         source = key_source(fn, generator, p.get("seed"), p.get("stream"))
         version = stream_version_of(fn, p.get("stream_version"), generator)
-        key = make_key(
-            fn, view.shape, source, p.get("offset", 0), p.get("global_shape"), p.get("index"), version
-        )
-        if type(view) is np.ndarray:
-            _core.fill(view, law, key)
-        else:  # a torch tensor; a meta tensor has no storage: checked, its stream taken, nothing written
-            _core.fill(engine_target(view), law, key, "", not view.is_meta)
-            view.written()
+        global_shape, index = p.get("global_shape"), p.get("index")
+        shape: Any = ()  # (read only for a shard: a Target's shape is a new list)
+        if global_shape is not None or index is not None:
+            shape = (tensor if tensor is not None else target).shape
+        key = make_key(fn, shape, source, p.get("offset", 0), global_shape, index, version)
+        if tensor is None:
+            _core.fill(target, law, key)
+        else:  # a meta tensor has no storage: checked, its stream taken, nothing written
+            _core.fill(target, law, key, "", has_storage)
+            if has_storage:
+                mark_written(tensor)
     except (TypeError, ValueError) as exc:
         raise _named(fn, exc) from None
     return arr

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .streams import Generator, StreamLike
 
 __all__ = [
-    "FANS_DOC", "PLACEMENT_DOC", "FanKeywords", "Placement", "SchemeKeywords", "check_offset", "check_placement", "check_u64", "placement_doc", "takes_placement",
+    "FANS_DOC", "PLACEMENT_DOC", "PLACEMENT_KEYS", "FanKeywords", "Placement", "SchemeKeywords", "check_offset", "check_placement", "check_u64", "placement_doc", "takes_placement",
     "takes_placement_keywords", "takes_scheme_keywords",
 ]  # fmt: skip
 
@@ -46,6 +46,7 @@ class SchemeKeywords(FanKeywords, Placement, total=False):
 
 
 _KEYS = frozenset(Placement.__annotations__)
+PLACEMENT_KEYS = _KEYS  # the placement keywords' names
 _FAN_KEYS = frozenset(FanKeywords.__annotations__)
 _SCHEME_KEYS = _KEYS | _FAN_KEYS
 

@@ -18,10 +18,10 @@ __all__ = [
     "as_target",
     "assign",
     "dtype_name",
-    "engine_target",
     "fill_value",
     "resolve_dtype",
     "supported_dtype_names",
+    "tensor_target",
     "zero_where",
 ]
 
@@ -118,7 +118,7 @@ def as_target(fn: str, arr: Any) -> Any:
             dtype_name(fn, a.dtype)
     elif _torch_target.is_torch_tensor(arr):
         view = _torch_target.torch_view(fn, arr)
-        if not _c_contiguous(view.shape, view.strides):
+        if not arr.is_contiguous():
             check_no_overlap(fn, view.shape, view.strides, 1, "tensor")
         return view
     else:
@@ -131,23 +131,19 @@ def as_target(fn: str, arr: Any) -> Any:
     return a
 
 
-def _c_contiguous(shape: tuple[int, ...], strides: tuple[int, ...]) -> bool:
-    """Whether element strides `strides` lay `shape` out in C order (extents of 1 take any)."""
-    step = 1
-    for n, s in zip(reversed(shape), reversed(strides)):
-        if n != 1 and s != step:
-            return False
-        step *= n
-    return True
-
-
 _ENGINE_DTYPES = {name: getattr(_core.DType, name) for name in ("float32", "float64", "float16", "bfloat16")}
 
 
-def engine_target(view: _torch_target.TorchView) -> _core.Target:
-    """The engine's description of a torch tensor's memory (a meta tensor's: address 0)."""
-    item = view.itemsize
-    return _core.Target(view.data, _ENGINE_DTYPES[view.dtype], view.shape, [s * item for s in view.strides])
+def tensor_target(fn: str, tensor: Any) -> tuple[_core.Target, bool]:
+    """The engine's Target of a torch tensor's memory (checked as torch_target.check_tensor does,
+    and that its elements do not overlap) and whether it has any (False for a meta tensor, whose
+    Target has address 0 and is only checked, never written)."""
+    dtype, _, is_meta = _torch_target.check_tensor(fn, tensor)
+    strides = tensor.stride()
+    if not tensor.is_contiguous():
+        check_no_overlap(fn, tuple(tensor.shape), strides, 1, "tensor")
+    data = 0 if is_meta else tensor.data_ptr()
+    return _core.Target.of_elements(data, _ENGINE_DTYPES[dtype], tensor.shape, strides), not is_meta
 
 
 def assign(view: Any, values: np.ndarray) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TorchDTypeError", "TorchView", "is_torch_tensor", "torch_view"]
+__all__ = ["TorchDTypeError", "TorchView", "check_tensor", "is_torch_tensor", "mark_written", "torch_view"]
 
 
 _TENSOR_TYPES: dict[type, bool] = {}
@@ -79,9 +79,9 @@ class TorchView:
             self.tensor.masked_fill_(torch.from_numpy(np.ascontiguousarray(mask)), 0)
 
     def written(self) -> None:
-        """Tell autograd the tensor changed (bumps its version counter, as an in-place op does)."""
+        """Tell autograd the tensor changed (mark_written), unless it is a meta tensor."""
         if not self.is_meta:
-            _increment_version()(self.tensor)
+            mark_written(self.tensor)
 
 
 @functools.cache
@@ -107,18 +107,61 @@ def _increment_version() -> Any:
 
 
 def torch_view(fn: str, tensor: Any) -> TorchView:
-    """Validate a torch tensor as a fill target: CPU (or meta, a no-op), float16, bfloat16, float32
-    or float64, not a lazily negated view. TypeError / ValueError / RuntimeError name what is
-    wrong; whether its elements overlap is checked by the caller (targets.as_target)."""
+    """Validate a torch tensor as a fill target (check_tensor) and describe it as a TorchView;
+    whether its elements overlap is checked by the caller (targets.as_target)."""
+    return TorchView(tensor, *check_tensor(fn, tensor))
+
+
+def check_tensor(fn: str, tensor: Any) -> tuple[str, int, bool]:
+    """(dtype name, bytes per element, is_meta) of a tensor fastinit can fill: CPU (or meta, a
+    no-op), float16, bfloat16, float32 or float64, not a lazily negated view, not an inference
+    tensor outside inference mode. TypeError / ValueError / RuntimeError name what is wrong."""
+    torch = _torch()
+    found = _dtypes().get(tensor.dtype)
+    if (
+        found is None
+        or tensor.layout != torch.strided
+        or tensor.is_neg()
+        or (tensor.is_inference() and not torch.is_inference_mode_enabled())
+    ):
+        _reject(fn, tensor)
+    if tensor.is_cpu:
+        return found[0], found[1], False  # type: ignore[index]
+    if tensor.is_meta:
+        return found[0], found[1], True  # type: ignore[index]
+    raise ValueError(
+        f"{fn}: fastinit fills CPU tensors; got a tensor on {tensor.device}. Fill it on the CPU "
+        "and move it, or use torch.nn.init for this device"
+    )
+
+
+def mark_written(tensor: Any) -> None:
+    """Tell autograd the tensor changed (bumps its version counter, as an in-place op does)."""
+    global _bump
+    if _bump is None:
+        _bump = _increment_version()
+    _bump(tensor)
+
+
+_bump: Any = None  # _increment_version(), once torch is imported
+
+
+@functools.cache
+def _torch() -> Any:
     import torch
 
+    return torch
+
+
+def _reject(fn: str, tensor: Any) -> None:
+    """Raise the error for the first reason check_tensor refuses tensor (checked in this order)."""
+    torch = _torch()
     if tensor.layout != torch.strided:
         raise TypeError(
             f"{fn}: fastinit fills dense (strided) tensors; got a tensor with layout {tensor.layout}. "
             "Fill a dense tensor and convert it, or use torch.nn.init"
         )
-    found = _dtypes().get(tensor.dtype)
-    if found is None:
+    if tensor.dtype not in _dtypes():
         raise TorchDTypeError(
             f"{fn}: tensors of dtype {tensor.dtype} cannot be filled; allowed dtypes: torch.float16, "
             "torch.bfloat16, torch.float32, torch.float64"
@@ -131,16 +174,7 @@ def torch_view(fn: str, tensor: Any) -> TorchView:
             "as for x.conj().imag), so writing its memory would store negated values; fill "
             "tensor.resolve_neg() / resolve_conj() or the tensor it views"
         )
-    if tensor.is_inference() and not torch.is_inference_mode_enabled():
-        raise RuntimeError(
-            f"{fn}: in-place update to an inference tensor outside torch.inference_mode() is not "
-            "allowed (as in torch); fill it inside inference_mode() or fill a normal tensor"
-        )
-    if tensor.is_cpu:
-        return TorchView(tensor, found[0], found[1], False)
-    if tensor.is_meta:
-        return TorchView(tensor, found[0], found[1], True)
-    raise ValueError(
-        f"{fn}: fastinit fills CPU tensors; got a tensor on {tensor.device}. Fill it on the CPU "
-        "and move it, or use torch.nn.init for this device"
+    raise RuntimeError(
+        f"{fn}: in-place update to an inference tensor outside torch.inference_mode() is not "
+        "allowed (as in torch); fill it inside inference_mode() or fill a normal tensor"
     )

@@ -22,7 +22,6 @@ fan_geo_avg = sqrt(fan_in * fan_out) (JAX's). Where the frameworks differ:
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any, Callable, NamedTuple
 
@@ -79,7 +78,16 @@ class Scheme(NamedTuple):
 
     def cached_law(self, fan_in: float, fan_out: float) -> _core.Law | None:
         """law(fan_in, fan_out), remembered (a Law is immutable; a model repeats its shapes)."""
-        return _cached_law(self, fan_in, fan_out)
+        key = (self, fan_in, fan_out)
+        try:
+            return _LAWS[key]
+        except KeyError:
+            pass
+        law = self.law(fan_in, fan_out)
+        if len(_LAWS) >= 4096:
+            _LAWS.clear()
+        _LAWS[key] = law
+        return law
 
     @staticmethod
     def check(
@@ -97,26 +105,23 @@ class Scheme(NamedTuple):
             )
 
 
-@functools.lru_cache(maxsize=4096)
-def _cached_law(scheme: Scheme, fan_in: float, fan_out: float) -> _core.Law | None:
-    return scheme.law(fan_in, fan_out)
-
-
+_LAWS: dict[tuple[Scheme, float, float], _core.Law | None] = {}
 _CHECKED: dict[tuple[Any, ...], Scheme] = {}
 
 
-def checked_scheme(fn: str, args: tuple[Any, ...], make: Callable[[], Scheme]) -> Scheme:
-    """The Scheme that make() validates and builds from a call's arguments `args`, remembered by
-    (fn, args and their types): the same arguments validate the same way, so a repeated call (a
-    model's many layers) skips the checks. Unhashable arguments are checked every time."""
-    key = (fn, *args, *map(type, args))
+def checked_scheme(make: Callable[..., Scheme], fn: str, number: object, *names: object) -> Scheme:
+    """make(fn, number, *names): the Scheme a call's arguments validate into, remembered by fn,
+    the arguments and the type of the one number among them (1, 1.0 and True are equal keys but
+    need not validate alike; the other arguments are names): a repeated call (a model's many
+    layers) skips the checks. Unhashable arguments are checked every time."""
+    key = (fn, number, type(number), *names)
     try:
         return _CHECKED[key]
     except KeyError:
         pass
     except TypeError:
-        return make()
-    scheme = make()
+        return make(fn, number, *names)
+    scheme = make(fn, number, *names)
     if len(_CHECKED) >= 4096:
         _CHECKED.clear()
     _CHECKED[key] = scheme

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from ..engine.fill import check_real, fill_law
-from ..engine.placement import check_placement, takes_scheme_keywords
+from ..engine.placement import PLACEMENT_KEYS, check_placement, takes_scheme_keywords
 from ..engine.targets import as_target
 from ..engine.torch_target import is_torch_tensor
 from .core import Scheme, checked_scheme
@@ -40,28 +40,32 @@ def _shape_of(fn: str, arr: object, global_shape: Any) -> tuple[int, ...]:
     return tuple(as_target(fn, arr).shape)
 
 
-_FAN_KEYS = frozenset(("layout", "in_axis", "out_axis", "batch_axis"))
-
-
 def fill_scheme(
     fn: str, arr: A, scheme: Scheme, keywords: SchemeKeywords, shape: tuple[int, ...] | None = None
 ) -> A:
     """Fill arr by `scheme`, its fans read from arr's shape (the global shape of a shard, or
     `shape` if the caller has it) by the fan keywords; the rest of `keywords` place the values
     in the stream."""
-    check_placement(fn, keywords, fans=True)
     placement: Any = keywords
-    layout, in_axis, out_axis, batch_axis = "oihw", None, None, ()
-    if keywords and not _FAN_KEYS.isdisjoint(keywords):
-        placement = dict(keywords)
-        layout, in_axis = placement.pop("layout", "oihw"), placement.pop("in_axis", None)
-        out_axis, batch_axis = placement.pop("out_axis", None), placement.pop("batch_axis", ())
+    fans: dict[str, Any] | None = None
+    if not keywords.keys() <= PLACEMENT_KEYS:  # fan keywords (or a misspelt keyword) as well
+        check_placement(fn, keywords, fans=True)
+        placement = {k: v for k, v in keywords.items() if k in PLACEMENT_KEYS}
+        fans = {k: v for k, v in keywords.items() if k not in PLACEMENT_KEYS}
     if shape is None:
         shape = _shape_of(fn, arr, keywords.get("global_shape"))
-    if layout == "oihw" and in_axis is None and out_axis is None and not batch_axis and len(shape) == 2:
+    if fans is None and len(shape) == 2:
         fan_in, fan_out = float(shape[1]), float(shape[0])  # the common case, without the general machinery
     else:
-        fan_in, fan_out = compute_fans(shape, layout, in_axis, out_axis, batch_axis, fn=fn)
+        fans = fans or {}
+        fan_in, fan_out = compute_fans(
+            shape,
+            fans.get("layout", "oihw"),
+            fans.get("in_axis"),
+            fans.get("out_axis"),
+            fans.get("batch_axis", ()),
+            fn=fn,
+        )
     law = scheme.cached_law(fan_in, fan_out)
     if law is None:
         return arr  # an empty weight: nothing to fill
@@ -115,27 +119,29 @@ def variance_scaling_(
     2.0
     """
     fn = "variance_scaling_"
+    return fill_scheme(fn, arr, checked_scheme(_variance_scheme, fn, scale, mode, distribution), keywords)
 
-    def make() -> Scheme:
-        s = check_real(fn, "scale", scale)
-        Scheme.check(fn, s, mode, distribution)
-        return Scheme(s, mode, distribution)
 
-    return fill_scheme(fn, arr, checked_scheme(fn, (scale, mode, distribution), make), keywords)
+def _variance_scheme(fn: str, scale: float, mode: str, distribution: str) -> Scheme:
+    s = check_real(fn, "scale", scale)
+    Scheme.check(fn, s, mode, distribution)
+    return Scheme(s, mode, distribution)
 
 
 def xavier_scheme(fn: str, gain: float, distribution: str) -> Scheme:
     """The validated Scheme of xavier_uniform_ / xavier_normal_ (ValueError naming fn)."""
-
-    def make() -> Scheme:
-        g = _positive(fn, "gain", gain)
-        Scheme.check(fn, 1.0, "fan_avg", distribution)
-        return Scheme(1.0, "fan_avg", distribution, gain=g)
-
-    return checked_scheme(fn, (gain, distribution), make)
+    return checked_scheme(_xavier_scheme, fn, gain, distribution)
 
 
-def _xavier(fn: str, arr: A, gain: float, distribution: str, keywords: SchemeKeywords) -> A:
+def _xavier_scheme(fn: str, gain: float, distribution: str) -> Scheme:
+    g = _positive(fn, "gain", gain)
+    Scheme.check(fn, 1.0, "fan_avg", distribution)
+    return Scheme(1.0, "fan_avg", distribution, gain=g)
+
+
+def xavier_fill(fn: str, arr: A, gain: float, distribution: str, keywords: SchemeKeywords) -> A:
+    """xavier_uniform_ / xavier_normal_ (fn) with the call's keywords as a dict (the adapters'
+    entry: fastinit.torch)."""
     return fill_scheme(fn, arr, xavier_scheme(fn, gain, distribution), keywords)
 
 
@@ -171,7 +177,7 @@ def xavier_uniform_(
     >>> bool(abs(w).max() <= (6 / 50) ** 0.5)
     True
     """
-    return _xavier("xavier_uniform_", arr, gain, distribution, keywords)
+    return xavier_fill("xavier_uniform_", arr, gain, distribution, keywords)
 
 
 @takes_scheme_keywords
@@ -206,24 +212,26 @@ def xavier_normal_(
     >>> round(float(w.std() * (500 / 2) ** 0.5), 1)
     1.0
     """
-    return _xavier("xavier_normal_", arr, gain, distribution, keywords)
+    return xavier_fill("xavier_normal_", arr, gain, distribution, keywords)
 
 
 def kaiming_scheme(fn: str, a: float, mode: str, nonlinearity: str, distribution: str) -> Scheme:
     """The validated Scheme of kaiming_uniform_ / kaiming_normal_ (ValueError naming fn)."""
-
-    def make() -> Scheme:
-        if mode not in ("fan_in", "fan_out"):
-            raise ValueError(f"{fn}: mode={mode!r} is not one of 'fan_in', 'fan_out'")
-        Scheme.check(fn, 1.0, mode, distribution)
-        return Scheme(1.0, mode, distribution, gain=calculate_gain(nonlinearity, a))
-
-    return checked_scheme(fn, (a, mode, nonlinearity, distribution), make)
+    return checked_scheme(_kaiming_scheme, fn, a, mode, nonlinearity, distribution)
 
 
-def _kaiming(
+def _kaiming_scheme(fn: str, a: float, mode: str, nonlinearity: str, distribution: str) -> Scheme:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"{fn}: mode={mode!r} is not one of 'fan_in', 'fan_out'")
+    Scheme.check(fn, 1.0, mode, distribution)
+    return Scheme(1.0, mode, distribution, gain=calculate_gain(nonlinearity, a))
+
+
+def kaiming_fill(
     fn: str, arr: A, a: float, mode: str, nonlinearity: str, distribution: str, keywords: SchemeKeywords
 ) -> A:
+    """kaiming_uniform_ / kaiming_normal_ (fn) with the call's keywords as a dict (the adapters'
+    entry: fastinit.torch); an empty arr warns, as torch does, and is returned as it is."""
     scheme = kaiming_scheme(fn, a, mode, nonlinearity, distribution)
     shape = _shape_of(fn, arr, keywords.get("global_shape"))
     if 0 in shape:
@@ -274,7 +282,7 @@ def kaiming_uniform_(
     >>> bool(abs(w).max() <= 1 / 128**0.5)
     True
     """
-    return _kaiming("kaiming_uniform_", arr, a, mode, nonlinearity, distribution, keywords)
+    return kaiming_fill("kaiming_uniform_", arr, a, mode, nonlinearity, distribution, keywords)
 
 
 @takes_scheme_keywords
@@ -313,7 +321,7 @@ def kaiming_normal_(
     >>> round(float(w.std() ** 2 * 256), 1)
     2.0
     """
-    return _kaiming("kaiming_normal_", arr, a, mode, nonlinearity, distribution, keywords)
+    return kaiming_fill("kaiming_normal_", arr, a, mode, nonlinearity, distribution, keywords)
 
 
 @takes_scheme_keywords

@@ -149,9 +149,7 @@ def xavier_uniform_(tensor: T, gain: float = 1.0, generator: Any = None, **kwarg
     >>> bool(w.abs().max() <= (6 / 50) ** 0.5)
     True
     """
-    if is_complex(tensor):
-        return _complex_scheme("xavier_uniform_", tensor, generator, kwargs, gain)
-    return _variance.xavier_uniform_(tensor, gain, generator=torch_source(generator, kwargs), **kwargs)
+    return _scheme("xavier_uniform_", tensor, generator, kwargs, gain)
 
 
 @torch_function
@@ -180,9 +178,7 @@ def xavier_normal_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs
     >>> round(float(w.std() * (500 / 2) ** 0.5), 1)
     1.0
     """
-    if is_complex(tensor):
-        return _complex_scheme("xavier_normal_", tensor, generator, kwargs, gain)
-    return _variance.xavier_normal_(tensor, gain, generator=torch_source(generator, kwargs), **kwargs)
+    return _scheme("xavier_normal_", tensor, generator, kwargs, gain)
 
 
 @torch_function
@@ -222,11 +218,7 @@ def kaiming_uniform_(
     >>> bool(w.abs().max() <= 1 / 128**0.5)
     True
     """
-    if is_complex(tensor):
-        return _complex_scheme("kaiming_uniform_", tensor, generator, kwargs, a, mode, nonlinearity)
-    return _variance.kaiming_uniform_(
-        tensor, a, mode, nonlinearity, generator=torch_source(generator, kwargs), **kwargs
-    )
+    return _scheme("kaiming_uniform_", tensor, generator, kwargs, a, mode, nonlinearity)
 
 
 @torch_function
@@ -266,11 +258,7 @@ def kaiming_normal_(
     >>> round(float(w.std() ** 2 * 256), 1)
     2.0
     """
-    if is_complex(tensor):
-        return _complex_scheme("kaiming_normal_", tensor, generator, kwargs, a, mode, nonlinearity)
-    return _variance.kaiming_normal_(
-        tensor, a, mode, nonlinearity, generator=torch_source(generator, kwargs), **kwargs
-    )
+    return _scheme("kaiming_normal_", tensor, generator, kwargs, a, mode, nonlinearity)
 
 
 @torch_function
@@ -330,14 +318,20 @@ def sparse_(tensor: T, sparsity: float, std: float = 0.01, generator: Any = None
     return _matrix.sparse_(tensor, sparsity, std, generator=torch_source(generator, kwargs), **kwargs)
 
 
-def _complex_scheme(fn: str, tensor: T, generator: Any, kwargs: dict[str, Any], *args: Any) -> T:
-    """xavier_* (args: gain) or kaiming_* (args: a, mode, nonlinearity) on a complex tensor, as
-    torch draws it (_complex.py)."""
-    keywords = {**kwargs, "generator": torch_source(generator, kwargs)}
-    default = "uniform" if fn.endswith("uniform_") else "normal"
-    distribution = keywords.pop("distribution", default)
+def _scheme(fn: str, tensor: T, generator: Any, kwargs: dict[str, Any], *args: Any) -> T:
+    """xavier_* (args: gain) or kaiming_* (args: a, mode, nonlinearity) seeded as torch_source
+    says: on a real tensor as the fastinit function of the same name fills it, on a complex one
+    as torch draws it (_complex.py). kwargs: the call's own (changed here)."""
+    source = torch_source(generator, kwargs)
+    if source is not None:
+        kwargs["generator"] = source
+    distribution = kwargs.pop("distribution", "uniform" if fn.endswith("uniform_") else "normal")
+    if is_complex(tensor):
+        if fn.startswith("xavier"):
+            scheme = _variance.xavier_scheme(fn, args[0], distribution)
+        else:
+            scheme = _variance.kaiming_scheme(fn, args[0], args[1], args[2], distribution)
+        return scheme_parts_(fn, tensor, scheme, kwargs)
     if fn.startswith("xavier"):
-        scheme = _variance.xavier_scheme(fn, args[0], distribution)
-    else:
-        scheme = _variance.kaiming_scheme(fn, args[0], args[1], args[2], distribution)
-    return scheme_parts_(fn, tensor, scheme, keywords)
+        return _variance.xavier_fill(fn, tensor, args[0], distribution, kwargs)  # type: ignore[arg-type]
+    return _variance.kaiming_fill(fn, tensor, args[0], args[1], args[2], distribution, kwargs)  # type: ignore[arg-type]
