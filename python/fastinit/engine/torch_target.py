@@ -7,7 +7,6 @@ engine's targets."""
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import Any
 
@@ -84,26 +83,29 @@ class TorchView:
             mark_written(self.tensor)
 
 
-@functools.cache
-def _dtypes() -> dict[Any, tuple[str, int]]:
-    """torch dtype -> (fastinit's name for it, bytes per element), for the dtypes the engine fills."""
+_TORCH: Any = None  # the torch module, once a tensor has been handed in
+_DTYPES: dict[Any, tuple[str, int]] = {}  # torch dtype -> (fastinit's name, bytes per element)
+_BUMP: Any = None  # torch's bump of a tensor's version counter
+
+
+def _load_torch() -> Any:
+    """Import torch (on the first tensor) and look up what this module uses of it: the dtypes
+    the engine fills (_DTYPES) and torch.autograd.graph.increment_version (_BUMP; a no-op on
+    torch versions without it)."""
+    global _TORCH, _BUMP
     import torch
 
-    return {
-        torch.float32: ("float32", 4),
-        torch.float64: ("float64", 8),
-        torch.float16: ("float16", 2),
-        torch.bfloat16: ("bfloat16", 2),
-    }
-
-
-@functools.cache
-def _increment_version() -> Any:
-    """torch's bump of a tensor's version counter (torch.autograd.graph.increment_version; a no-op
-    on torch versions without it), looked up once."""
-    import torch
-
-    return getattr(torch.autograd.graph, "increment_version", lambda tensor: None)
+    _DTYPES.update(
+        {
+            torch.float32: ("float32", 4),
+            torch.float64: ("float64", 8),
+            torch.float16: ("float16", 2),
+            torch.bfloat16: ("bfloat16", 2),
+        }
+    )
+    _BUMP = getattr(torch.autograd.graph, "increment_version", lambda tensor: None)
+    _TORCH = torch
+    return torch
 
 
 def torch_view(fn: str, tensor: Any) -> TorchView:
@@ -116,11 +118,11 @@ def check_tensor(fn: str, tensor: Any) -> tuple[str, int, bool]:
     """(dtype name, bytes per element, is_meta) of a tensor fastinit can fill: CPU (or meta, a
     no-op), float16, bfloat16, float32 or float64, not a lazily negated view, not an inference
     tensor outside inference mode. TypeError / ValueError / RuntimeError name what is wrong."""
-    torch = _torch()
-    found = _dtypes().get(tensor.dtype)
+    torch = _TORCH or _load_torch()
+    found = _DTYPES.get(tensor.dtype)
     if (
         found is None
-        or tensor.layout != torch.strided
+        or tensor.layout is not torch.strided
         or tensor.is_neg()
         or (tensor.is_inference() and not torch.is_inference_mode_enabled())
     ):
@@ -137,31 +139,20 @@ def check_tensor(fn: str, tensor: Any) -> tuple[str, int, bool]:
 
 def mark_written(tensor: Any) -> None:
     """Tell autograd the tensor changed (bumps its version counter, as an in-place op does)."""
-    global _bump
-    if _bump is None:
-        _bump = _increment_version()
-    _bump(tensor)
-
-
-_bump: Any = None  # _increment_version(), once torch is imported
-
-
-@functools.cache
-def _torch() -> Any:
-    import torch
-
-    return torch
+    if _TORCH is None:
+        _load_torch()
+    _BUMP(tensor)
 
 
 def _reject(fn: str, tensor: Any) -> None:
     """Raise the error for the first reason check_tensor refuses tensor (checked in this order)."""
-    torch = _torch()
+    torch = _TORCH or _load_torch()
     if tensor.layout != torch.strided:
         raise TypeError(
             f"{fn}: fastinit fills dense (strided) tensors; got a tensor with layout {tensor.layout}. "
             "Fill a dense tensor and convert it, or use torch.nn.init"
         )
-    if tensor.dtype not in _dtypes():
+    if tensor.dtype not in _DTYPES:
         raise TorchDTypeError(
             f"{fn}: tensors of dtype {tensor.dtype} cannot be filled; allowed dtypes: torch.float16, "
             "torch.bfloat16, torch.float32, torch.float64"
