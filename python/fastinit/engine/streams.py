@@ -329,7 +329,7 @@ def _is_torch_generator(obj: object) -> bool:
     return type(obj).__name__ == "Generator" and type(obj).__module__.startswith("torch")
 
 
-_TORCH_WORDS = threading.local()  # per thread: device -> a 2-element int64 tensor to draw into
+_TORCH_WORDS = threading.local()  # per thread: device -> (2-element int64 tensor, its NumPy view or None)
 
 
 def seed_from_torch(generator: Any) -> int:
@@ -339,15 +339,22 @@ def seed_from_torch(generator: Any) -> int:
 
     The draw is ``torch.randint(0, 2**32, (2,), dtype=torch.int64, generator=generator)`` - which
     torch computes as random_(0, 2**32) on a new tensor - made into a reused tensor of this
-    thread instead, the same values for a third of the time."""
-    import torch
-
-    buffers = _TORCH_WORDS.__dict__.setdefault("by_device", {})
+    thread instead (read through its NumPy view on the CPU), the same values in a fraction of
+    the time."""
+    try:
+        buffers = _TORCH_WORDS.by_device
+    except AttributeError:
+        buffers = _TORCH_WORDS.by_device = {}
     device = generator.device
-    words = buffers.get(device)
-    if words is None:
-        words = buffers[device] = torch.empty(2, dtype=torch.int64, device=device)
-    lo, hi = words.random_(0, 2**32, generator=generator).tolist()
+    pair = buffers.get(device)
+    if pair is None:
+        import torch
+
+        words = torch.empty(2, dtype=torch.int64, device=device)
+        pair = buffers[device] = (words, words.numpy() if words.device.type == "cpu" else None)
+    words, view = pair
+    words.random_(0, 2**32, generator=generator)
+    lo, hi = (view if view is not None else words).tolist()
     return int(lo) | (int(hi) << 32)
 
 
