@@ -187,6 +187,8 @@ def test_docstring_has_the_sections_of_its_kind(module, qualname):
     missing = required_sections(qualname, obj) - found
     assert not missing, f"{qualname}: the docstring has no {', '.join(sorted(missing))} section"
     assert doc.splitlines()[0].strip(), f"{qualname}: the docstring starts with an empty line"
+    left = re.findall(r"^ *<[a-z][a-z' ]*>$", doc, re.M)  # fastinit._docstrings' markers, torch_function's
+    assert not left, f"{qualname}: the docstring still has the section markers {left}"
 
 
 @pytest.mark.parametrize(("module", "qualname"), PARAMS)

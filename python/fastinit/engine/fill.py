@@ -109,14 +109,11 @@ def uniform_(arr: A, a: float = 0.0, b: float = 1.0, **placement: Unpack[Placeme
         The interval, a <= b, b - a finite. Values never equal b (one that would round to b is
         replaced by the largest value below b in arr's dtype); a == b fills with a.
 
-    Returns
-    -------
-    arr, filled.
+    <returns arr>
 
     Raises
     ------
-    TypeError
-        arr is not an array of a supported dtype, or an argument has the wrong type.
+    <fill type errors>
     ValueError
         a > b; a or b outside arr's dtype; [a, b) holding no value of the dtype; arr read-only
         or overlapping itself; a placement keyword out of range. arr is untouched.
@@ -148,14 +145,11 @@ def normal_(arr: A, mean: float = 0.0, std: float = 1.0, **placement: Unpack[Pla
     std : float
         std >= 0; std = 0 fills with mean. Both must lie within arr's dtype.
 
-    Returns
-    -------
-    arr, filled.
+    <returns arr>
 
     Raises
     ------
-    TypeError
-        arr is not an array of a supported dtype, or an argument has the wrong type.
+    <fill type errors>
     ValueError
         std < 0; mean or std outside arr's dtype; a bad placement keyword. arr is untouched.
 
@@ -193,14 +187,11 @@ def trunc_normal_(
         Bounds on the values, a < b, as in torch.nn.init.trunc_normal_ (not in units of std).
         Every value lies in [a, b]; the window must hold probability mass at arr's precision.
 
-    Returns
-    -------
-    arr, filled.
+    <returns arr>
 
     Raises
     ------
-    TypeError
-        arr is not an array of a supported dtype, or an argument has the wrong type.
+    <fill type errors>
     ValueError
         std < 0 or a >= b; a parameter outside arr's dtype; a window without mass; a bad
         placement keyword. arr is untouched.

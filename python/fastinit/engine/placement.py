@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Callable, TypedDict, TypeVar
 
 import numpy as np
 
+from .._docstrings import expand
+
 if TYPE_CHECKING:
     from .streams import Generator, StreamLike
 
@@ -166,7 +168,7 @@ def takes_placement_keywords(*names: str) -> Callable[[F], F]:
 
 
 def _append(func: F, text: str) -> F:
-    doc = func.__doc__ or ""
+    doc = expand(func.__doc__ or "")
     at = doc.find("\n    Examples\n")
     func.__doc__ = doc.rstrip() + "\n" + text if at < 0 else doc[:at].rstrip() + "\n" + text + doc[at:]
     return func

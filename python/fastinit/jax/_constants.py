@@ -9,6 +9,7 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
+from .._docstrings import expand
 from ._initializer import as_shape
 
 __all__ = ["constant", "ones", "ones_init", "zeros", "zeros_init"]
@@ -48,9 +49,7 @@ _FILLED_DOC = """jax.nn.initializers.{name}: an array of {name} (the key is not 
     out_sharding : jax.sharding.Sharding, optional
         Where the array is placed (default: JAX's default device).
 
-    Returns
-    -------
-    jax.Array
+    <returns jax array>
 
     Raises
     ------
@@ -65,10 +64,10 @@ _FILLED_DOC = """jax.nn.initializers.{name}: an array of {name} (the key is not 
     >>> fj.{name}(jax.random.key(0), (2, 3), {dtype}).tolist()
     {result}
     """
-zeros.__doc__ = _FILLED_DOC.format(
+zeros.__doc__ = expand(_FILLED_DOC).format(
     name="zeros", dtype="jnp.float32", result="[[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]"
 )
-ones.__doc__ = _FILLED_DOC.format(name="ones", dtype="jnp.int32", result="[[1, 1, 1], [1, 1, 1]]")
+ones.__doc__ = expand(_FILLED_DOC).format(name="ones", dtype="jnp.int32", result="[[1, 1, 1], [1, 1, 1]]")
 
 
 def constant(value: Any, dtype: Any = None) -> ConstantInit:

@@ -9,6 +9,7 @@ from typing import cast
 
 import numpy as np
 
+from .._docstrings import documented
 from .philox import MASK32, block_words, unit, words
 
 __all__ = ["TOLERANCE", "normal", "trunc_normal", "uniform", "within_tolerance"]
@@ -40,6 +41,7 @@ def _round(dtype: np.dtype, x: float) -> float:
     return float(target.type(x))
 
 
+@documented
 def uniform(
     seed: int, stream: int, first: int, n: int, dtype: np.dtype, a: float = 0.0, b: float = 1.0
 ) -> np.ndarray:
@@ -66,11 +68,7 @@ def uniform(
     numpy.ndarray of dtype, shape (n,)
         Bit for bit what fastinit.uniform_ writes at those indices.
 
-    Raises
-    ------
-    ValueError, OverflowError
-        This checking tool does not validate its arguments: values out of range fail in NumPy
-        (a negative index overflows uint64) or give meaningless words.
+    <unchecked arguments>
 
     Examples
     --------
@@ -152,6 +150,7 @@ def _box_muller(seed: int, stream: int, first: int, n: int, dtype: np.dtype, ver
     return z[first - pair0 : first - pair0 + n]
 
 
+@documented
 def normal(
     seed: int,
     stream: int,
@@ -187,11 +186,7 @@ def normal(
         What fastinit.normal_ writes (with stream_version=version), within docs/stream.md's
         tolerance.
 
-    Raises
-    ------
-    ValueError, OverflowError
-        This checking tool does not validate its arguments: values out of range fail in NumPy
-        (a negative index overflows uint64) or give meaningless words.
+    <unchecked arguments>
 
     Examples
     --------
@@ -271,6 +266,7 @@ def _lower_tail(t: float) -> float:
     return 0.5 * math.erfc(t / math.sqrt(2.0))
 
 
+@documented
 def trunc_normal(
     seed: int,
     stream: int,
@@ -308,11 +304,7 @@ def trunc_normal(
     numpy.ndarray of dtype, shape (n,)
         What fastinit.trunc_normal_ writes, within docs/stream.md's tolerance.
 
-    Raises
-    ------
-    ValueError, OverflowError
-        This checking tool does not validate its arguments: values out of range fail in NumPy
-        (a negative index overflows uint64) or give meaningless words.
+    <unchecked arguments>
     ZeroDivisionError
         std == 0.
 

@@ -8,6 +8,7 @@ from typing import cast
 
 import numpy as np
 
+from .._docstrings import documented
 from .ars import ars4x32
 
 __all__ = ["MASK32", "STREAM_VERSION", "block_words", "philox4x32", "u64_pairs", "unit", "words"]
@@ -19,6 +20,7 @@ W0, W1 = 0x9E3779B9, 0xBB67AE85
 MASK32 = np.uint64(0xFFFFFFFF)
 
 
+@documented
 def philox4x32(counters: np.ndarray, key: np.ndarray, rounds: int = 10) -> np.ndarray:
     """Philox4x32 of each row of counters ((n, 4) uint32) under key ((2,) uint32).
 
@@ -35,11 +37,7 @@ def philox4x32(counters: np.ndarray, key: np.ndarray, rounds: int = 10) -> np.nd
     -------
     numpy.ndarray of uint32, shape (n, 4)
 
-    Raises
-    ------
-    ValueError, OverflowError
-        This checking tool does not validate its arguments: values out of range fail in NumPy
-        (a negative index overflows uint64) or give meaningless words.
+    <unchecked arguments>
 
     Examples
     --------
@@ -64,6 +62,7 @@ def philox4x32(counters: np.ndarray, key: np.ndarray, rounds: int = 10) -> np.nd
     return np.stack([x0, x1, x2, x3], axis=1).astype(np.uint32)
 
 
+@documented
 def block_words(seed: int, stream: int, first_block: int, count: int, version: int = 1) -> np.ndarray:
     """The (count, 4) words of blocks j = first_block ..: counter (lo32(j), hi32(j),
     lo32(stream), hi32(stream)), key (lo32(seed), hi32(seed)) - and (.., 0, 0) for version 2.
@@ -84,11 +83,7 @@ def block_words(seed: int, stream: int, first_block: int, count: int, version: i
     numpy.ndarray of uint32, shape (count, 4)
         The generator's output for each block.
 
-    Raises
-    ------
-    ValueError, OverflowError
-        This checking tool does not validate its arguments: values out of range fail in NumPy
-        (a negative index overflows uint64) or give meaningless words.
+    <unchecked arguments>
 
     Examples
     --------
@@ -108,6 +103,7 @@ def block_words(seed: int, stream: int, first_block: int, count: int, version: i
     return philox4x32(counters, key)
 
 
+@documented
 def words(seed: int, stream: int, first: int, n: int, version: int = 1) -> np.ndarray:
     """32-bit word i of the stream for i in [first, first + n): word i mod 4 of block i // 4.
 
@@ -126,11 +122,7 @@ def words(seed: int, stream: int, first: int, n: int, version: int = 1) -> np.nd
     -------
     numpy.ndarray of uint32, shape (n,)
 
-    Raises
-    ------
-    ValueError, OverflowError
-        This checking tool does not validate its arguments: values out of range fail in NumPy
-        (a negative index overflows uint64) or give meaningless words.
+    <unchecked arguments>
 
     Examples
     --------

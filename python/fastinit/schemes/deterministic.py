@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from .._docstrings import documented
 from ..engine.fill import check_real
 from ..engine.keys import shard_starts
 from ..engine.placement import takes_placement_keywords
@@ -18,6 +19,7 @@ __all__ = ["constant_", "dirac_", "eye_", "ones_", "zeros_"]
 A = TypeVar("A")
 
 
+@documented
 def constant_(arr: A, val: float) -> A:
     """Fill arr with the finite value val, in place, as torch.nn.init.constant_; returns arr.
 
@@ -30,9 +32,7 @@ def constant_(arr: A, val: float) -> A:
         A finite real number, stored rounded to arr's dtype (its range is not checked: a value
         beyond it is stored as inf).
 
-    Returns
-    -------
-    arr, filled.
+    <returns arr>
 
     Raises
     ------
@@ -53,6 +53,7 @@ def constant_(arr: A, val: float) -> A:
     return arr
 
 
+@documented
 def ones_(arr: A) -> A:
     """Fill arr with 1, in place, as torch.nn.init.ones_; returns arr.
 
@@ -62,9 +63,7 @@ def ones_(arr: A) -> A:
         A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
         uniform_).
 
-    Returns
-    -------
-    arr, filled.
+    <returns arr>
 
     Raises
     ------
@@ -83,6 +82,7 @@ def ones_(arr: A) -> A:
     return arr
 
 
+@documented
 def zeros_(arr: A) -> A:
     """Fill arr with 0, in place, as torch.nn.init.zeros_; returns arr.
 
@@ -92,9 +92,7 @@ def zeros_(arr: A) -> A:
         A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
         uniform_).
 
-    Returns
-    -------
-    arr, filled.
+    <returns arr>
 
     Raises
     ------
@@ -133,9 +131,7 @@ def eye_(arr: A, *, global_shape: Sequence[int] | None = None, index: Sequence[s
     arr : numpy.ndarray, torch.Tensor or buffer
         A writable 2-D array or CPU torch tensor of a supported dtype (as in uniform_).
 
-    Returns
-    -------
-    arr, filled.
+    <returns arr>
 
     Raises
     ------
@@ -187,9 +183,7 @@ def dirac_(
     groups : int
         The convolution's groups, >= 1, dividing the out channels.
 
-    Returns
-    -------
-    arr, filled.
+    <returns arr>
 
     Raises
     ------

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from .._docstrings import documented
 from ..engine.targets import as_target, assign
 
 __all__ = ["hadamard_identity_", "zero_one_matrix"]
@@ -37,6 +38,7 @@ def zero_one_matrix(rows: int, cols: int) -> np.ndarray:
     return block
 
 
+@documented
 def hadamard_identity_(arr: A, *, layout: str = "oihw") -> A:
     """ZerO initialization of a linear or convolution weight, in place; returns arr.
 
@@ -59,9 +61,7 @@ def hadamard_identity_(arr: A, *, layout: str = "oihw") -> A:
         Where the channels are: "oihw" (default, torch's (out, in, *kernel)) or "hwio"
         (Keras/JAX's (*kernel, in, out)).
 
-    Returns
-    -------
-    arr, filled (an empty or meta arr is returned as it is).
+    <returns arr or empty>
 
     Raises
     ------

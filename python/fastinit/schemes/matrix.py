@@ -59,14 +59,11 @@ def orthogonal_(
     gain : float
         > 0.
 
-    Returns
-    -------
-    arr, filled (an empty or meta arr is returned as it is).
+    <returns arr or empty>
 
     Raises
     ------
-    TypeError
-        arr is not an array of a supported dtype, or an argument has the wrong type.
+    <fill type errors>
     ValueError
         gain <= 0; arr has fewer than 2 dimensions; offset= with index=; a bad placement keyword.
         arr is untouched.
@@ -170,14 +167,11 @@ def delta_orthogonal_(
         Where the channels are: "oihw" (default, torch's (out, in, *kernel)) or "hwio"
         (Keras/JAX's (*kernel, in, out)).
 
-    Returns
-    -------
-    arr, filled (an empty or meta arr is returned as it is).
+    <returns arr or empty>
 
     Raises
     ------
-    TypeError
-        arr is not an array of a supported dtype, or an argument has the wrong type.
+    <fill type errors>
     ValueError
         An unknown layout; arr not 3- to 5-D; in channels > out channels (arr untouched); gain <=
         0 or a bad placement keyword (found by orthogonal_ after arr is zeroed).
@@ -269,14 +263,11 @@ def sparse_(
     std : float
         The standard deviation of the non-zero values, >= 0.
 
-    Returns
-    -------
-    arr, filled.
+    <returns arr>
 
     Raises
     ------
-    TypeError
-        arr is not an array of a supported dtype, or an argument has the wrong type.
+    <fill type errors>
     ValueError
         arr is not 2-D; sparsity outside [0, 1]; std < 0; a bad placement keyword. arr is
         untouched.

@@ -161,9 +161,7 @@ def xavier_uniform_(
     distribution : {"uniform", "normal", "truncated_normal"}
         The law of that std (variance_scaling_).
 
-    Returns
-    -------
-    arr, filled.
+    <returns arr>
 
     Raises
     ------
@@ -196,9 +194,7 @@ def xavier_normal_(
     distribution : {"normal", "truncated_normal", "uniform"}
         The law of that std (variance_scaling_).
 
-    Returns
-    -------
-    arr, filled.
+    <returns arr>
 
     Raises
     ------
@@ -265,9 +261,7 @@ def kaiming_uniform_(
         Any name calculate_gain knows ("relu", "leaky_relu", "tanh", "selu", ...).
     distribution : {"uniform", "normal", "truncated_normal"}
 
-    Returns
-    -------
-    arr, filled.
+    <returns arr>
 
     Raises
     ------
@@ -305,9 +299,7 @@ def kaiming_normal_(
     a, mode, nonlinearity, distribution
         As in kaiming_uniform_ (distribution default "normal").
 
-    Returns
-    -------
-    arr, filled.
+    <returns arr>
 
     Raises
     ------
@@ -335,9 +327,7 @@ def lecun_uniform_(arr: A, *, distribution: str = "uniform", **keywords: Unpack[
         At least 2-D; any fillable array (uniform_).
     distribution : {"uniform", "normal", "truncated_normal"}
 
-    Returns
-    -------
-    arr, filled.
+    <returns arr>
 
     Raises
     ------
@@ -368,9 +358,7 @@ def lecun_normal_(arr: A, *, distribution: str = "truncated_normal", **keywords:
         At least 2-D; any fillable array (uniform_).
     distribution : {"truncated_normal", "normal", "uniform"}
 
-    Returns
-    -------
-    arr, filled.
+    <returns arr>
 
     Raises
     ------

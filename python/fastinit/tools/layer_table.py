@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._docstrings import documented
 from ..engine.fill import normal_
 from .activations import ACTIVATIONS, check_choice, check_count, norm_name
 from .propagation import SCHEMES, LayerStats, init_weight_, predict, simulate
@@ -18,6 +19,7 @@ from .propagation import SCHEMES, LayerStats, init_weight_, predict, simulate
 __all__ = ["LayerGains", "layer_gains", "propagate"]
 
 
+@documented
 def propagate(
     depth: int,
     width: int,
@@ -55,12 +57,7 @@ def propagate(
     -------
     list of LayerStats
 
-    Raises
-    ------
-    TypeError
-        A count that is not an int; a choice that is not a str.
-    ValueError
-        A count below its minimum; an unknown activation, scheme or normalization.
+    <propagation arguments>
 
     Examples
     --------

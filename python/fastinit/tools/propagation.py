@@ -29,6 +29,7 @@ from typing import Callable
 
 import numpy as np
 
+from .._docstrings import documented
 from ..engine.fill import normal_
 from ..schemes.fans import compute_fans
 from ..schemes.gain import calculate_gain
@@ -230,6 +231,7 @@ def simulate(
 # -- prediction ----------------------------------------------------------------------------------
 
 
+@documented
 def predict(
     depth: int,
     width: int,
@@ -268,12 +270,7 @@ def predict(
     (numpy.ndarray, numpy.ndarray)
         act_std and grad_std, each of length depth + 1.
 
-    Raises
-    ------
-    TypeError
-        A count that is not an int; a choice that is not a str.
-    ValueError
-        A count below its minimum; an unknown activation, scheme or normalization.
+    <propagation arguments>
 
     Examples
     --------

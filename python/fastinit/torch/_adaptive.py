@@ -11,6 +11,7 @@ from torch import nn
 
 from fastinit.engine.streams import seed_from_torch
 
+from .._docstrings import documented
 from ..engine import streams as _streams
 from ..schemes import deterministic as _deterministic
 from ..schemes import matrix as _matrix
@@ -21,6 +22,7 @@ from ._structure import is_linear
 __all__ = ["calibrate_output_bias_", "lsuv_"]
 
 
+@documented
 def lsuv_(
     model: nn.Module,
     batch: Any,
@@ -63,10 +65,7 @@ def lsuv_(
         Keyword only: the seed of the orthogonal weights and of dropout during calibration; None
         (default) draws one from torch's default generator.
 
-    Returns
-    -------
-    torch.nn.Module
-        model, in place.
+    <returns model>
 
     Raises
     ------

@@ -14,6 +14,7 @@ from torch import nn
 from fastinit.engine.fill import check_real
 from fastinit.engine.streams import seed_from_torch, stream_version_of
 
+from .._docstrings import documented
 from ..engine import streams as _streams
 from ..schemes import deterministic as _deterministic
 from ..schemes import gain as _gain
@@ -55,6 +56,7 @@ def _is_norm(module: nn.Module) -> bool:
     return isinstance(module, _NORMS) or (_RMS_NORM is not None and isinstance(module, _RMS_NORM))
 
 
+@documented
 def init_module_(
     model: nn.Module,
     scheme: str = "torch",
@@ -149,10 +151,7 @@ def init_module_(
         fastinit.default_stream_version()). Parameters the model's own code initializes (those
         no policy rule covers) follow the default.
 
-    Returns
-    -------
-    torch.nn.Module
-        model, in place.
+    <returns model>
 
     Raises
     ------

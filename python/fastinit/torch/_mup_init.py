@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from torch import nn
 
+from .._docstrings import documented
 from ._init_module import init_module_
 from ._mup import Base
 
 __all__ = ["mup_"]
 
 
+@documented
 def mup_(
     model: nn.Module,
     base: Base,
@@ -53,10 +55,7 @@ def mup_(
     zero_readout : bool, optional
         Keyword only: zero the output layer (default False).
 
-    Returns
-    -------
-    torch.nn.Module
-        model, in place.
+    <returns model>
 
     Raises
     ------

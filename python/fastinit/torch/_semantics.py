@@ -17,6 +17,8 @@ from typing import Any, Callable, TypeVar
 
 import torch
 
+from .._docstrings import expand
+
 __all__ = ["TorchArgumentError", "torch_function", "torch_source"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,7 +71,7 @@ _SHARED = {
 def torch_function(func: F) -> F:
     """func with torch's error types (a ValueError raised as TorchArgumentError) and the shared
     parts of its docstring (_SHARED) filled in, naming the fastinit function of the same name."""
-    doc = func.__doc__ or ""
+    doc = expand(func.__doc__ or "")
     for marker, text in _SHARED.items():
         doc = doc.replace(marker, text.format(name=func.__name__))
     func.__doc__ = doc
