@@ -239,3 +239,12 @@ def test_help_of_normal_explains_the_placement_keywords():
         assert re.search(rf"^\s*{name} : ", text, re.M), f"help(fastinit.normal_) does not describe {name}="
         entry = re.search(rf"^{name} : .*?(?=^\S|\Z)", textwrap.dedent(other.strip("\n")), re.M | re.S)
         assert entry and re.search(text_re, entry.group(0), re.S), f"{name}= is not explained: {entry}"
+
+
+def test_placement_and_fan_docs_document_exactly_their_keywords():
+    from fastinit._docstrings import FANS_DOC, PLACEMENT_DOC
+    from fastinit.engine.placement import FanKeywords, Placement
+
+    assert documented_names(PLACEMENT_DOC) == set(Placement.__annotations__)
+    fans = "Parameters\n----------\n" + textwrap.dedent(FANS_DOC.strip("\n"))
+    assert documented_names(fans) == set(FanKeywords.__annotations__)

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from .. import _core
+from .._docstrings import takes_placement
 from .keys import make_key
-from .placement import check_placement, takes_placement
+from .placement import check_placement
 from .streams import key_source, stream_version_of
 from .targets import as_target, tensor_target
 from .torch_target import is_torch_tensor, mark_written

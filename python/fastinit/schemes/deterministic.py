@@ -8,10 +8,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .._docstrings import documented
+from .._docstrings import documented, takes_placement_keywords
 from ..engine.fill import check_real
 from ..engine.keys import shard_starts
-from ..engine.placement import takes_placement_keywords
 from ..engine.targets import as_target, assign, fill_value
 
 __all__ = ["constant_", "dirac_", "eye_", "ones_", "zeros_"]

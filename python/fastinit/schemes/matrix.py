@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .. import _core
+from .._docstrings import takes_placement, takes_placement_keywords
 from ..engine.fill import check_real, normal_
 from ..engine.keys import shard_starts
-from ..engine.placement import check_offset, takes_placement, takes_placement_keywords
+from ..engine.placement import check_offset
 from ..engine.streams import Generator, StreamLike, resolve, stream_version_of
 from ..engine.targets import as_target, assign, fill_value, zero_where
 

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from .._docstrings import takes_scheme_keywords
 from ..engine.fill import check_real, fill_law
-from ..engine.placement import PLACEMENT_KEYS, check_placement, takes_scheme_keywords
+from ..engine.placement import PLACEMENT_KEYS, check_placement
 from ..engine.targets import as_target
 from ..engine.torch_target import is_torch_tensor
 from .core import Scheme, checked_scheme

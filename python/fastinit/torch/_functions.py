@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from .._docstrings import takes_placement, takes_scheme_keywords
 from ..engine import fill as _fill
-from ..engine.placement import takes_placement, takes_scheme_keywords
 from ..schemes import matrix as _matrix
 from ..schemes import variance as _variance
 from ._complex import is_complex, normal_parts_, scheme_parts_, uniform_parts_

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from ..engine.placement import takes_placement_keywords, takes_scheme_keywords
+from .._docstrings import takes_placement_keywords, takes_scheme_keywords
 from ..schemes import hadamard as _hadamard
 from ..schemes import matrix as _matrix
 from ..schemes import variance as _variance
