@@ -38,6 +38,11 @@ Returns
 torch.nn.Module
     model, in place.
 """,
+    "writable arr": """
+arr : numpy.ndarray, torch.Tensor or buffer
+    A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
+    uniform_).
+""",
     "fill type errors": """
 TypeError
     arr is not an array of a supported dtype, or an argument has the wrong type.

@@ -139,9 +139,7 @@ def normal_(arr: A, mean: float = 0.0, std: float = 1.0, **placement: Unpack[Pla
 
     Parameters
     ----------
-    arr : numpy.ndarray, torch.Tensor or buffer
-        A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
-        uniform_).
+    <writable arr>
     mean : float
     std : float
         std >= 0; std = 0 fills with mean. Both must lie within arr's dtype.
@@ -179,9 +177,7 @@ def trunc_normal_(
 
     Parameters
     ----------
-    arr : numpy.ndarray, torch.Tensor or buffer
-        A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
-        uniform_).
+    <writable arr>
     mean, std : float
         The normal before truncation, std >= 0.
     a, b : float

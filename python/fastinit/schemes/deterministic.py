@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .._docstrings import documented, takes_placement_keywords
+from .._docstrings import documented, expand, takes_placement_keywords
 from ..engine.fill import check_real
 from ..engine.keys import shard_starts
 from ..engine.targets import as_target, assign, fill_value
@@ -24,9 +24,7 @@ def constant_(arr: A, val: float) -> A:
 
     Parameters
     ----------
-    arr : numpy.ndarray, torch.Tensor or buffer
-        A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
-        uniform_).
+    <writable arr>
     val : float
         A finite real number, stored rounded to arr's dtype (its range is not checked: a value
         beyond it is stored as inf).
@@ -52,44 +50,21 @@ def constant_(arr: A, val: float) -> A:
     return arr
 
 
-@documented
 def ones_(arr: A) -> A:
-    """Fill arr with 1, in place, as torch.nn.init.ones_; returns arr.
-
-    Parameters
-    ----------
-    arr : numpy.ndarray, torch.Tensor or buffer
-        A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
-        uniform_).
-
-    <returns arr>
-
-    Raises
-    ------
-    TypeError
-        arr is not an array of a supported dtype.
-    ValueError
-        arr is read-only or overlaps itself. arr is untouched.
-
-    Examples
-    --------
-    >>> import numpy as np, fastinit
-    >>> fastinit.ones_(np.empty(3))
-    array([1., 1., 1.])
-    """
     fill_value(as_target("ones_", arr), 1.0)
     return arr
 
 
-@documented
 def zeros_(arr: A) -> A:
-    """Fill arr with 0, in place, as torch.nn.init.zeros_; returns arr.
+    fill_value(as_target("zeros_", arr), 0.0)
+    return arr
+
+
+_FILLED_DOC = """Fill arr with {value}, in place, as torch.nn.init.{name}; returns arr.
 
     Parameters
     ----------
-    arr : numpy.ndarray, torch.Tensor or buffer
-        A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
-        uniform_).
+    <writable arr>
 
     <returns arr>
 
@@ -103,11 +78,15 @@ def zeros_(arr: A) -> A:
     Examples
     --------
     >>> import numpy as np, fastinit
-    >>> fastinit.zeros_(np.empty(3, np.float32))
-    array([0., 0., 0.], dtype=float32)
+    >>> fastinit.{name}({example})
+    {result}
     """
-    fill_value(as_target("zeros_", arr), 0.0)
-    return arr
+ones_.__doc__ = expand(_FILLED_DOC).format(
+    value=1, name="ones_", example="np.empty(3)", result="array([1., 1., 1.])"
+)
+zeros_.__doc__ = expand(_FILLED_DOC).format(
+    value=0, name="zeros_", example="np.empty(3, np.float32)", result="array([0., 0., 0.], dtype=float32)"
+)
 
 
 def _block(

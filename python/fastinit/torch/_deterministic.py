@@ -41,11 +41,7 @@ def constant_(tensor: T, val: float) -> T:
     val : float
         Finite, and within the range of the tensor's dtype.
 
-    Returns
-    -------
-    tensor, filled.
-
-    <raises>
+    <returns and raises>
 
     Examples
     --------
@@ -58,54 +54,36 @@ def constant_(tensor: T, val: float) -> T:
     return _deterministic.constant_(tensor, val)
 
 
-@torch_function
 def ones_(tensor: T) -> T:
-    """torch.nn.init.ones_: every element = 1; returns tensor.
-
-    Parameters
-    ----------
-    <tensor>
-
-    Returns
-    -------
-    tensor, filled.
-
-    <raises>
-
-    Examples
-    --------
-    >>> import torch, fastinit.torch as ft
-    >>> ft.ones_(torch.empty(2))
-    tensor([1., 1.])
-    """
     if not _engine_fills(tensor):
         return _TORCH_INIT.ones_(tensor)  # type: ignore[no-any-return]
     return _deterministic.ones_(tensor)
 
 
-@torch_function
 def zeros_(tensor: T) -> T:
-    """torch.nn.init.zeros_: every element = 0; returns tensor.
+    if not _engine_fills(tensor):
+        return _TORCH_INIT.zeros_(tensor)  # type: ignore[no-any-return]
+    return _deterministic.zeros_(tensor)
+
+
+_FILLED_DOC = """torch.nn.init.{name}: every element = {value}; returns tensor.
 
     Parameters
     ----------
     <tensor>
 
-    Returns
-    -------
-    tensor, filled.
-
-    <raises>
+    <returns and raises>
 
     Examples
     --------
     >>> import torch, fastinit.torch as ft
-    >>> ft.zeros_(torch.ones(2))
-    tensor([0., 0.])
+    >>> ft.{name}(torch.{example}(2))
+    tensor([{value}., {value}.])
     """
-    if not _engine_fills(tensor):
-        return _TORCH_INIT.zeros_(tensor)  # type: ignore[no-any-return]
-    return _deterministic.zeros_(tensor)
+ones_.__doc__ = _FILLED_DOC.format(name="ones_", value=1, example="empty")
+zeros_.__doc__ = _FILLED_DOC.format(name="zeros_", value=0, example="ones")
+ones_ = torch_function(ones_)
+zeros_ = torch_function(zeros_)
 
 
 @torch_function
@@ -121,11 +99,7 @@ def eye_(tensor: T, **kwargs: Any) -> T:
         Keyword only: the tensor is the block `index` of a matrix of `global_shape`
         (fastinit.eye_).
 
-    Returns
-    -------
-    tensor, filled.
-
-    <raises>
+    <returns and raises>
 
     Examples
     --------
@@ -153,11 +127,7 @@ def dirac_(tensor: T, groups: int = 1, **kwargs: Any) -> T:
     global_shape, index : optional
         Keyword only, as for eye_ (fastinit.dirac_).
 
-    Returns
-    -------
-    tensor, filled.
-
-    <raises>
+    <returns and raises>
 
     Examples
     --------

@@ -151,11 +151,7 @@ def hadamard_identity_(tensor: T, **kwargs: Any) -> T:
     layout : str, optional
         Keyword only: "oihw" (torch's, the default) or "hwio".
 
-    Returns
-    -------
-    tensor, filled.
-
-    <raises>
+    <returns and raises>
 
     Examples
     --------
