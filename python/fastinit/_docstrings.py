@@ -15,7 +15,7 @@ from typing import Any, Callable, TypeVar
 
 __all__ = [
     "FANS_DOC", "PLACEMENT_DOC", "SECTIONS", "documented", "expand", "placement_doc", "takes_placement",
-    "takes_placement_keywords", "takes_scheme_keywords",
+    "takes_placement_keywords", "takes_scheme_keywords", "templated",
 ]  # fmt: skip
 
 T = TypeVar("T")
@@ -42,6 +42,32 @@ torch.nn.Module
 arr : numpy.ndarray, torch.Tensor or buffer
     A writable float16, bfloat16, float32 or float64 array or CPU torch tensor (as in
     uniform_).
+""",
+    "seed and stream": """
+seed : int
+    The key, in [0, 2**64).
+stream : int
+    The stream id, in [0, 2**64) (fastinit.stream_id gives a name's).
+""",
+    "element range": """
+first, n : int
+    The logical element indices [first, first + n), both >= 0.
+""",
+    "reference dtype": """
+dtype : numpy.dtype
+    float16, bfloat16 (ml_dtypes), float32 or float64.
+""",
+    "weight arr": """
+arr : numpy.ndarray, torch.Tensor or buffer
+    At least 2-D; any fillable array (uniform_).
+""",
+    "scheme example": """
+Examples
+--------
+>>> import numpy as np, fastinit
+>>> w = fastinit.{name}({example})
+>>> {check}
+{result}
 """,
     "fill type errors": """
 TypeError
@@ -88,6 +114,18 @@ def documented(obj: T) -> T:
     """obj with the markers of its docstring expanded (expand); returns obj."""
     obj.__doc__ = expand(obj.__doc__ or "")
     return obj
+
+
+def templated(template: str, **fields: object) -> Callable[[F], F]:
+    """A decorator giving a function the docstring template, its markers expanded, .format(name=
+    its name, **fields): one text for a family of functions that differ in a few words
+    (kaiming_uniform_ and kaiming_normal_). Braces meant literally are doubled."""
+
+    def decorate(func: F) -> F:
+        func.__doc__ = expand(template).format(name=func.__name__, **fields)
+        return func
+
+    return decorate
 
 
 FANS_DOC = """

@@ -52,14 +52,9 @@ def uniform(
 
     Parameters
     ----------
-    seed : int
-        The key, in [0, 2**64).
-    stream : int
-        The stream id, in [0, 2**64) (fastinit.stream_id gives a name's).
-    first, n : int
-        The logical element indices [first, first + n), both >= 0.
-    dtype : numpy.dtype
-        float16, bfloat16 (ml_dtypes), float32 or float64.
+    <seed and stream>
+    <element range>
+    <reference dtype>
     a, b : float, optional
         The interval [a, b) (default [0, 1)).
 
@@ -166,14 +161,9 @@ def normal(
 
     Parameters
     ----------
-    seed : int
-        The key, in [0, 2**64).
-    stream : int
-        The stream id, in [0, 2**64) (fastinit.stream_id gives a name's).
-    first, n : int
-        The logical element indices [first, first + n), both >= 0.
-    dtype : numpy.dtype
-        float16, bfloat16 (ml_dtypes), float32 or float64.
+    <seed and stream>
+    <element range>
+    <reference dtype>
     mean, std : float, optional
         The normal's parameters (default 0 and 1).
     version : {1, 2}, optional
@@ -286,14 +276,9 @@ def trunc_normal(
 
     Parameters
     ----------
-    seed : int
-        The key, in [0, 2**64).
-    stream : int
-        The stream id, in [0, 2**64) (fastinit.stream_id gives a name's).
-    first, n : int
-        The logical element indices [first, first + n), both >= 0.
-    dtype : numpy.dtype
-        float16, bfloat16 (ml_dtypes), float32 or float64.
+    <seed and stream>
+    <element range>
+    <reference dtype>
     mean, std : float, optional
         The normal before truncation (default 0 and 1), std > 0.
     a, b : float, optional

@@ -69,10 +69,7 @@ def block_words(seed: int, stream: int, first_block: int, count: int, version: i
 
     Parameters
     ----------
-    seed : int
-        The key, in [0, 2**64).
-    stream : int
-        The stream id, in [0, 2**64) (fastinit.stream_id gives a name's).
+    <seed and stream>
     first_block, count : int
         The blocks [first_block, first_block + count), both >= 0.
     version : {1, 2}, optional
@@ -109,12 +106,8 @@ def words(seed: int, stream: int, first: int, n: int, version: int = 1) -> np.nd
 
     Parameters
     ----------
-    seed : int
-        The key, in [0, 2**64).
-    stream : int
-        The stream id, in [0, 2**64) (fastinit.stream_id gives a name's).
-    first, n : int
-        The logical element indices [first, first + n), both >= 0.
+    <seed and stream>
+    <element range>
     version : {1, 2}, optional
         The stream version whose generator gives the words (default 1).
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from .._docstrings import takes_scheme_keywords
+from .._docstrings import takes_scheme_keywords, templated
 from ..engine.fill import check_real, fill_law
 from ..engine.placement import PLACEMENT_KEYS, check_placement
 from ..engine.targets import as_target
@@ -146,20 +146,15 @@ def xavier_fill(fn: str, arr: A, gain: float, distribution: str, keywords: Schem
     return fill_scheme(fn, arr, xavier_scheme(fn, gain, distribution), keywords)
 
 
-@takes_scheme_keywords
-def xavier_uniform_(
-    arr: A, gain: float = 1.0, *, distribution: str = "uniform", **keywords: Unpack[SchemeKeywords]
-) -> A:
-    """Glorot & Bengio (2010), in place, as torch.nn.init.xavier_uniform_: std = gain *
-    sqrt(2 / (fan_in + fan_out)), uniform on +-sqrt(3) std by default; returns arr.
+_XAVIER_DOC = """Glorot & Bengio (2010), in place, as torch.nn.init.{name}: std = gain *
+    sqrt(2 / (fan_in + fan_out)), {law} by default; returns arr.
 
     Parameters
     ----------
-    arr : numpy.ndarray, torch.Tensor or buffer
-        At least 2-D; any fillable array (uniform_).
+    <weight arr>
     gain : float
         > 0 (fastinit.calculate_gain gives torch's gain of an activation).
-    distribution : {"uniform", "normal", "truncated_normal"}
+    distribution : {{{choices}}}
         The law of that std (variance_scaling_).
 
     <returns arr>
@@ -167,48 +162,31 @@ def xavier_uniform_(
     Raises
     ------
     ValueError
-        gain <= 0, an unknown distribution, a shape without fans, or what uniform_ raises.
+        gain <= 0, an unknown distribution, a shape without fans, or what {fill} raises.
 
-    Examples
-    --------
-    >>> import numpy as np, fastinit
-    >>> w = fastinit.xavier_uniform_(np.empty((30, 20), np.float32), seed=0)
-    >>> bool(abs(w).max() <= (6 / 50) ** 0.5)
-    True
+    <scheme example>
     """
+
+
+@takes_scheme_keywords
+@templated(
+    _XAVIER_DOC, law="uniform on +-sqrt(3) std", choices='"uniform", "normal", "truncated_normal"', fill="uniform_",
+    example="np.empty((30, 20), np.float32), seed=0", check="bool(abs(w).max() <= (6 / 50) ** 0.5)", result="True",
+)  # fmt: skip
+def xavier_uniform_(
+    arr: A, gain: float = 1.0, *, distribution: str = "uniform", **keywords: Unpack[SchemeKeywords]
+) -> A:
     return xavier_fill("xavier_uniform_", arr, gain, distribution, keywords)
 
 
 @takes_scheme_keywords
+@templated(
+    _XAVIER_DOC, law="N(0, std**2)", choices='"normal", "truncated_normal", "uniform"', fill="normal_",
+    example="np.empty((300, 200)), seed=0", check="round(float(w.std() * (500 / 2) ** 0.5), 1)", result="1.0",
+)  # fmt: skip
 def xavier_normal_(
     arr: A, gain: float = 1.0, *, distribution: str = "normal", **keywords: Unpack[SchemeKeywords]
 ) -> A:
-    """Glorot & Bengio (2010), in place, as torch.nn.init.xavier_normal_: N(0, std**2) with
-    std = gain * sqrt(2 / (fan_in + fan_out)) by default; returns arr.
-
-    Parameters
-    ----------
-    arr : numpy.ndarray, torch.Tensor or buffer
-        At least 2-D; any fillable array (uniform_).
-    gain : float
-        > 0.
-    distribution : {"normal", "truncated_normal", "uniform"}
-        The law of that std (variance_scaling_).
-
-    <returns arr>
-
-    Raises
-    ------
-    ValueError
-        gain <= 0, an unknown distribution, a shape without fans, or what normal_ raises.
-
-    Examples
-    --------
-    >>> import numpy as np, fastinit
-    >>> w = fastinit.xavier_normal_(np.empty((300, 200)), seed=0)
-    >>> round(float(w.std() * (500 / 2) ** 0.5), 1)
-    1.0
-    """
     return xavier_fill("xavier_normal_", arr, gain, distribution, keywords)
 
 
@@ -237,7 +215,40 @@ def kaiming_fill(
     return fill_scheme(fn, arr, scheme, keywords, shape)
 
 
+_KAIMING_DOC = """He et al. (2015), in place, as torch.nn.init.{name}: std = gain / sqrt(fan),
+    gain = calculate_gain(nonlinearity, a), fan = fan_in or fan_out per `mode`; {law} by
+    default; returns arr.
+
+    Parameters
+    ----------
+    <weight arr>
+        An empty one warns, as torch does.
+    a : float
+        The negative slope of a leaky_relu (torch's nn.Linear default init uses a = sqrt(5)).
+    mode : {{"fan_in", "fan_out"}}
+    nonlinearity : str
+        Any name calculate_gain knows ("relu", "leaky_relu", "tanh", "selu", ...).
+    distribution : {{{choices}}}
+        The law of that std; "truncated_normal" with kaiming_normal_ gives Keras's HeNormal.
+
+    <returns arr>
+
+    Raises
+    ------
+    ValueError
+        An unknown mode, nonlinearity or distribution, a shape without fans, or what {fill}
+        raises.
+
+    <scheme example>
+    """
+
+
 @takes_scheme_keywords
+@templated(
+    _KAIMING_DOC, law="uniform on +-sqrt(3) std", choices='"uniform", "normal", "truncated_normal"', fill="uniform_",
+    example="np.empty((64, 128), np.float32), a=5**0.5, seed=0", check="bool(abs(w).max() <= 1 / 128**0.5)",
+    result="True",
+)  # fmt: skip
 def kaiming_uniform_(
     arr: A,
     a: float = 0.0,
@@ -247,132 +258,62 @@ def kaiming_uniform_(
     distribution: str = "uniform",
     **keywords: Unpack[SchemeKeywords],
 ) -> A:
-    """He et al. (2015), in place, as torch.nn.init.kaiming_uniform_: std = gain / sqrt(fan),
-    gain = calculate_gain(nonlinearity, a), fan = fan_in or fan_out per `mode`; uniform on
-    +-sqrt(3) std by default; returns arr.
-
-    Parameters
-    ----------
-    arr : numpy.ndarray, torch.Tensor or buffer
-        At least 2-D; any fillable array (uniform_). An empty one warns, as torch does.
-    a : float
-        The negative slope of a leaky_relu (torch's nn.Linear default init uses a = sqrt(5)).
-    mode : {"fan_in", "fan_out"}
-    nonlinearity : str
-        Any name calculate_gain knows ("relu", "leaky_relu", "tanh", "selu", ...).
-    distribution : {"uniform", "normal", "truncated_normal"}
-
-    <returns arr>
-
-    Raises
-    ------
-    ValueError
-        An unknown mode, nonlinearity or distribution, a shape without fans, or what uniform_
-        raises.
-
-    Examples
-    --------
-    >>> import numpy as np, fastinit
-    >>> w = fastinit.kaiming_uniform_(np.empty((64, 128), np.float32), a=5**0.5, seed=0)
-    >>> bool(abs(w).max() <= 1 / 128**0.5)
-    True
-    """
     return kaiming_fill("kaiming_uniform_", arr, a, mode, nonlinearity, distribution, keywords)
 
 
 @takes_scheme_keywords
+@templated(
+    _KAIMING_DOC, law="N(0, std**2)", choices='"normal", "truncated_normal", "uniform"', fill="normal_",
+    example='np.empty((512, 256)), nonlinearity="relu", seed=0', check="round(float(w.std() ** 2 * 256), 1)",
+    result="2.0",
+)  # fmt: skip
 def kaiming_normal_(
-    arr: A,
-    a: float = 0.0,
-    mode: str = "fan_in",
-    nonlinearity: str = "leaky_relu",
-    *,
-    distribution: str = "normal",
+    arr: A, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", *, distribution: str = "normal",
     **keywords: Unpack[SchemeKeywords],
-) -> A:
-    """He et al. (2015), in place, as torch.nn.init.kaiming_normal_: N(0, std**2), std =
-    gain / sqrt(fan); distribution="truncated_normal" gives Keras's HeNormal; returns arr.
-
-    Parameters
-    ----------
-    arr : numpy.ndarray, torch.Tensor or buffer
-        At least 2-D; any fillable array (uniform_).
-    a, mode, nonlinearity, distribution
-        As in kaiming_uniform_ (distribution default "normal").
-
-    <returns arr>
-
-    Raises
-    ------
-    ValueError
-        As kaiming_uniform_.
-
-    Examples
-    --------
-    >>> import numpy as np, fastinit
-    >>> w = fastinit.kaiming_normal_(np.empty((512, 256)), nonlinearity="relu", seed=0)
-    >>> round(float(w.std() ** 2 * 256), 1)
-    2.0
-    """
+) -> A:  # fmt: skip
     return kaiming_fill("kaiming_normal_", arr, a, mode, nonlinearity, distribution, keywords)
 
 
+_LECUN_DOC = """LeCun et al. (1998), in place: Var(w) = 1 / fan_in, {law} by default, as
+    {frameworks}; returns arr.
+
+    Parameters
+    ----------
+    <weight arr>
+    distribution : {{{choices}}}
+        The law of that variance (variance_scaling_'s names).
+
+    <returns arr>
+
+    Raises
+    ------
+    ValueError
+        As variance_scaling_.
+
+    <scheme example>
+    """
+
+
+def _lecun(fn: str, arr: A, distribution: str, keywords: SchemeKeywords) -> A:
+    Scheme.check(fn, 1.0, "fan_in", distribution)
+    return fill_scheme(fn, arr, Scheme(1.0, "fan_in", distribution), keywords)
+
+
 @takes_scheme_keywords
+@templated(
+    _LECUN_DOC, law="uniform on +-sqrt(3 / fan_in)", frameworks="Keras's LecunUniform and JAX's lecun_uniform",
+    choices='"uniform", "normal", "truncated_normal"', example="np.empty((10, 300), np.float32), seed=0",
+    check="bool(abs(w).max() <= 0.1)", result="True",
+)  # fmt: skip
 def lecun_uniform_(arr: A, *, distribution: str = "uniform", **keywords: Unpack[SchemeKeywords]) -> A:
-    """LeCun et al. (1998), in place: Var(w) = 1 / fan_in, uniform on +-sqrt(3 / fan_in) by
-    default (Keras LecunUniform, JAX lecun_uniform); returns arr.
-
-    Parameters
-    ----------
-    arr : numpy.ndarray, torch.Tensor or buffer
-        At least 2-D; any fillable array (uniform_).
-    distribution : {"uniform", "normal", "truncated_normal"}
-
-    <returns arr>
-
-    Raises
-    ------
-    ValueError
-        As variance_scaling_.
-
-    Examples
-    --------
-    >>> import numpy as np, fastinit
-    >>> w = fastinit.lecun_uniform_(np.empty((10, 300), np.float32), seed=0)
-    >>> bool(abs(w).max() <= 0.1)
-    True
-    """
-    fn = "lecun_uniform_"
-    Scheme.check(fn, 1.0, "fan_in", distribution)
-    return fill_scheme(fn, arr, Scheme(1.0, "fan_in", distribution), keywords)
+    return _lecun("lecun_uniform_", arr, distribution, keywords)
 
 
 @takes_scheme_keywords
+@templated(
+    _LECUN_DOC, law="from a truncated normal",
+    frameworks="Keras's LecunNormal and JAX's lecun_normal", choices='"truncated_normal", "normal", "uniform"',
+    example="np.empty((400, 100)), seed=0", check="round(float(w.std() ** 2 * 100), 1)", result="1.0",
+)  # fmt: skip
 def lecun_normal_(arr: A, *, distribution: str = "truncated_normal", **keywords: Unpack[SchemeKeywords]) -> A:
-    """LeCun et al. (1998), in place: Var(w) = 1 / fan_in, from a truncated normal by default,
-    as Keras's LecunNormal and JAX's lecun_normal (distribution="normal" for the plain one);
-    returns arr.
-
-    Parameters
-    ----------
-    arr : numpy.ndarray, torch.Tensor or buffer
-        At least 2-D; any fillable array (uniform_).
-    distribution : {"truncated_normal", "normal", "uniform"}
-
-    <returns arr>
-
-    Raises
-    ------
-    ValueError
-        As variance_scaling_.
-
-    Examples
-    --------
-    >>> import numpy as np, fastinit
-    >>> w = fastinit.lecun_normal_(np.empty((400, 100)), seed=0)
-    >>> round(float(w.std() ** 2 * 100), 1)
-    1.0
-    """
-    fn = "lecun_normal_"
-    Scheme.check(fn, 1.0, "fan_in", distribution)
-    return fill_scheme(fn, arr, Scheme(1.0, "fan_in", distribution), keywords)
+    return _lecun("lecun_normal_", arr, distribution, keywords)
