@@ -69,6 +69,14 @@ Examples
 >>> {check}
 {result}
 """,
+    "torch scheme example": """
+Examples
+--------
+>>> import torch, fastinit.torch as ft
+>>> w = ft.{name}({example})
+>>> {check}
+{result}
+""",
     "fill type errors": """
 TypeError
     arr is not an array of a supported dtype, or an argument has the wrong type.

@@ -4,8 +4,9 @@ docs/formulas.md), read from the weight's fans and drawn through fill_law."""
 
 from __future__ import annotations
 
+import inspect
 import warnings
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import numpy as np
 
@@ -29,6 +30,7 @@ __all__ = [
 ]  # fmt: skip
 
 A = TypeVar("A")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _shape_of(fn: str, arr: object, global_shape: Any) -> tuple[int, ...]:
@@ -146,6 +148,24 @@ def xavier_fill(fn: str, arr: A, gain: float, distribution: str, keywords: Schem
     return fill_scheme(fn, arr, xavier_scheme(fn, gain, distribution), keywords)
 
 
+def _scheme_function(template: str, law: str, example: str, check: str, result: str) -> Callable[[F], F]:
+    """takes_scheme_keywords and the docstring template as one decorator for the named schemes:
+    law (what the default distribution draws) and the example's call arguments, check and
+    result filled in; the distribution choices (its default first) and the fill whose errors it
+    raises read from the function's default distribution."""
+
+    def decorate(func: F) -> F:
+        default = inspect.signature(func).parameters["distribution"].default
+        choices = sorted(("uniform", "normal", "truncated_normal"), key=lambda d: d != default)
+        fields = {
+            "law": law, "example": example, "check": check, "result": result,
+            "choices": ", ".join(f'"{d}"' for d in choices), "fill": "uniform_" if default == "uniform" else "normal_",
+        }  # fmt: skip
+        return takes_scheme_keywords(templated(template, **fields)(func))
+
+    return decorate
+
+
 _XAVIER_DOC = """Glorot & Bengio (2010), in place, as torch.nn.init.{name}: std = gain *
     sqrt(2 / (fan_in + fan_out)), {law} by default; returns arr.
 
@@ -168,10 +188,9 @@ _XAVIER_DOC = """Glorot & Bengio (2010), in place, as torch.nn.init.{name}: std 
     """
 
 
-@takes_scheme_keywords
-@templated(
-    _XAVIER_DOC, law="uniform on +-sqrt(3) std", choices='"uniform", "normal", "truncated_normal"', fill="uniform_",
-    example="np.empty((30, 20), np.float32), seed=0", check="bool(abs(w).max() <= (6 / 50) ** 0.5)", result="True",
+@_scheme_function(
+    _XAVIER_DOC, "uniform on +-sqrt(3) std", "np.empty((30, 20), np.float32), seed=0",
+    "bool(abs(w).max() <= (6 / 50) ** 0.5)", "True",
 )  # fmt: skip
 def xavier_uniform_(
     arr: A, gain: float = 1.0, *, distribution: str = "uniform", **keywords: Unpack[SchemeKeywords]
@@ -179,10 +198,9 @@ def xavier_uniform_(
     return xavier_fill("xavier_uniform_", arr, gain, distribution, keywords)
 
 
-@takes_scheme_keywords
-@templated(
-    _XAVIER_DOC, law="N(0, std**2)", choices='"normal", "truncated_normal", "uniform"', fill="normal_",
-    example="np.empty((300, 200)), seed=0", check="round(float(w.std() * (500 / 2) ** 0.5), 1)", result="1.0",
+@_scheme_function(
+    _XAVIER_DOC, "N(0, std**2)", "np.empty((300, 200)), seed=0",
+    "round(float(w.std() * (500 / 2) ** 0.5), 1)", "1.0",
 )  # fmt: skip
 def xavier_normal_(
     arr: A, gain: float = 1.0, *, distribution: str = "normal", **keywords: Unpack[SchemeKeywords]
@@ -243,11 +261,9 @@ _KAIMING_DOC = """He et al. (2015), in place, as torch.nn.init.{name}: std = gai
     """
 
 
-@takes_scheme_keywords
-@templated(
-    _KAIMING_DOC, law="uniform on +-sqrt(3) std", choices='"uniform", "normal", "truncated_normal"', fill="uniform_",
-    example="np.empty((64, 128), np.float32), a=5**0.5, seed=0", check="bool(abs(w).max() <= 1 / 128**0.5)",
-    result="True",
+@_scheme_function(
+    _KAIMING_DOC, "uniform on +-sqrt(3) std", "np.empty((64, 128), np.float32), a=5**0.5, seed=0",
+    "bool(abs(w).max() <= 1 / 128**0.5)", "True",
 )  # fmt: skip
 def kaiming_uniform_(
     arr: A,
@@ -261,11 +277,9 @@ def kaiming_uniform_(
     return kaiming_fill("kaiming_uniform_", arr, a, mode, nonlinearity, distribution, keywords)
 
 
-@takes_scheme_keywords
-@templated(
-    _KAIMING_DOC, law="N(0, std**2)", choices='"normal", "truncated_normal", "uniform"', fill="normal_",
-    example='np.empty((512, 256)), nonlinearity="relu", seed=0', check="round(float(w.std() ** 2 * 256), 1)",
-    result="2.0",
+@_scheme_function(
+    _KAIMING_DOC, "N(0, std**2)", 'np.empty((512, 256)), nonlinearity="relu", seed=0',
+    "round(float(w.std() ** 2 * 256), 1)", "2.0",
 )  # fmt: skip
 def kaiming_normal_(
     arr: A, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", *, distribution: str = "normal",
@@ -274,8 +288,8 @@ def kaiming_normal_(
     return kaiming_fill("kaiming_normal_", arr, a, mode, nonlinearity, distribution, keywords)
 
 
-_LECUN_DOC = """LeCun et al. (1998), in place: Var(w) = 1 / fan_in, {law} by default, as
-    {frameworks}; returns arr.
+_LECUN_DOC = """LeCun et al. (1998), in place: Var(w) = 1 / fan_in, {law} by default, as Keras's
+    LecunUniform / LecunNormal and JAX's lecun_uniform / lecun_normal draw it; returns arr.
 
     Parameters
     ----------
@@ -299,21 +313,17 @@ def _lecun(fn: str, arr: A, distribution: str, keywords: SchemeKeywords) -> A:
     return fill_scheme(fn, arr, Scheme(1.0, "fan_in", distribution), keywords)
 
 
-@takes_scheme_keywords
-@templated(
-    _LECUN_DOC, law="uniform on +-sqrt(3 / fan_in)", frameworks="Keras's LecunUniform and JAX's lecun_uniform",
-    choices='"uniform", "normal", "truncated_normal"', example="np.empty((10, 300), np.float32), seed=0",
-    check="bool(abs(w).max() <= 0.1)", result="True",
+@_scheme_function(
+    _LECUN_DOC, "uniform on +-sqrt(3 / fan_in)", "np.empty((10, 300), np.float32), seed=0",
+    "bool(abs(w).max() <= 0.1)", "True",
 )  # fmt: skip
 def lecun_uniform_(arr: A, *, distribution: str = "uniform", **keywords: Unpack[SchemeKeywords]) -> A:
     return _lecun("lecun_uniform_", arr, distribution, keywords)
 
 
-@takes_scheme_keywords
-@templated(
-    _LECUN_DOC, law="from a truncated normal",
-    frameworks="Keras's LecunNormal and JAX's lecun_normal", choices='"truncated_normal", "normal", "uniform"',
-    example="np.empty((400, 100)), seed=0", check="round(float(w.std() ** 2 * 100), 1)", result="1.0",
+@_scheme_function(
+    _LECUN_DOC, "from a truncated normal", "np.empty((400, 100)), seed=0",
+    "round(float(w.std() ** 2 * 100), 1)", "1.0",
 )  # fmt: skip
 def lecun_normal_(arr: A, *, distribution: str = "truncated_normal", **keywords: Unpack[SchemeKeywords]) -> A:
     return _lecun("lecun_normal_", arr, distribution, keywords)

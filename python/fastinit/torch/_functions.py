@@ -7,9 +7,9 @@ lacks in _more_schemes.py, torch's deprecated names in _deprecated.py."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
-from .._docstrings import takes_placement, takes_scheme_keywords
+from .._docstrings import takes_placement, takes_scheme_keywords, templated
 from ..engine import fill as _fill
 from ..schemes import matrix as _matrix
 from ..schemes import variance as _variance
@@ -22,6 +22,7 @@ __all__ = [
 ]  # fmt: skip
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @torch_function
@@ -123,39 +124,18 @@ def trunc_normal_(
     return _fill.trunc_normal_(tensor, mean, std, a, b, generator=torch_source(generator, kwargs), **kwargs)
 
 
-@torch_function
-@takes_scheme_keywords
-def xavier_uniform_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
-    """torch.nn.init.xavier_uniform_ with fastinit's values: U(+-gain * sqrt(6 / (fan_in +
-    fan_out))) in place; returns tensor.
+def _scheme_function(template: str, law: str, example: str, check: str, result: str) -> Callable[[F], F]:
+    """torch_function, takes_scheme_keywords and the docstring template (law and the example's
+    call arguments, check and result filled in) as one decorator for the scheme functions."""
 
-    <torch's signature>
+    def decorate(func: F) -> F:
+        fields = {"law": law, "example": example, "check": check, "result": result}
+        return torch_function(takes_scheme_keywords(templated(template, **fields)(func)))
 
-    Parameters
-    ----------
-    <tensor>
-        At least 2-D.
-    gain : float
-        > 0.
-    distribution : str, optional
-        Keyword only, passed to fastinit.xavier_uniform_: the law of the scheme's std.
-
-    <returns and raises>
-
-    Examples
-    --------
-    >>> import torch, fastinit.torch as ft
-    >>> w = ft.xavier_uniform_(torch.empty(30, 20), seed=0)
-    >>> bool(w.abs().max() <= (6 / 50) ** 0.5)
-    True
-    """
-    return _scheme("xavier_uniform_", tensor, generator, kwargs, gain)
+    return decorate
 
 
-@torch_function
-@takes_scheme_keywords
-def xavier_normal_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
-    """torch.nn.init.xavier_normal_ with fastinit's values: N(0, std**2), std = gain *
+_XAVIER_DOC = """torch.nn.init.{name} with fastinit's values: {law}, std = gain *
     sqrt(2 / (fan_in + fan_out)), in place; returns tensor.
 
     <torch's signature>
@@ -167,31 +147,31 @@ def xavier_normal_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs
     gain : float
         > 0.
     distribution : str, optional
-        Keyword only, passed to fastinit.xavier_normal_: the law of the scheme's std.
+        Keyword only, passed to fastinit.{name}: the law of the scheme's std.
 
     <returns and raises>
 
-    Examples
-    --------
-    >>> import torch, fastinit.torch as ft
-    >>> w = ft.xavier_normal_(torch.empty(300, 200, dtype=torch.float64), seed=0)
-    >>> round(float(w.std() * (500 / 2) ** 0.5), 1)
-    1.0
+    <torch scheme example>
     """
+
+
+@_scheme_function(
+    _XAVIER_DOC, "U(+-sqrt(3) std)", "torch.empty(30, 20), seed=0",
+    "bool(w.abs().max() <= (6 / 50) ** 0.5)", "True",
+)  # fmt: skip
+def xavier_uniform_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
+    return _scheme("xavier_uniform_", tensor, generator, kwargs, gain)
+
+
+@_scheme_function(
+    _XAVIER_DOC, "N(0, std**2)", "torch.empty(300, 200, dtype=torch.float64), seed=0",
+    "round(float(w.std() * (500 / 2) ** 0.5), 1)", "1.0",
+)  # fmt: skip
+def xavier_normal_(tensor: T, gain: float = 1.0, generator: Any = None, **kwargs: Any) -> T:
     return _scheme("xavier_normal_", tensor, generator, kwargs, gain)
 
 
-@torch_function
-@takes_scheme_keywords
-def kaiming_uniform_(
-    tensor: T,
-    a: float = 0,
-    mode: str = "fan_in",
-    nonlinearity: str = "leaky_relu",
-    generator: Any = None,
-    **kwargs: Any,
-) -> T:
-    """torch.nn.init.kaiming_uniform_ with fastinit's values: U(+-sqrt(3) gain / sqrt(fan)) in
+_KAIMING_DOC = """torch.nn.init.{name} with fastinit's values: {law}, std = gain / sqrt(fan), in
     place, gain = calculate_gain(nonlinearity, a); returns tensor. An empty tensor warns, as in
     torch.
 
@@ -203,61 +183,37 @@ def kaiming_uniform_(
         At least 2-D.
     a : float
         The negative slope of a leaky_relu (torch's nn.Linear uses sqrt(5)).
-    mode : {"fan_in", "fan_out"}
+    mode : {{"fan_in", "fan_out"}}
     nonlinearity : str
         A name calculate_gain knows.
     distribution : str, optional
-        Keyword only, passed to fastinit.kaiming_uniform_: the law of the scheme's std.
+        Keyword only, passed to fastinit.{name}: the law of the scheme's std.
 
     <returns and raises>
 
-    Examples
-    --------
-    >>> import torch, fastinit.torch as ft
-    >>> w = ft.kaiming_uniform_(torch.empty(64, 128), a=5**0.5, seed=0)
-    >>> bool(w.abs().max() <= 1 / 128**0.5)
-    True
+    <torch scheme example>
     """
+
+
+@_scheme_function(
+    _KAIMING_DOC, "U(+-sqrt(3) std)", "torch.empty(64, 128), a=5**0.5, seed=0",
+    "bool(w.abs().max() <= 1 / 128**0.5)", "True",
+)  # fmt: skip
+def kaiming_uniform_(
+    tensor: T, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator: Any = None,
+    **kwargs: Any,
+) -> T:  # fmt: skip
     return _scheme("kaiming_uniform_", tensor, generator, kwargs, a, mode, nonlinearity)
 
 
-@torch_function
-@takes_scheme_keywords
+@_scheme_function(
+    _KAIMING_DOC, "N(0, std**2)", 'torch.empty(512, 256, dtype=torch.float64), nonlinearity="relu", seed=0',
+    "round(float(w.std() ** 2 * 256), 1)", "2.0",
+)  # fmt: skip
 def kaiming_normal_(
-    tensor: T,
-    a: float = 0,
-    mode: str = "fan_in",
-    nonlinearity: str = "leaky_relu",
-    generator: Any = None,
+    tensor: T, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator: Any = None,
     **kwargs: Any,
-) -> T:
-    """torch.nn.init.kaiming_normal_ with fastinit's values: N(0, std**2), std = gain /
-    sqrt(fan), in place, gain = calculate_gain(nonlinearity, a); returns tensor. An empty tensor
-    warns, as in torch.
-
-    <torch's signature>
-
-    Parameters
-    ----------
-    <tensor>
-        At least 2-D.
-    a : float
-        The negative slope of a leaky_relu.
-    mode : {"fan_in", "fan_out"}
-    nonlinearity : str
-        A name calculate_gain knows.
-    distribution : str, optional
-        Keyword only, passed to fastinit.kaiming_normal_: the law of the scheme's std.
-
-    <returns and raises>
-
-    Examples
-    --------
-    >>> import torch, fastinit.torch as ft
-    >>> w = ft.kaiming_normal_(torch.empty(512, 256, dtype=torch.float64), nonlinearity="relu", seed=0)
-    >>> round(float(w.std() ** 2 * 256), 1)
-    2.0
-    """
+) -> T:  # fmt: skip
     return _scheme("kaiming_normal_", tensor, generator, kwargs, a, mode, nonlinearity)
 
 
