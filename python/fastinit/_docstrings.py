@@ -77,6 +77,12 @@ Examples
 >>> {check}
 {result}
 """,
+    "network parameters": """
+depth, width : int
+    The number of layers and their width, >= 1.
+activation : str
+    One of ACTIVATIONS.
+""",
     "fill type errors": """
 TypeError
     arr is not an array of a supported dtype, or an argument has the wrong type.

@@ -14,7 +14,7 @@ import numpy as np
 
 __all__ = [
     "ACTIVATIONS", "ACTIVATION_FUNCTIONS", "NORMALIZATIONS", "activation_gain", "check_choice", "check_count",
-    "gaussian_expectation", "norm_name",
+    "check_network", "gaussian_expectation", "norm_name",
 ]  # fmt: skip
 
 ACTIVATIONS = ("linear", "tanh", "sigmoid", "relu", "leaky_relu", "selu", "gelu")
@@ -89,6 +89,20 @@ def check_count(fn: str, name: str, value: object, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{fn}: {name} must be >= {minimum}; got {name}={value}")
     return int(value)
+
+
+def check_network(
+    fn: str, depth: object, width: object, batch: object, activation: object
+) -> tuple[int, int, int]:
+    """(depth, width, batch) of a simulated network, checked (depth and width >= 1, batch >= 2,
+    activation one of ACTIVATIONS): TypeError / ValueError naming fn and the argument."""
+    counts = (
+        check_count(fn, "depth", depth),
+        check_count(fn, "width", width),
+        check_count(fn, "batch", batch, 2),
+    )
+    check_choice(fn, "activation", activation, ACTIVATIONS)
+    return counts
 
 
 def norm_name(fn: str, normalization: str | None) -> str:

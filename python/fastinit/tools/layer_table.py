@@ -13,7 +13,7 @@ import numpy as np
 
 from .._docstrings import documented
 from ..engine.fill import normal_
-from .activations import ACTIVATIONS, check_choice, check_count, norm_name
+from .activations import check_choice, check_network, norm_name
 from .propagation import SCHEMES, LayerStats, init_weight_, predict, simulate
 
 __all__ = ["LayerGains", "layer_gains", "propagate"]
@@ -40,10 +40,7 @@ def propagate(
 
     Parameters
     ----------
-    depth, width : int
-        The number of layers and their width, >= 1.
-    activation : str
-        One of ACTIVATIONS.
+    <network parameters>
     scheme : str
         One of SCHEMES.
     batch : int, optional
@@ -69,10 +66,7 @@ def propagate(
     True
     """
     fn = "propagate"
-    depth = check_count(fn, "depth", depth)
-    width = check_count(fn, "width", width)
-    batch = check_count(fn, "batch", batch, 2)
-    check_choice(fn, "activation", activation, ACTIVATIONS)
+    depth, width, batch = check_network(fn, depth, width, batch, activation)
     check_choice(fn, "scheme", scheme, SCHEMES)
     norm = norm_name(fn, normalization)
     weights = [

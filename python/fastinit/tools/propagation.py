@@ -41,7 +41,7 @@ from .activations import (
     LEAKY_SLOPE,
     activation_gain,
     check_choice,
-    check_count,
+    check_network,
     gaussian_expectation,
     norm_name,
 )
@@ -254,10 +254,7 @@ def predict(
 
     Parameters
     ----------
-    depth, width : int
-        The number of layers and their width, >= 1.
-    activation : str
-        One of ACTIVATIONS.
+    <network parameters>
     scheme : str
         One of SCHEMES.
     batch : int, optional
@@ -280,10 +277,7 @@ def predict(
     ([1.0, 0.8256, 0.8256, 0.8256], [1.0, 1.0, 1.0, 1.0])
     """
     fn = "predict"
-    depth = check_count(fn, "depth", depth)
-    width = check_count(fn, "width", width)
-    batch = check_count(fn, "batch", batch, 2)
-    check_choice(fn, "activation", activation, ACTIVATIONS)
+    depth, width, batch = check_network(fn, depth, width, batch, activation)
     norm = norm_name(fn, normalization)
     s = width * scheme_std(scheme, (width, width), activation) ** 2
     f, fp = ACTIVATION_FUNCTIONS[activation]

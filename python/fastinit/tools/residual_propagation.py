@@ -24,7 +24,12 @@ import math
 import numpy as np
 
 from ..engine.fill import normal_
-from .activations import ACTIVATION_FUNCTIONS, ACTIVATIONS, activation_gain, check_choice, check_count
+from .activations import (
+    ACTIVATION_FUNCTIONS,
+    activation_gain,
+    check_choice,
+    check_network,
+)
 from .propagation import LayerStats, init_weight_, scheme_std
 
 __all__ = ["RESIDUAL_SCHEMES", "propagate_residual"]
@@ -55,7 +60,7 @@ def propagate_residual(
     depth, width : int
         The number of blocks and their width, >= 1.
     activation : str
-        One of fastinit.analysis.ACTIVATIONS.
+        One of ACTIVATIONS.
     scheme : str
         One of RESIDUAL_SCHEMES ("plain", "depth_scaled", "fixup").
     batch : int, optional
@@ -83,10 +88,7 @@ def propagate_residual(
     True
     """
     fn = "propagate_residual"
-    depth = check_count(fn, "depth", depth)
-    width = check_count(fn, "width", width)
-    batch = check_count(fn, "batch", batch, 2)
-    check_choice(fn, "activation", activation, ACTIVATIONS)
+    depth, width, batch = check_network(fn, depth, width, batch, activation)
     check_choice(fn, "scheme", scheme, RESIDUAL_SCHEMES)
     f, fp = ACTIVATION_FUNCTIONS[activation]
     scale_a, scale_b = _branch_scales(scheme, depth)
