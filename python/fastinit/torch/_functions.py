@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
 
-from .._docstrings import takes_placement, takes_scheme_keywords, templated
+from .._docstrings import takes_placement
 from ..engine import fill as _fill
 from ..schemes import matrix as _matrix
 from ..schemes import variance as _variance
 from ._complex import is_complex, normal_parts_, scheme_parts_, uniform_parts_
-from ._semantics import torch_function, torch_source
+from ._semantics import scheme_function, torch_function, torch_source
 
 __all__ = [
     "kaiming_normal_", "kaiming_uniform_", "normal_", "orthogonal_", "sparse_", "trunc_normal_", "uniform_",
@@ -124,17 +124,6 @@ def trunc_normal_(
     return _fill.trunc_normal_(tensor, mean, std, a, b, generator=torch_source(generator, kwargs), **kwargs)
 
 
-def _scheme_function(template: str, law: str, example: str, check: str, result: str) -> Callable[[F], F]:
-    """torch_function, takes_scheme_keywords and the docstring template (law and the example's
-    call arguments, check and result filled in) as one decorator for the scheme functions."""
-
-    def decorate(func: F) -> F:
-        fields = {"law": law, "example": example, "check": check, "result": result}
-        return torch_function(takes_scheme_keywords(templated(template, **fields)(func)))
-
-    return decorate
-
-
 _XAVIER_DOC = """torch.nn.init.{name} with fastinit's values: {law}, std = gain *
     sqrt(2 / (fan_in + fan_out)), in place; returns tensor.
 
@@ -155,7 +144,7 @@ _XAVIER_DOC = """torch.nn.init.{name} with fastinit's values: {law}, std = gain 
     """
 
 
-@_scheme_function(
+@scheme_function(
     _XAVIER_DOC, "U(+-sqrt(3) std)", "torch.empty(30, 20), seed=0",
     "bool(w.abs().max() <= (6 / 50) ** 0.5)", "True",
 )  # fmt: skip
@@ -163,7 +152,7 @@ def xavier_uniform_(tensor: T, gain: float = 1.0, generator: Any = None, **kwarg
     return _scheme("xavier_uniform_", tensor, generator, kwargs, gain)
 
 
-@_scheme_function(
+@scheme_function(
     _XAVIER_DOC, "N(0, std**2)", "torch.empty(300, 200, dtype=torch.float64), seed=0",
     "round(float(w.std() * (500 / 2) ** 0.5), 1)", "1.0",
 )  # fmt: skip
@@ -195,7 +184,7 @@ _KAIMING_DOC = """torch.nn.init.{name} with fastinit's values: {law}, std = gain
     """
 
 
-@_scheme_function(
+@scheme_function(
     _KAIMING_DOC, "U(+-sqrt(3) std)", "torch.empty(64, 128), a=5**0.5, seed=0",
     "bool(w.abs().max() <= 1 / 128**0.5)", "True",
 )  # fmt: skip
@@ -206,7 +195,7 @@ def kaiming_uniform_(
     return _scheme("kaiming_uniform_", tensor, generator, kwargs, a, mode, nonlinearity)
 
 
-@_scheme_function(
+@scheme_function(
     _KAIMING_DOC, "N(0, std**2)", 'torch.empty(512, 256, dtype=torch.float64), nonlinearity="relu", seed=0',
     "round(float(w.std() ** 2 * 256), 1)", "2.0",
 )  # fmt: skip

@@ -11,17 +11,14 @@ from .._docstrings import takes_placement_keywords, takes_scheme_keywords
 from ..schemes import hadamard as _hadamard
 from ..schemes import matrix as _matrix
 from ..schemes import variance as _variance
-from ._semantics import torch_function, torch_source
+from ._semantics import scheme_function, torch_function, torch_source
 
 __all__ = ["delta_orthogonal_", "hadamard_identity_", "lecun_normal_", "lecun_uniform_", "variance_scaling_"]
 
 T = TypeVar("T")
 
 
-@torch_function
-@takes_scheme_keywords
-def lecun_uniform_(tensor: T, generator: Any = None, **kwargs: Any) -> T:
-    """LeCun uniform (Keras's LecunUniform): U(+-sqrt(3 / fan_in)) in place; returns tensor.
+_LECUN_DOC = """LeCun {law} by default, in place; returns tensor.
 
     <torch's signature>
 
@@ -30,44 +27,27 @@ def lecun_uniform_(tensor: T, generator: Any = None, **kwargs: Any) -> T:
     <tensor>
         At least 2-D.
     distribution : str, optional
-        Keyword only: the law of the scheme's std (default "uniform").
+        Keyword only: the law of the scheme's std (fastinit.{name}'s choices).
 
     <returns and raises>
 
-    Examples
-    --------
-    >>> import torch, fastinit.torch as ft
-    >>> w = ft.lecun_uniform_(torch.empty(64, 48), seed=0)
-    >>> bool(w.abs().max() <= (3 / 48) ** 0.5)
-    True
+    <torch scheme example>
     """
+
+
+@scheme_function(
+    _LECUN_DOC, "uniform (Keras's LecunUniform): U(+-sqrt(3 / fan_in))", "torch.empty(64, 48), seed=0",
+    "bool(w.abs().max() <= (3 / 48) ** 0.5)", "True",
+)  # fmt: skip
+def lecun_uniform_(tensor: T, generator: Any = None, **kwargs: Any) -> T:
     return _variance.lecun_uniform_(tensor, generator=torch_source(generator, kwargs), **kwargs)
 
 
-@torch_function
-@takes_scheme_keywords
+@scheme_function(
+    _LECUN_DOC, "normal (Keras's LecunNormal): a truncated normal of std sqrt(1 / fan_in)",
+    "torch.empty(512, 256, dtype=torch.float64), seed=0", "round(float(w.std() ** 2 * 256), 1)", "1.0",
+)  # fmt: skip
 def lecun_normal_(tensor: T, generator: Any = None, **kwargs: Any) -> T:
-    """LeCun normal (Keras's LecunNormal): a truncated normal of std sqrt(1 / fan_in) in place;
-    returns tensor.
-
-    <torch's signature>
-
-    Parameters
-    ----------
-    <tensor>
-        At least 2-D.
-    distribution : str, optional
-        Keyword only: the law of the scheme's std (default "truncated_normal").
-
-    <returns and raises>
-
-    Examples
-    --------
-    >>> import torch, fastinit.torch as ft
-    >>> w = ft.lecun_normal_(torch.empty(512, 256, dtype=torch.float64), seed=0)
-    >>> round(float(w.std() ** 2 * 256), 1)
-    1.0
-    """
     return _variance.lecun_normal_(tensor, generator=torch_source(generator, kwargs), **kwargs)
 
 

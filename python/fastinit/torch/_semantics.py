@@ -17,9 +17,9 @@ from typing import Any, Callable, TypeVar
 
 import torch
 
-from .._docstrings import expand
+from .._docstrings import expand, takes_scheme_keywords, templated
 
-__all__ = ["TorchArgumentError", "torch_function", "torch_source"]
+__all__ = ["TorchArgumentError", "scheme_function", "torch_function", "torch_source"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -86,3 +86,14 @@ def torch_function(func: F) -> F:
             raise TorchArgumentError(str(exc)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def scheme_function(template: str, law: str, example: str, check: str, result: str) -> Callable[[F], F]:
+    """torch_function, takes_scheme_keywords and the docstring template (law and the example's
+    call arguments, check and result filled in) as one decorator for the scheme functions."""
+
+    def decorate(func: F) -> F:
+        fields = {"law": law, "example": example, "check": check, "result": result}
+        return torch_function(takes_scheme_keywords(templated(template, **fields)(func)))
+
+    return decorate
