@@ -83,6 +83,20 @@ depth, width : int
 activation : str
     One of ACTIVATIONS.
 """,
+    "exception parameters": """
+Parameters
+----------
+*args
+    The message, as for any exception.
+""",
+    "shard type errors": """
+TypeError
+    arr is not an array of a supported dtype; index holds something other than slices.
+""",
+    "keyword layout": """
+layout : str, optional
+    Keyword only: "oihw" (torch's, the default) or "hwio".
+""",
     "fill type errors": """
 TypeError
     arr is not an array of a supported dtype, or an argument has the wrong type.

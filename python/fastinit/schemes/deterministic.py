@@ -113,8 +113,7 @@ def eye_(arr: A, *, global_shape: Sequence[int] | None = None, index: Sequence[s
 
     Raises
     ------
-    TypeError
-        arr is not an array of a supported dtype; index holds something other than slices.
+    <shard type errors>
     ValueError
         arr (or global_shape) is not 2-D; arr is read-only; global_shape= without index= (or the
         reverse), or an index that does not select arr's shape. arr is untouched.
@@ -165,8 +164,7 @@ def dirac_(
 
     Raises
     ------
-    TypeError
-        arr is not an array of a supported dtype; index holds something other than slices.
+    <shard type errors>
     ValueError
         arr is not 3-, 4- or 5-D; groups is not an int >= 1 or does not divide the out channels;
         arr is read-only; a bad global_shape= / index=. arr is untouched.

@@ -51,11 +51,7 @@ def uniform_(tensor: T, a: float = 0.0, b: float = 1.0, generator: Any = None, *
     >>> torch.equal(draw(), draw())  # a seed drawn from the torch generator
     True
     """
-    if is_complex(tensor):
-        return uniform_parts_(
-            "uniform_", tensor, a, b, {**kwargs, "generator": torch_source(generator, kwargs)}
-        )
-    return _fill.uniform_(tensor, a, b, generator=torch_source(generator, kwargs), **kwargs)
+    return _primitive(_fill.uniform_, uniform_parts_, tensor, a, b, generator, kwargs)
 
 
 @torch_function
@@ -81,11 +77,7 @@ def normal_(tensor: T, mean: float = 0.0, std: float = 1.0, generator: Any = Non
     >>> round(float(w.std()), 3)
     0.02
     """
-    if is_complex(tensor):
-        return normal_parts_(
-            "normal_", tensor, mean, std, {**kwargs, "generator": torch_source(generator, kwargs)}
-        )
-    return _fill.normal_(tensor, mean, std, generator=torch_source(generator, kwargs), **kwargs)
+    return _primitive(_fill.normal_, normal_parts_, tensor, mean, std, generator, kwargs)
 
 
 @torch_function
@@ -122,6 +114,24 @@ def trunc_normal_(
     True
     """
     return _fill.trunc_normal_(tensor, mean, std, a, b, generator=torch_source(generator, kwargs), **kwargs)
+
+
+def _primitive(
+    fill: Callable[..., T],
+    parts: Callable[..., T],
+    tensor: T,
+    p: float,
+    q: float,
+    generator: Any,
+    kwargs: dict[str, Any],
+) -> T:
+    """uniform_ (p, q = a, b) or normal_ (mean, std) seeded as torch_source says: fastinit's fill
+    on a real tensor, its real and imaginary parts as torch draws them on a complex one
+    (_complex.py). kwargs: the call's own (changed here)."""
+    kwargs["generator"] = torch_source(generator, kwargs)
+    if is_complex(tensor):
+        return parts(fill.__name__, tensor, p, q, kwargs)
+    return fill(tensor, p, q, **kwargs)
 
 
 _XAVIER_DOC = """torch.nn.init.{name} with fastinit's values: {law}, std = gain *

@@ -29,6 +29,7 @@ from torch import nn
 
 from fastinit.engine.streams import seed_from_torch
 
+from .._docstrings import documented
 from ._accelerate import accelerate
 from ._init_module import POLICIES, reinitialize
 from ._record import Replayed, forget, recording_of
@@ -37,15 +38,13 @@ from ._structure import hf_models
 __all__ = ["NotInitializedError", "materialize_"]
 
 
+@documented
 class NotInitializedError(RuntimeError):
     """materialize_ found parameters or buffers that no initialization code wrote.
 
     A RuntimeError; the message names every such tensor (they hold NaN).
 
-    Parameters
-    ----------
-    *args
-        The message, as for any exception.
+    <exception parameters>
 
     Examples
     --------

@@ -103,8 +103,7 @@ def delta_orthogonal_(tensor: T, gain: float = 1.0, generator: Any = None, **kwa
         3-, 4- or 5-D, (out, in, *kernel) with out >= in.
     gain : float
         > 0.
-    layout : str, optional
-        Keyword only: "oihw" (torch's, the default) or "hwio".
+    <keyword layout>
 
     <returns and raises>
 
@@ -128,8 +127,7 @@ def hadamard_identity_(tensor: T, **kwargs: Any) -> T:
     ----------
     <tensor>
         At least 2-D.
-    layout : str, optional
-        Keyword only: "oihw" (torch's, the default) or "hwio".
+    <keyword layout>
 
     <returns and raises>
 

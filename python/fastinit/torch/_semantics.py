@@ -17,21 +17,19 @@ from typing import Any, Callable, TypeVar
 
 import torch
 
-from .._docstrings import expand, takes_scheme_keywords, templated
+from .._docstrings import documented, expand, takes_scheme_keywords, templated
 
 __all__ = ["TorchArgumentError", "scheme_function", "torch_function", "torch_source"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+@documented
 class TorchArgumentError(ValueError, RuntimeError):
     """A bad argument to a fastinit.torch function. Both a ValueError (as fastinit's NumPy
     functions raise) and a RuntimeError (as torch.nn.init raises for some of the same calls).
 
-    Parameters
-    ----------
-    *args
-        The message, as for any exception.
+    <exception parameters>
 
     Examples
     --------
