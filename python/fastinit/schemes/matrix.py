@@ -5,8 +5,7 @@ from the stream's purpose-tag-2 words)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -14,9 +13,14 @@ from .. import _core
 from .._docstrings import takes_placement, takes_placement_keywords
 from ..engine.fill import check_real, normal_
 from ..engine.keys import shard_starts
-from ..engine.placement import check_offset
+from ..engine.placement import check_offset, check_placement
 from ..engine.streams import Generator, StreamLike, resolve, stream_version_of
 from ..engine.targets import as_target, assign, fill_value, zero_where
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ..engine.placement import Placement
 
 __all__ = ["delta_orthogonal_", "orthogonal_", "sparse_"]
 
@@ -25,18 +29,22 @@ A = TypeVar("A")
 TAG_SPARSE_MASK = 2  # docs/stream.md, purpose tags
 
 
+def _placed(fn: str, placement: Placement) -> tuple[Any, Any, Any, Any, Any, Any, Any]:
+    """The placement keywords' values (generator, seed, stream, offset, global_shape, index,
+    stream_version), their names checked (check_placement)."""
+    check_placement(fn, placement)
+    p: Any = placement
+    return tuple(p.get(k, 0 if k == "offset" else None) for k in _PLACEMENT_ORDER)
+
+
+_PLACEMENT_ORDER = ("generator", "seed", "stream", "offset", "global_shape", "index", "stream_version")
+
+
 @takes_placement
 def orthogonal_(
     arr: A,
     gain: float = 1.0,
-    *,
-    generator: Generator | None = None,
-    seed: int | None = None,
-    stream: StreamLike | None = None,
-    offset: int = 0,
-    global_shape: Sequence[int] | None = None,
-    index: Sequence[slice] | None = None,
-    stream_version: int | None = None,
+    **placement: Unpack[Placement],
 ) -> A:
     """A (semi-)orthogonal matrix times gain, in place, as torch.nn.init.orthogonal_ (Saxe et
     al., 2013). arr (at least 2-D) is viewed as (rows, cols) = (shape[0], prod(shape[1:])); a
@@ -84,6 +92,7 @@ def orthogonal_(
     True
     """
     fn = "orthogonal_"
+    generator, seed, stream, offset, global_shape, index, stream_version = _placed(fn, placement)
     a = as_target(fn, arr)
     g = check_real(fn, "gain", gain)
     if g <= 0:
@@ -236,14 +245,7 @@ def sparse_(
     arr: A,
     sparsity: float,
     std: float = 0.01,
-    *,
-    generator: Generator | None = None,
-    seed: int | None = None,
-    stream: StreamLike | None = None,
-    offset: int = 0,
-    global_shape: Sequence[int] | None = None,
-    index: Sequence[slice] | None = None,
-    stream_version: int | None = None,
+    **placement: Unpack[Placement],
 ) -> A:
     """A sparse 2-D matrix, in place, as torch.nn.init.sparse_ (Martens, 2010): N(0, std**2)
     values (the normal_ values of the stream) with ceil(sparsity * rows) zeros in every column.
@@ -287,6 +289,7 @@ def sparse_(
     [5, 5, 5, 5]
     """
     fn = "sparse_"
+    generator, seed, stream, offset, global_shape, index, stream_version = _placed(fn, placement)
     a = as_target(fn, arr)
     if a.ndim != 2:
         raise ValueError(f"{fn}: only 2-D arrays are supported; got shape {a.shape}")
