@@ -63,6 +63,8 @@ if(FASTINIT_ARCH_X86)
         fastinit_add_kernel(avx512 /arch:AVX512)
     else()
         fastinit_add_kernel(avx2 -mavx2 -mfma -mbmi2 -mf16c -maes -mprefer-vector-width=256)
+        # AVX2 with VAES (Zen 3, Alder Lake): version 2's AES rounds on two blocks per register
+        fastinit_add_kernel(avx2_vaes -mavx2 -mfma -mbmi2 -mf16c -maes -mvaes -mprefer-vector-width=256)
         fastinit_add_kernel(avx512 -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma
                             -mbmi2 -mf16c -maes -mprefer-vector-width=512
         )

@@ -8,13 +8,58 @@
 // ARS4x32-7 of counters (lo32(j), hi32(j), lo32(stream), hi32(stream)) under key (lo32(seed),
 // hi32(seed), 0, 0) for j = block(b), b < kBatch, word k to x<k>[b]: stream version 2's words.
 // With AES instructions (the x86 targets), eight blocks in flight hide the rounds' latency and
-// 4x4 transposes turn blocks into the batch's rows; elsewhere the portable rounds of
-// ars_round.h, a block at a time. The tests check both against Random123's known answers.
+// 4x4 transposes turn blocks into the batch's rows (with VAES, sixteen, two to a register);
+// elsewhere the portable rounds of ars_round.h, a block at a time. The tests check both against Random123's known
+// answers.
 template <class BlockAt>
 static inline void ars_batch(StreamId id, BlockAt block, Batch& out) {
   const uint32_t key[4] = {static_cast<uint32_t>(id.seed), static_cast<uint32_t>(id.seed >> 32), 0, 0};
   const uint32_t s0 = static_cast<uint32_t>(id.stream), s1 = static_cast<uint32_t>(id.stream >> 32);
-#if defined(__AES__)
+#if defined(__VAES__)
+  // Two blocks per YMM register, sixteen in flight: register i of a group of eight blocks holds
+  // block i in its low lane and block i + 4 in its high one, so the 4x4 transposes within the
+  // lanes give each row's eight words in block order.
+  __m256i rk[kArsRounds + 1];
+  ars_key_schedule(key, kArsRounds, [&](const uint32_t* k, int r) {
+    rk[r] = _mm256_broadcastsi128_si256(
+        _mm_setr_epi32(static_cast<int>(k[0]), static_cast<int>(k[1]), static_cast<int>(k[2]), static_cast<int>(k[3])));
+  });
+  constexpr int kInFlight = 16, kRegisters = kInFlight / 2;
+  const auto counter = [s0, s1](uint64_t lo_block, uint64_t hi_block) {
+    return _mm256_setr_epi32(static_cast<int>(lo_block), static_cast<int>(lo_block >> 32), static_cast<int>(s0),
+                             static_cast<int>(s1), static_cast<int>(hi_block), static_cast<int>(hi_block >> 32),
+                             static_cast<int>(s0), static_cast<int>(s1));
+  };
+  for (int base = 0; base < kBatch; base += kInFlight) {
+    __m256i v[kRegisters];
+    for (int g = 0; g < kRegisters; g += 4) {
+      const int first = base + 2 * g;  // the group's eight blocks: first .. first + 7
+      if constexpr (std::is_same_v<BlockAt, ConsecutiveBlocks>) {
+        const uint64_t j = block(first);
+        __m256i c = counter(j, j + 4);
+        const __m256i one = _mm256_set_epi64x(0, 1, 0, 1);
+        for (int i = 0; i < 4; ++i) {
+          v[g + i] = _mm256_xor_si256(c, rk[0]);
+          c = _mm256_add_epi64(c, one);
+        }
+      } else {
+        for (int i = 0; i < 4; ++i) v[g + i] = _mm256_xor_si256(counter(block(first + i), block(first + 4 + i)), rk[0]);
+      }
+    }
+    for (int r = 1; r < kArsRounds; ++r)
+      for (int i = 0; i < kRegisters; ++i) v[i] = _mm256_aesenc_epi128(v[i], rk[r]);
+    for (int i = 0; i < kRegisters; ++i) v[i] = _mm256_aesenclast_epi128(v[i], rk[kArsRounds]);
+    for (int g = 0; g < kRegisters; g += 4) {
+      const int first = base + 2 * g;
+      const __m256i t0 = _mm256_unpacklo_epi32(v[g], v[g + 1]), t1 = _mm256_unpacklo_epi32(v[g + 2], v[g + 3]);
+      const __m256i t2 = _mm256_unpackhi_epi32(v[g], v[g + 1]), t3 = _mm256_unpackhi_epi32(v[g + 2], v[g + 3]);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(out.x0 + first), _mm256_unpacklo_epi64(t0, t1));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(out.x1 + first), _mm256_unpackhi_epi64(t0, t1));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(out.x2 + first), _mm256_unpacklo_epi64(t2, t3));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(out.x3 + first), _mm256_unpackhi_epi64(t2, t3));
+    }
+  }
+#elif defined(__AES__)
   __m128i rk[kArsRounds + 1];
   ars_key_schedule(key, kArsRounds, [&](const uint32_t* k, int r) {
     rk[r] =

@@ -67,6 +67,7 @@ CpuFeatures detect_cpu_features() {
   const bool avx2 = bit(leaf7.ebx, 5);
   const bool bmi2 = bit(leaf7.ebx, 8);
   f.avx2_fma = ymm_state && avx2 && fma && bmi2 && f16c && aes;
+  f.avx2_vaes = f.avx2_fma && bit(leaf7.ecx, 9);
   const bool avx512f = bit(leaf7.ebx, 16), avx512dq = bit(leaf7.ebx, 17);
   const bool avx512bw = bit(leaf7.ebx, 30), avx512vl = bit(leaf7.ebx, 31);
   f.avx512 = f.avx2_fma && zmm_state && avx512f && avx512dq && avx512bw && avx512vl;

@@ -18,11 +18,14 @@ struct Candidate {
 // Compiled-in targets this machine can run, best first; the portable one always last.
 std::vector<Candidate> runnable_targets() {
   std::vector<Candidate> out;
-#if defined(FASTINIT_HAVE_avx512) || defined(FASTINIT_HAVE_avx2)
+#if defined(FASTINIT_HAVE_avx512) || defined(FASTINIT_HAVE_avx2) || defined(FASTINIT_HAVE_avx2_vaes)
   const CpuFeatures cpu = detect_cpu_features();
 #endif
 #if defined(FASTINIT_HAVE_avx512)
   if (cpu.avx512) out.push_back({"avx512", &avx512::kernels()});
+#endif
+#if defined(FASTINIT_HAVE_avx2_vaes)
+  if (cpu.avx2_vaes) out.push_back({"avx2_vaes", &avx2_vaes::kernels()});
 #endif
 #if defined(FASTINIT_HAVE_avx2)
   if (cpu.avx2_fma) out.push_back({"avx2", &avx2::kernels()});

@@ -72,6 +72,11 @@ namespace avx2 {
 const Kernels& kernels();
 }
 #endif
+#if defined(FASTINIT_HAVE_avx2_vaes)
+namespace avx2_vaes {
+const Kernels& kernels();
+}
+#endif
 #if defined(FASTINIT_HAVE_avx512)
 namespace avx512 {
 const Kernels& kernels();

@@ -15,12 +15,17 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ... import _core
 from ...engine import fill as _fill
 from ...engine.info import cpu_name, info
 from ...engine.threads import get_num_threads, set_num_threads
 from . import report, runner
 
 STORE_LIMIT = "store limit: constant, engine threads"
+V2_NORMAL = (
+    _core.Law.normal(0.0, 1.0),
+    _core.Key(1, 0, 0, None, None, 2),
+)  # normal_(seed=1, stream_version=2)
 
 
 def _cases(buf: np.ndarray, threads: int) -> list[tuple[str, int, Callable[[], object]]]:
@@ -38,6 +43,10 @@ def _cases(buf: np.ndarray, threads: int) -> list[tuple[str, int, Callable[[], o
             ("fastinit normal_ (stream v2)", t, lambda: _fill.normal_(buf, seed=1, stream_version=2)),
             ("fastinit trunc_normal_", t, lambda: _fill.trunc_normal_(buf, seed=1)),
         ]
+        if _core.isa() == "avx2_vaes":  # what VAES gives version 2: the same fill on plain AVX2
+            cases.append(
+                ("fastinit normal_ (stream v2, ISA avx2)", t, lambda: _core.fill(buf, *V2_NORMAL, "avx2"))
+            )
     return cases
 
 
