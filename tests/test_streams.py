@@ -151,3 +151,14 @@ def test_fills_objects_exporting_dlpack():
     base = np.zeros((3, 5), np.float32)
     fastinit.normal_(_DLPackOnly(base), seed=2)
     assert base.tobytes() == fastinit.normal_(np.empty((3, 5), np.float32), seed=2).tobytes()
+
+
+@pytest.mark.parametrize(
+    "keywords", [{"stream": True}, {"offset": True}, {"stream_version": True}, {"stream": 1.0}]
+)
+def test_a_remembered_seed_key_never_admits_an_argument_of_another_type(keywords):
+    a = np.empty(4, np.float32)
+    placed = {"stream": 1, "offset": 1, "stream_version": 1}
+    fastinit.uniform_(a, seed=1, **placed)  # remembered: seed=, no shard
+    with pytest.raises(TypeError):
+        fastinit.uniform_(a, seed=1, **{**placed, **keywords})

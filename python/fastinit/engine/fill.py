@@ -62,15 +62,7 @@ def fill_law(fn: str, arr: A, law: _core.Law, placement: Placement, checked: boo
     try:
         if not checked:
             check_placement(fn, placement)
-        p: Any = placement
-        generator = p.get("generator")
-        source = key_source(fn, generator, p.get("seed"), p.get("stream"))
-        version = stream_version_of(fn, p.get("stream_version"), generator)
-        global_shape, index = p.get("global_shape"), p.get("index")
-        shape: Any = ()  # (read only for a shard: a Target's shape is a new list)
-        if global_shape is not None or index is not None:
-            shape = (tensor if tensor is not None else target).shape
-        key = make_key(fn, shape, source, p.get("offset", 0), global_shape, index, version)
+        key = placement_key(fn, placement, tensor if tensor is not None else target)
         if tensor is None:
             _core.fill(target, law, key)
         else:  # a meta tensor has no storage: checked, its stream taken, nothing written
@@ -80,6 +72,42 @@ def fill_law(fn: str, arr: A, law: _core.Law, placement: Placement, checked: boo
     except (TypeError, ValueError) as exc:
         raise _named(fn, exc) from None
     return arr
+
+
+def placement_key(fn: str, placement: Placement, target: Any) -> _core.Key:
+    """The Key the placement keywords name for target (whose shape is read only for a shard).
+    A call with seed= and no shard is a pure function of seed, stream, offset and
+    stream_version: its Key is remembered by their values and types (a Key is immutable), so a
+    repeated call skips the checks that made it."""
+    p: Any = placement
+    seed, generator, global_shape, index = (
+        p.get("seed"),
+        p.get("generator"),
+        p.get("global_shape"),
+        p.get("index"),
+    )
+    memo: Any = None
+    if type(seed) is int and generator is None and global_shape is None and index is None:
+        stream, offset, version = p.get("stream"), p.get("offset", 0), p.get("stream_version")
+        memo = (seed, stream, type(stream), offset, type(offset), version, type(version))
+        try:
+            return _SEED_KEYS[memo]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable argument: checked below, and its error raised
+            memo = None
+    source = key_source(fn, generator, seed, p.get("stream"))
+    version = stream_version_of(fn, p.get("stream_version"), generator)
+    shape = () if global_shape is None and index is None else target.shape
+    key = make_key(fn, shape, source, p.get("offset", 0), global_shape, index, version)
+    if memo is not None:
+        if len(_SEED_KEYS) >= 4096:
+            _SEED_KEYS.clear()
+        _SEED_KEYS[memo] = key
+    return key
+
+
+_SEED_KEYS: dict[tuple[Any, ...], _core.Key] = {}
 
 
 def make_law(fn: str, make: Any, *args: float) -> _core.Law:
