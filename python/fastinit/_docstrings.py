@@ -1,21 +1,31 @@
 """Docstring sections that many public functions share, written once (as pandas' and
 matplotlib's docstring templates do): the placement keywords' (PLACEMENT_DOC, appended by
-takes_placement, and FANS_DOC) and common sections such as a fill's Returns. A docstring names one by a marker line, ``<returns arr>``
-say, alone on its line and indented as the section should be; `documented` (which the placement
-decorators and fastinit.torch's torch_function apply too) puts the section in its place, so
-help() and IDEs that read ``__doc__`` show the whole text. Markers of other decorators
-(fastinit.torch's ``<tensor>``) are left for them; tests/test_docstrings.py checks that no
-marker is left in any public docstring."""
+takes_placement, and FANS_DOC) and common sections such as a fill's Returns. A docstring names
+one by a marker line, ``<returns arr>`` say, alone on its line and indented as the section
+should be; `documented` (which the placement decorators and fastinit.torch's torch_function
+apply too) puts the section in its place, so help() and IDEs that read ``__doc__`` show the
+whole text. Markers of other decorators (fastinit.torch's ``<tensor>``) are left for them;
+tests/test_docstrings.py checks that no marker is left in any public docstring."""
 
 from __future__ import annotations
 
+import inspect
 import re
 import textwrap
 from typing import Any, Callable, TypeVar
 
 __all__ = [
-    "FANS_DOC", "PLACEMENT_DOC", "SECTIONS", "documented", "expand", "placement_doc", "takes_placement",
-    "takes_placement_keywords", "takes_scheme_keywords", "templated",
+    "FANS_DOC",
+    "PLACEMENT_DOC",
+    "SECTIONS",
+    "documented",
+    "expand",
+    "placement_doc",
+    "scheme_function",
+    "takes_placement",
+    "takes_placement_keywords",
+    "takes_scheme_keywords",
+    "templated",
 ]  # fmt: skip
 
 T = TypeVar("T")
@@ -226,6 +236,25 @@ def takes_placement_keywords(*names: str) -> Callable[[F], F]:
 
     def decorate(func: F) -> F:
         return _append(func, text)
+
+    return decorate
+
+
+def scheme_function(template: str, law: str, example: str, check: str, result: str) -> Callable[[F], F]:
+    """takes_scheme_keywords and the docstring template as one decorator for a named scheme
+    (Xavier, Kaiming, LeCun): law (what the default distribution draws) and the example's call
+    arguments, check and result filled in; for a function with a `distribution` parameter also
+    the choices (its default first) and the fill whose errors it raises."""
+
+    def decorate(func: F) -> F:
+        fields = {"law": law, "example": example, "check": check, "result": result}
+        parameter = inspect.signature(func).parameters.get("distribution")
+        if parameter is not None:
+            default = parameter.default
+            choices = sorted(("uniform", "normal", "truncated_normal"), key=lambda d: d != default)
+            fields["choices"] = ", ".join(f'"{d}"' for d in choices)
+            fields["fill"] = "uniform_" if default == "uniform" else "normal_"
+        return takes_scheme_keywords(templated(template, **fields)(func))
 
     return decorate
 

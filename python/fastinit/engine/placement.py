@@ -44,10 +44,9 @@ class SchemeKeywords(FanKeywords, Placement, total=False):
     """The keywords of every variance-scaling scheme: its fans and its placement."""
 
 
-_KEYS = frozenset(Placement.__annotations__)
-PLACEMENT_KEYS = _KEYS  # the placement keywords' names
+PLACEMENT_KEYS = frozenset(Placement.__annotations__)  # the placement keywords' names
 _FAN_KEYS = frozenset(FanKeywords.__annotations__)
-_SCHEME_KEYS = _KEYS | _FAN_KEYS
+_SCHEME_KEYS = PLACEMENT_KEYS | _FAN_KEYS
 
 _U64 = 1 << 64
 
@@ -80,9 +79,9 @@ def check_offset(fn: str, offset: object) -> int:
 def check_placement(fn: str, placement: Mapping[str, object], fans: bool = False) -> None:
     """TypeError naming a keyword that is not a placement keyword (with fans, nor a fan keyword),
     as Python would for an explicit signature."""
-    if placement.keys() <= (_SCHEME_KEYS if fans else _KEYS):
+    if placement.keys() <= (_SCHEME_KEYS if fans else PLACEMENT_KEYS):
         return
-    unknown = placement.keys() - _KEYS - (_FAN_KEYS if fans else frozenset())
+    unknown = placement.keys() - PLACEMENT_KEYS - (_FAN_KEYS if fans else frozenset())
     if unknown:
         name = sorted(unknown)[0]
         raise TypeError(f"{fn}() got an unexpected keyword argument {name!r}")

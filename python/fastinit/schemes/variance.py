@@ -4,13 +4,12 @@ docs/formulas.md), read from the weight's fans and drawn through fill_law."""
 
 from __future__ import annotations
 
-import inspect
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from .._docstrings import takes_scheme_keywords, templated
+from .._docstrings import scheme_function, takes_scheme_keywords
 from ..engine.fill import check_real, fill_law
 from ..engine.placement import PLACEMENT_KEYS, check_placement
 from ..engine.targets import as_target
@@ -30,7 +29,6 @@ __all__ = [
 ]  # fmt: skip
 
 A = TypeVar("A")
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _shape_of(fn: str, arr: object, global_shape: Any) -> tuple[int, ...]:
@@ -50,25 +48,17 @@ def fill_scheme(
     `shape` if the caller has it) by the fan keywords; the rest of `keywords` place the values
     in the stream."""
     placement: Any = keywords
-    fans: dict[str, Any] | None = None
+    fans: dict[str, Any] = {}
     if not keywords.keys() <= PLACEMENT_KEYS:  # fan keywords (or a misspelt keyword) as well
         check_placement(fn, keywords, fans=True)
         placement = {k: v for k, v in keywords.items() if k in PLACEMENT_KEYS}
         fans = {k: v for k, v in keywords.items() if k not in PLACEMENT_KEYS}
     if shape is None:
         shape = _shape_of(fn, arr, keywords.get("global_shape"))
-    if fans is None and len(shape) == 2:
+    if not fans and len(shape) == 2:
         fan_in, fan_out = float(shape[1]), float(shape[0])  # the common case, without the general machinery
     else:
-        fans = fans or {}
-        fan_in, fan_out = compute_fans(
-            shape,
-            fans.get("layout", "oihw"),
-            fans.get("in_axis"),
-            fans.get("out_axis"),
-            fans.get("batch_axis", ()),
-            fn=fn,
-        )
+        fan_in, fan_out = compute_fans(shape, **fans, fn=fn)
     law = scheme.cached_law(fan_in, fan_out)
     if law is None:
         return arr  # an empty weight: nothing to fill
@@ -148,24 +138,6 @@ def xavier_fill(fn: str, arr: A, gain: float, distribution: str, keywords: Schem
     return fill_scheme(fn, arr, xavier_scheme(fn, gain, distribution), keywords)
 
 
-def _scheme_function(template: str, law: str, example: str, check: str, result: str) -> Callable[[F], F]:
-    """takes_scheme_keywords and the docstring template as one decorator for the named schemes:
-    law (what the default distribution draws) and the example's call arguments, check and
-    result filled in; the distribution choices (its default first) and the fill whose errors it
-    raises read from the function's default distribution."""
-
-    def decorate(func: F) -> F:
-        default = inspect.signature(func).parameters["distribution"].default
-        choices = sorted(("uniform", "normal", "truncated_normal"), key=lambda d: d != default)
-        fields = {
-            "law": law, "example": example, "check": check, "result": result,
-            "choices": ", ".join(f'"{d}"' for d in choices), "fill": "uniform_" if default == "uniform" else "normal_",
-        }  # fmt: skip
-        return takes_scheme_keywords(templated(template, **fields)(func))
-
-    return decorate
-
-
 _XAVIER_DOC = """Glorot & Bengio (2010), in place, as torch.nn.init.{name}: std = gain *
     sqrt(2 / (fan_in + fan_out)), {law} by default; returns arr.
 
@@ -188,7 +160,7 @@ _XAVIER_DOC = """Glorot & Bengio (2010), in place, as torch.nn.init.{name}: std 
     """
 
 
-@_scheme_function(
+@scheme_function(
     _XAVIER_DOC, "uniform on +-sqrt(3) std", "np.empty((30, 20), np.float32), seed=0",
     "bool(abs(w).max() <= (6 / 50) ** 0.5)", "True",
 )  # fmt: skip
@@ -198,7 +170,7 @@ def xavier_uniform_(
     return xavier_fill("xavier_uniform_", arr, gain, distribution, keywords)
 
 
-@_scheme_function(
+@scheme_function(
     _XAVIER_DOC, "N(0, std**2)", "np.empty((300, 200)), seed=0",
     "round(float(w.std() * (500 / 2) ** 0.5), 1)", "1.0",
 )  # fmt: skip
@@ -261,7 +233,7 @@ _KAIMING_DOC = """He et al. (2015), in place, as torch.nn.init.{name}: std = gai
     """
 
 
-@_scheme_function(
+@scheme_function(
     _KAIMING_DOC, "uniform on +-sqrt(3) std", "np.empty((64, 128), np.float32), a=5**0.5, seed=0",
     "bool(abs(w).max() <= 1 / 128**0.5)", "True",
 )  # fmt: skip
@@ -277,7 +249,7 @@ def kaiming_uniform_(
     return kaiming_fill("kaiming_uniform_", arr, a, mode, nonlinearity, distribution, keywords)
 
 
-@_scheme_function(
+@scheme_function(
     _KAIMING_DOC, "N(0, std**2)", 'np.empty((512, 256)), nonlinearity="relu", seed=0',
     "round(float(w.std() ** 2 * 256), 1)", "2.0",
 )  # fmt: skip
@@ -313,7 +285,7 @@ def _lecun(fn: str, arr: A, distribution: str, keywords: SchemeKeywords) -> A:
     return fill_scheme(fn, arr, Scheme(1.0, "fan_in", distribution), keywords)
 
 
-@_scheme_function(
+@scheme_function(
     _LECUN_DOC, "uniform on +-sqrt(3 / fan_in)", "np.empty((10, 300), np.float32), seed=0",
     "bool(abs(w).max() <= 0.1)", "True",
 )  # fmt: skip
@@ -321,7 +293,7 @@ def lecun_uniform_(arr: A, *, distribution: str = "uniform", **keywords: Unpack[
     return _lecun("lecun_uniform_", arr, distribution, keywords)
 
 
-@_scheme_function(
+@scheme_function(
     _LECUN_DOC, "from a truncated normal", "np.empty((400, 100)), seed=0",
     "round(float(w.std() ** 2 * 100), 1)", "1.0",
 )  # fmt: skip

@@ -22,7 +22,6 @@ __all__ = [
 ]  # fmt: skip
 
 T = TypeVar("T")
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 @torch_function

@@ -17,7 +17,8 @@ from typing import Any, Callable, TypeVar
 
 import torch
 
-from .._docstrings import documented, expand, takes_scheme_keywords, templated
+from .. import _docstrings
+from .._docstrings import documented, expand
 
 __all__ = ["TorchArgumentError", "scheme_function", "torch_function", "torch_source"]
 
@@ -87,11 +88,10 @@ def torch_function(func: F) -> F:
 
 
 def scheme_function(template: str, law: str, example: str, check: str, result: str) -> Callable[[F], F]:
-    """torch_function, takes_scheme_keywords and the docstring template (law and the example's
-    call arguments, check and result filled in) as one decorator for the scheme functions."""
+    """fastinit._docstrings.scheme_function (the placement and fan keywords, the docstring
+    template) and torch_function, as one decorator for the scheme functions."""
 
     def decorate(func: F) -> F:
-        fields = {"law": law, "example": example, "check": check, "result": result}
-        return torch_function(takes_scheme_keywords(templated(template, **fields)(func)))
+        return torch_function(_docstrings.scheme_function(template, law, example, check, result)(func))
 
     return decorate
