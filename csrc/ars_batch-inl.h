@@ -8,14 +8,60 @@
 // ARS4x32-7 of counters (lo32(j), hi32(j), lo32(stream), hi32(stream)) under key (lo32(seed),
 // hi32(seed), 0, 0) for j = block(b), b < kBatch, word k to x<k>[b]: stream version 2's words.
 // With AES instructions (the x86 targets), eight blocks in flight hide the rounds' latency and
-// 4x4 transposes turn blocks into the batch's rows (with VAES, sixteen, two to a register);
-// elsewhere the portable rounds of ars_round.h, a block at a time. The tests check both against Random123's known
-// answers.
+// 4x4 transposes turn blocks into the batch's rows (with VAES, sixteen two to a YMM register or
+// thirty-two four to a ZMM one); elsewhere the portable rounds of ars_round.h, a block at a
+// time. The tests check both against Random123's known answers.
 template <class BlockAt>
 static inline void ars_batch(StreamId id, BlockAt block, Batch& out) {
   const uint32_t key[4] = {static_cast<uint32_t>(id.seed), static_cast<uint32_t>(id.seed >> 32), 0, 0};
   const uint32_t s0 = static_cast<uint32_t>(id.stream), s1 = static_cast<uint32_t>(id.stream >> 32);
-#if defined(__VAES__)
+#if defined(__VAES__) && defined(__AVX512F__)
+  // Four blocks per ZMM register, thirty-two in flight: register i of a group of sixteen blocks
+  // holds blocks i, i + 4, i + 8 and i + 12 in its four lanes, so the 4x4 transposes within the
+  // lanes give each row's sixteen words in block order.
+  __m512i rk[kArsRounds + 1];
+  ars_key_schedule(key, kArsRounds, [&](const uint32_t* k, int r) {
+    rk[r] = _mm512_broadcast_i32x4(
+        _mm_setr_epi32(static_cast<int>(k[0]), static_cast<int>(k[1]), static_cast<int>(k[2]), static_cast<int>(k[3])));
+  });
+  constexpr int kInFlight = 32, kRegisters = kInFlight / 4;
+  const auto stream = static_cast<long long>(id.stream);
+  const auto counter = [stream](uint64_t b0, uint64_t b1, uint64_t b2, uint64_t b3) {
+    return _mm512_set_epi64(stream, static_cast<long long>(b3), stream, static_cast<long long>(b2), stream,
+                            static_cast<long long>(b1), stream, static_cast<long long>(b0));
+  };
+  for (int base = 0; base < kBatch; base += kInFlight) {
+    __m512i v[kRegisters];
+    for (int g = 0; g < kRegisters; g += 4) {
+      const int first = base + 4 * g;  // the group's sixteen blocks: first .. first + 15
+      if constexpr (std::is_same_v<BlockAt, ConsecutiveBlocks>) {
+        const uint64_t j = block(first);
+        __m512i c = counter(j, j + 4, j + 8, j + 12);
+        const __m512i one = _mm512_set_epi64(0, 1, 0, 1, 0, 1, 0, 1);
+        for (int i = 0; i < 4; ++i) {
+          v[g + i] = _mm512_xor_si512(c, rk[0]);
+          c = _mm512_add_epi64(c, one);
+        }
+      } else {
+        for (int i = 0; i < 4; ++i)
+          v[g + i] = _mm512_xor_si512(
+              counter(block(first + i), block(first + 4 + i), block(first + 8 + i), block(first + 12 + i)), rk[0]);
+      }
+    }
+    for (int r = 1; r < kArsRounds; ++r)
+      for (int i = 0; i < kRegisters; ++i) v[i] = _mm512_aesenc_epi128(v[i], rk[r]);
+    for (int i = 0; i < kRegisters; ++i) v[i] = _mm512_aesenclast_epi128(v[i], rk[kArsRounds]);
+    for (int g = 0; g < kRegisters; g += 4) {
+      const int first = base + 4 * g;
+      const __m512i t0 = _mm512_unpacklo_epi32(v[g], v[g + 1]), t1 = _mm512_unpacklo_epi32(v[g + 2], v[g + 3]);
+      const __m512i t2 = _mm512_unpackhi_epi32(v[g], v[g + 1]), t3 = _mm512_unpackhi_epi32(v[g + 2], v[g + 3]);
+      _mm512_store_si512(out.x0 + first, _mm512_unpacklo_epi64(t0, t1));
+      _mm512_store_si512(out.x1 + first, _mm512_unpackhi_epi64(t0, t1));
+      _mm512_store_si512(out.x2 + first, _mm512_unpacklo_epi64(t2, t3));
+      _mm512_store_si512(out.x3 + first, _mm512_unpackhi_epi64(t2, t3));
+    }
+  }
+#elif defined(__VAES__)
   // Two blocks per YMM register, sixteen in flight: register i of a group of eight blocks holds
   // block i in its low lane and block i + 4 in its high one, so the 4x4 transposes within the
   // lanes give each row's eight words in block order.

@@ -71,6 +71,7 @@ CpuFeatures detect_cpu_features() {
   const bool avx512f = bit(leaf7.ebx, 16), avx512dq = bit(leaf7.ebx, 17);
   const bool avx512bw = bit(leaf7.ebx, 30), avx512vl = bit(leaf7.ebx, 31);
   f.avx512 = f.avx2_fma && zmm_state && avx512f && avx512dq && avx512bw && avx512vl;
+  f.avx512_vaes = f.avx512 && f.avx2_vaes;
   return f;
 }
 #else

@@ -5,9 +5,10 @@
 namespace fastinit {
 
 struct CpuFeatures {
-  bool avx2_fma = false;   // AVX2 + FMA + BMI2 + F16C + AES-NI, YMM state enabled by the OS
-  bool avx2_vaes = false;  // avx2_fma and VAES (AES rounds on YMM registers: two blocks each)
-  bool avx512 = false;     // AVX-512 F/DQ/BW/VL, ZMM and opmask state enabled by the OS
+  bool avx2_fma = false;     // AVX2 + FMA + BMI2 + F16C + AES-NI, YMM state enabled by the OS
+  bool avx2_vaes = false;    // avx2_fma and VAES (AES rounds on YMM registers: two blocks each)
+  bool avx512 = false;       // AVX-512 F/DQ/BW/VL, ZMM and opmask state enabled by the OS
+  bool avx512_vaes = false;  // avx512 and VAES (AES rounds on ZMM registers: four blocks each)
 };
 
 CpuFeatures detect_cpu_features();

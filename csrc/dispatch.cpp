@@ -10,6 +10,11 @@ namespace fastinit {
 
 namespace {
 
+#if defined(FASTINIT_HAVE_avx2) || defined(FASTINIT_HAVE_avx2_vaes) || defined(FASTINIT_HAVE_avx512) || \
+    defined(FASTINIT_HAVE_avx512_vaes)
+#define FASTINIT_ARCH_X86_TARGETS 1
+#endif
+
 struct Candidate {
   const char* name;
   const Kernels* table;
@@ -18,8 +23,11 @@ struct Candidate {
 // Compiled-in targets this machine can run, best first; the portable one always last.
 std::vector<Candidate> runnable_targets() {
   std::vector<Candidate> out;
-#if defined(FASTINIT_HAVE_avx512) || defined(FASTINIT_HAVE_avx2) || defined(FASTINIT_HAVE_avx2_vaes)
+#if defined(FASTINIT_ARCH_X86_TARGETS)
   const CpuFeatures cpu = detect_cpu_features();
+#endif
+#if defined(FASTINIT_HAVE_avx512_vaes)
+  if (cpu.avx512_vaes) out.push_back({"avx512_vaes", &avx512_vaes::kernels()});
 #endif
 #if defined(FASTINIT_HAVE_avx512)
   if (cpu.avx512) out.push_back({"avx512", &avx512::kernels()});

@@ -82,6 +82,11 @@ namespace avx512 {
 const Kernels& kernels();
 }
 #endif
+#if defined(FASTINIT_HAVE_avx512_vaes)
+namespace avx512_vaes {
+const Kernels& kernels();
+}
+#endif
 #if defined(FASTINIT_HAVE_neon)
 namespace neon {
 const Kernels& kernels();
