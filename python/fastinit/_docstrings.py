@@ -103,6 +103,11 @@ Parameters
 TypeError
     arr is not an array of a supported dtype; index holds something other than slices.
 """,
+    "channel layout": """
+layout : {"oihw", "hwio"}, optional
+    Where the channels are: "oihw" (default, torch's (out, in, *kernel)) or "hwio"
+    (Keras/JAX's (*kernel, in, out)).
+""",
     "keyword layout": """
 layout : str, optional
     Keyword only: "oihw" (torch's, the default) or "hwio".

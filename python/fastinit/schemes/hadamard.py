@@ -10,7 +10,8 @@ from typing import TypeVar
 import numpy as np
 
 from .._docstrings import documented
-from ..engine.targets import as_target, assign
+from ..engine.targets import assign
+from .conv_layout import checked_conv_weight
 
 __all__ = ["hadamard_identity_", "zero_one_matrix"]
 
@@ -57,9 +58,7 @@ def hadamard_identity_(arr: A, *, layout: str = "oihw") -> A:
     ----------
     arr : numpy.ndarray, torch.Tensor or buffer
         A 2- to 5-D writable array or CPU torch tensor of a supported dtype (as in uniform_).
-    layout : {"oihw", "hwio"}, optional
-        Where the channels are: "oihw" (default, torch's (out, in, *kernel)) or "hwio"
-        (Keras/JAX's (*kernel, in, out)).
+    <channel layout>
 
     <returns arr or empty>
 
@@ -80,12 +79,7 @@ def hadamard_identity_(arr: A, *, layout: str = "oihw") -> A:
            [ 0.70710678, -0.70710678]])
     """
     fn = "hadamard_identity_"
-    a = as_target(fn, arr)
-    if layout not in ("oihw", "hwio"):
-        raise ValueError(f"{fn}: layout={layout!r} is not 'oihw' (torch) or 'hwio' (Keras/JAX)")
-    if not 2 <= a.ndim <= 5:
-        raise ValueError(f"{fn}: the weight must have 2 to 5 dimensions; got shape {tuple(a.shape)}")
-    shape = tuple(int(n) for n in a.shape)
+    a, shape = checked_conv_weight(fn, arr, layout, range(2, 6), "the weight must have 2 to 5")
     if getattr(a, "is_meta", False) or math.prod(shape) == 0:
         return arr
     oihw = shape if layout == "oihw" else (shape[-1], shape[-2], *shape[:-2])

@@ -16,6 +16,7 @@ from ..engine.keys import shard_starts
 from ..engine.placement import check_offset, check_placement
 from ..engine.streams import Generator, StreamLike, resolve, stream_version_of
 from ..engine.targets import as_target, assign, fill_value, zero_where
+from .conv_layout import checked_conv_weight
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -173,9 +174,7 @@ def delta_orthogonal_(
         A 3-, 4- or 5-D writable array or CPU torch tensor of a supported dtype (as in uniform_).
     gain : float
         > 0.
-    layout : {"oihw", "hwio"}, optional
-        Where the channels are: "oihw" (default, torch's (out, in, *kernel)) or "hwio"
-        (Keras/JAX's (*kernel, in, out)).
+    <channel layout>
 
     <returns arr or empty>
 
@@ -199,12 +198,7 @@ def delta_orthogonal_(
     (True, 0.0)
     """
     fn = "delta_orthogonal_"
-    a = as_target(fn, arr)
-    if layout not in ("oihw", "hwio"):
-        raise ValueError(f"{fn}: layout={layout!r} is not 'oihw' (torch) or 'hwio' (Keras/JAX)")
-    if not 3 <= a.ndim <= 5:
-        raise ValueError(f"{fn}: the kernel must have 3, 4 or 5 dimensions; got shape {tuple(a.shape)}")
-    shape = tuple(int(n) for n in a.shape)
+    a, shape = checked_conv_weight(fn, arr, layout, range(3, 6), "the kernel must have 3, 4 or 5")
     out, inp, kernel = (
         (shape[0], shape[1], shape[2:]) if layout == "oihw" else (shape[-1], shape[-2], shape[:-2])
     )
