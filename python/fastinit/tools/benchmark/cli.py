@@ -2,7 +2,8 @@
 uniform_, normal_ (stream versions 1 and 2) and trunc_normal_ (all threads and one), NumPy's
 Generator(PCG64) with out=, ndarray.fill, and the store limit: a constant written by fastinit's
 engine on all threads (uniform_ with a == b, the kernels' plain store loop). Medians of the
-repeats with their spread, throughput and ratios; a markdown table on stdout, JSON on request."""
+repeats with their spread, throughput and ratios; then profile.py's table of one thread's time
+per value in cache; markdown on stdout, JSON on request."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ... import _core
 from ...engine import fill as _fill
 from ...engine.info import cpu_name, info
 from ...engine.threads import get_num_threads, set_num_threads
-from . import report, runner
+from . import profile, report, runner
 
 STORE_LIMIT = "store limit: constant, engine threads"
 V2_NORMAL = (
@@ -103,6 +104,7 @@ def run(size_mib: float = 256.0, repeats: int = 5) -> dict[str, Any]:
         "buffer": {"dtype": "float32", "mib": size_mib, "elements": int(buf.size)},
         "repeats": repeats,
         "rows": rows,
+        "profile": profile.run(),
     }
 
 
@@ -133,6 +135,8 @@ def markdown(result: dict[str, Any]) -> str:
             f"{r['gb_per_s']:.2f} | {r['vs_fill']:.2f}x | {r['vs_store']:.2f}x | "
             f"{'' if vs_numpy is None else f'{vs_numpy:.1f}x'} |"
         )
+    if "profile" in result:
+        lines += ["", profile.markdown(result["profile"])]
     return "\n".join(lines)
 
 
