@@ -196,7 +196,9 @@ static inline void normal_inputs_f64(uint32_t r_lo, uint32_t r_hi, uint32_t a_lo
 // Truncated normal by inversion over n elements with uniforms u (in place: u becomes the values).
 // u picks a point of the window's mass, measured from whichever end of the distribution is
 // nearer, so no cancellation happens in either tail. The tail branch of the quantile runs only
-// when some element needs it (rare for windows around the mean).
+// on chunks where some element needs it (rare for windows around the mean). Each step is its
+// own pass over the batch, a loop compilers vectorize without mask juggling (one fused loop
+// ran about 1.3 times slower on AVX2); the values are the same, element by element.
 template <class T, int N>
 static inline void trunc_normal_values(const TypedParams<T>& params, T* __restrict v) {
   const TypedParams<T> p = params;
@@ -205,19 +207,18 @@ static inline void trunc_normal_values(const TypedParams<T>& params, T* __restri
   const T tiny = sizeof(T) == 4 ? T(0x1p-126) : T(0x1p-1022);
   constexpr int kChunk = 32;  // elements per check for the tail branch
   static_assert(N % kChunk == 0, "batch must be whole chunks");
+  for (int i = 0; i < N; ++i) {
+    const T from_below = std::fma(v[i], p.mass, p.p_lo);
+    const T from_above = std::fma(T(1) - v[i], p.mass, p.q_hi);
+    const bool lower = from_below <= from_above;
+    const T qi = lower ? from_below : from_above;
+    q[i] = qi > tiny ? qi : tiny;
+    sign[i] = lower ? T(1) : T(-1);
+  }
+  for (int i = 0; i < N; ++i) v[i] = normal_quantile_central(q[i]);
   for (int c = 0; c < N; c += kChunk) {
     int tail_count = 0;
-    for (int i = c; i < c + kChunk; ++i) {
-      const T from_below = std::fma(v[i], p.mass, p.p_lo);
-      const T from_above = std::fma(T(1) - v[i], p.mass, p.q_hi);
-      const bool lower = from_below <= from_above;
-      T qi = lower ? from_below : from_above;
-      qi = qi > tiny ? qi : tiny;
-      q[i] = qi;
-      sign[i] = lower ? T(1) : T(-1);
-      tail_count += qi < T(kQuantileTailBelow) ? 1 : 0;
-      v[i] = normal_quantile_central(qi);
-    }
+    for (int i = c; i < c + kChunk; ++i) tail_count += q[i] < T(kQuantileTailBelow) ? 1 : 0;
     if (tail_count == 0) continue;
     for (int i = c; i < c + kChunk; ++i) {
       const T tail = normal_quantile_tail(q[i]);
