@@ -78,16 +78,18 @@ def placement_key(fn: str, placement: Placement, target: Any) -> _core.Key:
     """The Key the placement keywords name for target (whose shape is read only for a shard).
     A call with seed= and no shard is a pure function of seed, stream, offset and
     stream_version: its Key is remembered by their values and types (a Key is immutable), so a
-    repeated call skips the checks that made it."""
+    repeated call skips the checks that made it (remembered by the seed alone, an int, when it is
+    the only keyword: the commonest call, looked up with the least work)."""
     p: Any = placement
-    seed, generator, global_shape, index = (
-        p.get("seed"),
-        p.get("generator"),
-        p.get("global_shape"),
-        p.get("index"),
-    )
+    seed = p.get("seed")
     memo: Any = None
-    if type(seed) is int and generator is None and global_shape is None and index is None:
+    if type(seed) is int and len(p) == 1:
+        memo = seed
+        key = _SEED_KEYS.get(memo)
+        if key is not None:
+            return key
+    generator, global_shape, index = p.get("generator"), p.get("global_shape"), p.get("index")
+    if memo is None and type(seed) is int and generator is None and global_shape is None and index is None:
         stream, offset, version = p.get("stream"), p.get("offset", 0), p.get("stream_version")
         memo = (seed, stream, type(stream), offset, type(offset), version, type(version))
         try:
@@ -107,7 +109,7 @@ def placement_key(fn: str, placement: Placement, target: Any) -> _core.Key:
     return key
 
 
-_SEED_KEYS: dict[tuple[Any, ...], _core.Key] = {}
+_SEED_KEYS: dict[int | tuple[Any, ...], _core.Key] = {}
 
 
 def make_law(fn: str, make: Any, *args: float) -> _core.Law:
