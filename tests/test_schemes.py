@@ -402,6 +402,24 @@ def test_kaiming_warns_on_zero_elements_like_torch():
 
 
 @pytest.mark.parametrize(
+    "fill, kw",
+    [("kaiming_uniform_", {"a": 1}), ("kaiming_uniform_", {"a": 1.5}), ("xavier_uniform_", {"gain": 2}),
+     ("lecun_uniform_", {}), ("variance_scaling_", {"scale": 3, "mode": "fan_avg", "distribution": "uniform"})],
+)  # fmt: skip
+def test_repeated_scheme_calls_take_each_shape_its_own_law(fill, kw):
+    """The Law of a repeated call (a model's layers) is remembered by the call's arguments and the
+    weight's shape, or its global shape for a shard: every call in a sequence that changes one of
+    them gives what the same call spelt with layout= (never remembered) gives."""
+    f = getattr(fastinit, fill)
+    calls = [((48, 16), {}), ((16, 48), {}), ((48, 16), {}), ((48, 16), {"global_shape": (48, 32), "index": np.s_[:, 16:]}),
+             ((48, 16), {}), ((16, 48), {"global_shape": (32, 48), "index": np.s_[16:, :]}), ((16, 48), {})]  # fmt: skip
+    for shape, placement in calls * 2:
+        got = f(np.empty(shape, np.float32), **kw, seed=3, **placement)
+        want = f(np.empty(shape, np.float32), **kw, seed=3, layout="oihw", **placement)
+        np.testing.assert_array_equal(got, want, err_msg=f"{fill}{kw} {shape} {placement}")
+
+
+@pytest.mark.parametrize(
     "fill", ["xavier_uniform_", "kaiming_normal_", "lecun_normal_", "orthogonal_", "sparse_"]
 )
 def test_engine_errors_apply_to_schemes(fill):

@@ -4,11 +4,13 @@ docs/formulas.md), read from the weight's fans and drawn through fill_law."""
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import numpy as np
 
+from .. import _core
 from .._docstrings import scheme_function, takes_scheme_keywords
 from ..engine.fill import check_real, fill_law
 from ..engine.placement import PLACEMENT_KEYS, check_placement
@@ -41,12 +43,68 @@ def _shape_of(fn: str, arr: object, global_shape: Any) -> tuple[int, ...]:
     return tuple(as_target(fn, arr).shape)
 
 
+def fill_named(
+    fn: str,
+    arr: A,
+    make: Callable[..., Scheme],
+    args: tuple[Any, ...],
+    keywords: SchemeKeywords,
+    warn_empty: bool = False,
+) -> A:
+    """fill_scheme(fn, arr, checked_scheme(make, fn, *args), keywords): arr filled by the scheme
+    a call's arguments name. A call with placement keywords only (a model's repeated layers)
+    takes its Law from one dictionary, remembered by fn, args (the first one's type too, as
+    checked_scheme keys them) and arr's shape; anything else (a first call, fan keywords, an
+    empty or unusual arr, a bad argument) goes the checked way and raises as it does.
+    warn_empty: an empty arr warns, as torch's kaiming functions do."""
+    if keywords.keys() <= PLACEMENT_KEYS:
+        try:
+            law = _NAMED_LAWS[_named_key(fn, arr, args, keywords)]
+        except (KeyError, TypeError, ValueError):  # (unhashable arguments, a bad arr: raised below)
+            pass
+        else:
+            return fill_law(fn, arr, law, keywords, checked=True)
+    scheme = checked_scheme(make, fn, *args)
+    if warn_empty and 0 in _shape_of(fn, arr, keywords.get("global_shape")):
+        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=4)
+        return arr
+    drawn, placement = _law_and_placement(fn, arr, scheme, keywords, None)
+    if drawn is None:
+        return arr  # an empty weight: nothing to fill
+    if placement is keywords:  # no fan keywords: the law is the shape's
+        if len(_NAMED_LAWS) >= 4096:
+            _NAMED_LAWS.clear()
+        with contextlib.suppress(TypeError):  # (unhashable arguments: not remembered)
+            _NAMED_LAWS[_named_key(fn, arr, args, keywords)] = drawn
+    return fill_law(fn, arr, drawn, placement, checked=True)
+
+
+def _named_key(fn: str, arr: object, args: tuple[Any, ...], keywords: SchemeKeywords) -> tuple[Any, ...]:
+    """fill_named's key of a call: fn, arr's shape (the global one of a shard), the first
+    argument's type and the arguments; what _shape_of raises for an arr it cannot read."""
+    return (fn, _shape_of(fn, arr, keywords.get("global_shape")), type(args[0]), *args)
+
+
+_NAMED_LAWS: dict[tuple[Any, ...], _core.Law] = {}
+
+
 def fill_scheme(
     fn: str, arr: A, scheme: Scheme, keywords: SchemeKeywords, shape: tuple[int, ...] | None = None
 ) -> A:
     """Fill arr by `scheme`, its fans read from arr's shape (the global shape of a shard, or
     `shape` if the caller has it) by the fan keywords; the rest of `keywords` place the values
     in the stream."""
+    law, placement = _law_and_placement(fn, arr, scheme, keywords, shape)
+    if law is None:
+        return arr  # an empty weight: nothing to fill
+    return fill_law(fn, arr, law, placement, checked=True)
+
+
+def _law_and_placement(
+    fn: str, arr: object, scheme: Scheme, keywords: SchemeKeywords, shape: tuple[int, ...] | None
+) -> tuple[_core.Law | None, Any]:
+    """fill_scheme's Law (None for an empty weight) and the placement keywords (keywords less
+    the fan keywords; keywords itself when it has none)."""
     placement: Any = keywords
     fans: dict[str, Any] = {}
     if not keywords.keys() <= PLACEMENT_KEYS:  # fan keywords (or a misspelt keyword) as well
@@ -59,10 +117,7 @@ def fill_scheme(
         fan_in, fan_out = float(shape[1]), float(shape[0])  # the common case, without the general machinery
     else:
         fan_in, fan_out = compute_fans(shape, **fans, fn=fn)
-    law = scheme.cached_law(fan_in, fan_out)
-    if law is None:
-        return arr  # an empty weight: nothing to fill
-    return fill_law(fn, arr, law, placement, checked=True)
+    return scheme.cached_law(fan_in, fan_out), placement
 
 
 def _positive(fn: str, name: str, value: float) -> float:
@@ -112,7 +167,7 @@ def variance_scaling_(
     2.0
     """
     fn = "variance_scaling_"
-    return fill_scheme(fn, arr, checked_scheme(_variance_scheme, fn, scale, mode, distribution), keywords)
+    return fill_named(fn, arr, _variance_scheme, (scale, mode, distribution), keywords)
 
 
 def _variance_scheme(fn: str, scale: float, mode: str, distribution: str) -> Scheme:
@@ -135,7 +190,7 @@ def _xavier_scheme(fn: str, gain: float, distribution: str) -> Scheme:
 def xavier_fill(fn: str, arr: A, gain: float, distribution: str, keywords: SchemeKeywords) -> A:
     """xavier_uniform_ / xavier_normal_ (fn) with the call's keywords as a dict (the adapters'
     entry: fastinit.torch)."""
-    return fill_scheme(fn, arr, xavier_scheme(fn, gain, distribution), keywords)
+    return fill_named(fn, arr, _xavier_scheme, (gain, distribution), keywords)
 
 
 _XAVIER_DOC = """Glorot & Bengio (2010), in place, as torch.nn.init.{name}: std = gain *
@@ -197,12 +252,9 @@ def kaiming_fill(
 ) -> A:
     """kaiming_uniform_ / kaiming_normal_ (fn) with the call's keywords as a dict (the adapters'
     entry: fastinit.torch); an empty arr warns, as torch does, and is returned as it is."""
-    scheme = kaiming_scheme(fn, a, mode, nonlinearity, distribution)
-    shape = _shape_of(fn, arr, keywords.get("global_shape"))
-    if 0 in shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
-        return arr
-    return fill_scheme(fn, arr, scheme, keywords, shape)
+    return fill_named(
+        fn, arr, _kaiming_scheme, (a, mode, nonlinearity, distribution), keywords, warn_empty=True
+    )
 
 
 _KAIMING_DOC = """He et al. (2015), in place, as torch.nn.init.{name}: std = gain / sqrt(fan),
@@ -281,8 +333,12 @@ _LECUN_DOC = """LeCun et al. (1998), in place: Var(w) = 1 / fan_in, {law} by def
 
 
 def _lecun(fn: str, arr: A, distribution: str, keywords: SchemeKeywords) -> A:
-    Scheme.check(fn, 1.0, "fan_in", distribution)
-    return fill_scheme(fn, arr, Scheme(1.0, "fan_in", distribution), keywords)
+    return fill_named(fn, arr, _lecun_scheme, (1.0, distribution), keywords)
+
+
+def _lecun_scheme(fn: str, scale: float, distribution: str) -> Scheme:
+    Scheme.check(fn, scale, "fan_in", distribution)
+    return Scheme(scale, "fan_in", distribution)
 
 
 @scheme_function(
