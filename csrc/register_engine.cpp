@@ -109,10 +109,17 @@ Target raw_target(uintptr_t data, DType dtype, std::vector<int64_t> shape, std::
 }
 
 // A sequence of Python ints as int64s, read through the C API (pybind11's vector caster costs a
-// microsecond on a two-element shape, a fifth of a small fill). TypeError for anything else.
+// microsecond on a two-element shape, a fifth of a small fill). A tuple, or a subclass of one
+// such as torch.Size, is read in place (PySequence_Fast would copy a subclass into a list).
+// TypeError for anything else.
 std::vector<int64_t> int64s(const py::handle& seq, const char* name) {
-  py::object fast = py::reinterpret_steal<py::object>(PySequence_Fast(seq.ptr(), name));
-  if (!fast) throw py::error_already_set();
+  py::object fast;
+  if (PyTuple_Check(seq.ptr())) {
+    fast = py::reinterpret_borrow<py::object>(seq);
+  } else {
+    fast = py::reinterpret_steal<py::object>(PySequence_Fast(seq.ptr(), name));
+    if (!fast) throw py::error_already_set();
+  }
   const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
   PyObject** items = PySequence_Fast_ITEMS(fast.ptr());
   std::vector<int64_t> out(static_cast<size_t>(n));
@@ -133,6 +140,35 @@ Target element_target(uintptr_t data, DType dtype, const py::handle& shape, cons
     s *= item;
   }
   return raw_target(data, dtype, int64s(shape, "shape must be a sequence of ints"), std::move(bytes));
+}
+
+// A torch tensor's elements, read through its data_ptr(), shape and stride() (counted in
+// elements). The caller (fastinit/engine/targets.py) has checked the tensor and names its dtype:
+// CPU memory, or a meta tensor (has_storage false: address 0, checked and never written), of a
+// float dtype, strided, its elements not overlapping.
+// The names are interned once (and kept for the process), so the lookups hit the type's
+// attribute cache: a name made afresh for each call costs a walk of torch.Tensor's classes.
+Target tensor_target(const py::handle& tensor, DType dtype, bool has_storage) {
+  static PyObject* const shape_name = PyUnicode_InternFromString("shape");
+  static PyObject* const stride_name = PyUnicode_InternFromString("stride");
+  static PyObject* const data_ptr_name = PyUnicode_InternFromString("data_ptr");
+  const auto checked = [](PyObject* result) {
+    if (result == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(result);
+  };
+  const py::object shape = checked(PyObject_GetAttr(tensor.ptr(), shape_name));
+  const py::object strides = checked(PyObject_CallMethodNoArgs(tensor.ptr(), stride_name));
+  const uintptr_t data =
+      has_storage ? checked(PyObject_CallMethodNoArgs(tensor.ptr(), data_ptr_name)).cast<uintptr_t>() : 0;
+  return element_target(data, dtype, shape, strides);
+}
+
+// What fill writes: a Target as it is, a NumPy array through array_target, or (with its dtype) a
+// torch tensor through tensor_target, in the one call that fills it.
+Target as_target(const py::object& target, const std::optional<DType>& tensor_dtype, bool write) {
+  if (tensor_dtype) return tensor_target(target, *tensor_dtype, write);
+  if (py::isinstance<py::array>(target)) return array_target(target.cast<py::array>());
+  return target.cast<Target>();
 }
 
 // Places t in the key's stream; ValueError if an element's index would reach past the stream's
@@ -251,12 +287,14 @@ void register_engine(py::module_& m) {
   register_values(m);
   m.def(
       "fill",
-      [](const py::object& target, const Law& law, const Key& key, const std::string& isa, bool write) {
-        fill(py::isinstance<py::array>(target) ? array_target(target.cast<py::array>()) : target.cast<Target>(), law,
-             key, isa, write);
+      [](const py::object& target, const Law& law, const Key& key, const std::string& isa, bool write,
+         const std::optional<DType>& tensor_dtype) {
+        fill(as_target(target, tensor_dtype, write), law, key, isa, write);
       },
       py::arg("target"), py::arg("law"), py::arg("key"), py::arg("isa") = "", py::arg("write") = true,
-      "Fill a target (a Target, or a numpy array) in place with the law's values of the key's stream.");
+      py::arg("tensor_dtype") = py::none(),
+      "Fill a target in place with the law's values of the key's stream: a Target, a numpy array, or a torch\n"
+      "tensor checked by the caller, with tensor_dtype its dtype (write false: a meta tensor, checked only).");
   m.def("words", &words, py::arg("seed"), py::arg("stream"), py::arg("first"), py::arg("n"), py::arg("isa") = "",
         py::arg("tag") = 0, py::arg("version") = 1,
         "The raw 32-bit words [first, first + n) of a stream (of its version's generator).");

@@ -1,7 +1,7 @@
 # Stub of the compiled module fastinit._core (csrc/module.cpp and register_*.cpp). Private API:
 # the engine's values (Target, Law, Key) and its one entry, fill.
 from collections.abc import Callable, Sequence
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -73,7 +73,14 @@ class Target:
     @property
     def byte_strides(self) -> list[int]: ...
 
-def fill(target: Target | np.ndarray, law: Law, key: Key, isa: str = "", write: bool = True) -> None: ...
+def fill(
+    target: Target | np.ndarray | Any,
+    law: Law,
+    key: Key,
+    isa: str = "",
+    write: bool = True,
+    tensor_dtype: DType | None = None,
+) -> None: ...
 def words(
     seed: int, stream: int, first: int, n: int, isa: str = "", tag: int = 0, version: int = 1
 ) -> npt.NDArray[np.uint32]: ...

@@ -14,7 +14,7 @@ from .._docstrings import takes_placement
 from .keys import make_key
 from .placement import check_placement
 from .streams import key_source, stream_version_of
-from .targets import as_target, tensor_target
+from .targets import as_target, tensor_dtype
 from .torch_target import is_torch_tensor, mark_written
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def fill_law(fn: str, arr: A, law: _core.Law, placement: Placement, checked: boo
     if type(arr) is not np.ndarray or not (target.flags.c_contiguous or target.flags.f_contiguous):
         if is_torch_tensor(arr):
             tensor = arr
-            target, has_storage = tensor_target(fn, arr)
+            dtype, has_storage = tensor_dtype(fn, arr)
         else:  # (a contiguous array goes as it is: the engine checks its dtype and writability)
             target = as_target(fn, arr)
     try:
@@ -66,7 +66,7 @@ def fill_law(fn: str, arr: A, law: _core.Law, placement: Placement, checked: boo
         if tensor is None:
             _core.fill(target, law, key)
         else:  # a meta tensor has no storage: checked, its stream taken, nothing written
-            _core.fill(target, law, key, "", has_storage)
+            _core.fill(tensor, law, key, "", has_storage, dtype)
             if has_storage:
                 mark_written(tensor)
     except (TypeError, ValueError) as exc:

@@ -21,7 +21,7 @@ __all__ = [
     "fill_value",
     "resolve_dtype",
     "supported_dtype_names",
-    "tensor_target",
+    "tensor_dtype",
     "zero_where",
 ]
 
@@ -134,16 +134,15 @@ def as_target(fn: str, arr: Any) -> Any:
 _ENGINE_DTYPES = {name: getattr(_core.DType, name) for name in ("float32", "float64", "float16", "bfloat16")}
 
 
-def tensor_target(fn: str, tensor: Any) -> tuple[_core.Target, bool]:
-    """The engine's Target of a torch tensor's memory (checked as torch_target.check_tensor does,
-    and that its elements do not overlap) and whether it has any (False for a meta tensor, whose
-    Target has address 0 and is only checked, never written)."""
+def tensor_dtype(fn: str, tensor: Any) -> tuple[_core.DType, bool]:
+    """The engine's DType of a torch tensor fastinit fills (checked as torch_target.check_tensor
+    does, and that its elements do not overlap) and whether it has memory (False for a meta
+    tensor: checked and its stream taken, never written). The engine reads the tensor's address,
+    shape and strides itself when it fills it (_core.fill's tensor_dtype)."""
     dtype, _, is_meta = _torch_target.check_tensor(fn, tensor)
-    strides = tensor.stride()
     if not tensor.is_contiguous():
-        check_no_overlap(fn, tuple(tensor.shape), strides, 1, "tensor")
-    data = 0 if is_meta else tensor.data_ptr()
-    return _core.Target.of_elements(data, _ENGINE_DTYPES[dtype], tensor.shape, strides), not is_meta
+        check_no_overlap(fn, tuple(tensor.shape), tensor.stride(), 1, "tensor")
+    return _ENGINE_DTYPES[dtype], not is_meta
 
 
 def assign(view: Any, values: np.ndarray) -> None:

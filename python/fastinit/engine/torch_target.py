@@ -1,9 +1,9 @@
-"""torch tensors as fill targets: validated and described by their data pointer, dtype name, shape
-and strides (targets.py turns that into the engine's Target), so the core writes in place with no
-copy (never through tensor.numpy(), which cannot hold bfloat16). This module never imports torch
-at its own import: it recognizes tensors by their type's name and imports torch only when it is
-handed one, so torch stays optional. It imports nothing of fastinit: the adapter sits below the
-engine's targets."""
+"""torch tensors as fill targets: validated here (targets.tensor_dtype names the engine's dtype;
+the engine reads the data pointer, shape and strides itself in the call that fills), so the core
+writes in place with no copy (never through tensor.numpy(), which cannot hold bfloat16). This
+module never imports torch at its own import: it recognizes tensors by their type's name and
+imports torch only when it is handed one, so torch stays optional. It imports nothing of
+fastinit: the adapter sits below the engine's targets."""
 
 from __future__ import annotations
 
