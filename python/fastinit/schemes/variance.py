@@ -4,7 +4,6 @@ docs/formulas.md), read from the weight's fans and drawn through fill_law."""
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
@@ -57,11 +56,15 @@ def fill_named(
     checked_scheme keys them) and arr's shape; anything else (a first call, fan keywords, an
     empty or unusual arr, a bad argument) goes the checked way and raises as it does.
     warn_empty: an empty arr warns, as torch's kaiming functions do."""
+    memo: tuple[Any, ...] | None = None
     if keywords.keys() <= PLACEMENT_KEYS:
         try:
-            law = _NAMED_LAWS[_named_key(fn, arr, args, keywords)]
-        except (KeyError, TypeError, ValueError):  # (unhashable arguments, a bad arr: raised below)
+            memo = (fn, _shape_of(fn, arr, keywords.get("global_shape")), type(args[0]), *args)
+            law = _NAMED_LAWS[memo]
+        except KeyError:
             pass
+        except (TypeError, ValueError):  # unhashable arguments, a bad arr: raised below
+            memo = None
         else:
             return fill_law(fn, arr, law, keywords, checked=True)
     scheme = checked_scheme(make, fn, *args)
@@ -71,18 +74,11 @@ def fill_named(
     drawn, placement = _law_and_placement(fn, arr, scheme, keywords, None)
     if drawn is None:
         return arr  # an empty weight: nothing to fill
-    if placement is keywords:  # no fan keywords: the law is the shape's
+    if memo is not None:
         if len(_NAMED_LAWS) >= 4096:
             _NAMED_LAWS.clear()
-        with contextlib.suppress(TypeError):  # (unhashable arguments: not remembered)
-            _NAMED_LAWS[_named_key(fn, arr, args, keywords)] = drawn
+        _NAMED_LAWS[memo] = drawn
     return fill_law(fn, arr, drawn, placement, checked=True)
-
-
-def _named_key(fn: str, arr: object, args: tuple[Any, ...], keywords: SchemeKeywords) -> tuple[Any, ...]:
-    """fill_named's key of a call: fn, arr's shape (the global one of a shard), the first
-    argument's type and the arguments; what _shape_of raises for an arr it cannot read."""
-    return (fn, _shape_of(fn, arr, keywords.get("global_shape")), type(args[0]), *args)
 
 
 _NAMED_LAWS: dict[tuple[Any, ...], _core.Law] = {}
