@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from model_checks import assert_same_law
 
 N = 768_000  # torchvision convnext's classifier weight, 1000 x 768
