@@ -68,9 +68,9 @@ def assert_same_law(name, plain, fast, other_plain):
 
 def _core_std(values, pooled):
     """values' standard deviation without the values more than 10 robust standard deviations
-    (1.4826 median absolute deviations) from pooled's median: torch's trunc_normal_ with bounds far
-    out (std=0.02, a=-2, b=2) turns a uniform draw of exactly -1 or 1 into a value clamped at
-    100 sigma about once in 2**24 values, enough to move a sample's std by half a percent. No
+    (1.4826 median absolute deviations) from pooled's median: torch's erfinv trunc_normal_ with
+    bounds far out (std=0.02, a=-2, b=2) turns a uniform draw of exactly -1 into a value clamped
+    at -100 sigma about once in 2**24 values, enough to move a sample's std by half a percent. No
     value of a normal, truncated normal or uniform law lies that far out; a law concentrated on one
     value (MAD 0) keeps every value."""
     centre = np.median(pooled)

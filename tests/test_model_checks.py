@@ -16,9 +16,9 @@ def _normal(seed, std=0.02):
 
 
 def test_a_torch_sample_with_a_value_clamped_at_100_sigma_is_still_the_same_law():
-    # torch.nn.init.trunc_normal_(w, std=0.02) clamps an erfinv(-1) to a = -2 (and erfinv(1) to
-    # b = 2): one such value in torch's sample (torch 2.11's stream for tv-convnext has one) moved
-    # its std by 0.6%, at the bar; two move it by 1.3%.
+    # torch 2.11's trunc_normal_(w, std=0.02) clamps an erfinv(-1) to a = -2: one such value in
+    # torch's sample (torch 2.11's stream for tv-convnext has one) moved its std by 0.6%, at the
+    # bar; two (one on each side, as a test of both tails) move it by 1.3%.
     plain = _normal(1)
     plain[12345], plain[54321] = -2.0, 2.0
     assert_same_law("w", plain, _normal(2), _normal(3))
