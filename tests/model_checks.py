@@ -54,7 +54,9 @@ def assert_same_law(name, plain, fast, other_plain):
         plain.mean(),
     )
     if sx > 0:
-        sy, sp = _core_std(y, x), _core_std(plain, x)
+        centre = np.median(x)
+        spread = 10 * 1.4826 * np.median(np.abs(x - centre))
+        sy, sp = _core_std(y, centre, spread), _core_std(plain, centre, spread)
         assert abs(sy / sp - 1) <= 8 / math.sqrt(2 * n), (name, "std", sy, sp)
     assert (y < x.min()).sum() <= 10 and (y > x.max()).sum() <= 10, (
         name,
@@ -66,17 +68,15 @@ def assert_same_law(name, plain, fast, other_plain):
     )
 
 
-def _core_std(values, pooled):
-    """values' standard deviation without the values more than 10 robust standard deviations
-    (1.4826 median absolute deviations) from pooled's median: torch's erfinv trunc_normal_ with
-    bounds far out (std=0.02, a=-2, b=2) turns a uniform draw of exactly -1 into a value clamped
-    at -100 sigma about once in 2**24 values, enough to move a sample's std by half a percent. No
-    value of a normal, truncated normal or uniform law lies that far out; a law concentrated on one
-    value (MAD 0) keeps every value."""
-    centre = np.median(pooled)
-    spread = 10 * 1.4826 * np.median(np.abs(pooled - centre))
-    kept = values[np.abs(values - centre) <= spread] if spread > 0 else values
-    return kept.std()
+def _core_std(values, centre, spread):
+    """values' standard deviation without the values more than `spread` from `centre`
+    (assert_same_law: 10 robust standard deviations, 1.4826 median absolute deviations, of the
+    pooled torch samples): torch's erfinv trunc_normal_ with bounds far out (std=0.02, a=-2,
+    b=2) turns a uniform draw of exactly -1 into a value clamped at -100 sigma about once in
+    2**24 values, enough to move a sample's std by half a percent. No value of a normal,
+    truncated normal or uniform law lies that far out; a law concentrated on one value (spread
+    0) keeps every value."""
+    return (values[np.abs(values - centre) <= spread] if spread > 0 else values).std()
 
 
 def assert_model_like_torch(plain, other, model):

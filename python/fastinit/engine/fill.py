@@ -83,21 +83,20 @@ def placement_key(fn: str, placement: Placement, target: Any) -> _core.Key:
     p: Any = placement
     seed = p.get("seed")
     memo: Any = None
-    if type(seed) is int and len(p) == 1:
-        memo = seed
-        key = _SEED_KEYS.get(memo)
-        if key is not None:
-            return key
-    generator, global_shape, index = p.get("generator"), p.get("global_shape"), p.get("index")
-    if memo is None and type(seed) is int and generator is None and global_shape is None and index is None:
-        stream, offset, version = p.get("stream"), p.get("offset", 0), p.get("stream_version")
-        memo = (seed, stream, type(stream), offset, type(offset), version, type(version))
+    if type(seed) is int:
+        if len(p) == 1:
+            memo = seed
+        elif p.get("generator") is None and p.get("global_shape") is None and p.get("index") is None:
+            stream, offset, version = p.get("stream"), p.get("offset", 0), p.get("stream_version")
+            memo = (seed, stream, type(stream), offset, type(offset), version, type(version))
+    if memo is not None:
         try:
             return _SEED_KEYS[memo]
         except KeyError:
             pass
         except TypeError:  # an unhashable argument: checked below, and its error raised
             memo = None
+    generator, global_shape, index = p.get("generator"), p.get("global_shape"), p.get("index")
     source = key_source(fn, generator, seed, p.get("stream"))
     version = stream_version_of(fn, p.get("stream_version"), generator)
     shape = () if global_shape is None and index is None else target.shape

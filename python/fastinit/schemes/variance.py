@@ -68,10 +68,13 @@ def fill_named(
         else:
             return fill_law(fn, arr, law, keywords, checked=True)
     scheme = checked_scheme(make, fn, *args)
-    if warn_empty and 0 in _shape_of(fn, arr, keywords.get("global_shape")):
-        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=4)
-        return arr
-    drawn, placement = _law_and_placement(fn, arr, scheme, keywords, None)
+    shape = None if memo is None else memo[1]  # (read once: a buffer's shape costs a view)
+    if warn_empty:
+        shape = _shape_of(fn, arr, keywords.get("global_shape")) if shape is None else shape
+        if 0 in shape:
+            warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=4)
+            return arr
+    drawn, placement = _law_and_placement(fn, arr, scheme, keywords, shape)
     if drawn is None:
         return arr  # an empty weight: nothing to fill
     if memo is not None:
