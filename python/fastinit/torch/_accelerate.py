@@ -32,6 +32,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from fastinit.engine.streams import seed_from_torch, spawned_seed
 
 from ..engine import streams as _streams
+from ..engine.overlap import check_no_overlap
 from ._deferred import DeferredFills, tensors_in
 from ._laws import Constant, DeferredLaw, Normal, Uniform, value_range
 from ._raw_access import written_before_raw_reads
@@ -60,6 +61,15 @@ def _number(x: Any) -> float | None:
     if isinstance(x, torch.Tensor) and x.numel() == 1 and x.device.type == "cpu" and not x.is_complex():
         return float(x.item())
     return None
+
+
+def _operand(t: Any, x: Any) -> float | None:
+    """x as a float where ``t.op_(x)`` keeps t's shape: a number, or a one-element tensor of no
+    more dimensions than t (one with more broadcasts t to a larger shape, which torch refuses
+    in place)."""
+    if isinstance(x, torch.Tensor) and x.dim() > t.dim():
+        return None
+    return _number(x)
 
 
 def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], i: int, name: str, default: Any) -> Any:
@@ -119,9 +129,9 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
             aten.logical_and.default: lambda a, k: self._combine(a, lambda x, y: x and y),
             aten.any.default: lambda a, k: self._reduce(a[0]),
             aten.all.default: lambda a, k: self._reduce(a[0]),
-            aten.fill_.Scalar: self._overwrite,
-            aten.zero_.default: self._overwrite,
-            aten.copy_.default: self._overwrite,
+            aten.fill_.Scalar: lambda a, k: self._overwrite(aten.fill_.Scalar, a, k),
+            aten.zero_.default: lambda a, k: self._overwrite(aten.zero_.default, a, k),
+            aten.copy_.default: lambda a, k: self._overwrite(aten.copy_.default, a, k),
         }  # fmt: skip
 
     # -- the dispatcher's entry point ------------------------------------------------------------
@@ -135,12 +145,13 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
             out = handler(args, kwargs)
             if out is not NotImplemented:
                 return out
-        else:
-            random = self._random.get(func)
-            if random is None:
-                random = self._random[func] = _is_random(func)
-            if random:
-                return self._seeded(func, args, kwargs)
+        # A random operation no handler took (a complex tensor's normal_, a draw on a layout
+        # fastinit does not fill) still takes its values from the block's seed.
+        random = self._random.get(func)
+        if random is None:
+            random = self._random[func] = _is_random(func)
+        if random:
+            return self._seeded(func, args, kwargs)
         if self.deferred:
             self.deferred.write_touched(tensors_in((*args, *kwargs.values())))
         return func(*args, **kwargs)
@@ -159,6 +170,7 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
             return NotImplemented
         try:
             _check(law, t.dtype)
+            check_no_overlap("accelerate", tuple(t.shape), t.stride(), 1, "tensor")
         except (TypeError, ValueError):
             return NotImplemented  # torch's kernel runs and reports (or accepts) it
         self.deferred.drop(t)  # overwritten whole: an earlier deferred fill is never written
@@ -216,18 +228,24 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
         law = rule(d.law) if d is not None else None
         if d is None or law is None:
             return NotImplemented
+        try:
+            _check(law, t.dtype)
+        except (TypeError, ValueError):
+            # Not a law fastinit draws in t's dtype (a nan or inf factor, a float16 range past
+            # 65504): the fill is written and torch's kernel computes what it computes.
+            return NotImplemented
         d.law = law
         return t
 
     def _scale(self, args: tuple[Any, ...], kwargs: dict[str, Any], divide: bool = False) -> Any:
-        c = _number(_arg(args, kwargs, 1, "other", None))
+        c = _operand(args[0], _arg(args, kwargs, 1, "other", None))
         if c is None or (divide and c == 0):
             return NotImplemented
         scale = 1.0 / c if divide else c
         return self._fold(args[0], lambda law: law.affine(scale, 0.0))
 
     def _shift(self, args: tuple[Any, ...], kwargs: dict[str, Any], sign: float = 1.0) -> Any:
-        c, alpha = _number(_arg(args, kwargs, 1, "other", None)), _number(kwargs.get("alpha", 1))
+        c, alpha = _operand(args[0], _arg(args, kwargs, 1, "other", None)), _number(kwargs.get("alpha", 1))
         if c is None or alpha is None:
             return NotImplemented
         return self._fold(args[0], lambda law: law.affine(1.0, sign * alpha * c))
@@ -280,11 +298,22 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
             self.deferred.record(out, Constant(value), 0, 0, weak=True)
         return out
 
-    def _overwrite(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """fill_, zero_, copy_: a fill deferred on exactly the target is never written."""
-        if isinstance(args[0], torch.Tensor):
-            self.deferred.drop(args[0])
-        return NotImplemented
+    def _overwrite(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """fill_, zero_, copy_ of exactly a deferred target: the operation runs, and only once it
+        has succeeded is the fill dropped, never written (an operation that raises leaves the
+        tensor holding its fill, as in torch). One that reads the target's memory (a copy from
+        a view of it) goes the general way: the fill is written first."""
+        t = args[0]
+        d = self.deferred.exact(t) if isinstance(t, torch.Tensor) else None
+        if d is None:
+            return NotImplemented
+        sources = list(tensors_in((*args[1:], *kwargs.values())))
+        if any(self.deferred.shares_storage(s, t) for s in sources):
+            return NotImplemented
+        self.deferred.write_touched(sources)
+        out = func(*args, **kwargs)
+        self.deferred.drop(t)
+        return out
 
 
 def _bounds(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[float, float]:

@@ -32,19 +32,28 @@ Region = tuple[int, tuple[int, ...], tuple[int, ...], torch.dtype]
 
 
 class Deferred:
-    """One recorded fill: `law` written into the tensor from (seed, stream)."""
+    """One recorded fill: `law` written into the tensor's elements from (seed, stream).
+
+    Held strongly, the target is an alias made when the fill was recorded (``detach()``: the
+    same storage, offset, shape and strides), not the caller's tensor object: ``p.data = x``
+    and ``torch.utils.swap_tensors`` give that object other memory without an aten operation,
+    and the fill belongs to the memory it was drawn into, as torch's own draw would."""
 
     __slots__ = ("_tensor", "law", "region", "seed", "stream")
 
     def __init__(
         self, tensor: torch.Tensor, region: Region, law: DeferredLaw, seed: int, stream: int, weak: bool
     ) -> None:
-        self._tensor: Callable[[], torch.Tensor | None] = weakref.ref(tensor) if weak else (lambda: tensor)
+        if weak:
+            self._tensor: Callable[[], torch.Tensor | None] = weakref.ref(tensor)
+        else:
+            alias = tensor.detach()
+            self._tensor = lambda: alias
         self.region, self.law, self.seed, self.stream = region, law, seed, stream
 
     @property
     def tensor(self) -> torch.Tensor | None:
-        """The target, or None if it was held weakly and is gone (its memory with it)."""
+        """The target's elements, or None if they were held weakly and are gone."""
         return self._tensor()
 
     def write(self) -> None:
@@ -120,6 +129,10 @@ class DeferredFills:
         if d is not None:
             del self._by_storage[_storage_key(t)]
 
+    def shares_storage(self, a: torch.Tensor, b: torch.Tensor) -> bool:
+        """Do a and b (plain CPU tensors) live in the same storage?"""
+        return _plain_cpu(a) and _plain_cpu(b) and _storage_key(a) == _storage_key(b)
+
     def write_touched(self, tensors: Iterable[torch.Tensor]) -> None:
         """Write the fills deferred on the storages of `tensors`."""
         for t in tensors:
@@ -129,5 +142,13 @@ class DeferredFills:
                     d.write()
 
     def write_all(self) -> None:
+        """Write every deferred fill; one that raises does not stop the others (the first
+        error is raised once all are written)."""
+        first: BaseException | None = None
         while self._by_storage:
-            self._by_storage.pop(next(iter(self._by_storage))).write()
+            try:
+                self._by_storage.pop(next(iter(self._by_storage))).write()
+            except Exception as error:  # re-raised below, once the other fills are written
+                first = first or error
+        if first is not None:
+            raise first

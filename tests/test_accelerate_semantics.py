@@ -1,0 +1,142 @@
+"""accelerate() keeps torch's semantics where model code does more than draw and read: memory
+handed to a tensor object without an aten operation (``.data =``, ``swap_tensors``), operations
+that fail, laws fastinit does not draw, shapes torch refuses, complex draws. Each case compares
+with what the same code gives in plain torch."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+import fastinit.torch as ft  # noqa: E402
+from fastinit.torch._accelerate import DEFER_MIN_NUMEL  # noqa: E402
+from fastinit.torch._deferred import DeferredFills  # noqa: E402
+
+N = 1000  # a 1000 x 1000 fill is deferred
+assert N * N >= DEFER_MIN_NUMEL
+
+
+def test_data_assignment_keeps_the_assigned_values_and_the_source():
+    """``p.data = x`` after a deferred draw: the draw belongs to the memory p had, so p holds x
+    and x, which lives outside the model, is never written."""
+    source = torch.full((N, N), 0.5)
+    with ft.accelerate(seed=0):
+        layer = torch.nn.Linear(N, N)
+        layer.weight.data = source  # nothing has read the kaiming draw: it is still deferred
+    assert torch.equal(source, torch.full((N, N), 0.5))
+    assert layer.weight.data_ptr() == source.data_ptr()
+    with ft.accelerate(seed=0):
+        layer = torch.nn.Linear(N, N)
+        layer.weight.data = torch.zeros(N, N)
+        layer.bias.data = torch.zeros(N)
+    assert not layer.weight.detach().any() and not layer.bias.detach().any()
+
+
+def test_swap_tensors_moves_the_draw_with_its_memory():
+    with ft.accelerate(seed=0):
+        a = torch.empty(N, N)
+        torch.nn.init.normal_(a)
+        b = torch.zeros(N, N)
+        torch.utils.swap_tensors(a, b)
+    assert torch.equal(a, torch.zeros(N, N))
+    assert abs(float(b.std()) - 1.0) < 0.01 and abs(float(b.mean())) < 0.01
+
+
+def test_load_state_dict_assign_with_swapped_parameters_keeps_the_checkpoint():
+    checkpoint = {"weight": torch.full((N, N), 0.5), "bias": torch.zeros(N)}
+    swap = torch.__future__.get_swap_module_params_on_conversion()
+    torch.__future__.set_swap_module_params_on_conversion(True)
+    try:
+        with ft.accelerate(seed=0):
+            layer = torch.nn.Linear(N, N)
+            layer.load_state_dict(checkpoint, assign=True)
+    finally:
+        torch.__future__.set_swap_module_params_on_conversion(swap)
+    assert torch.equal(layer.weight.detach(), torch.full((N, N), 0.5))
+
+
+@pytest.mark.parametrize(
+    "dtype, overwrite",
+    [(torch.float32, lambda t: t.copy_(torch.ones(5, 5))), (torch.float16, lambda t: t.fill_(1e6))],
+    ids=["copy_-shape", "fill_-overflow"],
+)
+def test_an_overwrite_that_raises_leaves_the_draw(dtype, overwrite):
+    """torch raises before writing anything; the tensor keeps the values drawn into it."""
+    with ft.accelerate(seed=0):
+        t = torch.empty(N, N, dtype=dtype)
+        torch.nn.init.normal_(t, std=0.02)
+        with pytest.raises(RuntimeError):
+            overwrite(t)
+    assert bool(torch.isfinite(t).all())
+    assert abs(float(t.float().std()) - 0.02) < 1e-3
+
+
+def test_an_in_place_op_fastinit_cannot_fold_runs_torchs_kernel():
+    """A nan factor, or a float16 range past its largest value: the draw is written and torch
+    computes the rest, and every other deferred draw of the block is still made."""
+    with ft.accelerate(seed=0):
+        nan = torch.empty(N, N)
+        nan.normal_()
+        nan.mul_(float("nan"))
+        half = torch.empty(N, N, dtype=torch.float16)
+        half.uniform_(0, 1)
+        half.mul_(1e6)
+        after = torch.empty(N, N)
+        after.normal_()
+    assert bool(nan.isnan().all())
+    assert bool(half.isinf().any()) and bool(torch.isfinite(half).any())
+    assert abs(float(after.std()) - 1.0) < 0.01
+
+
+def test_every_deferred_draw_is_written_when_one_fails():
+    class Failing:
+        def write(self, t, seed, stream):
+            raise ValueError("cannot draw this")
+
+    class Ones:
+        def write(self, t, seed, stream):
+            t.fill_(1.0)
+
+    fills = DeferredFills()
+    targets = [torch.zeros(10), torch.zeros(10), torch.zeros(10)]
+    fills.record(targets[0], Ones(), 0, 0)
+    fills.record(targets[1], Failing(), 0, 0)
+    fills.record(targets[2], Ones(), 0, 0)
+    with pytest.raises(ValueError, match="cannot draw this"):
+        fills.write_all()
+    assert not fills
+    assert bool((targets[0] == 1).all()) and bool((targets[2] == 1).all())
+
+
+@pytest.mark.parametrize("n", [1000, 50_000])
+def test_a_draw_into_an_expanded_tensor_raises_torchs_error(n):
+    with ft.accelerate(seed=0), pytest.raises(RuntimeError):
+        torch.zeros(1, n).expand(2, n).normal_()
+
+
+@pytest.mark.parametrize("op", ["mul_", "add_"])
+def test_an_in_place_op_that_would_broadcast_the_target_raises(op):
+    with ft.accelerate(seed=0):
+        t = torch.empty(40_000)
+        t.normal_()
+        with pytest.raises(RuntimeError):
+            getattr(t, op)(torch.tensor([[2.0]]))
+        getattr(t, op)(torch.tensor([2.0]))  # same dimensions: folded, as before
+
+
+def test_complex_draws_take_the_blocks_seed_and_leave_torch_alone():
+    def build():
+        return torch.rand(8, 8, 4, 4, dtype=torch.cfloat), torch.empty(16, dtype=torch.complex64).normal_()
+
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    with ft.accelerate(seed=123):
+        first = build()
+    assert torch.equal(state, torch.get_rng_state())
+    torch.manual_seed(1)
+    with ft.accelerate(seed=123):
+        again = build()
+    assert all(torch.equal(x, y) for x, y in zip(first, again))
+    with ft.accelerate(seed=124):
+        other = build()
+    assert not torch.equal(first[0], other[0])
