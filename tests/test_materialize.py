@@ -170,3 +170,29 @@ def test_init_functions_that_skip_meta_tensors_are_replayed():
     assert ((model.sparse == 0).sum(0) == 10).all()
     assert torch.equal(model.dirac, torch.nn.init.dirac_(torch.empty(6, 3, 3, 3), 2))
     assert torch.nn.init.trunc_normal_.__module__ == "torch.nn.init"  # put back after the block
+
+
+def _small_transformer():
+    return torch.nn.Transformer(
+        d_model=32, nhead=4, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=64
+    )
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor")
+def test_plain_meta_build_runs_a_layers_reset_over_its_sublayers():
+    """nn.Transformer holds no tensor itself, yet its constructor re-draws every matrix of its
+    layers with xavier_uniform_ after they made their own; materialize_ runs it too (children
+    first), and keeps a loaded tensor below it."""
+    torch.manual_seed(0)
+    plain = _small_transformer()
+    torch.manual_seed(1)
+    other = _small_transformer()
+    with torch.device("meta"):
+        model = _small_transformer()
+    loaded = torch.full((64, 32), 0.25)
+    model.load_state_dict({"encoder.layers.0.linear1.weight": loaded}, strict=False, assign=True)
+    ft.materialize_(model, seed=0)
+    assert torch.equal(model.encoder.layers[0].linear1.weight.detach(), loaded)
+    with torch.no_grad():
+        model.encoder.layers[0].linear1.weight.copy_(plain.encoder.layers[0].linear1.weight)
+    assert_model_like_torch(plain, other, model)

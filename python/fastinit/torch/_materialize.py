@@ -230,10 +230,12 @@ def _replay(fn: str, model: nn.Module, recording: Any) -> Callable[[torch.Tensor
 
 def _allocate(fn: str, model: nn.Module, loaded: set[int]) -> Callable[[torch.Tensor], bool]:
     """CPU memory for every meta tensor (ties kept), then the reset_parameters() of each
-    torch.nn layer that has a meta tensor (children before parents, as constructors run; a
-    layer's tensors that were already in memory are put back). Returns the written-check: a
-    new tensor whose version counter has not moved was not written."""
-    pending = {id(m) for m in model.modules() if any(t.is_meta for t in _own_tensors(m))}
+    torch.nn layer with a meta tensor in it or below it (children before parents, as
+    constructors run: nn.Transformer, which holds no tensor itself, re-draws its layers' weights
+    after they have made them; a layer's tensors that were already in memory are put back).
+    Returns the written-check: a new tensor whose version counter has not moved was not
+    written."""
+    pending = {id(m) for m in model.modules() if any(t.is_meta for t in _subtree_tensors(m))}
     _bind(fn, model, lambda t: torch.empty_like(t, device="cpu"))
     versions = {id(t): t._version for _, _, _, _, t in _named_tensors(model) if id(t) not in loaded}
     with torch.no_grad():
@@ -243,15 +245,15 @@ def _allocate(fn: str, model: nn.Module, loaded: set[int]) -> Callable[[torch.Te
                     module, "_reset_parameters", None
                 )
                 if reset is not None:
-                    saved = [(t, t.clone()) for t in _own_tensors(module) if id(t) in loaded]
+                    saved = [(t, t.clone()) for t in _subtree_tensors(module) if id(t) in loaded]
                     reset()
                     for t, value in saved:
                         t.copy_(value)
     return lambda t: id(t) not in versions or t._version != versions[id(t)]
 
 
-def _own_tensors(module: nn.Module) -> list[torch.Tensor]:
-    return [t for t in (*module._parameters.values(), *module._buffers.values()) if t is not None]
+def _subtree_tensors(module: nn.Module) -> list[torch.Tensor]:
+    return [*module.parameters(), *module.buffers()]
 
 
 def _post_order(module: nn.Module) -> list[nn.Module]:
