@@ -212,3 +212,12 @@ def test_complex_tensors_raise_where_torch_raises(name):
         getattr(init, name)(torch.empty(4, 4, dtype=torch.complex64))
     with pytest.raises(type(theirs.value)):
         getattr(ft, name)(torch.empty(4, 4, dtype=torch.complex64), seed=0)
+
+
+@pytest.mark.parametrize("name", ["kaiming_uniform_", "kaiming_normal_"])
+def test_kaiming_mode_is_read_as_torch_reads_it(name):
+    """torch's fan rule lower-cases mode: "FAN_OUT" is fan_out, in real and complex tensors."""
+    for dtype in (torch.float32, torch.complex64):
+        upper = getattr(ft, name)(torch.empty(64, 16, dtype=dtype), mode="FAN_OUT", seed=0)
+        lower = getattr(ft, name)(torch.empty(64, 16, dtype=dtype), mode="fan_out", seed=0)
+        assert torch.equal(upper, lower)

@@ -280,6 +280,8 @@ def _scheme(fn: str, tensor: T, generator: Any, kwargs: dict[str, Any], *args: A
     if source is not None:
         kwargs["generator"] = source
     distribution = kwargs.pop("distribution", "uniform" if fn.endswith("uniform_") else "normal")
+    if fn.startswith("kaiming") and isinstance(args[1], str):
+        args = (args[0], args[1].lower(), args[2])  # torch's fan rule lower-cases mode
     if is_complex(tensor):
         if fn.startswith("xavier"):
             scheme = _variance.xavier_scheme(fn, args[0], distribution)
