@@ -105,8 +105,9 @@ Law Law::normal(double mean, double std) {
 Law Law::trunc_normal(double mean, double std, double a, double b) {
   require_finite("mean", mean);
   require_finite("std", std);
-  require_finite("a", a);
-  require_finite("b", b);
+  // a = -inf or b = +inf leaves that side open, as torch's and JAX's truncated normals allow.
+  if (!(std::isinf(a) && a < 0)) require_finite("a", a);
+  if (!(std::isinf(b) && b > 0)) require_finite("b", b);
   if (!(std >= 0)) throw std::invalid_argument("std must be >= 0; got " + got("std", std));
   if (!(a < b)) throw std::invalid_argument("a must be < b; got " + got("a", a) + ", " + got("b", b));
   return Law(Distribution::trunc_normal, {mean, std, a, b});
@@ -129,18 +130,24 @@ DistParams Law::prepare(DType dtype) const {
       require_in_range("mean", p[0], dtype);
       require_in_range("std", p[1], dtype);
       return normal_params(p[0], p[1], dtype);
-    case Distribution::trunc_normal:
+    case Distribution::trunc_normal: {
       require_in_range("mean", p[0], dtype);
       require_in_range("std", p[1], dtype);
-      require_in_range("a", p[2], dtype);
-      require_in_range("b", p[3], dtype);
+      // An open end is the dtype's whole range on that side: no value can reach it, and its
+      // tail mass is 0 (normal_cdf.cpp underflows to 0 far before), so the values are those of
+      // the one-sided window.
+      const double a = std::isinf(p[2]) ? -largest_finite(dtype) : p[2];
+      const double b = std::isinf(p[3]) ? largest_finite(dtype) : p[3];
+      require_in_range("a", a, dtype);
+      require_in_range("b", b, dtype);
       try {
-        return trunc_normal_params(p[0], p[1], p[2], p[3], dtype);
+        return trunc_normal_params(p[0], p[1], a, b, dtype);
       } catch (const std::domain_error& why) {
         throw NoMass("the truncation window [a, b] = [" + python_repr(p[2]) + ", " + python_repr(p[3]) +
                      "] of a normal with mean=" + python_repr(p[0]) + " and std=" + python_repr(p[1]) + " " +
                      why.what() + "; choose a window closer to the mean");
       }
+    }
   }
   throw std::logic_error("unknown distribution");
 }

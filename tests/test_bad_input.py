@@ -65,9 +65,15 @@ PARAMS = {
 }
 
 
+# trunc_normal_'s open ends (test_reference.py): a = -inf, b = inf are allowed
+OPEN_ENDS = {("trunc_normal_", "a", -math.inf), ("trunc_normal_", "b", math.inf)}
+
+
 @pytest.mark.parametrize(("fill", "name"), [(f, p) for f, ps in PARAMS.items() for p in ps])
 @pytest.mark.parametrize("value", NON_FINITE, ids=["nan", "inf", "-inf"])
 def test_non_finite_parameters(fill, name, value):
+    if (fill, name, value) in OPEN_ENDS:
+        pytest.skip("an open end of the window")
     arr = _sentinel()
     _check_untouched(
         lambda a: getattr(fastinit, fill)(a, **{name: value}, seed=0),

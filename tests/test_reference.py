@@ -4,6 +4,8 @@ offsets and sizes, including block counters that cross 2**32."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -73,6 +75,9 @@ WINDOWS = [
     (1.0, 0.01, -5.0, 1.001),
     (0.0, 1.0, -1e-6, 1e-6),
     (0.0, 1.0, -0.5, 30.0),
+    (0.0, 1.0, -math.inf, math.inf),
+    (0.5, 2.0, -math.inf, 1.0),
+    (0.0, 1.0, 3.0, math.inf),
 ]
 
 
@@ -86,6 +91,25 @@ def test_trunc_normal_within_tolerance(seed, stream, offset, n, dtype, mean, std
     exact = reference.trunc_normal(seed, stream, offset, n, np.dtype(dtype), mean, std, a, b)
     assert reference.within_tolerance("trunc_normal", dtype, core, exact, mean, std).all()
     assert core.min() >= a and core.max() <= b
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+def test_an_open_end_is_the_dtypes_whole_range(dtype):
+    """a = -inf / b = inf (torch's and JAX's truncated normals take them): the values are those
+    of the window that ends at the dtype's largest finite value (docs/stream.md section 5)."""
+    finfo = np.finfo
+    if dtype == "bfloat16":
+        ml_dtypes = pytest.importorskip("ml_dtypes")
+        dtype, finfo = ml_dtypes.bfloat16, ml_dtypes.finfo
+    arr = np.empty(4096, dtype)
+    big = float(finfo(arr.dtype).max)
+    for a, b, finite_a, finite_b in [(-math.inf, math.inf, -big, big), (-math.inf, 0.3, -big, 0.3)]:
+        open_end = fastinit.trunc_normal_(arr.copy(), 0.0, 0.5, a, b, seed=4)
+        closed = fastinit.trunc_normal_(arr.copy(), 0.0, 0.5, finite_a, finite_b, seed=4)
+        assert np.array_equal(open_end.view(np.uint8), closed.view(np.uint8))
+    for bad in [{"a": math.inf, "b": math.inf}, {"a": math.nan}, {"b": -math.inf}]:
+        with pytest.raises(ValueError, match="finite or"):
+            fastinit.trunc_normal_(arr, **bad)
 
 
 def test_tolerance_check_catches_a_real_difference():

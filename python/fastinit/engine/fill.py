@@ -27,8 +27,9 @@ __all__ = ["fill_law", "normal_", "trunc_normal_", "uniform_"]
 A = TypeVar("A")
 
 
-def check_real(fn: str, name: str, value: object) -> float:
-    """value as a finite float, or TypeError / ValueError naming fn and name."""
+def check_real(fn: str, name: str, value: object, infinite: float | None = None) -> float:
+    """value as a finite float (or exactly `infinite`, where given: an open end of a window), or
+    TypeError / ValueError naming fn and name."""
     if isinstance(value, (bool, np.bool_, complex, np.complexfloating)) or (
         not isinstance(value, (int, float)) and not hasattr(value, "__float__")
     ):
@@ -40,8 +41,9 @@ def check_real(fn: str, name: str, value: object) -> float:
     except OverflowError:
         shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
         raise ValueError(f"{fn}: {name} must be finite; got {shown}, too large for a float") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{fn}: {name} must be finite; got {v}")
+    if not math.isfinite(v) and v != infinite:
+        allowed = "finite" if infinite is None else f"finite or {infinite}"
+        raise ValueError(f"{fn}: {name} must be {allowed}; got {v}")
     return v
 
 
@@ -212,6 +214,7 @@ def trunc_normal_(
     a, b : float
         Bounds on the values, a < b, as in torch.nn.init.trunc_normal_ (not in units of std).
         Every value lies in [a, b]; the window must hold probability mass at arr's precision.
+        a = -inf or b = inf leaves that side open (both: N(mean, std**2) by inversion).
 
     <returns arr>
 
@@ -231,5 +234,5 @@ def trunc_normal_(
     """
     fn = "trunc_normal_"
     m, s = check_real(fn, "mean", mean), check_real(fn, "std", std)
-    lo, hi = check_real(fn, "a", a), check_real(fn, "b", b)
+    lo, hi = check_real(fn, "a", a, -math.inf), check_real(fn, "b", b, math.inf)
     return fill_law(fn, arr, make_law(fn, _core.Law.trunc_normal, m, s, lo, hi), placement)

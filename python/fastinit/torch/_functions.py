@@ -101,7 +101,8 @@ def trunc_normal_(
     mean, std : float
         The normal before truncation, std >= 0.
     a, b : float
-        Bounds on the values (not in units of std), a < b.
+        Bounds on the values (not in units of std), a < b; a = -inf or b = inf leaves that side
+        open, as in torch.
 
     <returns and raises>
 
