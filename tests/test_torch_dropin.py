@@ -121,9 +121,10 @@ BAD_CALLS = {
     "eye_ 3-D": ("eye_", ()),
     "dirac_ 2-D": ("dirac_", ()),
     "dirac_ groups": ("dirac_", (2,)),
+    "dirac_ groups float": ("dirac_", (2.0,)),
 }
 BAD_SHAPES = {"kaiming 1-D": (5,), "orthogonal_ 1-D": (5,), "sparse_ 3-D": (3, 3, 3), "eye_ 3-D": (3, 3, 3),
-              "dirac_ 2-D": (3, 3), "dirac_ groups": (3, 3, 3)}  # fmt: skip
+              "dirac_ 2-D": (3, 3), "dirac_ groups": (3, 3, 3), "dirac_ groups float": (4, 2, 3)}  # fmt: skip
 
 
 @pytest.mark.parametrize("case", list(BAD_CALLS))

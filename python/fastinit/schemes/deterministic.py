@@ -3,6 +3,7 @@ semantics). They validate arr like every fill and leave it untouched on bad inpu
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -165,8 +166,10 @@ def dirac_(
     Raises
     ------
     <shard type errors>
+    TypeError
+        groups is not an int.
     ValueError
-        arr is not 3-, 4- or 5-D; groups is not an int >= 1 or does not divide the out channels;
+        arr is not 3-, 4- or 5-D; groups is < 1 or does not divide the out channels;
         arr is read-only; a bad global_shape= / index=. arr is untouched.
 
     Examples
@@ -182,7 +185,10 @@ def dirac_(
     a = as_target("dirac_", arr)
     if a.ndim not in (3, 4, 5):
         raise ValueError(f"dirac_: only 3-, 4- and 5-D arrays are supported; got shape {a.shape}")
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+    if isinstance(groups, bool) or not hasattr(type(groups), "__index__"):
+        raise TypeError(f"dirac_: groups must be an int >= 1; got {groups!r}")  # torch's type too
+    groups = operator.index(groups)
+    if groups < 1:
         raise ValueError(f"dirac_: groups must be an int >= 1; got {groups!r}")
     gshape, starts = _block("dirac_", a, global_shape, index)
     if gshape[0] % groups != 0:
