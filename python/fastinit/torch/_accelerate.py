@@ -366,8 +366,9 @@ class accelerate(contextlib.ContextDecorator):
     Raises
     ------
     TypeError, ValueError
-        On entry: seed is not an int in [0, 2**64). Inside the block, a draw fastinit cannot
-        make in a tensor's dtype raises what fastinit's fill raises.
+        On entry: seed is not an int in [0, 2**64). Inside the block, a draw fastinit does not
+        make (a law outside a tensor's dtype, an expanded tensor) runs on torch's kernel from
+        the block's seed, so it raises what torch raises, when torch does.
 
     Examples
     --------
