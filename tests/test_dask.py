@@ -128,3 +128,30 @@ def test_the_dry_run_generates_nothing(monkeypatch):
     monkeypatch.setattr(np.linalg, "qr", lambda *a, **k: calls.append(a) or pytest.fail("QR ran"))
     lazy = fd.orthogonal((3000, 3000), chunks=1000, seed=0)
     assert lazy.shape == (3000, 3000) and not calls
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "args"),
+    [("orthogonal", (10,), ()), ("dirac", (3, 3), ()), ("sparse", (3, 3, 3), (0.1,)), ("eye", (3, 3, 3), ())],
+)
+def test_shape_errors_name_the_users_shape(name, shape, args):
+    """The dry run checks an empty block; its error names the shape the user gave, as the
+    in-memory function's does."""
+    import fastinit.dask as fd
+
+    with pytest.raises(ValueError) as in_memory:
+        getattr(fastinit, name)(shape, *args)
+    assert str(in_memory.value).endswith(f"got shape {shape}")
+    with pytest.raises(ValueError, match=rf"^fastinit\.dask\.{name}: .*got shape {re.escape(str(shape))}$"):
+        getattr(fd, name)(shape, *args)
+
+
+def test_shapes_follow_the_one_shape_rule():
+    """Integer arrays are shapes (the values of the tuple of ints); a float extent is not one."""
+    import fastinit.dask as fd
+
+    want = fastinit.normal((10, 3), seed=1)
+    for shape in (np.array([10, 3]), (np.int64(10), np.array(3))):
+        assert fd.normal(shape, seed=1, chunks=4).compute().tobytes() == want.tobytes()
+    with pytest.raises(TypeError, match=r"^fastinit\.dask\.normal: shape must be an int or a sequence"):
+        fd.normal((10, 2.5))

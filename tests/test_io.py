@@ -131,6 +131,7 @@ def test_a_state_dicts_shapes_and_torch_dtypes(tmp_path):
         (((8, 4), "float32", "gaussian"), ValueError, "scheme='gaussian'"),
         (((8, -4), "float32", "normal"), ValueError, "non-negative"),
         ((("a", 4), "float32", "normal"), TypeError, "shape"),
+        (((8, 2.5), "float32", "normal"), TypeError, "shape must be an int or a sequence of ints"),
         (((8, 4), "float32"), TypeError, "(shape, dtype, scheme)"),
         (((8, 4), "float32", ("normal", {"std": -1})), ValueError, "std must be >= 0"),  # at write time
         (((8, 4), "float32", ("normal", {"sdt": 1})), TypeError, "sdt"),
@@ -141,6 +142,35 @@ def test_errors_name_the_tensor(tmp_path, spec, error, message):
     tensors = {"ok": ((2, 2), "float32", "zeros"), "layers.3.w": spec}
     with pytest.raises(error, match=rf"^write_safetensors: tensor 'layers\.3\.w': .*{re.escape(message)}"):
         fio.write_safetensors(path, tensors, seed=0)
+    assert not path.exists()
+
+
+def test_npy_shape_follows_the_one_shape_rule(tmp_path):
+    """A float extent is an error (never truncated), an integer array a shape."""
+    path = tmp_path / "w.npy"
+    for shape in ((3, 2.5), (3.0, 2)):
+        with pytest.raises(TypeError, match=r"^write_npy: shape must be an int or a sequence of ints"):
+            fio.write_npy(path, shape, "float32", "normal", seed=0)
+        assert not path.exists()
+    fio.write_npy(path, np.array([3, 2]), "float32", "normal", seed=0)
+    assert np.array_equal(np.load(path), fastinit.normal((3, 2), seed=0, stream=""))
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "message"),
+    [
+        ("__metadata__", ValueError, "'__metadata__' is not allowed"),
+        (1, TypeError, "must be a str; got the int 1"),
+    ],
+)
+def test_tensor_names_must_be_str_and_not_metadata(tmp_path, name, error, message):
+    """ "__metadata__" would be read back as the file's metadata (a corrupt file) and a non-str
+    name is stored as its str but drawn from another stream: both fail before anything is written."""
+    path = tmp_path / "x.safetensors"
+    with pytest.raises(error, match=rf"^write_safetensors: tensors: .*{re.escape(message)}"):
+        fio.write_safetensors(
+            path, {"ok": ((2,), "float32", "zeros"), name: ((2,), "float32", "ones")}, seed=0
+        )
     assert not path.exists()
 
 

@@ -351,3 +351,28 @@ def test_init_tree_errors() -> None:
         fj.init_tree({"a": (2, 2)}, [("a", 3)], seed=0)
     with pytest.raises(ValueError, match="seed"):
         fj.init_tree({"a": (2, 2)}, fj.normal(), seed=-1)
+
+
+def test_init_tree_foreign_rules_take_integer_leaves() -> None:
+    """A JAX-style rule gets the leaf's own dtype, integers too (a step counter, nnx's uint32
+    RngCount); only fastinit's own initializers reject a non-float dtype."""
+    tree = {"step": jax.ShapeDtypeStruct((), jnp.int32), "count": jax.ShapeDtypeStruct((2,), jnp.uint32)}
+    params = fj.init_tree(tree, jax.nn.initializers.zeros, seed=0)
+    assert params["step"].dtype == jnp.int32 and params["count"].dtype == jnp.uint32
+    assert int(params["step"]) == 0 and np.asarray(params["count"]).tolist() == [0, 0]
+    with pytest.raises(TypeError, match="dtype=int32 is not supported"):
+        fj.init_tree(tree, {"step": fj.normal(), "count": jax.nn.initializers.zeros}, seed=0)
+
+
+def test_init_tree_foreign_key_is_threefry_whatever_the_default_prng() -> None:
+    """The two-word key is wrapped as threefry2x32, so a JAX-style rule works (with the same
+    values) when jax_default_prng_impl is "rbg", whose keys have four words."""
+    tree, rule = {"w": (8, 4)}, jax.nn.initializers.normal(1.0)
+    want = np.asarray(fj.init_tree(tree, rule, seed=5)["w"])
+    saved = jax.config.jax_default_prng_impl
+    jax.config.update("jax_default_prng_impl", "rbg")
+    try:
+        got = np.asarray(fj.init_tree(tree, rule, seed=5)["w"])
+    finally:
+        jax.config.update("jax_default_prng_impl", saved)
+    assert np.array_equal(got, want)

@@ -252,6 +252,48 @@ def test_constants_equal_jax(dtype: object) -> None:
     assert np.asarray(jax.jit(lambda k: fj.constant(3.0)(k, (2,)))(KEY)).tolist() == [3.0, 3.0]
 
 
+@pytest.mark.parametrize("make", [lambda m: m.he_normal(), lambda m: m.orthogonal(), lambda m: m.zeros])
+def test_array_shapes_as_jax_takes_them(make: object) -> None:
+    """A 1-D integer array (NumPy or JAX) or a tuple of 0-d integer arrays is a shape to JAX's
+    initializers, and to fastinit's with the values of the tuple of ints; a float extent is not
+    one (JAX raises TypeError; 2.0 too: nothing is truncated), nor is a bool."""
+    theirs, ours = make(jax.nn.initializers), make(fj)  # type: ignore[operator]
+    want = np.asarray(ours(KEY, (2, 3)))
+    for shape in (
+        np.array([2, 3]),
+        jnp.array([2, 3]),
+        (np.array(2), np.array(3)),
+        [np.int32(2), jnp.array(3)],
+    ):
+        assert theirs(KEY, shape).shape == (2, 3)
+        assert np.array_equal(np.asarray(ours(KEY, shape)), want)
+    for bad in ((3, 2.5), (2.0, 3), np.array([2.0, 3.0]), (True, 3)):
+        if not isinstance(bad[0], bool):  # JAX takes True as 1; fastinit takes no bool as a size
+            with pytest.raises(TypeError):
+                theirs(KEY, bad)
+        with pytest.raises(TypeError, match=r"shape must be an int or a sequence of ints .*; got shape="):
+            ours(KEY, bad)
+
+
+def test_an_axis_outside_the_shape_is_an_index_error_as_in_jax() -> None:
+    """JAX indexes the shape with the axis (IndexError); fastinit.jax raises one error that is
+    both IndexError and ValueError, as fastinit.keras does."""
+    cases = [
+        (lambda m: m.variance_scaling(1.0, "fan_in", "normal", in_axis=5), (3, 4)),
+        (lambda m: m.variance_scaling(1.0, "fan_in", "normal", out_axis=(0, -7)), (3, 4)),
+        (lambda m: m.orthogonal(column_axis=5), (3, 4, 5)),
+    ]
+    for make, shape in cases:
+        with pytest.raises(IndexError):
+            make(jax.nn.initializers)(KEY, shape)
+        with pytest.raises(IndexError, match=r"axis|in_axis"):
+            make(fj)(KEY, shape)
+        with pytest.raises(ValueError, match=r"axis|in_axis"):
+            make(fj)(KEY, shape)
+    with pytest.raises(IndexError):
+        fj.compute_fans((3, 4), in_axis=2)
+
+
 def test_constants_check_their_arguments() -> None:
     with pytest.raises(ValueError, match=r"^zeros: shape must have non-negative"):
         fj.zeros(KEY, (-1,))

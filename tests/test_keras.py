@@ -200,6 +200,55 @@ def test_bad_arguments_raise_what_keras_raises() -> None:
             fk.RandomNormal(seed=0)(shape)
 
 
+@pytest.mark.parametrize("name", ["Zeros", "HeNormal", "Orthogonal", "Identity"])
+def test_float_extents_raise_instead_of_truncating(name: str) -> None:
+    """Keras raises TypeError for (3, 2.5); fastinit's shape rule (engine.shapes) never truncates
+    an extent to int, 2.0 included."""
+    init = getattr(fk, name)(seed=1) if name in RANDOM else getattr(fk, name)()
+    for shape in ((3, 2.5), (2.0, 2), 2.9):
+        with pytest.raises(TypeError):
+            getattr(keras.initializers, name)()(shape)
+        with pytest.raises(TypeError, match=r"shape must be an int or a sequence of ints.*got shape="):
+            init(shape)
+        with pytest.raises(ValueError, match="shape"):
+            init(shape)
+
+
+def test_integer_array_shapes_are_shapes() -> None:
+    """NumPy integers, 0-d integer arrays and a 1-D integer array are extents, as in Keras's
+    backends; they give the values of the tuple of ints."""
+    want = _np(fk.HeNormal(seed=1)((3, 2)))
+    for shape in ((np.int64(3), np.array(2)), np.array([3, 2]), [3, jnp.array(2)]):
+        assert np.array_equal(_np(fk.HeNormal(seed=1)(shape)), want)
+
+
+@pytest.mark.parametrize("name", ["Zeros", "Ones", "Constant", "Identity", "HeNormal", "RandomNormal",
+                                  "TruncatedNormal", "RandomUniform", "Orthogonal", "VarianceScaling"])  # fmt: skip
+def test_unknown_dtype_raises_what_keras_raises(name: str) -> None:
+    """Keras's random initializers raise TypeError for an unknown dtype, its constant ones
+    (Zeros, Ones, Constant, Identity) ValueError; fastinit's raise the same type."""
+    for dtype in ("floaty", object):
+        with pytest.raises((TypeError, ValueError)) as theirs:
+            getattr(keras.initializers, name)()((3, 3), dtype)
+        with pytest.raises(theirs.type, match=r"dtype=.* is not a dtype; allowed: float32"):
+            getattr(fk, name)()((3, 3), dtype)
+
+
+def test_seed_generator_under_jit_says_what_it_cannot_do() -> None:
+    """Keras's ModelParallel calls a large variable's initializer under jax.jit; the traced
+    SeedGenerator state cannot seed a host draw, so the error says so (an int seed works)."""
+    import jax
+
+    init = fk.RandomNormal(seed=keras.random.SeedGenerator(2))
+    with pytest.raises(
+        TypeError, match=r"^RandomNormal: seed=keras\.random\.SeedGenerator cannot be used inside jax\.jit"
+    ):
+        jax.jit(init.__call__, static_argnames=["shape", "dtype"])(shape=(4, 4), dtype="float32")
+    seeded = fk.RandomNormal(seed=2)
+    jitted = jax.jit(seeded.__call__, static_argnames=["shape", "dtype"])(shape=(4, 4), dtype="float32")
+    assert np.array_equal(_np(jitted), _np(seeded((4, 4))))
+
+
 def test_keras_names_are_fastinit_classes() -> None:
     """Every name keras.initializers exports has its fastinit counterpart, the class itself
     where Keras's is a class (lowercase names and compatibility aliases included)."""

@@ -25,6 +25,7 @@ import numpy as np
 
 from .engine import fill as _fill
 from .engine import placement as _placement
+from .engine.shapes import as_shape
 from .engine.streams import resolve, stream_version_of
 from .engine.targets import resolve_dtype
 from .schemes import deterministic as _deterministic
@@ -78,7 +79,8 @@ def _fill_chunk(chunk: np.ndarray, inplace: Callable[..., Any], shape: tuple[int
 def _dry_run(qualname: str, inplace: Callable[..., Any], shape: tuple[int, ...], dt: np.dtype,
              kwargs: dict[str, Any]) -> None:  # fmt: skip
     """Run inplace on an empty block of the whole, so that its checks of every argument run
-    now; what it raises keeps its type and names the dask function instead."""
+    now; what it raises keeps its type and names the dask function and the user's shape
+    instead of the empty block's."""
     empty = (0,) * len(shape)
     try:
         if inplace in _POSITION_FREE:
@@ -89,6 +91,8 @@ def _dry_run(qualname: str, inplace: Callable[..., Any], shape: tuple[int, ...],
             )
     except (TypeError, ValueError) as exc:
         text = re.sub(rf"^{inplace.__name__}(\(\))?:? ", "", str(exc))
+        # A check of the block's own dimensions names the block's shape; the user gave `shape`.
+        text = text.replace(f"shape {empty}", f"shape {shape}")
         raise type(exc)(f"{qualname}: {text}") from None
 
 
@@ -104,7 +108,7 @@ def _make(inplace: Callable[..., Any]) -> Callable[..., Any]:
             given = dict(signature.bind(*args, **kwargs).arguments)
         except TypeError as exc:
             raise TypeError(f"{qualname}: {exc}") from None
-        shp = _functional._shape(qualname, given.pop("shape"))
+        shp = as_shape(qualname, given.pop("shape"))
         chunks, dt = given.pop("chunks", "auto"), resolve_dtype(qualname, given.pop("dtype", "float32"))
         if inplace not in _NOT_RANDOM:
             generator = given.pop("generator", None)

@@ -19,6 +19,7 @@ import numpy as np
 
 from .engine import fill as _fill
 from .engine.placement import check_u64
+from .engine.shapes import as_shape
 from .engine.targets import resolve_dtype
 from .schemes import deterministic as _deterministic
 from .schemes import matrix as _matrix
@@ -63,6 +64,19 @@ def _naming(fn: str, name: str) -> Iterator[None]:
         raise type(exc)(f"{fn}: tensor {name!r}: {text}") from exc
 
 
+def _check_name(fn: str, name: Any) -> None:
+    """A tensor name the format can hold: a str (its header is a JSON object, and the values are
+    drawn from stream = the name, which an int name would make a different stream from the
+    one its header key names) other than "__metadata__" (the header's metadata entry)."""
+    if not isinstance(name, str):
+        raise TypeError(f"{fn}: tensors: a tensor name must be a str; got the {type(name).__name__} {name!r}")
+    if name == "__metadata__":
+        raise ValueError(
+            f"{fn}: tensors: {name!r} is not allowed as a tensor name (safetensors reserves it for the "
+            "header's metadata; pass metadata= instead)"
+        )
+
+
 def _spec(fn: str, spec: Any) -> tuple[np.dtype, tuple[int, ...], Scheme]:
     """A tensor's (shape, dtype, scheme) checked before anything is written: (dtype, shape, scheme)."""
     try:
@@ -70,12 +84,7 @@ def _spec(fn: str, spec: Any) -> tuple[np.dtype, tuple[int, ...], Scheme]:
     except (TypeError, ValueError):
         raise TypeError(f"{fn}: expected (shape, dtype, scheme); got {spec!r}") from None
     dt = resolve_dtype(fn, dtype)
-    try:
-        shp = tuple(int(n) for n in ((shape,) if isinstance(shape, int) else shape))
-    except (TypeError, ValueError):
-        raise TypeError(f"{fn}: shape must be a sequence of ints; got {shape!r}") from None
-    if any(n < 0 for n in shp):
-        raise ValueError(f"{fn}: shape must have non-negative extents; got {shp}")
+    shp = as_shape(fn, shape)
     _scheme(fn, scheme)
     return dt, shp, scheme
 
@@ -166,12 +175,14 @@ def write_safetensors(
     Raises
     ------
     TypeError
-        seed is not an int; a tensor's entry is not (shape, dtype, scheme), or its dtype is not
-        supported. Errors about one tensor name it: "write_safetensors: tensor 'w': ...".
+        seed is not an int; a tensor name that is not a str; a tensor's entry is not (shape,
+        dtype, scheme), its shape not an int or a sequence of ints, or its dtype not supported.
+        Errors about one tensor name it: "write_safetensors: tensor 'w': ...".
     ValueError
-        seed outside [0, 2**64); a negative extent or an unknown scheme (all checked before
-        anything is written). A scheme's own arguments are checked when its tensor is written;
-        what its function raises then (naming the tensor) leaves no file behind.
+        seed outside [0, 2**64); the tensor name "__metadata__"; a negative extent or an unknown
+        scheme (all checked before anything is written). A scheme's own arguments are checked
+        when its tensor is written; what its function raises then (naming the tensor) leaves no
+        file behind.
     OSError
         The file cannot be written.
 
@@ -200,6 +211,7 @@ def write_safetensors(
     entries, offset = {}, 0
     specs = []
     for name, spec in tensors.items():
+        _check_name(fn, name)
         with _naming(fn, name):
             dt, shp, scheme = _spec(fn, spec)
         nbytes = math.prod(shp) * dt.itemsize
@@ -260,16 +272,19 @@ def write_npy(
 ) -> None:
     """Write one initialized array as a .npy file, window by window (memory bounded by
     window_bytes or one slice along the first dimension, whichever is larger). Its values equal
-    ``fastinit.<scheme>(shape, dtype=dtype, seed=seed, stream=stream, **kwargs)``. bfloat16 is
-    stored as ml_dtypes' bfloat16 descriptor. As write_safetensors, the file appears only once
-    it is complete.
+    ``fastinit.<scheme>(shape, dtype=dtype, seed=seed, stream=stream, **kwargs)``. As
+    write_safetensors, the file appears only once it is complete.
+
+    The .npy format has no bfloat16 descriptor: a bfloat16 array is stored as ``np.save``
+    stores one, with descr '<V2' (2-byte void), so ``np.load`` gives a void array; read it back
+    as bfloat16 with ``np.load(path).view(ml_dtypes.bfloat16)`` (Examples).
 
     Parameters
     ----------
     path : str or os.PathLike
         The file to write (replaced if it exists).
-    shape : sequence of int
-        The array's shape.
+    shape : int or sequence of int
+        The array's shape (non-negative extents).
     dtype : str, numpy.dtype or torch.dtype
         float16, bfloat16, float32 or float64.
     scheme : str or (str, mapping)
@@ -286,9 +301,9 @@ def write_npy(
     Raises
     ------
     TypeError
-        seed is not an int; dtype is not supported.
+        seed is not an int; shape is not an int or a sequence of ints; dtype is not supported.
     ValueError
-        seed outside [0, 2**64); an unknown scheme; what the scheme's function raises for its
+        seed outside [0, 2**64); a negative extent; an unknown scheme; what the scheme's function raises for its
         arguments (no file is left behind).
     OSError
         The file cannot be written.
@@ -301,6 +316,13 @@ def write_npy(
     >>> fastinit.io.write_npy(path, (8, 4), "float32", "kaiming_uniform", seed=0, stream="w")
     >>> np.array_equal(np.load(path), fastinit.kaiming_uniform((8, 4), seed=0, stream="w"))
     True
+    >>> import ml_dtypes
+    >>> fastinit.io.write_npy(path, (8, 4), "bfloat16", "normal", seed=0, stream="w")
+    >>> np.load(path).dtype  # the void descriptor np.save writes for bfloat16
+    dtype('V2')
+    >>> w = np.load(path).view(ml_dtypes.bfloat16)
+    >>> w.dtype, w.tobytes() == fastinit.normal((8, 4), dtype="bfloat16", seed=0, stream="w").tobytes()
+    (dtype(bfloat16), True)
     >>> tmp.cleanup()
     """
     fn = "write_npy"

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 
 from .._docstrings import expand
-from ._initializer import as_shape
+from ..engine.shapes import as_shape
 
 __all__ = ["constant", "ones", "ones_init", "zeros", "zeros_init"]
 

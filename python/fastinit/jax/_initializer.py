@@ -11,28 +11,17 @@ import numpy as np
 
 from ..engine.fill import check_real
 from ..engine.placement import check_u64
+from ..engine.shapes import as_shape
 from ..engine.streams import StreamLike, stream_id
 from ..engine.targets import resolve_dtype, supported_dtype_names
 from ._keys import key_words, seed_from_words
 
-__all__ = ["Initializer", "as_shape", "np_dtype", "real_arg", "shared_doc"]
+__all__ = ["Initializer", "np_dtype", "real_arg", "shared_doc"]
 
 FillFn = Callable[[tuple[int, ...], np.dtype, int, int], np.ndarray]
 F = TypeVar("F", bound=Callable[..., Any])
 
 COMPLEX = ("complex64", "complex128")
-
-
-def as_shape(fn: str, shape: Any) -> tuple[int, ...]:
-    dims = (shape,) if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool) else shape
-    if not isinstance(dims, (tuple, list)) or not all(
-        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in dims
-    ):
-        raise TypeError(f"{fn}: shape must be an int or a sequence of ints; got {shape!r}")
-    out = tuple(int(n) for n in dims)
-    if any(n < 0 for n in out):
-        raise ValueError(f"{fn}: shape must have non-negative extents; got {out}")
-    return out
 
 
 def np_dtype(fn: str, dtype: Any, complex_ok: bool = True) -> np.dtype:
@@ -182,8 +171,12 @@ class Initializer:
             A bad key, shape or dtype.
         ValueError
             out_sharding other than None; a key array of more than one key; a negative extent; a
-            shape the initializer cannot fill (fans of a 1-D shape, orthogonal of fewer than 2
-            dimensions); what the fill raises for the factory's arguments (a negative stddev).
+            shape the initializer cannot fill (fans of a 1-D shape with the default in_axis,
+            orthogonal of fewer than 2 dimensions); what the fill raises for the factory's
+            arguments (a negative stddev).
+        ValueError, IndexError
+            An axis argument (in_axis, out_axis, batch_axis, column_axis) outside the shape (one
+            error of both types: JAX raises IndexError).
 
         Examples
         --------

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.aligned import aligned_empty
+from ..engine.shapes import AxisError
 from ..engine.streams import StreamLike
 from ..schemes.fans import axes_of
 from ..schemes.matrix import delta_orthogonal_, orthogonal_
@@ -58,7 +59,10 @@ def orthogonal(
     def fill(shape: tuple[int, ...], dt: np.dtype, seed: int, sid: int) -> np.ndarray:
         if len(shape) < 2:
             raise ValueError(f"{fn}: the shape must be at least 2-D; got {shape}")
-        (col,) = axes_of(fn, "column_axis", column_axis, shape)
+        try:
+            (col,) = axes_of(fn, "column_axis", column_axis, shape)
+        except ValueError as exc:  # an axis outside the shape: JAX raises IndexError
+            raise AxisError(str(exc)) from None
         if math.prod(shape) == 0:
             return np.zeros(shape, dt)
         n_cols = shape[col]

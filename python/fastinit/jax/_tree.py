@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..engine.placement import check_u64
-from ._initializer import Initializer, np_dtype
+from ._initializer import Initializer
 
 __all__ = ["init_tree"]
 
@@ -64,7 +64,9 @@ def _rule_list(rules: Rules) -> list[tuple[re.Pattern[str] | None, Callable[...,
 def _foreign_key(seed: int, path: str) -> Any:
     digest = hashlib.blake2b(seed.to_bytes(8, "little") + path.encode("utf-8"), digest_size=8).digest()
     v = int.from_bytes(digest, "little")
-    return jax.random.wrap_key_data(jnp.asarray(np.array([v >> 32, v & 0xFFFFFFFF], dtype=np.uint32)))
+    words = jnp.asarray(np.array([v >> 32, v & 0xFFFFFFFF], dtype=np.uint32))
+    # Two words are a threefry2x32 key whatever jax_default_prng_impl says ("rbg" wants four).
+    return jax.random.wrap_key_data(words, impl="threefry2x32")
 
 
 def init_tree(shapes_tree: Any, rules: Rules, seed: int, *, dtype: Any = None) -> Any:
@@ -79,8 +81,11 @@ def init_tree(shapes_tree: Any, rules: Rules, seed: int, *, dtype: Any = None) -
     no rule matches raises ValueError. A fastinit initializer fills a leaf from fastinit seed
     `seed` and stream ``stream_id(path)``, so every leaf is a pure function of (seed, path) and
     does not depend on the other leaves or their order. Any other JAX-style initializer is
-    called with the key whose data is (v >> 32, v & 0xFFFFFFFF), v = the first 8 bytes,
-    little-endian, of BLAKE2b-64 over seed's 8 little-endian bytes followed by the path's UTF-8.
+    called with the leaf's shape and dtype (integer ones too, e.g. a step counter: only
+    fastinit's initializers require a float or complex dtype) and the threefry2x32 key (whatever
+    the default PRNG implementation) whose data is (v >> 32, v & 0xFFFFFFFF), v = the first 8
+    bytes, little-endian, of BLAKE2b-64 over seed's 8 little-endian bytes followed by the path's
+    UTF-8.
 
     Parameters
     ----------
@@ -142,7 +147,7 @@ def init_tree(shapes_tree: Any, rules: Rules, seed: int, *, dtype: Any = None) -
             )
         if isinstance(init, Initializer):
             out.append(jax.device_put(init.generate(shape, leaf_dtype, seed=s, stream=name)))
-        else:
-            dt = np_dtype(fn, float if leaf_dtype is None else leaf_dtype)
+        else:  # the leaf's own dtype, integers too: only fastinit's rules impose fastinit's dtypes
+            dt = jax.dtypes.canonicalize_dtype(float if leaf_dtype is None else leaf_dtype)
             out.append(init(_foreign_key(s, name), shape, dt))
     return jax.tree_util.tree_unflatten(treedef, out)

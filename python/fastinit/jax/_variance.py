@@ -13,6 +13,7 @@ import numpy as np
 
 from ..engine.aligned import aligned_empty
 from ..engine.fill import fill_law
+from ..engine.shapes import AxisError
 from ..engine.streams import StreamLike
 from ..schemes.core import MODES, Scheme, law_of_std
 from ..schemes.fans import fans_by_axes
@@ -61,7 +62,9 @@ def compute_fans(
     TypeError
         An axis argument that is not an int or a sequence of ints.
     ValueError
-        A shape of fewer than 2 dimensions with the default in_axis; an axis outside the shape.
+        A shape of fewer than 2 dimensions with the default in_axis.
+    ValueError, IndexError
+        An axis outside the shape (one error of both types: JAX raises IndexError).
 
     Examples
     --------
@@ -73,11 +76,14 @@ def compute_fans(
     """
     shape = tuple(int(n) for n in shape)
     if len(shape) <= 1 and isinstance(in_axis, int) and in_axis == -2:
-        raise ValueError(
+        raise ValueError(  # JAX's ValueError too
             f"{fn}: cannot compute fans of a {len(shape)}-dimensional shape {shape} with the default "
             "in_axis=-2; the shape must be at least 2-D, or give in_axis and out_axis explicitly"
         )
-    return fans_by_axes(shape, in_axis, out_axis, batch_axis, fn=fn)
+    try:
+        return fans_by_axes(shape, in_axis, out_axis, batch_axis, fn=fn)
+    except ValueError as exc:  # its only ValueError: an axis outside the shape, JAX's IndexError
+        raise AxisError(str(exc)) from None
 
 
 @shared_doc

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import keras
 import numpy as np
 
+from ..engine.shapes import as_shape
 from ..engine.targets import resolve_dtype
 
 FLOAT_DTYPES = ("float32", "float64", "float16", "bfloat16")
@@ -21,20 +22,9 @@ C = TypeVar("C", bound=type)
 
 
 class ShapeError(TypeError, ValueError):
-    """A shape that is not a sequence of non-negative ints. Keras (JAX backend) raises TypeError
-    for a negative extent and ValueError for one that is not a number; this error is both."""
-
-
-def check_shape(name: str, shape: Any) -> tuple[int, ...]:
-    """shape (an int or a sequence of ints) as a tuple; ShapeError when it is not one."""
-    dims = (shape,) if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool) else shape
-    try:
-        out = tuple(int(n) for n in dims)
-    except (TypeError, ValueError):
-        raise ShapeError(f"{name}: shape must be a sequence of ints; got {shape!r}") from None
-    if any(isinstance(n, bool) for n in dims) or any(n < 0 for n in out):
-        raise ShapeError(f"{name}: shape must be a sequence of non-negative ints; got {shape!r}")
-    return out
+    """A shape that is not an int or a sequence of non-negative ints (engine.shapes's rule: a
+    float extent such as 2.5 is not truncated). Keras (JAX backend) raises TypeError for a
+    negative or float extent and ValueError for one that is not a number; this error is both."""
 
 
 def check_real(name: str, arg: str, value: Any) -> float:
@@ -80,6 +70,22 @@ class Adapter:
         """Does fastinit draw a call of this (standardized) dtype?"""
         return dtype in FLOAT_DTYPES
 
+    def _standard_dtype(self, name: str, dtype: Any) -> str:
+        """dtype as Keras's standard name. An unknown one raises what the Keras class raises:
+        the constant ones (_KERAS_FOR_OTHER_DTYPES) standardize it first, keeping Keras's
+        ValueError; the random ones hand it to the backend's sampler, which raises TypeError."""
+        try:
+            return str(keras.backend.standardize_dtype(dtype))
+        except ValueError:
+            if self._KERAS_FOR_OTHER_DTYPES:
+                raise ValueError(
+                    f"{name}: dtype={dtype!r} is not a dtype; allowed: {', '.join(FLOAT_DTYPES)} or "
+                    "another dtype Keras takes"
+                ) from None
+            raise TypeError(
+                f"{name}: dtype={dtype!r} is not a dtype; allowed: {', '.join(FLOAT_DTYPES)}"
+            ) from None
+
     def __call__(self, shape: Any, dtype: Any = None) -> Any:
         """A backend tensor of `shape` and `dtype` (default keras.backend.floatx()).
 
@@ -99,10 +105,12 @@ class Adapter:
         Raises
         ------
         TypeError
-            An unknown dtype.
+            An unknown dtype (a random initializer, as Keras's); a SeedGenerator seed under
+            jax.jit (its traced state cannot seed fastinit's host draw; an int seed can).
         ValueError
-            A dtype the initializer cannot draw (an integer dtype for a random one, as Keras); a
-            shape it cannot fill (Orthogonal: fewer than 2 dimensions; Identity: not 2-D).
+            An unknown dtype (Zeros, Ones, Constant, Identity, as Keras's); a dtype the
+            initializer cannot draw (an integer dtype for a random one, as Keras); a shape it
+            cannot fill (Orthogonal: fewer than 2 dimensions; Identity: not 2-D).
         TypeError, ValueError
             A shape that is not a sequence of non-negative ints (one error of both types).
 
@@ -114,8 +122,8 @@ class Adapter:
         ((2, 3), 'float16')
         """
         name = type(self).__name__
-        shp = check_shape(name, shape)
-        std = keras.backend.standardize_dtype(dtype)
+        shp = as_shape(name, shape, not_a_shape=ShapeError, negative=ShapeError)
+        std = self._standard_dtype(name, dtype)
         if not self._fills(std):
             if not self._KERAS_FOR_OTHER_DTYPES:
                 raise ValueError(

@@ -10,12 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..engine.shapes import AxisError
 from ..schemes.fans import fans_by_axes
-
-
-class AxisError(ValueError, IndexError):
-    """An axis that is not an axis of the shape. Keras raises IndexError (when called); this
-    error is both, as NumPy's AxisError."""
 
 
 def compute_fans(

@@ -38,6 +38,15 @@ _EXAMPLE_DOC = """
 """
 
 
+def _traced(x: Any) -> bool:
+    """Is x a value being traced (by jax.jit), not a concrete one?"""
+    if keras.backend.backend() != "jax":
+        return False
+    import jax  # already imported by Keras's JAX backend
+
+    return isinstance(x, jax.core.Tracer)
+
+
 class Seeded(Adapter):
     """The adapter with Keras's seed handling and fastinit's stream= (every random class).
 
@@ -77,7 +86,14 @@ class Seeded(Adapter):
     def _call_seed(self) -> int:
         """This call's seed: the int, or the next state of the SeedGenerator (w0 << 32 | w1)."""
         if isinstance(self.seed, keras.random.SeedGenerator):
-            w = np.asarray(keras.ops.convert_to_numpy(self.seed.next())).astype(np.int64).reshape(-1)
+            state = self.seed.next()
+            if _traced(state):
+                raise TypeError(
+                    f"{type(self).__name__}: seed=keras.random.SeedGenerator cannot be used inside jax.jit "
+                    "(as Keras's ModelParallel does for large variables): its next seed is traced, and "
+                    "fastinit draws on the host from a concrete seed; give an int seed"
+                )
+            w = np.asarray(keras.ops.convert_to_numpy(state)).astype(np.int64).reshape(-1)
             return ((int(w[0]) & 0xFFFFFFFF) << 32) | (int(w[-1]) & 0xFFFFFFFF)
         return self.seed
 

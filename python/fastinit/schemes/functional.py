@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..engine import fill as _fill
+from ..engine.shapes import as_shape
 from ..engine.targets import resolve_dtype
 from . import deterministic as _deterministic
 from . import matrix as _matrix
@@ -25,21 +26,6 @@ __all__ = [
     "lecun_uniform", "normal", "ones", "orthogonal", "sparse", "trunc_normal", "uniform",
     "variance_scaling", "xavier_normal", "xavier_uniform", "zeros",
 ]  # fmt: skip
-
-
-def _shape(fn: str, shape: Any) -> tuple[int, ...]:
-    dims = (shape,) if isinstance(shape, (int, np.integer)) else shape
-    try:
-        out = tuple(int(n) for n in dims if not isinstance(n, bool) and isinstance(n, (int, np.integer)))
-    except TypeError:
-        out = ()
-    if (not isinstance(dims, (tuple, list)) and not isinstance(shape, (int, np.integer))) or len(out) != len(
-        dims
-    ):
-        raise TypeError(f"{fn}: shape must be an int or a sequence of ints; got {shape!r}")
-    if any(n < 0 for n in out):
-        raise ValueError(f"{fn}: shape must have non-negative extents; got {out}")
-    return out
 
 
 _SECTION = re.compile(r"^(\S.*)\n-{3,}\n", re.M)
@@ -122,7 +108,7 @@ def _make(inplace: Callable[..., Any]) -> Callable[..., np.ndarray]:
 
     def out_of_place(shape: Any, *args: Any, dtype: Any = "float32", **kwargs: Any) -> np.ndarray:
         dt = resolve_dtype(name, dtype)
-        return inplace(np.empty(_shape(name, shape), dt), *args, **kwargs)  # type: ignore[no-any-return]
+        return inplace(np.empty(as_shape(name, shape), dt), *args, **kwargs)  # type: ignore[no-any-return]
 
     out_of_place.__name__ = out_of_place.__qualname__ = name
     shape, args = EXAMPLES[name]
