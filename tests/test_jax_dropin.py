@@ -94,6 +94,18 @@ def test_normal_rejects_a_negative_stddev_when_made() -> None:
     assert float(jnp.abs(fj.normal(0.0)(KEY, (5,))).max()) == 0.0
 
 
+@pytest.mark.parametrize(("lower", "upper"), [(0.0, np.inf), (-np.inf, 1.0), (-np.inf, np.inf)])
+def test_truncated_normal_takes_open_ends_as_jax(lower: float, upper: float) -> None:
+    """JAX's truncated_normal takes lower=-inf / upper=inf (a half-normal, a plain normal)."""
+    ours = np.asarray(fj.truncated_normal(0.5, lower=lower, upper=upper)(KEY, (20_000,)), np.float64)
+    theirs = np.asarray(
+        jax.nn.initializers.truncated_normal(0.5, lower=lower, upper=upper)(jax.random.key(1), (20_000,)),
+        np.float64,
+    )
+    assert np.isfinite(ours).all() and ours.min() >= 0.5 * lower and ours.max() <= 0.5 * upper
+    assert stats.ks_2samp(ours, theirs).pvalue > KS_MIN_P
+
+
 # --- errors name the function the user called --------------------------------------------------------
 
 

@@ -222,13 +222,14 @@ for _method in (Initializer.generate, Initializer.__call__):
     _method.__doc__ = (_method.__doc__ or "").replace("<shape and dtype>", _SHAPE_AND_DTYPE)
 
 
-def real_arg(fn: str, name: str, value: Any, sign: str = "") -> float:
-    """A real parameter as a finite float: a Python number, a NumPy scalar or a concrete 0-d
-    array (jax.Array included), as JAX takes them; sign "+" requires > 0, "+0" >= 0."""
+def real_arg(fn: str, name: str, value: Any, sign: str = "", infinite: float | None = None) -> float:
+    """A real parameter as a finite float (or exactly `infinite`, where given): a Python number,
+    a NumPy scalar or a concrete 0-d array (jax.Array included), as JAX takes them; sign "+"
+    requires > 0, "+0" >= 0."""
     if isinstance(value, (str, bytes)) or getattr(value, "ndim", 0) != 0:
         raise TypeError(f"{fn}: {name} must be a real number (or a 0-d array); got {value!r}")
     try:
-        v = check_real(fn, name, value)
+        v = check_real(fn, name, value, infinite)
     except jax.errors.ConcretizationTypeError:
         raise TypeError(f"{fn}: {name} is traced (inside jit/vmap); give a concrete number") from None
     if (sign == "+" and not v > 0) or (sign == "+0" and not v >= 0):

@@ -3,6 +3,7 @@ engine (complex normal as fastinit.jax._complex says)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -107,7 +108,8 @@ def truncated_normal(
         The default dtype of the arrays (float32, float64, float16 or bfloat16); None (default):
         JAX's default float.
     lower, upper : float or 0-d array, optional
-        The bounds in units of stddev, lower < upper (default -2 and 2).
+        The bounds in units of stddev, lower < upper (default -2 and 2); lower = -inf or
+        upper = inf leaves that side open, as in JAX.
     stream : int or str, optional
         Keyword only: the fastinit stream, an int in [0, 2**64) or a name (default 0).
 
@@ -126,7 +128,7 @@ def truncated_normal(
     """
     fn = "truncated_normal"
     sd = real_arg(fn, "stddev", stddev, "+")
-    lo, hi = real_arg(fn, "lower", lower), real_arg(fn, "upper", upper)
+    lo, hi = real_arg(fn, "lower", lower, infinite=-math.inf), real_arg(fn, "upper", upper, infinite=math.inf)
     if not lo < hi:
         raise ValueError(f"{fn}: lower must be < upper; got lower={lo}, upper={hi}")
 
