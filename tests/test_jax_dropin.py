@@ -340,3 +340,19 @@ def test_flax_nnx_conv_with_fastinit() -> None:
     kernel = np.asarray(conv.kernel[...])
     assert kernel.shape == (3, 4, 8) and np.allclose(kernel[1] @ kernel[1].T, np.eye(4), atol=1e-5)
     assert np.asarray(conv.bias[...]).tolist() == [1.0] * 8
+
+
+@pytest.mark.parametrize("axis_type", ["Auto", "Explicit"])
+def test_draws_land_on_the_mesh_jax_set_mesh_made_current(axis_type: str) -> None:
+    """Under jax.set_mesh a draw is replicated over the mesh, as JAX's own: Flax's
+    with_partitioning then shards it (a single-device array was refused under Auto axes)."""
+    nnx = pytest.importorskip("flax.nnx")
+    kind = getattr(jax.sharding.AxisType, axis_type)
+    mesh = jax.make_mesh((1, 1), ("data", "model"), axis_types=(kind, kind))
+    with jax.set_mesh(mesh):
+        init = nnx.with_partitioning(fj.he_normal(), (None, "model"))
+        layer = nnx.Linear(16, 8, kernel_init=init, rngs=nnx.Rngs(0))
+        plain = fj.he_normal()(KEY, (3, 2))
+    assert layer.kernel[...].sharding.spec == jax.sharding.PartitionSpec(None, "model")
+    assert isinstance(plain.sharding, jax.sharding.NamedSharding) and plain.sharding.mesh == mesh
+    assert np.array_equal(np.asarray(plain), np.asarray(fj.he_normal()(KEY, (3, 2))))

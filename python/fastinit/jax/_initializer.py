@@ -16,7 +16,7 @@ from ..engine.streams import StreamLike, stream_id
 from ..engine.targets import resolve_dtype, supported_dtype_names
 from ._keys import key_words, seed_from_words
 
-__all__ = ["Initializer", "np_dtype", "real_arg", "shared_doc"]
+__all__ = ["Initializer", "np_dtype", "placed", "real_arg", "shared_doc"]
 
 FillFn = Callable[[tuple[int, ...], np.dtype, int, int], np.ndarray]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -192,8 +192,7 @@ class Initializer:
         words = key_words(self.name, key)
         sid = self._stream_id
         if not isinstance(words, jax.core.Tracer):
-            out: jax.Array = jax.device_put(self._fill(shp, dt, seed_from_words(np.asarray(words)), sid))
-            return out
+            return placed(self._fill(shp, dt, seed_from_words(np.asarray(words)), sid))
 
         def host(w: np.ndarray) -> np.ndarray:
             return self._fill(shp, dt, seed_from_words(w), sid)
@@ -220,6 +219,19 @@ _SHAPE_AND_DTYPE = (
 )
 for _method in (Initializer.generate, Initializer.__call__):
     _method.__doc__ = (_method.__doc__ or "").replace("<shape and dtype>", _SHAPE_AND_DTYPE)
+
+
+def placed(values: np.ndarray) -> jax.Array:
+    """values where JAX's own draw would put them: replicated over the mesh that jax.set_mesh
+    made current, if any (a draw on one device is refused by Flax's with_partitioning under
+    such a mesh), else on the default device."""
+    get_mesh = getattr(jax.sharding, "get_mesh", None)  # JAX >= 0.7
+    mesh = get_mesh() if get_mesh is not None else None
+    if mesh is None or mesh.empty:
+        out: jax.Array = jax.device_put(values)
+        return out
+    replicated = jax.sharding.PartitionSpec(*([None] * values.ndim))  # type: ignore[no-untyped-call, unused-ignore]
+    return jax.device_put(values, jax.sharding.NamedSharding(mesh, replicated))  # type: ignore[no-any-return]
 
 
 def real_arg(fn: str, name: str, value: Any, sign: str = "", infinite: float | None = None) -> float:

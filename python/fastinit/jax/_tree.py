@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..engine.placement import check_u64
-from ._initializer import Initializer
+from ._initializer import Initializer, placed
 
 __all__ = ["init_tree"]
 
@@ -146,7 +146,7 @@ def init_tree(shapes_tree: Any, rules: Rules, seed: int, *, dtype: Any = None) -
                 f"{fn}: no rule matches the leaf {name!r}; patterns: {[p.pattern for p, _ in rule_list if p]}"
             )
         if isinstance(init, Initializer):
-            out.append(jax.device_put(init.generate(shape, leaf_dtype, seed=s, stream=name)))
+            out.append(placed(init.generate(shape, leaf_dtype, seed=s, stream=name)))
         else:  # the leaf's own dtype, integers too: only fastinit's rules impose fastinit's dtypes
             dt = jax.dtypes.canonicalize_dtype(float if leaf_dtype is None else leaf_dtype)
             out.append(init(_foreign_key(s, name), shape, dt))
