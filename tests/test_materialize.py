@@ -196,3 +196,44 @@ def test_plain_meta_build_runs_a_layers_reset_over_its_sublayers():
     with torch.no_grad():
         model.encoder.layers[0].linear1.weight.copy_(plain.encoder.layers[0].linear1.weight)
     assert_model_like_torch(plain, other, model)
+
+
+def test_replay_leaves_tensors_that_were_already_in_memory():
+    """A constructor's in-place op on a CPU tensor ran on real memory when it was recorded;
+    the replay does not run it again (the buffer, and the caller's tensor, doubled before)."""
+
+    class TakesTable(torch.nn.Module):
+        def __init__(self, table):
+            super().__init__()
+            self.lin = torch.nn.Linear(4, 4)
+            table.mul_(2)
+            self.register_buffer("table", table)
+
+    given = torch.ones(3)
+    with ft.deferred_init():
+        model = TakesTable(given)
+    ft.materialize_(model, seed=0)
+    assert model.table.tolist() == [2.0, 2.0, 2.0] and given.tolist() == [2.0, 2.0, 2.0]
+    assert not model.lin.weight.is_meta
+
+
+def test_models_built_in_one_block_are_each_replayed():
+    """Materializing the first model of a deferred_init() block left the second without its
+    recording: its constructor's values (a zeroed head, a custom scale) were lost or refused."""
+
+    class Head(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = torch.nn.Linear(8, 8)
+            self.out = torch.nn.Linear(8, 2)
+            torch.nn.init.zeros_(self.out.weight)
+            self.scale = torch.nn.Parameter(torch.full((8,), 1e-5))
+
+    with ft.deferred_init():
+        student, teacher = Head(), Head()
+    ft.materialize_(student, seed=0)
+    ft.materialize_(teacher, seed=1)
+    for model in (student, teacher):
+        assert not model.out.weight.detach().any()
+        assert torch.equal(model.scale.detach(), torch.full((8,), 1e-5))
+    assert not torch.equal(student.body.weight, teacher.body.weight)

@@ -155,7 +155,7 @@ def materialize_(
     with accelerate(seed=seed):
         if recording is not None:
             written = _replay(fn, model, recording)
-            forget(recording)
+            forget(recording, [entry[4] for entry in meta])
         else:
             written = _allocate(fn, model, loaded)
         for hf in hf_models(model):

@@ -18,7 +18,7 @@ later point the same Python object at other memory (``param.data = ...``).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Callable
 
 import torch
@@ -55,6 +55,13 @@ def _freeze(value: Any) -> Any:
     return _Ref(value) if isinstance(value, torch.Tensor) and value.is_meta else value
 
 
+def _holds_ref(value: Any) -> bool:
+    """Does a recorded output hold a meta tensor (a _Ref), itself or in a tuple or list?"""
+    if isinstance(value, (tuple, list)):
+        return any(_holds_ref(v) for v in value)
+    return isinstance(value, _Ref)
+
+
 def _geometry(t: torch.Tensor) -> Geometry:
     storage = int(t.untyped_storage()._cdata)
     return (storage, int(t.storage_offset()), tuple(t.shape), tuple(t.stride()), t.dtype)
@@ -68,9 +75,15 @@ class Recording:
         self.ops: list[tuple[Any, tuple[Any, ...], dict[str, Any], Any]] = []
 
     def replay(self, device: torch.device) -> Replayed:
-        """Run the recorded operations on `device`; the mapping from recorded tensors to real ones."""
+        """Run the recorded operations on `device`; the mapping from recorded tensors to real ones.
+
+        Only operations that made or changed a meta tensor run again: one whose outputs are all
+        real tensors (a CPU tensor's ``mul_`` in a constructor) already ran on real memory while
+        it was recorded, and running it again would change that memory a second time."""
         replayed = Replayed(device)
         for func, args, kwargs, out in self.ops:
+            if not _holds_ref(out):
+                continue
             real_args = tree_map(replayed.real, args)
             real_kwargs = {
                 k: replayed.device_of(v) if k == "device" else tree_map(replayed.real, v)
@@ -205,10 +218,14 @@ def recording_of(t: torch.Tensor) -> Recording | None:
     return _RECORDINGS.get(t.untyped_storage()._cdata) if t.is_meta else None
 
 
-def forget(recording: Recording) -> None:
-    """Drop a recording from the registry (after materialization)."""
-    for key in [k for k, r in _RECORDINGS.items() if r is recording]:
-        del _RECORDINGS[key]
+def forget(recording: Recording, tensors: Iterable[torch.Tensor]) -> None:
+    """Drop the registry entries of these meta tensors' storages (a model just materialized).
+    Other models built in the same block keep finding the recording through their own tensors;
+    once no entry is left, nothing holds the recording."""
+    for t in tensors:
+        key = t.untyped_storage()._cdata
+        if _RECORDINGS.get(key) is recording:
+            del _RECORDINGS[key]
 
 
 @contextlib.contextmanager
