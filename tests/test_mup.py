@@ -216,3 +216,21 @@ def test_mup_accepts_base_shapes_and_gives_sgd_rates():
     assert ft.mup_lr_scales(model, base)["2.weight"] == 0.25
     with pytest.raises(ValueError, match="optimizer='lamb'"):
         ft.mup_lr_scales(model, base, "lamb")
+
+
+def test_mup_reaches_a_shared_parameter_by_any_of_its_names():
+    """A module shared under two names (T5's shared / embed_tokens): the base's shapes are
+    found whichever name the policy reaches the parameter by (a KeyError before)."""
+
+    class Tied(torch.nn.Module):
+        def __init__(self, d):
+            super().__init__()
+            self.z_emb = torch.nn.Embedding(100, d)
+            self.a_emb = self.z_emb
+            self.body = torch.nn.Linear(d, d)
+
+    model = ft.mup_(Tied(64), Tied(32), seed=0)
+    assert model.a_emb.weight is model.z_emb.weight
+    assert float(model.z_emb.weight.detach().std()) == pytest.approx(1.0, rel=0.05)
+    hidden = math.sqrt(1 / 32) * math.sqrt(32 / 64)  # 1/sqrt(base fan-in), times sqrt(base/width)
+    assert float(model.body.weight.detach().std()) == pytest.approx(hidden, rel=0.1)

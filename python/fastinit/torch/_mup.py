@@ -35,9 +35,10 @@ Base = Union[nn.Module, Mapping[str, Sequence[int]]]
 
 
 def base_shapes(base: Base, fn: str) -> dict[str, tuple[int, ...]]:
-    """The base's parameter shapes by canonical name."""
+    """The base's parameter shapes by canonical name, a shared parameter under each of its names
+    (the model's policy may reach it by any of them: T5's shared and embed_tokens)."""
     if isinstance(base, nn.Module):
-        return {canonical_name(n): tuple(p.shape) for n, p in base.named_parameters()}
+        return {canonical_name(n): tuple(p.shape) for n, p in base.named_parameters(remove_duplicate=False)}
     if not isinstance(base, Mapping):
         raise TypeError(
             f"{fn}: base must be an nn.Module or a mapping of parameter names to shapes; got {base!r}"
