@@ -202,6 +202,15 @@ def test_generator_and_seed_together():
     )
 
 
+@pytest.mark.parametrize("fill", FILLS)
+def test_stream_name_without_a_utf8_form(fill):
+    """A lone surrogate cannot be hashed as UTF-8: a ValueError naming stream (the
+    UnicodeEncodeError, re-raised with the function's name, became a bare TypeError)."""
+    _check_untouched(
+        lambda a: getattr(fastinit, fill)(a, seed=0, stream="\ud800"), _sentinel(), ValueError, fill, "stream"
+    )
+
+
 def test_generator_with_stream():
     arr = _sentinel()
     _check_untouched(
@@ -278,12 +287,12 @@ def test_strided_views_whose_rows_just_touch_are_not_overlaps():
         (
             {"global_shape": (4.9,), "index": (slice(0, 4),)},
             TypeError,
-            "global_shape must be a sequence of ints",
+            "global_shape must be an int or a sequence of ints",
         ),
         (
             {"global_shape": "16", "index": (slice(0, 4),)},
             TypeError,
-            "global_shape must be a sequence of ints",
+            "global_shape must be an int or a sequence of ints",
         ),
     ],
 )
@@ -376,3 +385,12 @@ def test_element_stride_targets_scale_and_check_their_sequences():
         _core.Target.of_elements(0, _core.DType.float64, (2,), (2**61,))
     with pytest.raises(ValueError, match="differ in length"):
         _core.Target.of_elements(0, _core.DType.float32, (2, 2), (1,))
+
+
+@pytest.mark.parametrize(
+    ("shape", "error"), [((2, -3), ValueError), ((2, 2.5), TypeError), ("ab", TypeError)]
+)
+def test_compute_fans_follows_the_shape_rule(shape, error):
+    """A negative extent gave negative fans; a float one was truncated."""
+    with pytest.raises(error, match="compute_fans: shape"):
+        fastinit.compute_fans(shape)

@@ -87,3 +87,15 @@ def test_bad_shard_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         fastinit.normal_(a, seed=0, **kwargs)
     assert not a.any()
+
+
+def test_a_one_dimensional_shard_takes_a_bare_slice_and_an_int_global_shape():
+    """As a[s] is a[(s,)] in NumPy and shape=100 is (100,): the same block, the same values."""
+    spelled_out = fastinit.normal_(
+        np.empty(10, np.float32), seed=1, global_shape=(100,), index=(slice(10, 20),)
+    )
+    bare = fastinit.normal_(np.empty(10, np.float32), seed=1, global_shape=100, index=slice(10, 20))
+    assert np.array_equal(bare, spelled_out)
+    for index in (5, "a"):
+        with pytest.raises(TypeError, match="index must be a slice or a tuple of slices"):
+            fastinit.normal_(np.empty(10, np.float32), seed=1, global_shape=100, index=index)

@@ -42,6 +42,14 @@ def test_generator_calls_do_not_depend_on_sizes():
     )
 
 
+def test_spawn_takes_ints_and_says_what_else_is_wrong():
+    g = fastinit.Generator(11)
+    assert [c.seed for c in g.spawn(np.int64(2))] == [c.seed for c in fastinit.Generator(11).spawn(2)]
+    for bad, error in (("2", TypeError), (2.0, TypeError), (True, TypeError), (-1, ValueError)):
+        with pytest.raises(error, match="spawn: n must be an int >= 0"):
+            g.spawn(bad)
+
+
 def test_spawn_children_are_reproducible_and_distinct():
     children = fastinit.Generator(11).spawn(3)
     again = fastinit.Generator(11).spawn(3)

@@ -43,6 +43,8 @@ def test_set_and_get_num_threads():
     with pytest.raises(TypeError, match="n must be an int"):
         fastinit.set_num_threads(2.0)  # type: ignore[arg-type]
     assert fastinit.get_num_threads() == 3
+    fastinit.set_num_threads(np.int64(2))  # a NumPy integer is an int
+    assert fastinit.get_num_threads() == 2
 
 
 @pytest.mark.usefixtures("restore_threads")

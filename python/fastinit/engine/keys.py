@@ -5,15 +5,13 @@ index=). docs/stream.md defines both."""
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Callable, Iterable, Sequence
-
-import numpy as np
+from collections.abc import Callable, Sequence
 
 from .. import _core
 from .placement import check_offset
+from .shapes import as_shape
 
-__all__ = ["check_extents", "make_key", "shard_placement", "shard_starts"]
+__all__ = ["make_key", "shard_placement", "shard_starts"]
 
 _KEYS: dict[tuple[tuple[int, int], int, int], _core.Key] = {}
 _STREAM_END = 1 << 58  # elements of 4 or 2 bytes; float64 ends at 2**57 (the engine checks)
@@ -27,9 +25,11 @@ def shard_starts(
     shape); ValueError / TypeError name what does not fit."""
     if global_shape is None or index is None:
         raise ValueError(f"{fn}: global_shape= and index= must be given together")
-    gshape = check_extents(fn, "global_shape", global_shape)
-    if any(n < 0 for n in gshape):
-        raise ValueError(f"{fn}: global_shape must have non-negative extents; got {gshape}")
+    gshape = as_shape(fn, global_shape, name="global_shape")
+    if isinstance(index, slice):  # a[s] is a[(s,)], as in NumPy
+        index = (index,)
+    elif not isinstance(index, (tuple, list)):
+        raise TypeError(f"{fn}: index must be a slice or a tuple of slices, one per dimension; got {index!r}")
     index = tuple(index)
     shape = tuple(int(n) for n in shape)
     if len(index) != len(gshape) or len(shape) != len(gshape):
@@ -51,14 +51,6 @@ def shard_starts(
             )
         starts.append(start)
     return gshape, tuple(starts)
-
-
-def check_extents(fn: str, name: str, extents: object) -> tuple[int, ...]:
-    """A shape given by the user as a sequence of ints (bools, floats and strings are TypeErrors)."""
-    items = list(extents) if isinstance(extents, Iterable) and not isinstance(extents, (str, bytes)) else None
-    if items is None or any(isinstance(n, (bool, np.bool_)) or not hasattr(n, "__index__") for n in items):
-        raise TypeError(f"{fn}: {name} must be a sequence of ints; got {extents!r}")
-    return tuple(operator.index(n) for n in items)
 
 
 def shard_placement(

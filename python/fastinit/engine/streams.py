@@ -7,6 +7,7 @@ fresh stream id per call; named streams map a string to a stream id by a stable 
 from __future__ import annotations
 
 import hashlib
+import operator
 import secrets
 import threading
 from typing import Any, Callable, Union
@@ -49,7 +50,7 @@ def stream_id(stream: StreamLike, fn: str = "stream_id") -> int:
     TypeError
         stream is neither an int nor a str.
     ValueError
-        An int outside [0, 2**64).
+        An int outside [0, 2**64); a name that has no UTF-8 form (a lone surrogate).
 
     Examples
     --------
@@ -60,8 +61,13 @@ def stream_id(stream: StreamLike, fn: str = "stream_id") -> int:
     4473830710502933260
     """
     if isinstance(stream, str):
-        digest = hashlib.blake2b(stream.encode("utf-8"), digest_size=8).digest()
-        return int.from_bytes(digest, "little")
+        try:
+            name = stream.encode("utf-8")
+        except UnicodeEncodeError:  # not re-raised as is: its constructor takes five arguments
+            raise ValueError(
+                f"{fn}: stream must be an int in [0, 2**64) or a name with a UTF-8 form; got stream={stream!r}"
+            ) from None
+        return int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "little")
     return check_u64(fn, "stream", stream)
 
 
@@ -226,8 +232,10 @@ class Generator:
 
         Raises
         ------
+        TypeError
+            n is not an int (Python's or NumPy's).
         ValueError
-            n is not an int >= 0.
+            n < 0.
 
         Examples
         --------
@@ -239,7 +247,10 @@ class Generator:
         >>> g.spawn(1)[0].seed  # the second child, counting those spawned before
         17073866592887352224
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        if isinstance(n, (bool, np.bool_)) or not hasattr(type(n), "__index__"):
+            raise TypeError(f"Generator.spawn: n must be an int >= 0; got {n!r}")
+        n = operator.index(n)
+        if n < 0:
             raise ValueError(f"Generator.spawn: n must be an int >= 0; got {n!r}")
         with self._lock:
             first = self._spawned

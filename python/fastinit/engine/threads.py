@@ -4,8 +4,11 @@ capped by a cgroup CPU quota (containers, CI runners)."""
 from __future__ import annotations
 
 import math
+import operator
 import os
 from pathlib import Path
+
+import numpy as np
 
 from .. import _core
 from . import environment
@@ -153,8 +156,9 @@ def set_num_threads(n: int) -> None:
     1
     >>> fastinit.set_num_threads(before)
     """
-    if isinstance(n, bool) or not isinstance(n, int):
+    if isinstance(n, (bool, np.bool_)) or not hasattr(type(n), "__index__"):
         raise TypeError(f"set_num_threads: n must be an int >= 1; got {n!r}")
+    n = operator.index(n)  # a NumPy integer too
     if not 1 <= n <= MAX_THREADS:
         raise ValueError(f"set_num_threads: n must be between 1 and {MAX_THREADS}; got {n}")
     _core.set_num_threads(n)

@@ -31,6 +31,8 @@ import numbers
 from collections.abc import Sequence
 from typing import Any, Union
 
+from ..engine.shapes import as_shape
+
 __all__ = ["AxisSpec", "compute_fans", "fans_by_axes", "layout_axes"]
 
 AxisSpec = Union[int, Sequence[int]]
@@ -154,9 +156,11 @@ def compute_fans(
 
     Raises
     ------
+    TypeError
+        shape is not a sequence of ints (engine.shapes's rule).
     ValueError
-        Fewer than 2 dimensions; an unknown layout; an axis outside the shape; input, output and
-        batch axes that are not distinct.
+        A negative extent; fewer than 2 dimensions; an unknown layout; an axis outside the shape;
+        input, output and batch axes that are not distinct.
 
     Examples
     --------
@@ -168,7 +172,7 @@ def compute_fans(
     >>> fastinit.compute_fans((8, 16, 32), in_axis=1, out_axis=2, batch_axis=0)
     (16.0, 32.0)
     """
-    shape = tuple(int(n) for n in shape)
+    shape = as_shape(fn, shape)
     if len(shape) < 2:
         raise ValueError(f"{fn}: fan_in and fan_out need a shape of at least 2 dimensions; got shape {shape}")
     default_in, default_out = layout_axes(fn, layout)
