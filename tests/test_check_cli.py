@@ -123,6 +123,11 @@ def test_check_fails_with_exit_status_1(monkeypatch, capsys):
         (["raw", "--seed", str(2**64)], "must be an integer in [0, 2**64)"),
         (["raw", "--seed", "1", "--count", "-1"], "must be an integer in [0, 2**58]"),
         (["raw", "--seed", "1", "--count", "ten"], "must be an integer >= 0"),
+        (["--repeats", "0"], "must be an integer > 0"),
+        (["bench", "--repeats", "-1"], "must be an integer > 0"),
+        (["bench", "--engine", "--size-mib", "-1"], "must be a finite number > 0"),
+        (["bench", "--size-mib", "inf"], "must be a finite number > 0"),
+        (["propagate", "--every", "0"], "must be an integer > 0"),
     ],
 )
 def test_bad_arguments_are_clear_errors(argv, message, capsys):

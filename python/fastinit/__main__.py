@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from typing import Callable
 
 from ._version import __version__
 from .tools.battery_groups import DEFAULT_SEED
@@ -18,9 +20,27 @@ from .tools.raw import main as raw_main
 from .tools.residual_propagation import RESIDUAL_SCHEMES
 
 
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    """An argparse type: a number of `kind` > 0 (argparse reports anything else with exit 2)."""
+
+    what = "an integer" if kind is int else "a finite number"
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = math.nan
+        if not 0 < value < math.inf:  # nan fails too
+            raise argparse.ArgumentTypeError(f"must be {what} > 0; got {text!r}")
+        return value
+
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m fastinit", description=__doc__)
-    parser.add_argument("--repeats", type=int, default=3, help="timed repetitions (best is kept)")
+    parser.add_argument("--repeats", type=_positive(int), default=3, help="timed repetitions (best is kept)")
     parser.add_argument("--version", action="version", version=f"fastinit {__version__}")
     sub = parser.add_subparsers(dest="command")
     bench = sub.add_parser(
@@ -31,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     bench.add_argument("--quick", action="store_true", help="a short run (well under a minute)")
     bench.add_argument("--engine", action="store_true", help="only the engine benchmark on one buffer")
-    bench.add_argument("--size-mib", type=float, default=256.0, help="--engine: buffer size in MiB")
-    bench.add_argument("--repeats", type=int, default=None, help="timed rounds per case")
+    bench.add_argument(
+        "--size-mib", type=_positive(float), default=256.0, help="--engine: buffer size in MiB"
+    )
+    bench.add_argument("--repeats", type=_positive(int), default=None, help="timed rounds per case")
     bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     bench.add_argument("--plot-dir", metavar="DIR", help="also draw PNG plots there (needs matplotlib)")
     check = sub.add_parser(
@@ -99,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     prop.add_argument("--normalization", default="none", help="none, batch or layer (default none)")
     prop.add_argument("--seed", type=u64_arg, default=0, help="seed of every draw (default 0)")
-    prop.add_argument("--every", type=int, default=None, help="print every N-th layer (default depth/10)")
+    prop.add_argument(
+        "--every", type=_positive(int), default=None, help="print every N-th layer (default depth/10)"
+    )
     prop.add_argument("--plot", metavar="FILE.png", help="also draw the figure (needs matplotlib)")
     args = parser.parse_args(argv)
     if args.command == "bench":
