@@ -201,13 +201,14 @@ PLACEMENT_DOC = """
         The logical index of the first element (default 0): the element at C-order position i
         takes the stream's value number offset + i. Fills of consecutive pieces of one big
         tensor with offsets equal to their starts give the big tensor's values.
-    global_shape, index : sequence of int, sequence of slice, optional
+    global_shape, index : int or sequence of int, slice or sequence of slice, optional
         Together: arr is the block ``index`` (one step-1 slice per dimension) of a tensor of
         shape ``global_shape``, and gets exactly the values that block has in the whole tensor
-        (a shard, filled on its own). Not with offset=.
+        (a shard, filled on its own). Not with a non-zero offset=.
     stream_version : {1, 2}, optional
-        The stream version (docs/stream.md): 2 draws normals from ARS4x32 words, about twice as
-        fast and with tails to 9.5 sigma; every other value is the same in both. Default: the
+        The stream version (docs/stream.md): 2 draws normals from ARS4x32 words, about 1.4
+        times as fast (docs/stream.md) and with tails to 9.5 sigma; every other value is the
+        same in both. Default: the
         generator's (fastinit.Generator(stream_version=)), else fastinit.default_stream_version()
         (FASTINIT_STREAM_VERSION, else 1).
 """
