@@ -356,3 +356,15 @@ def test_draws_land_on_the_mesh_jax_set_mesh_made_current(axis_type: str) -> Non
     assert layer.kernel[...].sharding.spec == jax.sharding.PartitionSpec(None, "model")
     assert isinstance(plain.sharding, jax.sharding.NamedSharding) and plain.sharding.mesh == mesh
     assert np.array_equal(np.asarray(plain), np.asarray(fj.he_normal()(KEY, (3, 2))))
+
+
+@pytest.mark.parametrize("make", ["normal", "uniform", "he_normal", "truncated_normal", "orthogonal"])
+def test_an_integer_dtype_raises_jaxs_value_error(make: str) -> None:
+    """JAX's samplers raise ValueError for an integer dtype; fastinit's error is also the
+    TypeError its docs always named."""
+    with pytest.raises(Exception) as theirs:
+        getattr(jax.nn.initializers, make)()(KEY, (3, 3), jnp.int32)
+    with pytest.raises(type(theirs.value), match="dtype=int32 is not supported"):
+        getattr(fj, make)()(KEY, (3, 3), jnp.int32)
+    with pytest.raises(TypeError):
+        getattr(fj, make)()(KEY, (3, 3), jnp.int32)

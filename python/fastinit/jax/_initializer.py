@@ -24,6 +24,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 COMPLEX = ("complex64", "complex128")
 
 
+class DtypeError(TypeError, ValueError):
+    """A dtype an initializer does not draw (an integer one): JAX's samplers raise ValueError,
+    fastinit TypeError; this error is both."""
+
+
 def np_dtype(fn: str, dtype: Any, complex_ok: bool = True) -> np.dtype:
     """A JAX dtype argument as the NumPy dtype to generate (x64 disabled: float64 -> float32,
     complex128 -> complex64); complex ones only where complex_ok (else ValueError, as JAX's
@@ -38,7 +43,7 @@ def np_dtype(fn: str, dtype: Any, complex_ok: bool = True) -> np.dtype:
             raise ValueError(f"{fn}: dtype={canon.name} is not supported (real dtypes only, as in JAX)")
         return canon
     if canon.kind != "f" and canon.name != "bfloat16":
-        raise TypeError(f"{fn}: dtype={canon.name} is not supported; allowed: {allowed}")
+        raise DtypeError(f"{fn}: dtype={canon.name} is not supported; allowed: {allowed}")
     return resolve_dtype(fn, canon)
 
 
