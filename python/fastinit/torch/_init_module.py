@@ -93,17 +93,21 @@ def init_module_(
     GRU input weights are xavier per gate, recurrent weights orthogonal per gate, LSTM
     forget-gate biases summing to 1.
 
-    The residual branches: in each run of repeated layers (a transformer's blocks), the last
-    linear layer of each branch that maps back to the block's width (Llama's o_proj and
-    down_proj, GPT-2's two c_proj, BERT's attention.output.dense and output.dense, T5's o and
-    wo, ViT's proj and fc2), n_layers being the length of that run unless given. ``residual=``
-    replaces the detection: a collection of module names (canonical, as in named_modules) or
-    a callable (name, module) -> bool. zero_init_residual makes every repeated block start as the
-    identity: it zeroes the block's residual gains where it has them (ReZero / SkipInit scalars,
-    timm's LayerScale, ConvNeXt's gamma), else the branch's last norm scale where the block keeps
-    its layers side by side (torchvision's and timm's BasicBlock.bn2 / Bottleneck.bn3), else the
-    weights that end its residual branches. "fixup" is He initialization rescaled as Fixup prescribes for
-    residual networks without normalization (docs/policies.md).
+    The residual branches: in each run of repeated layers (a transformer's blocks; a run of one
+    is a block alone in its nn.ModuleList / nn.Sequential that is of a repeated block's class or
+    maps its input width back, as a one-layer transformer's block or a ResNet stage's only block
+    does), the last linear layer of each branch that maps back to the block's width (Llama's
+    o_proj and down_proj, GPT-2's two c_proj, BERT's attention.output.dense and output.dense, T5's
+    o and wo, ViT's proj and fc2), n_layers being the length of that run unless given.
+    ``residual=`` replaces the detection: a collection of module names (canonical, as in
+    named_modules) or a callable (name, module) -> bool. zero_init_residual makes every residual
+    block start as the identity: it zeroes the block's residual gains where it has them (ReZero /
+    SkipInit scalars, timm's LayerScale, ConvNeXt's gamma), else the branch's last norm scale
+    where the block keeps its layers side by side (torchvision's and timm's BasicBlock.bn2 /
+    Bottleneck.bn3), else the weights that end its residual branches; a model without residual
+    blocks is a ValueError. "fixup" is He initialization rescaled as Fixup prescribes for
+    residual networks without normalization (docs/policies.md), L counting the residual blocks
+    of the whole network.
 
     Modules the policy does not know keep to their own code: their reset_parameters() (or,
     inside an HF transformers model, its _init_weights for that module) runs under accelerate()
@@ -138,7 +142,7 @@ def init_module_(
         Keyword only: the depth that scales the residual projections, >= 1 (default: the length
         of the run of repeated blocks).
     zero_init_residual : bool, optional
-        Keyword only: start every repeated block as the identity (default False).
+        Keyword only: start every residual block as the identity (default False).
     residual : collection of str or callable, optional
         Keyword only: the layers that end residual branches, by canonical module name or by a
         predicate (name, module) -> bool, instead of detecting them.
@@ -159,8 +163,9 @@ def init_module_(
         residual is neither a collection of names nor a callable.
     ValueError
         An unknown scheme or nonlinearity; std < 0; n_layers not an int >= 1; base= without
-        "mup" or "mup" without base=; a depth-aware policy on a model without repeated blocks.
-        Nothing is changed.
+        "mup" or "mup" without base=; a depth-aware policy on a model without residual blocks;
+        zero_init_residual=True on a model without residual blocks; n_layers= under "normal" /
+        "gpt2" on a model without residual outputs. Nothing is changed.
 
     Warns
     -----
@@ -253,6 +258,26 @@ def _check_depth_structure(
             )
 
 
+def _check_residual_found(
+    model: nn.Module, scheme: str, residual: dict[nn.Module, Block], n_layers: int | None, zero_init: bool
+) -> None:
+    """n_layers= under "normal" / "gpt2" scales the projections that end residual branches, and
+    zero_init_residual=True zeroes what ends each residual block: with nothing of the kind found
+    either would be silently ignored, so say so before anything is changed."""
+    if zero_init and not blocks(model):
+        raise ValueError(
+            "init_module_: zero_init_residual=True starts every residual block as the identity, and the model has "
+            "no block that can be found (a run of repeated blocks, or one alone in an nn.ModuleList / "
+            "nn.Sequential that maps its input width back); zero the layers that end its branches yourself"
+        )
+    if n_layers is not None and scheme in ("normal", "gpt2") and not residual:
+        raise ValueError(
+            f"init_module_: n_layers={n_layers} scales the projections that end residual branches under policy "
+            f"{scheme!r}, and the model has none that can be found (no residual block): pass residual= (module "
+            "names or a callable)"
+        )
+
+
 def reinitialize(
     model: nn.Module,
     scheme: str,
@@ -278,6 +303,7 @@ def reinitialize(
         fixup_branches(model)  # a model it does not apply to fails before anything is changed
     if scheme in DEPTH_POLICIES:
         _check_depth_structure(model, scheme, residual_map, n_layers, residual is not None)
+    _check_residual_found(model, scheme, residual_map, n_layers, zero_init_residual)
     placed, embedding_scale = {}, 1.0
     if scheme in TRANSFORMER_POLICIES:  # a model it does not apply to fails before anything is changed
         placed, embedding_scale = placements(model, scheme), stack_scales(model, scheme)[1]

@@ -1,7 +1,7 @@
 """Residual networks that start as (near) identities: each residual branch's contribution made
 zero or small at initialization, found from the module tree.
 
-* zero_init_residual: in each repeated block, its residual gains are zeroed where it has them
+* zero_init_residual: in each residual block, its residual gains are zeroed where it has them
   (SkipInit's and ReZero's scalar gains, timm's LayerScale ls1/ls2 and ConvNeXt's gamma), else
   the branch's last normalization scale when the block keeps its layers side by side
   (torchvision's and timm's BasicBlock.bn2 / Bottleneck.bn3), else the weight that ends each

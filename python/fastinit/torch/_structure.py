@@ -71,8 +71,8 @@ def widths(module: nn.Module) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Block:
-    """One of a run of repeated layers: its qualified name, its index in the run, and the
-    run's length."""
+    """One of a run of repeated layers (or a block that stands alone, see blocks()): its
+    qualified name, its index in the run, and the run's length."""
 
     name: str
     module: nn.Module
@@ -91,24 +91,82 @@ def _runs(children: list[tuple[str, nn.Module]]) -> list[list[tuple[str, nn.Modu
     return runs
 
 
+def _holds_linear_layers(module: nn.Module) -> bool:
+    """Whether module is a layer of blocks' kind: not a linear layer itself, but holding some."""
+    return not is_linear(module) and any(is_linear(m) for m in module.modules())
+
+
 def blocks(model: nn.Module) -> list[Block]:
-    """The repeated layers: each run of two or more consecutive modules of one class, holding
-    linear layers, in an nn.ModuleList or nn.Sequential (a transformer's layers, a ResNet stage's
-    blocks, blocks followed by a head in one nn.Sequential), outermost runs first; a run nested
-    inside a block is not reported. A run of bare linear layers is not a run of blocks."""
+    """The residual blocks, outermost first (a block nested inside a block is not reported).
+
+    A block is one of a run of two or more consecutive modules of one class, holding linear
+    layers, in an nn.ModuleList or nn.Sequential (a transformer's layers, a ResNet stage's
+    blocks, blocks followed by a head in one nn.Sequential); a run of bare linear layers is not
+    a run of blocks. A module alone in such a container is a block of a run of one when its
+    class is that of a repeated block elsewhere in the model (a ResNet stage of one block beside
+    stages of two), or when it is the container's only layer holding linear layers and maps its
+    input width back to its output width (see _maps_back): a one-layer transformer's block, a
+    ResNet whose stages all hold one block."""
     found: list[Block] = []
     inside: set[int] = set()
+    alone: list[tuple[str, nn.Module, nn.Module]] = []
     for name, container in model.named_modules():
         if id(container) in inside or not isinstance(container, (nn.ModuleList, nn.Sequential)):
             continue
         for run in _runs(list(container.named_children())):
-            first = run[0][1]
-            if len(run) < 2 or is_linear(first) or not any(is_linear(m) for m in first.modules()):
+            if not _holds_linear_layers(run[0][1]):
                 continue
             for i, (child_name, child) in enumerate(run):
-                found.append(Block(f"{name}.{child_name}" if name else child_name, child, i, len(run)))
+                qualified = f"{name}.{child_name}" if name else child_name
+                if len(run) == 1:
+                    alone.append((qualified, child, container))
+                    continue
+                found.append(Block(qualified, child, i, len(run)))
                 inside.update(id(m) for m in child.modules())
+    found += _blocks_alone(alone, {type(b.module) for b in found}, inside)
+    order = {id(m): i for i, m in enumerate(model.modules())}
+    return sorted(found, key=lambda b: order[id(b.module)])
+
+
+def _blocks_alone(
+    alone: list[tuple[str, nn.Module, nn.Module]], repeated: set[type], inside: set[int]
+) -> list[Block]:
+    """The modules alone in their container (outermost first) that blocks() counts as a block
+    of a run of one; `inside` holds the ids of the modules in blocks already found, and grows."""
+    found: list[Block] = []
+    for name, module, container in alone:
+        # A plain container only chains its children, so it cannot add a shortcut; a module that
+        # holds (or sits in) a block already found is a stage or part of one, not a block.
+        container_like = isinstance(module, (nn.ModuleList, nn.Sequential))
+        if container_like or any(id(m) in inside for m in module.modules()):
+            continue
+        only_layer = all(c is module or not _holds_linear_layers(c) for c in container.children())
+        if type(module) in repeated or (only_layer and _maps_back(module)):
+            found.append(Block(name, module, 0, 1))
+            inside.update(id(m) for m in module.modules())
     return found
+
+
+def _maps_back(module: nn.Module) -> bool:
+    """Whether module can add its input to its output, as a residual block does: its first
+    linear layer reads the width its last one writes (a transformer block, a ResNet block with an
+    identity shortcut), or a linear layer in a child container (the shortcut projection, a
+    ResNet's downsample) maps the one width to the other. A head that changes the width (an MLP
+    classifier) does not."""
+    linears = [m for m in module.modules() if is_linear(m)]
+    width_in, width_out = _channels(linears[0])[0], _channels(linears[-1])[1]
+    if width_in == width_out:
+        return True
+    nested = (m for c in module.children() if not is_linear(c) for m in c.modules())
+    return any(is_linear(m) and _channels(m) == (width_in, width_out) for m in nested)
+
+
+def _channels(module: nn.Module) -> tuple[int, int]:
+    """(inputs, outputs) of a linear layer as the data sees them: a convolution's channels (its
+    weight holds in / groups, and a transposed one swaps the two), else widths()."""
+    if isinstance(module, nn.modules.conv._ConvNd):
+        return int(module.in_channels), int(module.out_channels)
+    return widths(module)
 
 
 def _branches(block: nn.Module) -> Iterator[nn.Module]:

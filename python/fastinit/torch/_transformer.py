@@ -15,10 +15,11 @@ weights — by a factor from the number of encoder layers N and decoder layers M
   input embeddings N(0, 1/d) times (9M)^(-1/4) (0.67 N^(-1/4) without a decoder). The model
   drops its layer norms and learning-rate warm-up.
 
-The encoder and decoder are the runs of repeated blocks (_structure.blocks), told apart by
-name ("decoder" in it). Projections are named as the common codebases name them; a packed
-q/k/v projection (nn.MultiheadAttention's in_proj_weight, qkv, c_attn, Wqkv) is split in
-thirds, each initialized as its own matrix.
+The encoder and decoder are the runs of blocks (_structure.blocks; a block alone is a run of
+one, so a one-block decoder is counted, M = 1), told apart by name ("decoder" in it).
+Projections are named as the common codebases name them; a packed q/k/v projection
+(nn.MultiheadAttention's in_proj_weight, qkv, c_attn, Wqkv) is split in thirds, each
+initialized as its own matrix.
 """
 
 from __future__ import annotations
