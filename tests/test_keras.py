@@ -239,11 +239,14 @@ def test_seed_generator_under_jit_says_what_it_cannot_do() -> None:
     SeedGenerator state cannot seed a host draw, so the error says so (an int seed works)."""
     import jax
 
-    init = fk.RandomNormal(seed=keras.random.SeedGenerator(2))
+    generator = keras.random.SeedGenerator(2)
+    init = fk.RandomNormal(seed=generator)
     with pytest.raises(
         TypeError, match=r"^RandomNormal: seed=keras\.random\.SeedGenerator cannot be used inside jax\.jit"
     ):
         jax.jit(init.__call__, static_argnames=["shape", "dtype"])(shape=(4, 4), dtype="float32")
+    assert not isinstance(generator.state.value, jax.core.Tracer)  # the generator is left usable
+    assert _np(init((2, 2))).shape == (2, 2)
     seeded = fk.RandomNormal(seed=2)
     jitted = jax.jit(seeded.__call__, static_argnames=["shape", "dtype"])(shape=(4, 4), dtype="float32")
     assert np.array_equal(_np(jitted), _np(seeded((4, 4))))

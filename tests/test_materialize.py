@@ -237,3 +237,42 @@ def test_models_built_in_one_block_are_each_replayed():
         assert not model.out.weight.detach().any()
         assert torch.equal(model.scale.detach(), torch.full((8,), 1e-5))
     assert not torch.equal(student.body.weight, teacher.body.weight)
+
+
+def test_foreach_ops_of_a_constructor_are_replayed():
+    """torch._foreach_mul_ and kin change their meta arguments and return nothing."""
+
+    class Scaled(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = torch.nn.Parameter(torch.ones(4)), torch.nn.Parameter(torch.ones(4))
+            with torch.no_grad():
+                torch._foreach_mul_([self.a, self.b], 3.0)
+                torch._foreach_add_([self.a, self.b], 1.0)
+
+    with ft.deferred_init():
+        model = Scaled()
+    ft.materialize_(model, seed=0)
+    assert model.a.tolist() == [4.0] * 4 and model.b.tolist() == [4.0] * 4
+
+
+def test_a_recording_is_let_go_once_its_models_are_materialized():
+    """No registry entry outlives the models: not a constructor's temporaries, not a weight that
+    tying replaced after it was registered (the recording holds the CPU inputs it was given)."""
+    from fastinit.torch import _record
+
+    class Tied(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = torch.nn.Embedding(50, 8)
+            self.head = torch.nn.Linear(8, 50, bias=False)
+            self.head.weight = self.emb.weight  # the head's own weight is dropped
+            self.register_buffer("table", torch.tensor([1.0, 2.0]) * (torch.randn(2) * 0 + 1))
+
+    with ft.deferred_init() as recording:
+        first, second = Tied(), Tied()
+    ft.materialize_(first, seed=0)
+    assert any(r is recording for r in _record._RECORDINGS.values())  # the second still needs it
+    ft.materialize_(second, seed=0)
+    assert not any(r is recording for r in _record._RECORDINGS.values())
+    assert second.head.weight is second.emb.weight and second.table.tolist() == [1.0, 2.0]

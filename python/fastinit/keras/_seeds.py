@@ -38,13 +38,14 @@ _EXAMPLE_DOC = """
 """
 
 
-def _traced(x: Any) -> bool:
-    """Is x a value being traced (by jax.jit), not a concrete one?"""
+def _tracing() -> bool:
+    """Is a jax.jit trace running (every JAX operation now gives a traced value)? Asked before
+    the SeedGenerator advances: next() under a trace would store a traced state in it."""
     if keras.backend.backend() != "jax":
         return False
     import jax  # already imported by Keras's JAX backend
 
-    return isinstance(x, jax.core.Tracer)
+    return isinstance(jax.numpy.zeros(()), jax.core.Tracer)
 
 
 class Seeded(Adapter):
@@ -86,14 +87,13 @@ class Seeded(Adapter):
     def _call_seed(self) -> int:
         """This call's seed: the int, or the next state of the SeedGenerator (w0 << 32 | w1)."""
         if isinstance(self.seed, keras.random.SeedGenerator):
-            state = self.seed.next()
-            if _traced(state):
+            if _tracing():
                 raise TypeError(
                     f"{type(self).__name__}: seed=keras.random.SeedGenerator cannot be used inside jax.jit "
                     "(as Keras's ModelParallel does for large variables): its next seed is traced, and "
                     "fastinit draws on the host from a concrete seed; give an int seed"
                 )
-            w = np.asarray(keras.ops.convert_to_numpy(state)).astype(np.int64).reshape(-1)
+            w = np.asarray(keras.ops.convert_to_numpy(self.seed.next())).astype(np.int64).reshape(-1)
             return ((int(w[0]) & 0xFFFFFFFF) << 32) | (int(w[-1]) & 0xFFFFFFFF)
         return self.seed
 

@@ -18,10 +18,15 @@ later point the same Python object at other memory (``param.data = ...``).
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterable, Iterator
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import torch
+from torch.nn.modules.module import (
+    register_module_buffer_registration_hook,
+    register_module_parameter_registration_hook,
+)
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_map
@@ -55,11 +60,13 @@ def _freeze(value: Any) -> Any:
     return _Ref(value) if isinstance(value, torch.Tensor) and value.is_meta else value
 
 
-def _holds_ref(value: Any) -> bool:
-    """Does a recorded output hold a meta tensor (a _Ref), itself or in a tuple or list?"""
-    if isinstance(value, (tuple, list)):
-        return any(_holds_ref(v) for v in value)
-    return isinstance(value, _Ref)
+def _refs(value: Any) -> Iterator[_Ref]:
+    """The meta tensors (_Refs) in a recorded value, itself or nested in tuples and lists."""
+    if isinstance(value, _Ref):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _refs(v)
 
 
 def _geometry(t: torch.Tensor) -> Geometry:
@@ -73,16 +80,18 @@ class Recording:
 
     def __init__(self) -> None:
         self.ops: list[tuple[Any, tuple[Any, ...], dict[str, Any], Any]] = []
+        self.owners: dict[int, list[Owner]] = {}  # storage -> where modules registered it
 
     def replay(self, device: torch.device) -> Replayed:
         """Run the recorded operations on `device`; the mapping from recorded tensors to real ones.
 
-        Only operations that made or changed a meta tensor run again: one whose outputs are all
-        real tensors (a CPU tensor's ``mul_`` in a constructor) already ran on real memory while
-        it was recorded, and running it again would change that memory a second time."""
+        Only operations that touched a meta tensor run again (as an argument or an output: the
+        ``_foreach_*_`` ops change their meta arguments and return nothing); one on real tensors
+        alone (a CPU tensor's ``mul_`` in a constructor) already ran on real memory while it was
+        recorded, and running it again would change that memory a second time."""
         replayed = Replayed(device)
         for func, args, kwargs, out in self.ops:
-            if not _holds_ref(out):
+            if next(_refs((out, args, tuple(kwargs.values()))), None) is None:
                 continue
             real_args = tree_map(replayed.real, args)
             real_kwargs = {
@@ -207,9 +216,10 @@ def _nn_init_recorded_on_meta() -> Iterator[None]:
             setattr(torch.nn.init, name, original)
 
 
-# meta storage -> the recording whose operations made it. A recording holds its tensors alive, so
-# a storage address cannot be reused while its entry exists; materialize_ removes the entries (a
-# recording nobody materializes stays, with the meta tensors and small CPU inputs it holds).
+# meta storage of a module's parameter or buffer -> the recording whose operations made it. A
+# recording holds its tensors alive, so a storage address cannot be reused while its entry
+# exists; materialize_ removes each model's entries (forget), and the recording goes with the
+# last (one nobody materializes stays, with the meta tensors and small CPU inputs it holds).
 _RECORDINGS: dict[int, Recording] = {}
 
 
@@ -219,13 +229,59 @@ def recording_of(t: torch.Tensor) -> Recording | None:
 
 
 def forget(recording: Recording, tensors: Iterable[torch.Tensor]) -> None:
-    """Drop the registry entries of these meta tensors' storages (a model just materialized).
-    Other models built in the same block keep finding the recording through their own tensors;
-    once no entry is left, nothing holds the recording."""
+    """Drop the registry entries of these meta tensors' storages (a model just materialized), and
+    those of the recording's storages that no module holds any more (a weight replaced after it
+    was registered: the untied output layer that tie_weights drops). Other models built in the
+    same block keep finding the recording through their own tensors; once no entry is left,
+    nothing holds the recording."""
     for t in tensors:
         key = t.untyped_storage()._cdata
         if _RECORDINGS.get(key) is recording:
             del _RECORDINGS[key]
+    for key in [k for k, r in _RECORDINGS.items() if r is recording]:
+        if not any(_still_holds(owner, key) for owner in recording.owners.get(key, ())):
+            del _RECORDINGS[key]
+
+
+# Where a meta tensor was registered: its module (weakly: the recording must not keep models
+# alive), the name, and whether it is a parameter.
+Owner = tuple[Callable[[], Optional[torch.nn.Module]], str, bool]
+
+
+def _still_holds(owner: Owner, key: int) -> bool:
+    """Does the owner's module still hold a meta tensor on storage `key` under that name?"""
+    module = owner[0]()
+    if module is None:
+        return False
+    t = (module._parameters if owner[2] else module._buffers).get(owner[1])
+    return t is not None and t.is_meta and t.untyped_storage()._cdata == key
+
+
+@contextlib.contextmanager
+def _registered_storages() -> Iterator[dict[int, list[Owner]]]:
+    """The storages of the meta parameters and buffers that modules register while the block
+    lasts, with where each was registered: the tensors models hold, which materialize_ looks
+    the recording up by (a constructor's temporaries are not among them)."""
+    found: dict[int, list[Owner]] = {}
+
+    def note(is_parameter: bool) -> Callable[[torch.nn.Module, str, torch.Tensor | None], None]:
+        def hook(module: torch.nn.Module, name: str, t: torch.Tensor | None) -> None:
+            if t is not None and t.is_meta:
+                found.setdefault(int(t.untyped_storage()._cdata), []).append(
+                    (weakref.ref(module), name, is_parameter)
+                )
+
+        return hook
+
+    handles = [
+        register_module_parameter_registration_hook(note(True)),
+        register_module_buffer_registration_hook(note(False)),
+    ]
+    try:
+        yield found
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 @contextlib.contextmanager
@@ -260,11 +316,12 @@ def deferred_init() -> Iterator[Recording]:
     False
     """
     recording = Recording()
-    try:
-        with torch.device("meta"), _DataOnTheCpu(), _Recorder(recording), _nn_init_recorded_on_meta():
-            yield recording
-    finally:
-        for _, _, _, out in recording.ops:
-            for ref in out if isinstance(out, (tuple, list)) else (out,):
-                if isinstance(ref, _Ref):
-                    _RECORDINGS[ref.geometry[0]] = recording
+    with _registered_storages() as held:
+        try:
+            with torch.device("meta"), _DataOnTheCpu(), _Recorder(recording), _nn_init_recorded_on_meta():
+                yield recording
+        finally:
+            made = {ref.geometry[0] for op in recording.ops for ref in _refs(op[3])}
+            recording.owners = {key: owners for key, owners in held.items() if key in made}
+            for key in recording.owners or made:  # no module registered anything: every storage
+                _RECORDINGS[key] = recording
