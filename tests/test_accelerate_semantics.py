@@ -140,3 +140,30 @@ def test_complex_draws_take_the_blocks_seed_and_leave_torch_alone():
     with ft.accelerate(seed=124):
         other = build()
     assert not torch.equal(first[0], other[0])
+
+
+def test_a_draw_nothing_can_reach_is_not_made():
+    """The untied output weight that tie_weights replaces: once no tensor but the record is on
+    its memory, the values could never be read, so they are not drawn; a view keeps them."""
+
+    class Counting:
+        writes = 0
+
+        def write(self, t, seed, stream):
+            Counting.writes += 1
+            t.fill_(1.0)
+
+    fills = DeferredFills()
+    orphan = torch.zeros(10)
+    fills.record(orphan, Counting(), 0, 0)
+    del orphan
+    kept = torch.zeros(10)
+    view = kept[2:]
+    fills.record(kept, Counting(), 0, 0)
+    del kept
+    fills.write_all()
+    assert Counting.writes == 1 and bool((view == 1).all())
+    with ft.accelerate(seed=0):
+        layer = torch.nn.Linear(N, N)
+        layer.weight = torch.nn.Parameter(torch.zeros(N, N))  # the kaiming draw is orphaned
+    assert not layer.weight.detach().any()

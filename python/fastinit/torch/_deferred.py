@@ -39,7 +39,7 @@ class Deferred:
     and ``torch.utils.swap_tensors`` give that object other memory without an aten operation,
     and the fill belongs to the memory it was drawn into, as torch's own draw would."""
 
-    __slots__ = ("_tensor", "law", "region", "seed", "stream")
+    __slots__ = ("_tensor", "law", "region", "seed", "stream", "weak")
 
     def __init__(
         self, tensor: torch.Tensor, region: Region, law: DeferredLaw, seed: int, stream: int, weak: bool
@@ -49,7 +49,7 @@ class Deferred:
         else:
             alias = tensor.detach()
             self._tensor = lambda: alias
-        self.region, self.law, self.seed, self.stream = region, law, seed, stream
+        self.region, self.law, self.seed, self.stream, self.weak = region, law, seed, stream, weak
 
     @property
     def tensor(self) -> torch.Tensor | None:
@@ -57,8 +57,11 @@ class Deferred:
         return self._tensor()
 
     def write(self) -> None:
+        """Write the fill, unless no one but this record can reach its memory any more (the
+        weight an untied output layer had before tie_weights replaced it): nothing could ever
+        read those values, so they are not drawn."""
         t = self.tensor
-        if t is not None:
+        if t is not None and (self.weak or not _orphan(t)):
             self.law.write(t, self.seed, self.stream)
 
 
@@ -68,6 +71,28 @@ _untyped_storage = torch._C.TensorBase.untyped_storage
 
 def _storage_key(t: torch.Tensor) -> int:
     return int(_untyped_storage(t).data_ptr())
+
+
+def _storage_holders(t: torch.Tensor) -> int:
+    """How many references c10 counts on t's storage (each tensor on it, views included)."""
+    return int(torch._C._storage_Use_Count(_untyped_storage(t)._cdata))
+
+
+def _alias_only_holders() -> int:
+    """The count of a storage that only one alias holds, measured here rather than assumed (a
+    storage's Python object may or may not count, by torch version)."""
+    original = torch.empty(1)
+    alias = original.detach()
+    del original
+    return _storage_holders(alias)
+
+
+_ALIAS_ONLY = _alias_only_holders()
+
+
+def _orphan(alias: torch.Tensor) -> bool:
+    """Is the record's alias the only tensor left on its storage?"""
+    return _storage_holders(alias) <= _ALIAS_ONLY
 
 
 def _region(t: torch.Tensor) -> Region:
