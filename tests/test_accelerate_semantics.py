@@ -5,6 +5,9 @@ with what the same code gives in plain torch."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -167,3 +170,69 @@ def test_a_draw_nothing_can_reach_is_not_made():
         layer = torch.nn.Linear(N, N)
         layer.weight = torch.nn.Parameter(torch.zeros(N, N))  # the kaiming draw is orphaned
     assert not layer.weight.detach().any()
+
+
+def test_activation_checkpointing_replays_dropout_inside_the_block():
+    """checkpoint() saves torch's RNG state and restores it to recompute the forward; dropout
+    runs on torch's generator (seeded by the block), so the mask replays and the gradient is
+    right (it disagreed on half the elements when each op took a fastinit stream)."""
+    from torch.utils.checkpoint import checkpoint
+
+    with ft.accelerate(seed=0):
+        x = torch.ones(1 << 16, requires_grad=True)
+        y = checkpoint(lambda t: torch.nn.functional.dropout(t, 0.5, training=True), x, use_reentrant=False)
+        y.sum().backward()
+        torch.manual_seed(3)
+        first = torch.nn.functional.dropout(torch.ones(1000), 0.5)
+        torch.manual_seed(3)
+        again = torch.nn.functional.dropout(torch.ones(1000), 0.5)
+    assert torch.equal(x.grad, y.detach())
+    assert torch.equal(first, again)
+
+
+def test_a_draw_under_inference_mode_is_written_at_once():
+    """An inference tensor cannot be written outside inference_mode: the draw is not deferred."""
+    with ft.accelerate(seed=0):
+        with torch.inference_mode():
+            layer = torch.nn.Linear(512, 512)
+        seen = layer.weight.abs().max()
+    with torch.inference_mode():
+        weight = layer.weight.clone()
+    assert bool(torch.isfinite(weight).all()) and float(weight.abs().max()) == float(seen)
+    assert float(seen) <= 1 / math.sqrt(512)
+
+
+@pytest.mark.parametrize("n", [100, 65_536])
+def test_a_float16_uniform_wider_than_its_range_raises_as_in_torch(n):
+    with ft.accelerate(seed=0), pytest.raises(RuntimeError, match="to-from"):
+        torch.empty(n, dtype=torch.float16).uniform_(-4e4, 4e4)
+    with pytest.raises(RuntimeError, match="65504"):
+        ft.uniform_(torch.empty(n, dtype=torch.float16), -4e4, 4e4, seed=0)
+
+
+def test_reads_through_dlpack_capsules_and_subclasses_see_the_draw():
+    class Capsule:
+        def __init__(self, capsule):
+            self.capsule = capsule
+
+        def __dlpack__(self, **kwargs):
+            return self.capsule
+
+        def __dlpack_device__(self):
+            return (1, 0)
+
+    class Scaled(torch.nn.Parameter):
+        pass
+
+    with ft.accelerate(seed=0):
+        t = torch.empty(1 << 16).normal_()
+        seen = np.from_dlpack(Capsule(torch.utils.dlpack.to_dlpack(t))).copy()
+        w = Scaled(torch.randn(256, 256))
+        with torch.no_grad():
+            norms = w.norm(dim=1)
+        b = Scaled(torch.randn(256, 256))
+        with torch.no_grad():
+            b.zero_()
+    assert abs(float(seen.std()) - 1.0) < 0.02 and np.array_equal(seen, t.numpy())
+    assert bool(torch.isfinite(norms).all()) and abs(float(norms.mean()) - 16.0) < 0.5
+    assert not b.detach().any()

@@ -10,9 +10,10 @@ TorchDispatchMode, where every one of them ends as aten operations. There it
   (_deferred.py) so that a draw overwritten whole before anyone reads it is never made, and the
   inverse-CDF and rejection steps of truncated normals fold into one fastinit pass (_laws.py);
 * runs every other random operation on the CPU (``randperm``, ``randint``, ``bernoulli_``,
-  dropout, other dtypes, ...) with torch's own kernel, but with torch's default CPU generator
-  seeded from the same fastinit stream and restored afterwards — so ``seed=`` decides every
-  value and torch's global generator is left as it was;
+  dropout, other dtypes, ...) with torch's own kernel on torch's default CPU generator, which
+  the block seeds from seed= on entry and puts back on exit — so ``seed=`` decides every value,
+  torch's global generator is left as it was, and inside the block torch's own RNG calls
+  (manual_seed, set_rng_state, activation checkpointing's replay) govern these ops as usual;
 * passes everything else, and everything on other devices, to torch unchanged.
 
 Deferred fills are also written before Python reads a tensor's memory without an aten
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Callable
 
@@ -175,7 +177,8 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
             return NotImplemented  # torch's kernel runs and reports (or accepts) it
         self.deferred.drop(t)  # overwritten whole: an earlier deferred fill is never written
         seed, stream = self._key(generator)
-        if t.numel() < DEFER_MIN_NUMEL:
+        # An inference tensor can be written only inside inference_mode: no later write.
+        if t.numel() < DEFER_MIN_NUMEL or t.is_inference():
             self.deferred.write_touched((t,))
             law.write(t, seed, stream)
         else:
@@ -200,26 +203,13 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
         return self._fill_op(torch.empty_like(t, **options), law, kwargs.get("generator"))
 
     def _seeded(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Another random operation: torch's kernel, drawing from torch's default CPU generator
-        seeded from our next stream, which is restored afterwards. Operations that name a
-        generator, and those that touch other devices, run unchanged."""
+        """Another random operation: torch's kernel on torch's own generators. The block seeded
+        torch's default CPU generator from seed= on entry (_torch_seeded), so its draws follow
+        torch's rules: torch.manual_seed, set_rng_state, fork_rng and activation checkpointing's
+        replay of a dropout mask behave as in plain torch."""
         if self.deferred:
             self.deferred.write_touched(tensors_in((*args, *kwargs.values())))
-        tensors = list(tensors_in((*args, *kwargs.values())))
-        device = kwargs.get("device")
-        on_cpu = all(t.device.type == "cpu" for t in tensors) and (
-            device is None or torch.device(device).type == "cpu"
-        )
-        if kwargs.get("generator") is not None or not on_cpu:
-            return func(*args, **kwargs)
-        seed = spawned_seed(self.generator.seed, self.generator.take_stream())
-        default = torch.default_generator
-        state = default.get_state()
-        try:
-            default.manual_seed(seed)
-            return func(*args, **kwargs)
-        finally:
-            default.set_state(state)
+        return func(*args, **kwargs)
 
     # -- in-place operations on a deferred fill --------------------------------------------------
 
@@ -328,8 +318,23 @@ def _check(law: DeferredLaw, dtype: torch.dtype) -> None:
     checks run on an empty tensor of that dtype, so there is one set of rules)."""
     if isinstance(law, Uniform) and not law.lo <= law.hi:
         raise ValueError("uniform_: from > to")  # torch's kernel reports it in its own words
+    if isinstance(law, Uniform) and law.hi - law.lo > torch.finfo(dtype).max:
+        raise ValueError("uniform_: to - from past the dtype's largest value")  # torch refuses it too
     empty = _CHECK_TARGETS.setdefault(dtype, torch.empty(0, dtype=dtype))
     law.write(empty, 0, 0)
+
+
+@contextlib.contextmanager
+def _torch_seeded(seed: int) -> Iterator[None]:
+    """torch's default CPU generator seeded from the block's seed (its first spawned child seed,
+    docs/stream.md) while the block lasts, then put back as it was."""
+    default = torch.default_generator
+    state = default.get_state()
+    default.manual_seed(spawned_seed(seed, 0))
+    try:
+        yield
+    finally:
+        default.set_state(state)
 
 
 class accelerate(contextlib.ContextDecorator):
@@ -346,15 +351,21 @@ class accelerate(contextlib.ContextDecorator):
     as it was.
 
     Random operations fastinit does not draw itself (randperm, randint, bernoulli_, dropout,
-    integer tensors) run on torch's kernels with torch's default CPU generator seeded from the
-    same stream and restored afterwards. Calls that pass their own ``generator=`` keep it
-    (fastinit draws its seed from it), and other devices are left to torch.
+    integer and complex tensors) run on torch's kernels with torch's default CPU generator,
+    which the block seeds from seed= on entry and puts back on exit: inside the block,
+    ``torch.manual_seed``, ``set_rng_state``, ``fork_rng`` and activation checkpointing's
+    replay govern those as in plain torch. fastinit's own draws take the block's streams in
+    order and do not follow such calls (reseeding inside the block does not repeat them). Calls
+    that pass their own ``generator=`` keep it (fastinit draws its seed from it), and other
+    devices are left to torch.
 
     Large fills are written when first observed, and at the latest when the block ends; a fill
-    overwritten whole before that is never made. Within the block, read tensors through torch
-    (any operation, ``.tolist()``, ``.numpy()``, ``.data_ptr()``, ...): memory read by other
-    threads, or by C code holding a pointer obtained before the fill, may not hold the values
-    yet. Re-entrant per entry; nests with other torch modes (``torch.device("meta")``, where
+    overwritten whole before that is never made. Within the block, read and write tensors
+    through torch on the building thread (any operation, ``.tolist()``, ``.numpy()``,
+    ``.data_ptr()``, ...): memory read by other threads, or by C code holding a pointer obtained
+    before the fill, may not hold the values yet, and memory written that way (another thread's
+    ``copy_``, the NumPy array a tensor was made from) may still be overwritten by the pending
+    draw — load weights after the block, or through torch. Re-entrant per entry; nests with other torch modes (``torch.device("meta")``, where
     there is nothing to fill).
 
     Parameters
@@ -396,6 +407,7 @@ class accelerate(contextlib.ContextDecorator):
             seed = seed_from_torch(torch.default_generator)
         dispatch = _DispatchMode(_streams.Generator(seed))
         with contextlib.ExitStack() as stack:
+            stack.enter_context(_torch_seeded(seed))
             stack.enter_context(written_before_raw_reads(dispatch.deferred))
             stack.enter_context(dispatch)
             self._entered.append((dispatch, stack.pop_all()))

@@ -159,10 +159,16 @@ class DeferredFills:
         return _plain_cpu(a) and _plain_cpu(b) and _storage_key(a) == _storage_key(b)
 
     def write_touched(self, tensors: Iterable[torch.Tensor]) -> None:
-        """Write the fills deferred on the storages of `tensors`."""
+        """Write the fills deferred on the storages of `tensors` — of any CPU tensor, a subclass
+        too (``MyParameter(torch.randn(n))`` shares the draw's storage), though only plain ones
+        carry fills of their own."""
         for t in tensors:
-            if self._by_storage and _plain_cpu(t):
-                d = self._by_storage.pop(_storage_key(t), None)
+            if self._by_storage and t.is_cpu and not t.is_meta:
+                try:
+                    key = _storage_key(t)
+                except (RuntimeError, NotImplementedError):  # a subclass without real storage
+                    continue
+                d = self._by_storage.pop(key, None)
                 if d is not None:
                     d.write()
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
 
+import torch
+
 from .._docstrings import takes_placement
 from ..engine import fill as _fill
 from ..schemes import matrix as _matrix
@@ -50,7 +52,19 @@ def uniform_(tensor: T, a: float = 0.0, b: float = 1.0, generator: Any = None, *
     >>> torch.equal(draw(), draw())  # a seed drawn from the torch generator
     True
     """
+    if getattr(tensor, "dtype", None) is torch.float16 and _fill_width(a, b) > 65504.0:
+        # torch refuses a width past float16's largest value; fastinit could fill it, but a
+        # drop-in raises where torch raises
+        raise ValueError(f"uniform_: b - a = {_fill_width(a, b)} exceeds float16's largest value 65504")
     return _primitive(_fill.uniform_, uniform_parts_, tensor, a, b, generator, kwargs)
+
+
+def _fill_width(a: Any, b: Any) -> float:
+    """b - a for real numbers, else 0 (the fill's own checks name a bad bound)."""
+    try:
+        return float(b) - float(a)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
 
 
 @torch_function

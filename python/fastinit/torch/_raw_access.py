@@ -1,6 +1,7 @@
 """Reads of a tensor's memory that run no aten operation — ``tolist``, ``numpy``, ``__array__``,
-``__dlpack__``, ``data_ptr``, ``untyped_storage``, ``storage``, pickling — write the deferred fills
-of the tensor first, while an accelerate() block is active on the calling thread.
+``__dlpack__`` and ``torch.utils.dlpack.to_dlpack``, ``data_ptr``, ``untyped_storage``,
+``storage``, pickling — write the deferred fills of the tensor first, while an accelerate()
+block is active on the calling thread.
 
 A TorchFunctionMode would see these calls too, but it also sees every other torch function and
 attribute access, which costs about 15% of building a ResNet-152. So instead, while any
@@ -54,11 +55,20 @@ def _wrapped(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
     return method
 
 
+# Functions that take a tensor's memory as their first argument: torch.utils.dlpack.to_dlpack
+# (the capsule route to DLPack, beside the __dlpack__ method).
+_FUNCTIONS = ((torch.utils.dlpack, "to_dlpack"),)
+_own_functions: dict[str, Any] = {}
+
+
 def _install() -> None:
     for name in _METHODS:
         if name in torch.Tensor.__dict__:
             _own[name] = torch.Tensor.__dict__[name]
         setattr(torch.Tensor, name, _wrapped(name, getattr(torch.Tensor, name)))
+    for module, name in _FUNCTIONS:
+        _own_functions[name] = getattr(module, name)
+        setattr(module, name, _wrapped(name, _own_functions[name]))
 
 
 def _uninstall() -> None:
@@ -67,6 +77,8 @@ def _uninstall() -> None:
             setattr(torch.Tensor, name, _own.pop(name))
         else:
             delattr(torch.Tensor, name)
+    for module, name in _FUNCTIONS:
+        setattr(module, name, _own_functions.pop(name))
 
 
 @contextlib.contextmanager
