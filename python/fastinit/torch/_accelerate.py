@@ -365,8 +365,8 @@ class accelerate(contextlib.ContextDecorator):
     ``.data_ptr()``, ...): memory read by other threads, or by C code holding a pointer obtained
     before the fill, may not hold the values yet, and memory written that way (another thread's
     ``copy_``, the NumPy array a tensor was made from) may still be overwritten by the pending
-    draw — load weights after the block, or through torch. Re-entrant per entry; nests with other torch modes (``torch.device("meta")``, where
-    there is nothing to fill).
+    draw — load weights after the block, or through torch. Re-entrant per entry; nests with
+    other torch modes (``torch.device("meta")``, where there is nothing to fill).
 
     Parameters
     ----------
