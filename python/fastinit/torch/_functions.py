@@ -287,6 +287,9 @@ def sparse_(tensor: T, sparsity: float, std: float = 0.01, generator: Any = None
     return _matrix.sparse_(tensor, sparsity, std, generator=torch_source(generator, kwargs), **kwargs)
 
 
+_MODES = ("fan_in", "fan_out")  # kaiming's modes as torch spells them (a call's usual case)
+
+
 def _scheme(fn: str, tensor: T, generator: Any, kwargs: dict[str, Any], *args: Any) -> T:
     """xavier_* (args: gain) or kaiming_* (args: a, mode, nonlinearity) seeded as torch_source
     says: on a real tensor as the fastinit function of the same name fills it, on a complex one
@@ -295,7 +298,7 @@ def _scheme(fn: str, tensor: T, generator: Any, kwargs: dict[str, Any], *args: A
     if source is not None:
         kwargs["generator"] = source
     distribution = kwargs.pop("distribution", "uniform" if fn.endswith("uniform_") else "normal")
-    if fn.startswith("kaiming") and isinstance(args[1], str):
+    if fn[0] == "k" and args[1] not in _MODES and isinstance(args[1], str):
         args = (args[0], args[1].lower(), args[2])  # torch's fan rule lower-cases mode
     if is_complex(tensor):
         if fn.startswith("xavier"):
