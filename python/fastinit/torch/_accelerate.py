@@ -78,19 +78,11 @@ def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], i: int, name: str, defau
     return args[i] if len(args) > i else kwargs.get(name, default)
 
 
-def _is_random(func: Any) -> bool:
-    """An aten operation that draws random numbers: tagged so, or taking a generator."""
-    return torch.Tag.nondeterministic_seeded in func.tags or any(
-        a.name == "generator" for a in func._schema.arguments
-    )
-
-
 class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torch leaves it unannotated
     def __init__(self, generator: _streams.Generator) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.generator = generator
         self.deferred = DeferredFills()
-        self._random: dict[Any, bool] = {}
         fill, factory, like = self._fill_op, self._factory_op, self._like_op
         self.handlers: dict[Any, Handler] = {
             aten.uniform_.default: lambda a, k: fill(a[0], Uniform(*_bounds(a, k)), k.get("generator")),
@@ -147,13 +139,10 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
             out = handler(args, kwargs)
             if out is not NotImplemented:
                 return out
-        # A random operation no handler took (a complex tensor's normal_, a draw on a layout
-        # fastinit does not fill) still takes its values from the block's seed.
-        random = self._random.get(func)
-        if random is None:
-            random = self._random[func] = _is_random(func)
-        if random:
-            return self._seeded(func, args, kwargs)
+        # Anything else runs on torch's kernel, a random operation no handler took (dropout, a
+        # complex tensor's normal_) too: on torch's default generator, which the block seeded
+        # from seed= (_torch_seeded), so torch.manual_seed, set_rng_state and activation
+        # checkpointing's replay govern it as in plain torch.
         if self.deferred:
             self.deferred.write_touched(tensors_in((*args, *kwargs.values())))
         return func(*args, **kwargs)
@@ -201,15 +190,6 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
         if type(t) not in _PLAIN:
             return NotImplemented
         return self._fill_op(torch.empty_like(t, **options), law, kwargs.get("generator"))
-
-    def _seeded(self, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Another random operation: torch's kernel on torch's own generators. The block seeded
-        torch's default CPU generator from seed= on entry (_torch_seeded), so its draws follow
-        torch's rules: torch.manual_seed, set_rng_state, fork_rng and activation checkpointing's
-        replay of a dropout mask behave as in plain torch."""
-        if self.deferred:
-            self.deferred.write_touched(tensors_in((*args, *kwargs.values())))
-        return func(*args, **kwargs)
 
     # -- in-place operations on a deferred fill --------------------------------------------------
 
