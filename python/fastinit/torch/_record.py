@@ -79,7 +79,8 @@ class Recording:
     arguments and outputs alive so that storages are never reused within it."""
 
     def __init__(self) -> None:
-        self.ops: list[tuple[Any, tuple[Any, ...], dict[str, Any], Any]] = []
+        # (operation, args, kwargs, outputs, torch's default dtype when it ran)
+        self.ops: list[tuple[Any, tuple[Any, ...], dict[str, Any], Any, torch.dtype]] = []
         self.owners: dict[int, list[Owner]] = {}  # storage -> where modules registered it
 
     def replay(self, device: torch.device) -> Replayed:
@@ -88,18 +89,28 @@ class Recording:
         Only operations that touched a meta tensor run again (as an argument or an output: the
         ``_foreach_*_`` ops change their meta arguments and return nothing); one on real tensors
         alone (a CPU tensor's ``mul_`` in a constructor) already ran on real memory while it was
-        recorded, and running it again would change that memory a second time."""
+        recorded, and running it again would change that memory a second time.
+
+        Each operation runs under the default dtype it was recorded under: a factory without a
+        dtype takes it from there (HF's ``from_config(dtype=torch.bfloat16)`` builds by setting
+        it), and the default may have changed since."""
         replayed = Replayed(device)
-        for func, args, kwargs, out in self.ops:
-            if next(_refs((out, args, tuple(kwargs.values()))), None) is None:
-                continue
-            real_args = tree_map(replayed.real, args)
-            real_kwargs = {
-                k: replayed.device_of(v) if k == "device" else tree_map(replayed.real, v)
-                for k, v in kwargs.items()
-            }
-            real_out = func(*real_args, **real_kwargs)
-            replayed.bind(out, real_out, allocated=func in _ALLOCATIONS)
+        default_dtype = torch.get_default_dtype()
+        try:
+            for func, args, kwargs, out, dtype in self.ops:
+                if next(_refs((out, args, tuple(kwargs.values()))), None) is None:
+                    continue
+                real_args = tree_map(replayed.real, args)
+                real_kwargs = {
+                    k: replayed.device_of(v) if k == "device" else tree_map(replayed.real, v)
+                    for k, v in kwargs.items()
+                }
+                if dtype is not torch.get_default_dtype():
+                    torch.set_default_dtype(dtype)
+                real_out = func(*real_args, **real_kwargs)
+                replayed.bind(out, real_out, allocated=func in _ALLOCATIONS)
+        finally:
+            torch.set_default_dtype(default_dtype)
         return replayed
 
 
@@ -168,7 +179,10 @@ class _Recorder(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torch le
     ) -> Any:
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
-        frozen = (func, tree_map(_freeze, args), tree_map(_freeze, kwargs), tree_map(_freeze, out))
+        frozen = (
+            func, tree_map(_freeze, args), tree_map(_freeze, kwargs), tree_map(_freeze, out),
+            torch.get_default_dtype(),
+        )  # fmt: skip
         self.recording.ops.append(frozen)
         return out
 
