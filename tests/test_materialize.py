@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from model_checks import all_tensors, assert_model_like_torch
-from zoo import ZOO, build, forward
+from zoo import _LM, ZOO, build, forward, require
 
 torch = pytest.importorskip("torch")
 import fastinit.torch as ft  # noqa: E402
@@ -276,3 +276,57 @@ def test_a_recording_is_let_go_once_its_models_are_materialized():
     ft.materialize_(second, seed=0)
     assert not any(r is recording for r in _record._RECORDINGS.values())
     assert second.head.weight is second.emb.weight and second.table.tolist() == [1.0, 2.0]
+
+
+def _tied_llama_with_padding():
+    tf = require("transformers")
+    config = tf.LlamaConfig(**_LM, num_key_value_heads=2, tie_word_embeddings=True, pad_token_id=0)
+    return tf.LlamaForCausalLM(config)
+
+
+@pytest.mark.parametrize("route", ["meta", "deferred_init"])
+def test_a_tied_embedding_is_drawn_once_by_its_own_init(route):
+    """HF initializes a tied pair's source (the embedding, its padding row zeroed) and then ties
+    the output layer to it; materialize_ ran the output layer's normal_ over the shared tensor
+    after the embedding's, so the padding row came out random."""
+    with torch.device("meta") if route == "meta" else ft.deferred_init():
+        model = _tied_llama_with_padding()
+    ft.materialize_(model, seed=0)
+    embedding = model.get_input_embeddings().weight
+    assert model.lm_head.weight is embedding
+    assert not embedding[0].any() and embedding[1:].std() > 0.01
+
+
+def test_a_loaded_output_layer_is_kept_when_its_tied_embedding_is_missing():
+    """from_pretrained ties symmetrically: with the checkpoint holding lm_head.weight and not
+    the embedding, the embedding becomes the loaded tensor. materialize_ tied lm_head to a
+    freshly drawn embedding, dropping the loaded weight."""
+    torch.manual_seed(0)
+    trained = _tied_llama_with_padding()
+    checkpoint = {k: v.clone() for k, v in trained.state_dict().items() if k != "model.embed_tokens.weight"}
+    with torch.device("meta"):
+        model = _tied_llama_with_padding()
+    model.load_state_dict(checkpoint, assign=True, strict=False)
+    ft.materialize_(model, seed=1)
+    assert torch.equal(model.lm_head.weight, checkpoint["lm_head.weight"])
+    assert model.get_input_embeddings().weight is model.lm_head.weight
+
+
+def test_the_replay_uses_the_default_dtype_the_model_was_built_under():
+    """HF builds a bfloat16 model by setting torch's default dtype; the replay ran the factory
+    operations under the default dtype of the materialize_ call, giving float32 weights."""
+    tf = require("transformers")
+    config = tf.LlamaConfig(**_LM, num_key_value_heads=2)
+    with ft.deferred_init():
+        model = tf.LlamaForCausalLM._from_config(config, dtype=torch.bfloat16)
+    ft.materialize_(model, seed=0)
+    assert model.lm_head.weight.dtype == model.model.layers[0].mlp.up_proj.weight.dtype == torch.bfloat16
+    assert torch.get_default_dtype() == torch.float32
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        with ft.deferred_init():
+            layer = torch.nn.Linear(4, 4)
+    finally:
+        torch.set_default_dtype(previous)
+    assert ft.materialize_(layer, seed=0).weight.dtype == torch.float64

@@ -265,17 +265,41 @@ def _post_order(module: nn.Module) -> list[nn.Module]:
 
 def _hf_initialize(model: nn.Module, loaded: set[int]) -> None:
     """HF transformers' own initialization of a model whose weights are missing, as
-    from_pretrained runs it: _init_weights on every module (tensors already in memory flagged
-    as initialized, so HF's init functions skip them), then the ties."""
+    from_pretrained runs it: tensors already in memory flagged as initialized (HF's init
+    functions skip them), every tied weight's target (an output layer tied to the embedding) set
+    aside so that only its source is drawn — one tensor for both, and an output layer's normal_
+    must not redraw the embedding's zeroed padding row —, _init_weights on every module, then
+    the ties, symmetric as in from_pretrained: a loaded target is kept and its missing source
+    tied to it."""
     for module in model.modules():
         module.__dict__.pop("_is_hf_initialized", None)
-    for t in [*model.parameters(), *model.buffers()]:
+    named = _named_tensors(model)
+    for _, _, _, _, t in named:
         if id(t) in loaded:
             t._is_hf_initialized = True  # type: ignore[attr-defined]
         else:
             t.__dict__.pop("_is_hf_initialized", None)
+    set_aside = []
+    for target in getattr(model, "all_tied_weights_keys", None) or {}:
+        module_name, _, attr = target.rpartition(".")
+        module = model.get_submodule(module_name)
+        weight = module._parameters.get(attr)
+        if weight is not None and id(weight) not in loaded:  # tie_weights puts the source here
+            stand_in = nn.Parameter(
+                torch.empty_like(weight, device="meta"), requires_grad=weight.requires_grad
+            )
+            stand_in._is_hf_initialized = True  # type: ignore[attr-defined]
+            module._parameters[attr] = stand_in
+            set_aside.append((module, attr, weight, stand_in))
     model.initialize_weights()  # type: ignore[operator]
-    model.tie_weights()  # type: ignore[operator]
+    missing = {name for name, _, _, _, t in named if id(t) not in loaded}
+    if len(missing) < len(named):  # something was loaded: tie towards what is there
+        model.tie_weights(missing_keys=missing)  # type: ignore[operator]
+    else:
+        model.tie_weights()  # type: ignore[operator]
+    for module, attr, weight, stand_in in set_aside:
+        if module._parameters.get(attr) is stand_in:  # not tied after all: the tensor comes back
+            module._parameters[attr] = weight  # (written through its source, or reported unwritten)
 
 
 def _poison(model: nn.Module, names: set[str]) -> None:
