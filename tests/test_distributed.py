@@ -109,3 +109,54 @@ def test_sharded_init_module_equals_single_process(world, tmp_path):
     assert set(got.files) == set(expected)
     for name, value in expected.items():
         assert got[name].tobytes() == value.tobytes(), name
+
+
+FUNCTIONS_RANK = """
+import os, sys
+import numpy as np
+import torch, torch.distributed as dist
+from torch.distributed.device_mesh import init_device_mesh
+from torch.distributed.tensor import DTensor, Partial, Shard, distribute_tensor
+import fastinit.torch as ft
+
+dist.init_process_group("gloo")
+mesh = init_device_mesh("cpu", (dist.get_world_size(),))
+out = {}
+for name, dim in (("kaiming_uniform_", 0), ("trunc_normal_", 1), ("orthogonal_", 0), ("delta_orthogonal_", 0)):
+    shape = (10, 6, 3) if name == "delta_orthogonal_" else (10, 6)
+    w = distribute_tensor(torch.zeros(shape), mesh, [Shard(dim)])
+    getattr(ft, name)(w, seed=3)
+    out[name] = w.full_tensor().numpy()
+try:
+    ft.normal_(DTensor.from_local(torch.zeros(4), mesh, [Partial()]), seed=0)
+except TypeError as error:
+    out["partial"] = np.array(["Partial" in str(error)])
+if dist.get_rank() == 0:
+    np.savez(sys.argv[1], **out)
+dist.barrier()
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+@pytest.mark.parametrize("world", [1, 2])
+def test_fastinit_torch_functions_fill_a_dtensor_shard_by_shard(world, tmp_path):
+    """A DTensor has no memory of its own (data pointer 0): the fills crashed the process. Each
+    rank now fills its shard with that block's values, so the whole equals the plain fill."""
+    import os
+
+    out, port, procs = tmp_path / "full.npz", _free_port(), []
+    for rank in range(world):
+        env = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank), "WORLD_SIZE": str(world),
+               "OMP_NUM_THREADS": "1", "FASTINIT_NUM_THREADS": "1"}  # fmt: skip
+        procs.append(subprocess.Popen([sys.executable, "-c", FUNCTIONS_RANK, str(out)], env={**os.environ, **env},
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))  # fmt: skip
+    for p in procs:
+        _, stderr = p.communicate(timeout=240)
+        assert p.returncode == 0, stderr[-3000:]
+    got = np.load(out)
+    for name in ("kaiming_uniform_", "trunc_normal_", "orthogonal_", "delta_orthogonal_"):
+        shape = (10, 6, 3) if name == "delta_orthogonal_" else (10, 6)
+        expected = getattr(ft, name)(torch.empty(shape), seed=3).numpy()
+        assert got[name].tobytes() == expected.tobytes(), name
+    assert got["partial"].tolist() == [True]

@@ -11,6 +11,7 @@ torch = pytest.importorskip("torch")
 
 from torch import nn  # noqa: E402
 
+import fastinit  # noqa: E402
 import fastinit.torch as ft  # noqa: E402
 from fastinit.torch._init_module import POLICIES  # noqa: E402
 
@@ -247,3 +248,17 @@ def test_calibrate_output_bias_reads_one_hot_rows_and_refuses_malformed_targets(
     regression = nn.Linear(4, 3)
     ft.calibrate_output_bias_(regression, torch.tensor([1.0, 2.0, 3.0]).expand(2, 7, 3), task="regression")
     assert torch.allclose(regression.bias.detach(), torch.tensor([1.0, 2.0, 3.0]))
+
+
+def test_a_subclass_that_dispatches_in_python_is_filled_through_torch():
+    """A wrapper subclass (torch's TwoTensor; DTensor in tests/test_distributed.py) has data
+    pointer 0: fastinit wrote through it and the process died. fastinit.torch fills it by
+    copy_, which the subclass handles; the NumPy-level function refuses it, untouched."""
+    two_tensor = pytest.importorskip("torch.testing._internal.two_tensor")
+    t = two_tensor.TwoTensor(torch.zeros(64, 32), torch.zeros(64, 32))
+    with pytest.raises(TypeError, match="TwoTensor runs its operations in Python"):
+        fastinit.normal_(t, seed=0)
+    assert not t.a.any() and not t.b.any()
+    assert ft.kaiming_uniform_(t, seed=1) is t
+    expected = ft.kaiming_uniform_(torch.empty(64, 32), seed=1)
+    assert torch.equal(t.a, expected) and torch.equal(t.b, expected)

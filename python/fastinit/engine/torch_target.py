@@ -12,10 +12,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TorchDTypeError", "TorchView", "check_tensor", "is_torch_tensor", "mark_written", "torch_view"]
+__all__ = [
+    "TorchDTypeError", "TorchView", "check_tensor", "dispatches_in_python", "is_torch_tensor", "mark_written",
+    "torch_view",
+]  # fmt: skip
 
 
 _TENSOR_TYPES: dict[type, bool] = {}
+_IN_PYTHON: dict[type, bool] = {}
 
 
 class TorchDTypeError(TypeError, NotImplementedError):
@@ -114,6 +118,18 @@ def torch_view(fn: str, tensor: Any) -> TorchView:
     return TorchView(tensor, *check_tensor(fn, tensor))
 
 
+def dispatches_in_python(tensor: Any) -> bool:
+    """Whether tensor is a torch tensor whose class defines __torch_dispatch__ (DTensor, wrapper
+    subclasses): its operations run in Python, and its data pointer is 0 or not its values."""
+    kind = type(tensor)
+    known = _IN_PYTHON.get(kind)
+    if known is None:
+        known = _IN_PYTHON[kind] = is_torch_tensor(tensor) and any(
+            "__torch_dispatch__" in c.__dict__ for c in kind.__mro__ if c.__module__ != "torch"
+        )
+    return known
+
+
 def check_tensor(fn: str, tensor: Any) -> tuple[str, int, bool]:
     """(dtype name, bytes per element, is_meta) of a tensor fastinit can fill: CPU (or meta, a
     no-op), float16, bfloat16, float32 or float64, not a lazily negated view, not an inference
@@ -121,7 +137,8 @@ def check_tensor(fn: str, tensor: Any) -> tuple[str, int, bool]:
     torch = _TORCH or _load_torch()
     found = _DTYPES.get(tensor.dtype)
     if (
-        found is None
+        dispatches_in_python(tensor)
+        or found is None
         or tensor.layout is not torch.strided
         or tensor.is_neg()
         or (tensor.is_inference() and not torch.is_inference_mode_enabled())
@@ -147,6 +164,11 @@ def mark_written(tensor: Any) -> None:
 def _reject(fn: str, tensor: Any) -> None:
     """Raise the error for the first reason check_tensor refuses tensor (checked in this order)."""
     torch = _TORCH or _load_torch()
+    if dispatches_in_python(tensor):
+        raise TypeError(
+            f"{fn}: a {type(tensor).__name__} runs its operations in Python (__torch_dispatch__) and has no "
+            "memory fastinit can write; fastinit.torch's functions fill it (a DTensor shard by shard)"
+        )
     if tensor.layout != torch.strided:
         raise TypeError(
             f"{fn}: fastinit fills dense (strided) tensors; got a tensor with layout {tensor.layout}. "

@@ -19,6 +19,7 @@ import torch
 
 from .. import _docstrings
 from .._docstrings import documented, expand
+from ._subclass import dispatches_in_python, fill_subclass
 
 __all__ = ["TorchArgumentError", "scheme_function", "torch_function", "torch_source"]
 
@@ -74,10 +75,14 @@ def torch_function(func: F) -> F:
     for marker, text in _SHARED.items():
         doc = doc.replace(marker, text.format(name=func.__name__))
     func.__doc__ = doc
+    # the functions documented to take a shard's global_shape= and index= (takes_placement)
+    placed = "    global_shape, index :" in doc
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            if args and dispatches_in_python(args[0]):  # a DTensor: not through its data pointer
+                return fill_subclass(func.__name__, func, args[0], args[1:], kwargs, placed)
             return func(*args, **kwargs)
         except TorchArgumentError:
             raise

@@ -64,15 +64,23 @@ def _dtensor_type() -> Any:
     return getattr(module, "DTensor", None)
 
 
-def local_shard(p: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
+def local_shard(p: torch.Tensor, fn: str = "init_module_") -> tuple[torch.Tensor, dict[str, Any]]:
     """The tensor to fill and the keywords that place it in the whole parameter: for a DTensor
     (FSDP2 dim-0 shards, tensor-parallel row/column shards, uneven splits) its local shard with
     global_shape= and index=, so each rank fills exactly its part of the single-process result;
-    for an ordinary tensor, itself."""
+    for an ordinary tensor, itself. A DTensor placed otherwise than by Shard and Replicate (a
+    Partial sum, a strided shard) raises TypeError naming fn: its local tensor is no block."""
     dtensor = _dtensor_type()
     if dtensor is None or not isinstance(p, dtensor):
         return p, {}
+    from torch.distributed.tensor import Replicate, Shard
     from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+
+    if any(type(placement) not in (Shard, Replicate) for placement in p.placements):
+        raise TypeError(
+            f"{fn}: fastinit fills a DTensor sharded (Shard) or replicated (Replicate) over its mesh; got "
+            f"placements {tuple(p.placements)}. Redistribute it first, or fill it with torch.nn.init"
+        )
 
     local = p.to_local()
     _, offset = compute_local_shape_and_global_offset(p.shape, p.device_mesh, p.placements)
