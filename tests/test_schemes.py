@@ -432,3 +432,12 @@ def test_engine_errors_apply_to_schemes(fill):
         getattr(fastinit, fill)(np.zeros((4, 6), np.int32), *args, seed=0)
     with pytest.raises(ValueError, match="seed must be an int"):
         getattr(fastinit, fill)(np.zeros((4, 6), np.float32), *args, seed=-1)
+
+
+def test_variance_scaling_takes_the_geometric_mean_of_the_fans():
+    """fan_geo_avg (JAX's) is one of the core's modes; fastinit.variance_scaling_ (and the torch
+    one, whose docstring offered it) refused it."""
+    w = fastinit.variance_scaling_(np.empty((400, 300), np.float64), 2.0, "fan_geo_avg", "normal", seed=0)
+    assert abs(w.std() / np.sqrt(2.0 / np.sqrt(400 * 300)) - 1) < 0.01
+    with pytest.raises(ValueError, match="'fan_geo_avg'"):
+        fastinit.variance_scaling_(np.empty((4, 4)), 1.0, "fan_geometric", seed=0)

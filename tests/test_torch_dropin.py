@@ -222,3 +222,14 @@ def test_kaiming_mode_is_read_as_torch_reads_it(name):
         upper = getattr(ft, name)(torch.empty(64, 16, dtype=dtype), mode="FAN_OUT", seed=0)
         lower = getattr(ft, name)(torch.empty(64, 16, dtype=dtype), mode="fan_out", seed=0)
         assert torch.equal(upper, lower)
+
+
+@pytest.mark.parametrize("name", ["kaiming_uniform_", "kaiming_normal_"])
+def test_the_zero_element_warning_names_the_callers_line(name):
+    """As torch's: the warning pointed into fastinit's own files (a stacklevel counted for one
+    call path), so it named no line of the user's and showed once for all call sites."""
+    for module in (init, ft):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            getattr(module, name)(torch.empty(0, 3))
+        assert [(w.filename, "zero-element" in str(w.message)) for w in caught] == [(__file__, True)], module

@@ -4,6 +4,8 @@ docs/formulas.md), read from the weight's fans and drawn through fill_law."""
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
@@ -15,7 +17,7 @@ from ..engine.fill import check_real, fill_law
 from ..engine.placement import PLACEMENT_KEYS, check_placement
 from ..engine.targets import as_target
 from ..engine.torch_target import is_torch_tensor
-from .core import Scheme, checked_scheme
+from .core import MODES, Scheme, checked_scheme
 from .fans import compute_fans
 from .gain import calculate_gain
 
@@ -72,7 +74,7 @@ def fill_named(
     if warn_empty:
         shape = _shape_of(fn, arr, keywords.get("global_shape")) if shape is None else shape
         if 0 in shape:
-            warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=4)
+            warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=_outside())
             return arr
     drawn, placement = _law_and_placement(fn, arr, scheme, keywords, shape)
     if drawn is None:
@@ -85,6 +87,7 @@ def fill_named(
 
 
 _NAMED_LAWS: dict[tuple[Any, ...], _core.Law] = {}
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # fastinit's folder
 
 
 def fill_scheme(
@@ -119,6 +122,15 @@ def _law_and_placement(
     return scheme.cached_law(fan_in, fan_out), placement
 
 
+def _outside() -> int:
+    """The stacklevel of the first caller outside fastinit (a warning names the user's line, as
+    torch's do, however many of fastinit's wrappers the call went through)."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _positive(fn: str, name: str, value: float) -> float:
     v = check_real(fn, name, value)
     if v <= 0:
@@ -134,8 +146,8 @@ def variance_scaling_(
     distribution: str = "truncated_normal",
     **keywords: Unpack[SchemeKeywords],
 ) -> A:
-    """Keras/JAX variance scaling, in place: Var(w) = scale / n, n = fan_in, fan_out or
-    (fan_in + fan_out) / 2 per `mode`; returns arr.
+    """Keras/JAX variance scaling, in place: Var(w) = scale / n, n = fan_in, fan_out,
+    (fan_in + fan_out) / 2 or (JAX's fan_geo_avg) sqrt(fan_in * fan_out) per `mode`; returns arr.
 
     Parameters
     ----------
@@ -143,7 +155,7 @@ def variance_scaling_(
         At least 2-D (fans need an input and an output axis); any fillable array (uniform_).
     scale : float
         > 0.
-    mode : {"fan_in", "fan_out", "fan_avg"}
+    mode : {"fan_in", "fan_out", "fan_avg", "fan_geo_avg"}
     distribution : {"truncated_normal", "normal", "untruncated_normal", "uniform"}
         "truncated_normal" is corrected so its variance is exactly scale / n (as Keras and JAX);
         "uniform" is U(+-sqrt(3 scale / n)).
@@ -171,7 +183,7 @@ def variance_scaling_(
 
 def _variance_scheme(fn: str, scale: float, mode: str, distribution: str) -> Scheme:
     s = check_real(fn, "scale", scale)
-    Scheme.check(fn, s, mode, distribution)
+    Scheme.check(fn, s, mode, distribution, MODES)
     return Scheme(s, mode, distribution)
 
 
