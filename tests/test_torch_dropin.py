@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import warnings
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -233,3 +234,17 @@ def test_the_zero_element_warning_names_the_callers_line(name):
             warnings.simplefilter("always")
             getattr(module, name)(torch.empty(0, 3))
         assert [(w.filename, "zero-element" in str(w.message)) for w in caught] == [(__file__, True)], module
+
+
+def test_what_fastinit_does_not_fill_is_torchs_to_fill_or_refuse():
+    """constant_ with a bool fills 1/0 as torch's (fastinit refused it); a sparse tensor's zeros_
+    works as torch's, and a random fill of one raises a NotImplementedError as torch's does."""
+    for value in (True, np.bool_(False)):
+        assert ft.constant_(torch.full((2, 3), 7.0), value).eq(float(value)).all()
+    sparse = torch.eye(3).to_sparse()
+    assert ft.zeros_(sparse) is sparse and not sparse.to_dense().any()
+    for name in ("ones_", "normal_", "kaiming_uniform_"):
+        with pytest.raises(NotImplementedError):
+            getattr(init, name)(torch.eye(3).to_sparse())
+        with pytest.raises(NotImplementedError):
+            getattr(ft, name)(torch.eye(3).to_sparse())

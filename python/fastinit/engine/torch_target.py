@@ -23,8 +23,9 @@ _IN_PYTHON: dict[type, bool] = {}
 
 
 class TorchDTypeError(TypeError, NotImplementedError):
-    """A tensor of a dtype fastinit does not fill: a TypeError, as fastinit raises for arrays,
-    and a NotImplementedError, as torch's own fills raise for integer tensors."""
+    """A tensor of a dtype (or a layout) fastinit does not fill: a TypeError, as fastinit raises
+    for arrays, and a NotImplementedError, as torch's own fills raise for integer or sparse
+    tensors."""
 
 
 def is_torch_tensor(obj: object) -> bool:
@@ -170,7 +171,7 @@ def _reject(fn: str, tensor: Any) -> None:
             "memory fastinit can write; fastinit.torch's functions fill it (a DTensor shard by shard)"
         )
     if tensor.layout != torch.strided:
-        raise TypeError(
+        raise TorchDTypeError(
             f"{fn}: fastinit fills dense (strided) tensors; got a tensor with layout {tensor.layout}. "
             "Fill a dense tensor and convert it, or use torch.nn.init"
         )

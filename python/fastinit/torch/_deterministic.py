@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+import numpy as np
 import torch
 
 from ..schemes import deterministic as _deterministic
@@ -24,8 +25,11 @@ _ENGINE_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 
 
 def _engine_fills(tensor: Any) -> bool:
-    """Whether fastinit fills tensor (a float tensor, or not a tensor: its own error then)."""
-    return not isinstance(tensor, torch.Tensor) or tensor.dtype in _ENGINE_DTYPES
+    """Whether fastinit fills tensor (a dense float tensor, or not a tensor: its own error then);
+    torch's own function fills the rest as torch would (a sparse tensor's zeros_)."""
+    return not isinstance(tensor, torch.Tensor) or (
+        tensor.dtype in _ENGINE_DTYPES and tensor.layout is torch.strided
+    )
 
 
 calculate_gain = _gain.calculate_gain
@@ -49,7 +53,7 @@ def constant_(tensor: T, val: float) -> T:
     >>> ft.constant_(tensor=torch.empty(2), val=0.5)
     tensor([0.5000, 0.5000])
     """
-    if not _engine_fills(tensor):
+    if not _engine_fills(tensor) or isinstance(val, (bool, np.bool_)):  # torch fills True as 1
         return _TORCH_INIT.constant_(tensor, val)  # type: ignore[no-any-return]
     return _deterministic.constant_(tensor, val)
 
