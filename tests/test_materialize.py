@@ -330,3 +330,26 @@ def test_the_replay_uses_the_default_dtype_the_model_was_built_under():
     finally:
         torch.set_default_dtype(previous)
     assert ft.materialize_(layer, seed=0).weight.dtype == torch.float64
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_a_recorded_trunc_normal_of_a_half_tensor_stays_inside_its_law(dtype):
+    """torch.nn.init.trunc_normal_ on a meta tensor is recorded as the inverse-CDF steps; on a
+    small 16-bit tensor (written at once, not folded) they ran in 16 bits: about one uniform in
+    a few hundred rounded to -1, and erfinv and the clamp put the weight at a = -2, 200 std out;
+    a tail window's weights all came out at its bound."""
+
+    class Weights(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.empty(96, 128, dtype=dtype))
+            self.tail = torch.nn.Parameter(torch.empty(96, 128, dtype=dtype))
+            torch.nn.init.trunc_normal_(self.w, std=0.01, a=-2.0, b=2.0)
+            torch.nn.init.trunc_normal_(self.tail, a=3.0, b=5.0)
+
+    with ft.deferred_init():
+        model = Weights()
+    ft.materialize_(model, seed=0)
+    w, tail = model.w.detach().float(), model.tail.detach().float()
+    assert w.abs().max() < 0.07 and abs(w.std() / 0.01 - 1) < 0.05
+    assert tail.min() >= 3.0 and tail.max() <= 5.0 and abs(tail.mean() - 3.2830) < 0.01

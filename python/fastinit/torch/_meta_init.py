@@ -23,15 +23,22 @@ def _trunc_normal_(
     generator: Any = None,
 ) -> torch.Tensor:
     """N(mean, std**2) conditioned on [a, b] by the inverse CDF: U on [2 Phi(alpha) - 1,
-    2 Phi(beta) - 1], erfinv, scaled by std sqrt(2), shifted by mean, clamped to [a, b]."""
+    2 Phi(beta) - 1], erfinv, scaled by std sqrt(2), shifted by mean, clamped to [a, b]. A
+    float16 or bfloat16 tensor takes the result of these steps in float32: in 16 bits the
+    uniform rounds to +-1 about once in a few hundred draws (erfinv gives inf, the clamp a bound
+    200 std out for std=0.01) and a tail window's uniforms round to a single value."""
 
     def cdf(x: float) -> float:
         return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
     low, high = cdf((a - mean) / std), cdf((b - mean) / std)
+    wide = tensor.dtype in (torch.float32, torch.float64)
+    work = tensor if wide else torch.empty_like(tensor, dtype=torch.float32)
     with torch.no_grad():
-        tensor.uniform_(2 * low - 1, 2 * high - 1, generator=generator)
-        tensor.erfinv_().mul_(std * math.sqrt(2.0)).add_(mean).clamp_(min=a, max=b)
+        work.uniform_(2 * low - 1, 2 * high - 1, generator=generator)
+        work.erfinv_().mul_(std * math.sqrt(2.0)).add_(mean).clamp_(min=a, max=b)
+        if not wide:
+            tensor.copy_(work)
     return tensor
 
 
