@@ -262,3 +262,4 @@ def test_a_subclass_that_dispatches_in_python_is_filled_through_torch():
     assert ft.kaiming_uniform_(t, seed=1) is t
     expected = ft.kaiming_uniform_(torch.empty(64, 32), seed=1)
     assert torch.equal(t.a, expected) and torch.equal(t.b, expected)
+    assert ft.constant_(tensor=t, val=0.5) is t and t.a.eq(0.5).all() and t.b.eq(0.5).all()

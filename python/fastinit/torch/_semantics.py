@@ -83,6 +83,9 @@ def torch_function(func: F) -> F:
         try:
             if args and dispatches_in_python(args[0]):  # a DTensor: not through its data pointer
                 return fill_subclass(func.__name__, func, args[0], args[1:], kwargs, placed)
+            if not args and dispatches_in_python(kwargs.get("tensor")):  # (tensor=, torch's name)
+                rest = {k: v for k, v in kwargs.items() if k != "tensor"}
+                return fill_subclass(func.__name__, func, kwargs["tensor"], (), rest, placed)
             return func(*args, **kwargs)
         except TorchArgumentError:
             raise
