@@ -368,3 +368,79 @@ def test_an_integer_dtype_raises_jaxs_value_error(make: str) -> None:
         getattr(fj, make)()(KEY, (3, 3), jnp.int32)
     with pytest.raises(TypeError):
         getattr(fj, make)()(KEY, (3, 3), jnp.int32)
+
+
+def test_a_concrete_key_draws_under_grad_jvp_and_vmap() -> None:
+    """A Flax init inside a differentiated loss calls the initializer with a concrete key under
+    a trace; asking JAX for the current mesh there raised, where JAX's own initializers work."""
+    init = fj.he_normal()
+    eager = np.asarray(init(KEY, (4, 4)))
+    grad = jax.grad(lambda s: (init(KEY, (4, 4)) * s).sum())(1.0)
+    assert float(grad) == pytest.approx(float(eager.sum()), rel=1e-5)
+    tangent = jax.jvp(lambda s: init(KEY, (4, 4)) * s, (1.0,), (1.0,))[1]
+    assert np.array_equal(np.asarray(tangent), eager)
+    batched = jax.vmap(lambda s: init(KEY, (4, 4)) * s)(jnp.ones(3))
+    assert all(np.array_equal(np.asarray(row), eager) for row in batched)
+
+
+_MESH_JIT = """
+import os
+os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+import numpy as np, jax
+import fastinit.jax as fj
+mesh = jax.sharding.Mesh(np.array(jax.devices()).reshape(2, 2), ("data", "model"))  # Auto axes
+with jax.set_mesh(mesh):
+    w = jax.jit(lambda k: fj.he_normal()(k, (8, 8)))(jax.random.key(0))
+assert w.sharding.is_fully_replicated and len(w.sharding.device_set) == 4, w.sharding
+assert np.array_equal(np.asarray(w), np.asarray(fj.he_normal()(jax.random.key(0), (8, 8))))
+print("ok")
+"""
+
+
+def test_a_jitted_draw_under_a_mesh_of_several_devices_is_replicated() -> None:
+    """A host callback's result lives on one device, which XLA could not lower against a mesh of
+    four (an AssertionError, 'Unhandled OpSharding type'); JAX's own draw is replicated."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _MESH_JIT], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+
+
+@pytest.mark.parametrize(
+    "make, shape, error",
+    [
+        (lambda: fj.he_normal(), (4,), ValueError),
+        (lambda: fj.orthogonal(), (5,), ValueError),
+        (lambda: fj.variance_scaling(1.0, "fan_in", "normal", in_axis=3), (4, 4), IndexError),
+        (lambda: fj.delta_orthogonal(), (4, 4), ValueError),
+    ],
+)
+def test_a_shape_the_initializer_refuses_raises_at_trace_time(make, shape, error) -> None:
+    """Under jit the shape was checked only in the host callback (a runtime 'CpuCallback
+    error'), and under eval_shape (nnx.eval_shape) never: JAX raises while tracing."""
+    init = make()
+    with pytest.raises(error):
+        jax.jit(lambda k: init(k, shape))(KEY)
+    with pytest.raises(error):
+        jax.eval_shape(lambda k: init(k, shape), KEY)
+
+
+def test_init_tree_passes_a_key_leaf_to_its_rule() -> None:
+    """An nnx.state with an Rngs stream holds a key<fry> leaf; init_tree asked JAX to
+    canonicalize its dtype and raised before any rule was consulted."""
+    nnx = pytest.importorskip("flax.nnx")
+
+    class Net(nnx.Module):
+        def __init__(self, rngs):
+            self.lin = nnx.Linear(8, 16, rngs=rngs)
+            self.drop = nnx.Dropout(0.1, rngs=rngs)
+
+    _, state = nnx.split(nnx.eval_shape(lambda: Net(nnx.Rngs(0))))
+    rules = [(r"kernel", fj.he_normal()), (r"bias|count", jax.nn.initializers.zeros),
+             (r"key", lambda key, shape, dtype: jax.random.key(7))]  # fmt: skip
+    values = fj.init_tree(state, rules, seed=3)
+    leaves = {jax.tree_util.keystr(p): v for p, v in jax.tree_util.tree_leaves_with_path(values)}
+    key = next(v for p, v in leaves.items() if "key" in p)
+    assert jax.dtypes.issubdtype(key.dtype, jax.dtypes.extended)
+    assert next(v for p, v in leaves.items() if "kernel" in p).shape == (8, 16)

@@ -72,6 +72,10 @@ class Initializer:
         The factory's arguments, for repr.
     complex_ok : bool, optional
         Whether complex dtypes are drawn (default True); if not, they raise ValueError.
+    check : callable, optional
+        shape -> raises what fill raises for that shape (fans, axes, rank), called on every
+        call before the key is looked at: under jax.jit and jax.eval_shape the fill runs later
+        or never, and JAX's own initializers raise while tracing.
 
     Attributes
     ----------
@@ -100,21 +104,29 @@ class Initializer:
         stream: StreamLike,
         params: dict[str, Any],
         complex_ok: bool = True,
+        check: Callable[[tuple[int, ...]], object] | None = None,
     ):
         self.name = name
         self.dtype = dtype
         self.stream = stream
         self.params = params
         self._fill = fill
+        self._check = check  # the shape errors fill raises, raised before any tracing is left to it
         self._complex_ok = complex_ok
         self._stream_id = stream_id(stream, name)
         if dtype is not None:
             np_dtype(name, dtype, complex_ok)
 
     def _resolve(self, shape: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
+        """(shape, dtype) of a call, checked: under jit or eval_shape the fill runs later, or
+        never, so a shape the fill refuses is refused here, when JAX's own would raise."""
         dt = dtype if dtype is not None else self.dtype
         dt = float if dt is None else dt
-        return as_shape(self.name, shape), np_dtype(self.name, dt, self._complex_ok)
+        shp = as_shape(self.name, shape)
+        dt = np_dtype(self.name, dt, self._complex_ok)
+        if self._check is not None:
+            self._check(shp)
+        return shp, dt
 
     def generate(
         self, shape: Any, dtype: Any = None, *, seed: int, stream: StreamLike | None = None
@@ -202,12 +214,13 @@ class Initializer:
         def host(w: np.ndarray) -> np.ndarray:
             return self._fill(shp, dt, seed_from_words(w), sid)
 
-        return jax.pure_callback(  # type: ignore[no-any-return]
+        out = jax.pure_callback(
             host,
             jax.ShapeDtypeStruct(shp, dt),  # type: ignore[no-untyped-call, unused-ignore]
             words,
             vmap_method="sequential",
         )
+        return _replicated_over_context_mesh(out)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -226,12 +239,27 @@ for _method in (Initializer.generate, Initializer.__call__):
     _method.__doc__ = (_method.__doc__ or "").replace("<shape and dtype>", _SHAPE_AND_DTYPE)
 
 
+def _replicated_over_context_mesh(out: Any) -> jax.Array:
+    """A callback's result under jit, replicated over the mesh jax.set_mesh made current, if any:
+    a host callback's value lives on one device, a sharding XLA cannot lower against a mesh of
+    several (JAX's own draws are replicated there)."""
+    get_abstract_mesh = getattr(jax.sharding, "get_abstract_mesh", None)  # JAX >= 0.7
+    mesh = get_abstract_mesh() if get_abstract_mesh is not None else None
+    if mesh is None or mesh.empty:
+        return out  # type: ignore[no-any-return]
+    replicated = jax.sharding.PartitionSpec(*([None] * out.ndim))  # type: ignore[no-untyped-call, unused-ignore]
+    return jax.lax.with_sharding_constraint(out, replicated)  # type: ignore[no-untyped-call, no-any-return, unused-ignore]
+
+
 def placed(values: np.ndarray) -> jax.Array:
     """values where JAX's own draw would put them: replicated over the mesh that jax.set_mesh
     made current, if any (a draw on one device is refused by Flax's with_partitioning under
     such a mesh), else on the default device."""
     get_mesh = getattr(jax.sharding, "get_mesh", None)  # JAX >= 0.7
-    mesh = get_mesh() if get_mesh is not None else None
+    try:
+        mesh = get_mesh() if get_mesh is not None else None
+    except ValueError:  # under a trace (grad, jvp, vmap of other inputs): a constant, placed by JAX
+        mesh = None
     if mesh is None or mesh.empty:
         out: jax.Array = jax.device_put(values)
         return out

@@ -56,13 +56,17 @@ def orthogonal(
     sc = real_arg(fn, "scale", scale, "+")
     _check_int(fn, "column_axis", column_axis)
 
-    def fill(shape: tuple[int, ...], dt: np.dtype, seed: int, sid: int) -> np.ndarray:
+    def column(shape: tuple[int, ...]) -> int:
         if len(shape) < 2:
             raise ValueError(f"{fn}: the shape must be at least 2-D; got {shape}")
         try:
             (col,) = axes_of(fn, "column_axis", column_axis, shape)
         except ValueError as exc:  # an axis outside the shape: JAX raises IndexError
             raise AxisError(str(exc)) from None
+        return col
+
+    def fill(shape: tuple[int, ...], dt: np.dtype, seed: int, sid: int) -> np.ndarray:
+        col = column(shape)
         if math.prod(shape) == 0:
             return np.zeros(shape, dt)
         n_cols = shape[col]
@@ -70,7 +74,8 @@ def orthogonal(
         q = q.reshape((*(n for k, n in enumerate(shape) if k != col), n_cols))
         return np.ascontiguousarray(np.moveaxis(q, -1, col))
 
-    return Initializer(fn, fill, dtype, stream, {"scale": sc, "column_axis": int(column_axis)})
+    params = {"scale": sc, "column_axis": int(column_axis)}
+    return Initializer(fn, fill, dtype, stream, params, check=column)
 
 
 def _check_int(fn: str, name: str, value: Any) -> None:
@@ -130,11 +135,14 @@ def delta_orthogonal(
     _check_int(fn, "column_axis", column_axis)
     axes_of(fn, "column_axis", column_axis, (0, 0))
 
-    def fill(shape: tuple[int, ...], dt: np.dtype, seed: int, sid: int) -> np.ndarray:
+    def check(shape: tuple[int, ...]) -> None:
         if len(shape) not in (3, 4, 5):
             raise ValueError(f"{fn}: the shape must be 3-, 4- or 5-D (*spatial, in, out); got {shape}")
         if shape[-2] > shape[-1]:
             raise ValueError(f"{fn}: fan_in must be <= fan_out (shape[-2] <= shape[-1]); got shape {shape}")
+
+    def fill(shape: tuple[int, ...], dt: np.dtype, seed: int, sid: int) -> np.ndarray:
+        check(shape)
         out = aligned_empty(shape, dt)
         out[...] = 0
         if math.prod(shape) == 0:
@@ -148,4 +156,4 @@ def delta_orthogonal(
             )
         return out
 
-    return Initializer(fn, fill, dtype, stream, {"scale": sc, "column_axis": int(column_axis)})
+    return Initializer(fn, fill, dtype, stream, {"scale": sc, "column_axis": int(column_axis)}, check=check)

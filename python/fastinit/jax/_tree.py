@@ -148,6 +148,9 @@ def init_tree(shapes_tree: Any, rules: Rules, seed: int, *, dtype: Any = None) -
         if isinstance(init, Initializer):
             out.append(placed(init.generate(shape, leaf_dtype, seed=s, stream=name)))
         else:  # the leaf's own dtype, integers too: only fastinit's rules impose fastinit's dtypes
-            dt = jax.dtypes.canonicalize_dtype(float if leaf_dtype is None else leaf_dtype)
+            if leaf_dtype is not None and jnp.issubdtype(leaf_dtype, jax.dtypes.extended):
+                dt = leaf_dtype  # a key's dtype (an nnx RngKey leaf), which canonicalize_dtype refuses
+            else:
+                dt = jax.dtypes.canonicalize_dtype(float if leaf_dtype is None else leaf_dtype)
             out.append(init(_foreign_key(s, name), shape, dt))
     return jax.tree_util.tree_unflatten(treedef, out)

@@ -147,8 +147,11 @@ def _variance_scaling(
         )
     scheme = Scheme(s, mode, distribution)
 
+    def fans(shape: tuple[int, ...]) -> tuple[float, float]:
+        return compute_fans(shape, in_axis, out_axis, batch_axis, fn=fn)
+
     def fill(shape: tuple[int, ...], dt: np.dtype, seed: int, sid: int) -> np.ndarray:
-        std = scheme.std(*compute_fans(shape, in_axis, out_axis, batch_axis, fn=fn))
+        std = scheme.std(*fans(shape))
         if math.prod(shape) == 0 or std is None:
             return np.zeros(shape, dt)
         if dt.kind == "c" and distribution == "normal":
@@ -161,7 +164,7 @@ def _variance_scaling(
 
     params = dict(scale=s, mode=mode, distribution=distribution, in_axis=in_axis, out_axis=out_axis,
                   batch_axis=batch_axis)  # fmt: skip
-    return Initializer(fn, fill, dtype, stream, params)
+    return Initializer(fn, fill, dtype, stream, params, check=fans)
 
 
 @shared_doc
