@@ -160,3 +160,92 @@ def test_fastinit_torch_functions_fill_a_dtensor_shard_by_shard(world, tmp_path)
         expected = getattr(ft, name)(torch.empty(shape), seed=3).numpy()
         assert got[name].tobytes() == expected.tobytes(), name
     assert got["partial"].tolist() == [True]
+
+
+SHARDED_BUILD_RANK = """
+import os, sys
+import numpy as np
+import torch, torch.distributed as dist
+from torch import nn
+from torch.distributed.device_mesh import DeviceMesh, init_device_mesh
+from torch.distributed.fsdp import fully_shard
+from torch.distributed.tensor import Shard, distribute_tensor
+import fastinit.torch as ft
+
+class Gate(nn.Module):  # a module no policy knows: its own reset_parameters runs
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.empty(8, 6))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        nn.init.normal_(self.w, std=0.5)
+
+def build(route="init_module"):  # "model" knows torch.nn's layers only
+    return nn.Sequential(nn.Linear(6, 8), nn.LayerNorm(8), nn.Linear(8, 4) if route.endswith("model") else Gate())
+
+dist.init_process_group("gloo")
+mesh = init_device_mesh("cpu", (dist.get_world_size(),))
+out = {}
+for route in ("init_module", "materialize_model", "materialize_gpt2"):
+    with torch.device("meta"):
+        model = build(route)
+    fully_shard(model[0], mesh=mesh)
+    fully_shard(model, mesh=mesh)
+    if route == "init_module":
+        model.to_empty(device="cpu")
+        ft.init_module_(model, "torch", seed=1)
+    else:
+        ft.materialize_(model, route.split("_")[1], seed=1)
+    for name, p in model.named_parameters():
+        out[f"{route}/{name}"] = p.full_tensor().detach().numpy()
+sub = DeviceMesh("cpu", [0])  # rank 1 holds no part of it: a fill there does nothing, as torch's
+part = distribute_tensor(torch.zeros(4, 3), sub, [Shard(0)])
+ft.kaiming_uniform_(part, seed=0)
+out["sub_mesh_filled"] = np.array([bool(part.to_local().any()) if dist.get_rank() == 0 else True])
+with ft.deferred_init():
+    recorded = build()
+fully_shard(recorded, mesh=mesh)
+try:
+    ft.materialize_(recorded, seed=1)
+except ValueError as error:
+    out["recorded_then_sharded"] = np.array(["materialize_ before sharding" in str(error)])
+if dist.get_rank() == 0:
+    np.savez(sys.argv[1], **out)
+dist.barrier()
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+def test_sharded_builds_equal_the_single_process_build(tmp_path):
+    """FSDP2 on a meta build. init_module_ ran a module's own reset_parameters under
+    accelerate(), where torch's CPU DTensor draw repeats one shard's values on every rank;
+    materialize_ refused fully_shard's re-classed torch.nn layers ("FSDPLinear") and took its
+    policy's fills of the shards for no write (NaN). A rank outside a DTensor's mesh raised; a
+    recorded model sharded before materialize_ got a message blaming its build."""
+    import os
+
+    out, port, procs = tmp_path / "full.npz", _free_port(), []
+    for rank in range(2):
+        env = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank), "WORLD_SIZE": "2",
+               "OMP_NUM_THREADS": "1", "FASTINIT_NUM_THREADS": "1"}  # fmt: skip
+        procs.append(subprocess.Popen([sys.executable, "-c", SHARDED_BUILD_RANK, str(out)], env={**os.environ, **env},
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))  # fmt: skip
+    for p in procs:
+        _, stderr = p.communicate(timeout=240)
+        assert p.returncode == 0, stderr[-3000:]
+    got = np.load(out)
+    namespace: dict = {}
+    exec(SHARDED_BUILD_RANK.split("dist.init_process_group")[0], namespace)
+    expected = {"init_module": ft.init_module_(namespace["build"](), "torch", seed=1)}
+    for policy in ("model", "gpt2"):
+        with torch.device("meta"):
+            model = namespace["build"](policy)
+        expected[f"materialize_{policy}"] = ft.materialize_(model, policy, seed=1)
+    for route, model in expected.items():
+        for name, p in model.named_parameters():
+            assert got[f"{route}/{name}"].tobytes() == p.detach().numpy().tobytes(), (route, name)
+    gate = got["init_module/2.w"]
+    assert not np.array_equal(gate[:4], gate[4:])
+    assert got["sub_mesh_filled"].tolist() == [True] and got["recorded_then_sharded"].tolist() == [True]

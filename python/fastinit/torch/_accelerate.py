@@ -35,9 +35,11 @@ from fastinit.engine.streams import seed_from_torch, spawned_seed
 
 from ..engine import streams as _streams
 from ..engine.overlap import check_no_overlap
+from ..engine.torch_target import dispatches_in_python
 from ._deferred import DeferredFills, tensors_in
 from ._laws import Constant, DeferredLaw, Normal, Uniform, value_range
 from ._raw_access import written_before_raw_reads
+from ._shards import local_shard
 
 __all__ = ["accelerate"]
 
@@ -157,6 +159,8 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
     # -- random fills --------------------------------------------------------------------------
 
     def _fill_op(self, t: Any, law: DeferredLaw, generator: Any) -> Any:
+        if type(t) not in _PLAIN and dispatches_in_python(t):
+            return self._fill_shard(t, law, generator)
         if not _fillable(t) or (generator is not None and generator.device.type != "cpu"):
             return NotImplemented
         try:
@@ -172,6 +176,25 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
             law.write(t, seed, stream)
         else:
             self.deferred.record(t, law, seed, stream)
+        return t
+
+    def _fill_shard(self, t: Any, law: DeferredLaw, generator: Any) -> Any:
+        """A DTensor's fill (FSDP2, tensor parallel): its local shard written at once with the
+        values its block has in the whole fill, as fastinit.torch's functions write it (on a CPU
+        mesh torch's own draw repeats the same values on every rank). Other subclasses, and a
+        DTensor placed otherwise (Partial), go to torch's kernel."""
+        try:
+            local, shard = local_shard(t, "accelerate")
+        except TypeError:
+            return NotImplemented
+        if not shard or not _fillable(local) or (generator is not None and generator.device.type != "cpu"):
+            return NotImplemented
+        try:
+            _check(law, local.dtype)
+        except (TypeError, ValueError):
+            return NotImplemented
+        seed, stream = self._key(generator)
+        law.write(local, seed, stream, **shard)
         return t
 
     def _factory_op(self, size: Any, kwargs: dict[str, Any], law: DeferredLaw) -> Any:

@@ -40,7 +40,8 @@ _ROUNDING = {
 
 class _Rules:
     """The in-place rules a law has no closed form for: each returns None (the fill is written
-    and torch runs the operation)."""
+    and torch runs the operation). A law's write(t, seed, stream, **shard) fills t, a shard's
+    global_shape= and index= placing it in the whole fill."""
 
     def affine(self, scale: float, shift: float) -> DeferredLaw | None:
         return None
@@ -59,8 +60,8 @@ class Uniform(_Rules):
     lo: float
     hi: float
 
-    def write(self, t: torch.Tensor, seed: int, stream: int) -> None:
-        _fill.uniform_(t, self.lo, self.hi, seed=seed, stream=stream)
+    def write(self, t: torch.Tensor, seed: int, stream: int, **shard: Any) -> None:
+        _fill.uniform_(t, self.lo, self.hi, seed=seed, stream=stream, **shard)
 
     def affine(self, scale: float, shift: float) -> DeferredLaw | None:
         if not scale > 0:  # a negative scale would open the interval at the other end
@@ -89,8 +90,8 @@ class Normal(_Rules):
     mean: float
     std: float
 
-    def write(self, t: torch.Tensor, seed: int, stream: int) -> None:
-        _fill.normal_(t, self.mean, self.std, seed=seed, stream=stream)
+    def write(self, t: torch.Tensor, seed: int, stream: int, **shard: Any) -> None:
+        _fill.normal_(t, self.mean, self.std, seed=seed, stream=stream, **shard)
 
     def affine(self, scale: float, shift: float) -> DeferredLaw | None:
         return Normal(self.mean * scale + shift, self.std * abs(scale)) if scale != 0 else None
@@ -114,15 +115,15 @@ class TruncNormal(_Rules):
     a: float
     b: float
 
-    def write(self, t: torch.Tensor, seed: int, stream: int) -> None:
+    def write(self, t: torch.Tensor, seed: int, stream: int, **shard: Any) -> None:
         if math.isinf(self.a) and math.isinf(self.b):
-            _fill.normal_(t, self.mean, self.std, seed=seed, stream=stream)
+            _fill.normal_(t, self.mean, self.std, seed=seed, stream=stream, **shard)
             return
         # an infinite end holds no mass beyond 40 std (Phi(-40) underflows in float64)
         far = 40.0 * self.std
         a = self.a if math.isfinite(self.a) else self.mean - far
         b = self.b if math.isfinite(self.b) else self.mean + far
-        _fill.trunc_normal_(t, self.mean, self.std, a, b, seed=seed, stream=stream)
+        _fill.trunc_normal_(t, self.mean, self.std, a, b, seed=seed, stream=stream, **shard)
 
     def affine(self, scale: float, shift: float) -> DeferredLaw | None:
         if scale > 0:
@@ -165,7 +166,7 @@ class Constant(_Rules):
 
     value: Any
 
-    def write(self, t: torch.Tensor, seed: int, stream: int) -> None:
+    def write(self, t: torch.Tensor, seed: int, stream: int, **shard: Any) -> None:
         t.fill_(self.value)
 
     def support(self, dtype: torch.dtype) -> tuple[float, float]:

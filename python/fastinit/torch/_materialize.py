@@ -32,8 +32,9 @@ from fastinit.engine.streams import seed_from_torch
 from .._docstrings import documented
 from ._accelerate import accelerate
 from ._init_module import POLICIES, reinitialize
-from ._record import Replayed, forget, recording_of
+from ._record import Replayed, forget, recorded_module, recording_of
 from ._structure import hf_models
+from ._subclass import dispatches_in_python
 
 __all__ = ["NotInitializedError", "materialize_"]
 
@@ -64,7 +65,12 @@ class NotInitializedError(RuntimeError):
 
 
 def _is_torch_layer(module: nn.Module) -> bool:
-    return type(module).__module__.startswith("torch.nn.")
+    """A layer of torch.nn, also as FSDP2's fully_shard re-classes it (FSDPLinear: a class of
+    torch.distributed.fsdp over FSDPModule and Linear)."""
+    kind = next(
+        (c for c in type(module).__mro__ if not c.__module__.startswith("torch.distributed.")), nn.Module
+    )
+    return kind.__module__.startswith("torch.nn.")
 
 
 def _named_tensors(model: nn.Module) -> list[tuple[str, nn.Module, str, bool, torch.Tensor]]:
@@ -147,6 +153,7 @@ def materialize_(
     if not meta:  # everything is in memory already (loaded, or materialized before)
         return model
     recording = next((r for r in (recording_of(entry[4]) for entry in meta) if r is not None), None)
+    _check_not_sharded_after_recording(fn, meta, recording)
     if recording is None and policy == "model":
         _check_plain_meta_build(fn, model)
     if seed is None:
@@ -221,9 +228,34 @@ def _bind(fn: str, model: nn.Module, real_of: Callable[[torch.Tensor], torch.Ten
                          "block that built the rest of the model; nothing records their values")  # fmt: skip
 
 
+def _check_not_sharded_after_recording(fn: str, meta: list[Any], recording: Any) -> None:
+    """A model built inside deferred_init() and then sharded (fully_shard, parallelize_module)
+    holds DTensors the recording did not make: a replay recomputes whole tensors, so it must
+    come before sharding. ValueError saying so (the other messages would blame the build)."""
+    sharded = [entry for entry in meta if dispatches_in_python(entry[4])]
+    if not sharded:
+        return
+    if recording is None and not any(recorded_module(module) for _, module, _, _, _ in sharded):
+        return  # a plain meta build, sharded: the policies and HF's init fill shards
+    raise ValueError(
+        f"{fn}: {', '.join(entry[0] for entry in sharded)} are DTensors in a model built inside "
+        "deferred_init() (sharded after the block, or by distribute_tensor in a constructor), and a "
+        "replay recomputes whole tensors. Call materialize_ before sharding, or build under "
+        "torch.device('meta'), shard, and call materialize_ or init_module_ with a policy"
+    )
+
+
 def _replay(fn: str, model: nn.Module, recording: Any) -> Callable[[torch.Tensor], bool]:
     """Replay the recording and put its real tensors in the model. Returns the written-check."""
-    replayed: Replayed = recording.replay(torch.device("cpu"))
+    try:
+        replayed: Replayed = recording.replay(torch.device("cpu"))
+    except KeyError:  # an operation's input is a meta tensor the recording did not make
+        raise ValueError(
+            f"{fn}: the construction recorded inside deferred_init() used a meta tensor the recording did "
+            "not make (a DTensor from distribute_tensor, or a tensor made before the block), so it cannot "
+            "be replayed; build that part outside deferred_init(), or build under torch.device('meta') "
+            "and use a policy"
+        ) from None
     _bind(fn, model, replayed.real)
     return replayed.written
 
@@ -237,7 +269,7 @@ def _allocate(fn: str, model: nn.Module, loaded: set[int]) -> Callable[[torch.Te
     written."""
     pending = {id(m) for m in model.modules() if any(t.is_meta for t in _subtree_tensors(m))}
     _bind(fn, model, lambda t: torch.empty_like(t, device="cpu"))
-    versions = {id(t): t._version for _, _, _, _, t in _named_tensors(model) if id(t) not in loaded}
+    versions = {id(t): _version(t) for _, _, _, _, t in _named_tensors(model) if id(t) not in loaded}
     with torch.no_grad():
         for module in _post_order(model):
             if _is_torch_layer(module) and id(module) in pending:
@@ -249,7 +281,14 @@ def _allocate(fn: str, model: nn.Module, loaded: set[int]) -> Callable[[torch.Te
                     reset()
                     for t, value in saved:
                         t.copy_(value)
-    return lambda t: id(t) not in versions or t._version != versions[id(t)]
+    return lambda t: id(t) not in versions or _version(t) != versions[id(t)]
+
+
+def _version(t: torch.Tensor) -> int:
+    """t's version counter; a DTensor's, plus its local tensor's: torch's in-place operations
+    move the DTensor's counter alone, fastinit's fills of the shard (init_module_) the local's."""
+    local = getattr(t, "_local_tensor", None)
+    return t._version + (local._version if local is not None else 0)
 
 
 def _subtree_tensors(module: nn.Module) -> list[torch.Tensor]:

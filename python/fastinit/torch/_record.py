@@ -33,7 +33,7 @@ from torch.utils._pytree import tree_map
 
 from ._meta_init import META_SKIPPING
 
-__all__ = ["Recording", "deferred_init", "forget", "recording_of"]
+__all__ = ["Recording", "deferred_init", "forget", "recorded_module", "recording_of"]
 
 aten = torch.ops.aten
 
@@ -240,6 +240,17 @@ _RECORDINGS: dict[int, Recording] = {}
 def recording_of(t: torch.Tensor) -> Recording | None:
     """The recording of the deferred_init() block that made the meta tensor t, if any."""
     return _RECORDINGS.get(t.untyped_storage()._cdata) if t.is_meta else None
+
+
+def recorded_module(module: torch.nn.Module) -> bool:
+    """Whether a deferred_init() block that nobody has materialized registered tensors on module
+    (one that holds other tensors now: sharded by fully_shard after the block)."""
+    return any(
+        owner[0]() is module
+        for r in set(_RECORDINGS.values())
+        for owners in r.owners.values()
+        for owner in owners
+    )
 
 
 def forget(recording: Recording, tensors: Iterable[torch.Tensor]) -> None:

@@ -68,8 +68,9 @@ def local_shard(p: torch.Tensor, fn: str = "init_module_") -> tuple[torch.Tensor
     """The tensor to fill and the keywords that place it in the whole parameter: for a DTensor
     (FSDP2 dim-0 shards, tensor-parallel row/column shards, uneven splits) its local shard with
     global_shape= and index=, so each rank fills exactly its part of the single-process result;
-    for an ordinary tensor, itself. A DTensor placed otherwise than by Shard and Replicate (a
-    Partial sum, a strided shard) raises TypeError naming fn: its local tensor is no block."""
+    for an ordinary tensor, itself; on a rank outside the DTensor's mesh, an empty block. A
+    DTensor placed otherwise than by Shard and Replicate (a Partial sum, a strided shard)
+    raises TypeError naming fn: its local tensor is no block."""
     dtensor = _dtensor_type()
     if dtensor is None or not isinstance(p, dtensor):
         return p, {}
@@ -82,7 +83,14 @@ def local_shard(p: torch.Tensor, fn: str = "init_module_") -> tuple[torch.Tensor
             f"placements {tuple(p.placements)}. Redistribute it first, or fill it with torch.nn.init"
         )
 
-    local = p.to_local()
+    if p.device_mesh.get_coordinate() is None:  # this rank holds no part of it (a sub-mesh)
+        return p.to_local().new_empty((0,) * p.dim()), {
+            "global_shape": tuple(p.shape), "index": (slice(0, 0),) * p.dim()
+        }  # fmt: skip
+    # the DTensor's own local tensor: to_local() gives an alias with a version counter of its own,
+    # so a write through it would leave the shard's counter (what autograd and materialize_ read)
+    local = getattr(p, "_local_tensor", None)
+    local = p.to_local() if local is None else local
     _, offset = compute_local_shape_and_global_offset(p.shape, p.device_mesh, p.placements)
     index = tuple(slice(int(o), int(o) + int(n)) for o, n in zip(offset, local.shape))
     return local, {"global_shape": tuple(p.shape), "index": index}

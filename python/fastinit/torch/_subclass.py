@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import torch
 
-from ..engine.torch_target import dispatches_in_python
+from ..engine.torch_target import dispatches_in_python, mark_written
 from ._shards import local_shard
 
 __all__ = ["dispatches_in_python", "fill_subclass"]
@@ -51,4 +51,6 @@ def fill_subclass(
             whole = torch.empty(tensor.shape, dtype=tensor.dtype)
             fill(whole, *args, **kwargs)
             local.copy_(whole[shard["index"]])
+        if shard:
+            mark_written(tensor)  # (the fill bumped its local tensor's version, not the DTensor's)
     return tensor
