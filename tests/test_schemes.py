@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -441,3 +442,21 @@ def test_variance_scaling_takes_the_geometric_mean_of_the_fans():
     assert abs(w.std() / np.sqrt(2.0 / np.sqrt(400 * 300)) - 1) < 0.01
     with pytest.raises(ValueError, match="'fan_geo_avg'"):
         fastinit.variance_scaling_(np.empty((4, 4)), 1.0, "fan_geometric", seed=0)
+
+
+@pytest.mark.parametrize("make", ["xavier_uniform_", "kaiming_normal_", "lecun_normal_", "variance_scaling_"])
+@pytest.mark.parametrize("global_shape", [(4, 0), (9, -9)])
+def test_a_scheme_refuses_an_empty_or_negative_global_shape(make, global_shape):
+    """The fans came from global_shape before anything checked it: an empty one made the
+    weight 'empty' and it was returned unfilled (np.empty's memory), a negative one raised a
+    bare math domain error."""
+    arr = np.full((4, 4), 7.0, np.float32)
+    with pytest.raises(ValueError, match=f"{make}: (global_shape|index)"):
+        getattr(fastinit, make)(arr, seed=1, global_shape=global_shape, index=(slice(0, 4), slice(0, 4)))
+    assert (arr == 7.0).all()
+    empty = np.empty((0, 4), np.float32)  # an empty block of an empty whole: nothing to do
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if 0 in global_shape:
+            index = (slice(0, 0), slice(0, 4))
+            assert getattr(fastinit, make)(empty, seed=1, global_shape=(0, 4), index=index) is empty

@@ -170,3 +170,27 @@ def test_a_remembered_seed_key_never_admits_an_argument_of_another_type(keywords
     fastinit.uniform_(a, seed=1, **placed)  # remembered: seed=, no shard
     with pytest.raises(TypeError):
         fastinit.uniform_(a, seed=1, **{**placed, **keywords})
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda g: fastinit.sparse_(np.zeros((4, 4), np.float16), 0.5, std=1e6, generator=g),
+        lambda g: fastinit.sparse_(np.zeros((4, 4), np.float32), 0.5, offset=2**58 - 4, generator=g),
+        lambda g: fastinit.orthogonal_(np.zeros((4, 4), np.float32), offset=2**58 - 4, generator=g),
+        lambda g: fastinit.dask.normal((10,), std=-1, generator=g),
+        lambda g: fastinit.dask.kaiming_normal((10,), generator=g),
+    ],
+)
+def test_a_failed_composite_call_takes_no_stream(call):
+    """As a single fill: "each call a fresh stream, taken only if the call succeeds". sparse_
+    and orthogonal_ took theirs before their inner normal_ checked the arguments (whose error
+    then named normal_), fastinit.dask's functions before their dry run: every later draw of
+    the generator moved to another stream."""
+    pytest.importorskip("dask")
+    import fastinit.dask
+
+    g = fastinit.Generator(5)
+    with pytest.raises(ValueError) as error:
+        call(g)
+    assert g.next_stream == 0 and not str(error.value).startswith("normal_")

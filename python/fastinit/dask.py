@@ -26,7 +26,7 @@ import numpy as np
 from .engine import fill as _fill
 from .engine import placement as _placement
 from .engine.shapes import as_shape
-from .engine.streams import resolve, stream_version_of
+from .engine.streams import key_source, stream_version_of
 from .engine.targets import resolve_dtype
 from .schemes import deterministic as _deterministic
 from .schemes import functional as _functional
@@ -110,12 +110,15 @@ def _make(inplace: Callable[..., Any]) -> Callable[..., Any]:
             raise TypeError(f"{qualname}: {exc}") from None
         shp = as_shape(qualname, given.pop("shape"))
         chunks, dt = given.pop("chunks", "auto"), resolve_dtype(qualname, given.pop("dtype", "float32"))
+        source: Any = None
         if inplace not in _NOT_RANDOM:
             generator = given.pop("generator", None)
             version = stream_version_of(qualname, given.pop("stream_version", None), generator)
-            seed, stream = resolve(qualname, generator, given.pop("seed", None), given.pop("stream", None))
-            given.update(seed=seed, stream=stream, stream_version=version)
+            source = key_source(qualname, generator, given.pop("seed", None), given.pop("stream", None))
+            given.update(seed=0, stream=0, stream_version=version)  # for the dry run: its stream is not drawn
         _dry_run(qualname, inplace, shp, dt, given)
+        if source is not None:  # a generator's stream is taken once the arguments are known good
+            given["seed"], given["stream"] = source if isinstance(source, tuple) else source()
         empty = da.empty(shp, chunks=chunks, dtype=dt)
         return empty.map_blocks(
             _fill_chunk, inplace, shp, given, dtype=dt, meta=np.empty((0,) * len(shp), dt)

@@ -5,7 +5,7 @@ from the stream's purpose-tag-2 words)."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import numpy as np
 
@@ -14,7 +14,7 @@ from .._docstrings import takes_placement, takes_placement_keywords
 from ..engine.fill import check_real, normal_
 from ..engine.keys import shard_starts
 from ..engine.placement import check_offset, check_placement
-from ..engine.streams import Generator, StreamLike, resolve, stream_version_of
+from ..engine.streams import Generator, StreamLike, resolve, resolve_after, stream_version_of
 from ..engine.targets import as_target, assign, fill_value, zero_where
 from .conv_layout import checked_conv_weight
 
@@ -109,18 +109,26 @@ def orthogonal_(
         shape, starts = shard_starts(fn, a.shape, global_shape, index)
         block = tuple(slice(s, s + n) for s, n in zip(starts, a.shape))
     version = stream_version_of(fn, stream_version, generator)
-    key, sid = resolve(fn, generator, seed, stream)
     if a.size == 0 or getattr(a, "is_meta", False):
+        resolve(fn, generator, seed, stream)  # (a call takes its stream, whatever the size)
         return arr
     rows = shape[0]
     cols = math.prod(shape) // rows
     precision = np.float64 if str(a.dtype) == "float64" else np.float32
-    if not isinstance(a, np.ndarray):  # a torch tensor: torch's LAPACK, as torch.nn.init.orthogonal_
-        _orthogonal_torch(a, (rows, cols), shape, block, precision, g, (key, sid, first, version))
+    on_torch = not isinstance(a, np.ndarray)  # torch's LAPACK then, as torch.nn.init.orthogonal_
+    drawn: list[Any] = []
+
+    def gaussian_fill(key: int, sid: int) -> None:
+        buffer = _torch_empty((rows, cols), precision) if on_torch else np.empty((rows, cols), precision)
+        drawn[:] = [
+            named_after(fn, normal_, buffer, seed=key, stream=sid, offset=first, stream_version=version)
+        ]
+
+    resolve_after(fn, generator, seed, stream, gaussian_fill)
+    gaussian = drawn[0]
+    if on_torch:
+        _orthogonal_torch(a, gaussian, shape, block, g)
         return arr
-    gaussian = normal_(
-        np.empty((rows, cols), precision), seed=key, stream=sid, offset=first, stream_version=version
-    )
     q, r = np.linalg.qr(gaussian.T if rows < cols else gaussian)
     q *= np.where(np.diag(r) < 0, -1.0, 1.0).astype(q.dtype)  # Haar: R's diagonal positive (Mezzadri, 2007)
     q *= g
@@ -129,19 +137,31 @@ def orthogonal_(
     return arr
 
 
-def _orthogonal_torch(
-    view: Any, matrix: tuple[int, int], shape: tuple[int, ...], block: tuple[slice, ...] | None,
-    precision: type, gain: float, stream: tuple[int, int, int, int],
-) -> None:  # fmt: skip
-    """orthogonal_'s steps for a torch tensor, all in torch: the Gaussian (of stream = (key,
-    stream id, offset, stream version)) filled in place, the QR by torch.linalg.qr, the result
-    copied once into the target."""
+def named_after(fn: str, fill: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """fill(*args, **kwargs), an error of its naming fn (the function the user called) instead."""
+    try:
+        return fill(*args, **kwargs)
+    except (TypeError, ValueError) as exc:
+        text, prefix = str(exc), f"{fill.__name__}: "
+        if not text.startswith(prefix):
+            raise
+        raise type(exc)(f"{fn}: {text[len(prefix) :]}") from None
+
+
+def _torch_empty(shape: tuple[int, int], precision: type) -> Any:
     import torch
 
-    rows, cols = matrix
-    gaussian = torch.empty(matrix, dtype=torch.float64 if precision is np.float64 else torch.float32)
-    key, sid, first, version = stream
-    normal_(gaussian, seed=key, stream=sid, offset=first, stream_version=version)
+    return torch.empty(shape, dtype=torch.float64 if precision is np.float64 else torch.float32)
+
+
+def _orthogonal_torch(
+    view: Any, gaussian: Any, shape: tuple[int, ...], block: tuple[slice, ...] | None, gain: float
+) -> None:
+    """orthogonal_'s steps for a torch tensor, all in torch: the QR of the (rows, cols) Gaussian
+    tensor by torch.linalg.qr, the result copied once into the target."""
+    import torch
+
+    rows, cols = gaussian.shape
     q, r = torch.linalg.qr(gaussian.t() if rows < cols else gaussian)
     q.mul_(torch.where(torch.diagonal(r) < 0, -gain, gain).to(q.dtype))
     whole = (q.t() if rows < cols else q).reshape(shape)
@@ -298,18 +318,12 @@ def sparse_(
     if global_shape is not None or index is not None:
         (rows, cols), (r0, c0) = shard_starts(fn, a.shape, global_shape, index)
     version = stream_version_of(fn, stream_version, generator)
-    key, sid = resolve(fn, generator, seed, stream)
-    normal_(
-        arr,
-        0.0,
-        s,
-        seed=key,
-        stream=sid,
-        offset=first,
-        global_shape=global_shape,
-        index=index,
-        stream_version=version,
-    )
+
+    def values_fill(key: int, sid: int) -> None:
+        named_after(fn, normal_, arr, 0.0, s, seed=key, stream=sid, offset=first,
+                    global_shape=global_shape, index=index, stream_version=version)  # fmt: skip
+
+    key, sid = resolve_after(fn, generator, seed, stream, values_fill)
     if getattr(a, "is_meta", False):
         return arr
     zeros_per_column = math.ceil(p * rows)

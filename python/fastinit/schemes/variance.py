@@ -4,6 +4,7 @@ docs/formulas.md), read from the weight's fans and drawn through fill_law."""
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import warnings
@@ -15,6 +16,7 @@ from .. import _core
 from .._docstrings import scheme_function, takes_scheme_keywords
 from ..engine.fill import check_real, fill_law
 from ..engine.placement import PLACEMENT_KEYS, check_placement
+from ..engine.shapes import as_shape
 from ..engine.targets import as_target
 from ..engine.torch_target import is_torch_tensor
 from .core import MODES, Scheme, checked_scheme
@@ -36,7 +38,7 @@ A = TypeVar("A")
 
 def _shape_of(fn: str, arr: object, global_shape: Any) -> tuple[int, ...]:
     if global_shape is not None:
-        return tuple(int(n) for n in global_shape)
+        return as_shape(fn, global_shape, name="global_shape")
     if type(arr) is np.ndarray:
         return arr.shape  # type: ignore[no-any-return]
     if is_torch_tensor(arr):
@@ -74,10 +76,12 @@ def fill_named(
     if warn_empty:
         shape = _shape_of(fn, arr, keywords.get("global_shape")) if shape is None else shape
         if 0 in shape:
+            _nothing_to_fill(fn, arr, keywords)
             warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=_outside())
             return arr
     drawn, placement = _law_and_placement(fn, arr, scheme, keywords, shape)
     if drawn is None:
+        _nothing_to_fill(fn, arr, keywords)
         return arr  # an empty weight: nothing to fill
     if memo is not None:
         if len(_NAMED_LAWS) >= 4096:
@@ -98,8 +102,20 @@ def fill_scheme(
     in the stream."""
     law, placement = _law_and_placement(fn, arr, scheme, keywords, shape)
     if law is None:
+        _nothing_to_fill(fn, arr, keywords)
         return arr  # an empty weight: nothing to fill
     return fill_law(fn, arr, law, placement, checked=True)
+
+
+def _nothing_to_fill(fn: str, arr: object, keywords: SchemeKeywords) -> None:
+    """An empty weight's call (its fans are 0, or one extent): arr must be empty too. A shard
+    of an empty global_shape with elements of its own is a ValueError, as the fills raise it
+    (the weight would be returned unfilled)."""
+    if "global_shape" in keywords and math.prod(_shape_of(fn, arr, None)) > 0:
+        raise ValueError(
+            f"{fn}: global_shape={keywords['global_shape']!r} holds no elements, but arr has "
+            f"shape {_shape_of(fn, arr, None)}: no block of it can have elements"
+        )
 
 
 def _law_and_placement(
