@@ -460,3 +460,26 @@ def test_a_scheme_refuses_an_empty_or_negative_global_shape(make, global_shape):
         if 0 in global_shape:
             index = (slice(0, 0), slice(0, 4))
             assert getattr(fastinit, make)(empty, seed=1, global_shape=(0, 4), index=index) is empty
+
+
+class _DLPackOnly:
+    """An array of another library that exports DLPack alone."""
+
+    def __init__(self, a):
+        self.a = a
+
+    def __dlpack__(self, **kwargs):
+        return self.a.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self.a.__dlpack_device__()
+
+
+@pytest.mark.parametrize("wrap", [memoryview, _DLPackOnly])
+def test_delta_orthogonal_fills_buffers_and_dlpack_objects(wrap):
+    """It indexed the object it was given rather than its array view: a memoryview or a
+    DLPack-only object failed with an error naming neither the function nor the argument."""
+    base = np.full((4, 2, 3, 3), 9.0, np.float32)
+    fastinit.delta_orthogonal_(wrap(base), seed=0)
+    expected = fastinit.delta_orthogonal_(np.empty((4, 2, 3, 3), np.float32), seed=0)
+    assert np.array_equal(base, expected)

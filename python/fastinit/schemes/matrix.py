@@ -202,8 +202,9 @@ def delta_orthogonal_(
     ------
     <fill type errors>
     ValueError
-        An unknown layout; arr not 3- to 5-D; in channels > out channels (arr untouched); gain <=
-        0 or a bad placement keyword (found by orthogonal_ after arr is zeroed).
+        An unknown layout; arr not 3- to 5-D; in channels > out channels; gain <= 0 or a bad
+        placement keyword (found by orthogonal_ on the centre before arr is written). arr is
+        untouched.
 
     Notes
     -----
@@ -230,7 +231,7 @@ def delta_orthogonal_(
     middle = (every, every, *centre) if layout == "oihw" else (*centre, every, every)
     if getattr(a, "is_meta", False) or a.size == 0:
         return arr
-    view = arr[middle]  # type: ignore[index]
+    view = a[middle] if isinstance(a, np.ndarray) else a.tensor[middle]  # (arr: a buffer, a DLPack object...)
     matrix = view if layout == "oihw" else view.T  # (out, in) for orthogonal_
     # The centre first, into a new matrix of arr's kind and dtype (the same values as drawn in
     # place): if orthogonal_ rejects an argument, arr is untouched and the error names this function.
