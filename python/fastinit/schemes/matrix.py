@@ -228,10 +228,11 @@ def delta_orthogonal_(
     check_real(fn, "gain", gain)  # orthogonal_ below checks its sign
     centre = tuple(k // 2 for k in kernel)
     every = slice(None)
-    middle = (every, every, *centre) if layout == "oihw" else (*centre, every, every)
+    middle: Any = (every, every, *centre) if layout == "oihw" else (*centre, every, every)
     if getattr(a, "is_meta", False) or a.size == 0:
         return arr
-    view = a[middle] if isinstance(a, np.ndarray) else a.tensor[middle]  # (arr: a buffer, a DLPack object...)
+    # the engine's view of arr (arr may be a buffer or a DLPack object, which cannot be indexed)
+    view: Any = a[middle] if isinstance(a, np.ndarray) else a.tensor[middle]
     matrix = view if layout == "oihw" else view.T  # (out, in) for orthogonal_
     # The centre first, into a new matrix of arr's kind and dtype (the same values as drawn in
     # place): if orthogonal_ rejects an argument, arr is untouched and the error names this function.
