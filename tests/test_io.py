@@ -206,3 +206,12 @@ def test_benchmark_progress_only_on_a_terminal(monkeypatch, capsys):
     shown.step("one")
     shown.close()
     assert "fastinit bench" in terminal.getvalue() or "[1/3] one" in terminal.getvalue()
+
+
+def test_dtype_none_is_the_default_float32(tmp_path):
+    """dtype=None went to NumPy's np.dtype(None), float64, where the documented default and
+    torch's and JAX's reading of None are float32 (a checkpoint got F64 tensors)."""
+    assert fastinit.normal((2,), seed=0, dtype=None).dtype == np.float32
+    path = tmp_path / "w.npy"
+    fastinit.io.write_npy(path, (2,), None, "normal", seed=0)
+    assert np.load(path).dtype == np.float32

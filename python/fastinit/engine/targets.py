@@ -67,7 +67,10 @@ def _torch_dtype_name(fn: str, dtype: Any) -> str | None:
 
 
 def resolve_dtype(fn: str, dtype: Any) -> np.dtype:
-    """A dtype argument (name, numpy dtype or type, or torch dtype) as a supported numpy dtype."""
+    """A dtype argument (name, numpy dtype or type, or torch dtype) as a supported numpy dtype;
+    None is the default, float32, as torch and JAX read it (NumPy would make it float64)."""
+    if dtype is None:
+        return np.dtype(np.float32)
     dtype = _torch_dtype_name(fn, dtype) or dtype
     if isinstance(dtype, str) and dtype == "bfloat16":
         if _ml_dtypes is None:
