@@ -215,3 +215,22 @@ def test_dtype_none_is_the_default_float32(tmp_path):
     path = tmp_path / "w.npy"
     fastinit.io.write_npy(path, (2,), None, "normal", seed=0)
     assert np.load(path).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "scheme, error, match",
+    [
+        (("normal",), TypeError, "a scheme is a name or"),
+        (("normal", 0.02), TypeError, "a scheme is a name or"),
+        (("normal", {"offset": 3}), ValueError, "cannot set offset"),
+        (("orthogonal", {"stream": 3}), ValueError, "cannot set stream"),
+    ],
+)
+def test_a_malformed_scheme_entry_is_named(tmp_path, scheme, error, match):
+    """A scheme without keywords raised a bare IndexError, keywords that are not a mapping
+    "'float' object is not iterable", and offset= was refused as if index= had been given
+    (and taken silently by orthogonal)."""
+    path = tmp_path / "w.safetensors"
+    with pytest.raises(error, match=f"write_safetensors: tensor 'w': .*{match}"):
+        fio.write_safetensors(path, {"w": ((4, 3), "float32", scheme)}, seed=0)
+    assert not path.exists()

@@ -44,8 +44,24 @@ _CONSTANT = {"zeros": _deterministic.zeros_, "ones": _deterministic.ones_, "cons
              "eye": _deterministic.eye_, "dirac": _deterministic.dirac_}  # fmt: skip
 
 
+# Placed by the writer: the file's seed, the tensor's name as its stream, each window's block.
+_PLACED_BY_THE_WRITER = ("seed", "stream", "generator", "offset", "global_shape", "index")
+
+
 def _scheme(fn: str, scheme: Scheme) -> tuple[Any, dict[str, Any], str]:
-    key, kwargs = (scheme, {}) if isinstance(scheme, str) else (scheme[0], dict(scheme[1]))
+    """(the fill, its keywords, its kind) of a scheme entry: a name, or (name, keywords)."""
+    if isinstance(scheme, str):
+        key, kwargs = scheme, {}
+    elif isinstance(scheme, (tuple, list)) and len(scheme) == 2 and isinstance(scheme[1], Mapping):
+        key, kwargs = scheme[0], dict(scheme[1])
+    else:
+        raise TypeError(f"{fn}: a scheme is a name or (name, dict of keywords); got {scheme!r}")
+    placed = sorted(set(kwargs) & set(_PLACED_BY_THE_WRITER))
+    if placed:
+        raise ValueError(
+            f"{fn}: the scheme's keywords cannot set {', '.join(placed)}: the writer draws each tensor "
+            "from seed= and stream = its name, window by window"
+        )
     for table, kind in ((_RANDOM, "random"), (_WHOLE, "whole"), (_CONSTANT, "constant")):
         if key in table:
             return table[key], kwargs, kind
