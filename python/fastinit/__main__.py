@@ -20,18 +20,20 @@ from .tools.raw import main as raw_main
 from .tools.residual_propagation import RESIDUAL_SCHEMES
 
 
-def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
-    """An argparse type: a number of `kind` > 0 (argparse reports anything else with exit 2)."""
+def _positive(kind: type[int] | type[float], least: float = 0.0) -> Callable[[str], float]:
+    """An argparse type: a number of `kind` > 0, and >= least if given (argparse reports
+    anything else with exit 2)."""
 
     what = "an integer" if kind is int else "a finite number"
+    bound = f">= {least}" if least else "> 0"
 
     def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
             value = math.nan
-        if not 0 < value < math.inf:  # nan fails too
-            raise argparse.ArgumentTypeError(f"must be {what} > 0; got {text!r}")
+        if not (0 < value < math.inf and value >= least):  # nan fails too
+            raise argparse.ArgumentTypeError(f"must be {what} {bound}; got {text!r}")
         return value
 
     parse.__name__ = f"positive {kind.__name__}"
@@ -52,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--quick", action="store_true", help="a short run (well under a minute)")
     bench.add_argument("--engine", action="store_true", help="only the engine benchmark on one buffer")
     bench.add_argument(
-        "--size-mib", type=_positive(float), default=256.0, help="--engine: buffer size in MiB"
+        "--size-mib",
+        type=_positive(float, 1 / 256),
+        default=256.0,
+        help="--engine: buffer size in MiB (at least 1/256: 4 KiB)",
     )
     bench.add_argument("--repeats", type=_positive(int), default=None, help="timed rounds per case")
     bench.add_argument("--json", metavar="FILE", help="also write the results as JSON")
