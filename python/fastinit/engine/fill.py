@@ -134,8 +134,10 @@ def uniform_(arr: A, a: float = 0.0, b: float = 1.0, **placement: Unpack[Placeme
     Parameters
     ----------
     arr : numpy.ndarray, torch.Tensor or buffer
-        A writable float16, bfloat16, float32 or float64 array (any strides whose elements do
-        not overlap; objects exporting DLPack or the buffer protocol are filled through a view),
+        A writable float16, bfloat16, float32 or float64 array (any strides that step past one
+        another, each beyond what the smaller ones span — every view NumPy or torch slicing makes;
+        an interleaved as_strided layout can be refused though its elements are distinct;
+        objects exporting DLPack or the buffer protocol are filled through a view),
         or a CPU torch tensor.
     a, b : float
         The interval, a <= b, b - a finite. Values never equal b (one that would round to b is

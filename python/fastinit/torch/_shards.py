@@ -80,7 +80,9 @@ def local_shard(p: torch.Tensor, fn: str = "init_module_") -> tuple[torch.Tensor
     if any(type(placement) not in (Shard, Replicate) for placement in p.placements):
         raise TypeError(
             f"{fn}: fastinit fills a DTensor sharded (Shard) or replicated (Replicate) over its mesh; got "
-            f"placements {tuple(p.placements)}. Redistribute it first, or fill it with torch.nn.init"
+            f"placements {tuple(p.placements)}, whose local tensor is no block of the whole (a Partial "
+            "sum, or the strided shard FSDP makes of a tensor-parallel weight). Initialize before that "
+            "sharding (init_module_ after parallelize_module, fully_shard after), or use torch.nn.init"
         )
 
     if p.device_mesh.get_coordinate() is None:  # this rank holds no part of it (a sub-mesh)

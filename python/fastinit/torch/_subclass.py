@@ -6,9 +6,10 @@ their in-place operations. fastinit.torch fills them so:
 
 * a DTensor sharded (``Shard``) or replicated over its mesh: its local shard, in place, with the
   values that block has in the whole tensor (``global_shape=``/``index=``: the same values
-  however the tensor is sharded, and no rank allocates more than its shard); a function without
-  those keywords fills the whole tensor once and the shard takes its block (a DTensor placed
-  otherwise, a Partial sum or a strided shard, raises TypeError);
+  however the tensor is sharded; the elementwise fills allocate nothing beyond the shard, while
+  orthogonal_ computes the whole matrix and sparse_ the keys of whole columns); a function
+  without those keywords fills the whole tensor once and the shard takes its block (a DTensor
+  placed otherwise, a Partial sum or a strided shard, raises TypeError);
 * any other such subclass: a plain tensor of its shape is filled and copied in with ``copy_``,
   which the subclass handles as it handles any copy.
 """
