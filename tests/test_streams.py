@@ -194,3 +194,14 @@ def test_a_failed_composite_call_takes_no_stream(call):
     with pytest.raises(ValueError) as error:
         call(g)
     assert g.next_stream == 0 and not str(error.value).startswith("normal_")
+
+
+def test_a_dask_call_refused_for_its_chunks_takes_no_stream():
+    """dask checks chunks= when the array is made; the stream was taken before that."""
+    pytest.importorskip("dask")
+    import fastinit.dask  # noqa: F401
+
+    g = fastinit.Generator(5)
+    with pytest.raises(ValueError, match="fastinit.dask.normal"):
+        fastinit.dask.normal((4, 6), chunks=(2, 2, 2), generator=g)
+    assert g.next_stream == 0

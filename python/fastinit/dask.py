@@ -117,9 +117,12 @@ def _make(inplace: Callable[..., Any]) -> Callable[..., Any]:
             source = key_source(qualname, generator, given.pop("seed", None), given.pop("stream", None))
             given.update(seed=0, stream=0, stream_version=version)  # for the dry run: its stream is not drawn
         _dry_run(qualname, inplace, shp, dt, given)
+        try:
+            empty = da.empty(shp, chunks=chunks, dtype=dt)
+        except (TypeError, ValueError) as exc:  # dask's check of chunks=
+            raise type(exc)(f"{qualname}: {exc}") from None
         if source is not None:  # a generator's stream is taken once the arguments are known good
             given["seed"], given["stream"] = source if isinstance(source, tuple) else source()
-        empty = da.empty(shp, chunks=chunks, dtype=dt)
         return empty.map_blocks(
             _fill_chunk, inplace, shp, given, dtype=dt, meta=np.empty((0,) * len(shp), dt)
         )

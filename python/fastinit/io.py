@@ -52,7 +52,10 @@ def _scheme(fn: str, scheme: Scheme) -> tuple[Any, dict[str, Any], str]:
     """(the fill, its keywords, its kind) of a scheme entry: a name, or (name, keywords)."""
     if isinstance(scheme, str):
         key, kwargs = scheme, {}
-    elif isinstance(scheme, (tuple, list)) and len(scheme) == 2 and isinstance(scheme[1], Mapping):
+    elif (
+        isinstance(scheme, (tuple, list)) and len(scheme) == 2 and isinstance(scheme[0], str)
+        and isinstance(scheme[1], Mapping)
+    ):  # fmt: skip
         key, kwargs = scheme[0], dict(scheme[1])
     else:
         raise TypeError(f"{fn}: a scheme is a name or (name, dict of keywords); got {scheme!r}")

@@ -36,7 +36,7 @@ from fastinit.engine.streams import seed_from_torch, spawned_seed
 from ..engine import streams as _streams
 from ..engine.overlap import check_no_overlap
 from ..engine.torch_target import dispatches_in_python
-from ._deferred import DeferredFills, tensors_in
+from ._deferred import DEFER_MIN_NUMEL, DeferredFills, tensors_in
 from ._laws import Constant, DeferredLaw, Normal, Uniform, value_range
 from ._raw_access import written_before_raw_reads
 from ._shards import local_shard
@@ -46,8 +46,6 @@ __all__ = ["accelerate"]
 aten = torch.ops.aten
 _FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 _PLAIN = (torch.Tensor, torch.nn.Parameter)  # not subclasses: they dispatch on their own
-# Fills of at least this many elements are deferred; smaller ones are written at once.
-DEFER_MIN_NUMEL = 1 << 15
 
 Handler = Callable[[tuple[Any, ...], dict[str, Any]], Any]
 

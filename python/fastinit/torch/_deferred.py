@@ -26,7 +26,10 @@ if TYPE_CHECKING:
     from ._laws import DeferredLaw
 
 
-__all__ = ["Deferred", "DeferredFills", "tensors_in"]
+__all__ = ["DEFER_MIN_NUMEL", "Deferred", "DeferredFills", "tensors_in"]
+
+# Fills of at least this many elements are deferred; smaller ones are written at once.
+DEFER_MIN_NUMEL = 1 << 15
 
 Region = tuple[int, tuple[int, ...], tuple[int, ...], torch.dtype]
 

@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 import torch
 
+from ._deferred import DEFER_MIN_NUMEL
+
 __all__ = ["META_SKIPPING"]
 
 
@@ -23,23 +25,36 @@ def _trunc_normal_(
     generator: Any = None,
 ) -> torch.Tensor:
     """N(mean, std**2) conditioned on [a, b] by the inverse CDF: U on [2 Phi(alpha) - 1,
-    2 Phi(beta) - 1], erfinv, scaled by std sqrt(2), shifted by mean, clamped to [a, b]. A
+    2 Phi(beta) - 1], erfinv, scaled by std sqrt(2), shifted by mean, clamped to [a, b]. A small
     float16 or bfloat16 tensor takes the result of these steps in float32: in 16 bits the
     uniform rounds to +-1 about once in a few hundred draws (erfinv gives inf, the clamp a bound
-    200 std out for std=0.01) and a tail window's uniforms round to a single value."""
+    200 std out for std=0.01) and a tail window's uniforms round to a single value. (A tensor
+    of DEFER_MIN_NUMEL elements or more is replayed inside accelerate(), which folds the steps
+    into one exact fill, a float32 copy costing only memory, unless the window is one whose
+    uniform the 16-bit dtype cannot hold, as a tail window's [0.9973, 0.99999943].)"""
 
     def cdf(x: float) -> float:
         return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
     low, high = cdf((a - mean) / std), cdf((b - mean) / std)
-    wide = tensor.dtype in (torch.float32, torch.float64)
+    lo, hi = 2 * low - 1, 2 * high - 1
+    wide = tensor.dtype in (torch.float32, torch.float64) or (
+        tensor.numel() >= DEFER_MIN_NUMEL and _survives_rounding(lo, hi, tensor.dtype)
+    )
     work = tensor if wide else torch.empty_like(tensor, dtype=torch.float32)
     with torch.no_grad():
-        work.uniform_(2 * low - 1, 2 * high - 1, generator=generator)
+        work.uniform_(lo, hi, generator=generator)
         work.erfinv_().mul_(std * math.sqrt(2.0)).add_(mean).clamp_(min=a, max=b)
         if not wide:
             tensor.copy_(work)
     return tensor
+
+
+def _survives_rounding(lo: float, hi: float, dtype: torch.dtype) -> bool:
+    """Whether [lo, hi] rounded to dtype keeps its width to 1%."""
+    rounded = torch.tensor([lo, hi], dtype=torch.float64, device="cpu").to(dtype).tolist()
+    lo_r, hi_r = rounded
+    return bool(abs((hi_r - lo_r) - (hi - lo)) <= 0.01 * (hi - lo))
 
 
 def _orthogonal_(tensor: torch.Tensor, gain: float = 1.0, generator: Any = None) -> torch.Tensor:

@@ -323,7 +323,9 @@ def deferred_init() -> Iterator[Recording]:
 
     Libraries that skip their own initialization when they see the meta device (HF
     transformers' ``post_init``) are initialized by materialize_ as they initialize missing
-    weights.
+    weights. The replay runs each operation under torch's default dtype as it was recorded (HF
+    builds a bfloat16 model by setting it), which is process-wide, as HF's own setting is: other
+    threads making tensors during materialize_ see it.
 
     Yields
     ------

@@ -25,6 +25,8 @@ from ._shards import local_shard
 
 __all__ = ["dispatches_in_python", "fill_subclass"]
 
+_POSITION_FREE = frozenset(("constant_", "zeros_", "ones_"))  # every element the same value
+
 
 def fill_subclass(
     fn: str,
@@ -48,6 +50,8 @@ def fill_subclass(
             )
         elif placed:
             fill(local, *args, **shard, **kwargs)
+        elif local.is_meta or fn in _POSITION_FREE:  # (nothing to write / the same in every block)
+            fill(local, *args, **kwargs)
         else:
             whole = torch.empty(tensor.shape, dtype=tensor.dtype)
             fill(whole, *args, **kwargs)
