@@ -199,7 +199,7 @@ def test_a_failed_composite_call_takes_no_stream(call):
 def test_a_dask_call_refused_for_its_chunks_takes_no_stream():
     """dask checks chunks= when the array is made; the stream was taken before that."""
     pytest.importorskip("dask")
-    import fastinit.dask  # noqa: F401
+    import fastinit.dask
 
     g = fastinit.Generator(5)
     with pytest.raises(ValueError, match="fastinit.dask.normal"):
