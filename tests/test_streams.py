@@ -202,6 +202,6 @@ def test_a_dask_call_refused_for_its_chunks_takes_no_stream():
     import fastinit.dask
 
     g = fastinit.Generator(5)
-    with pytest.raises(ValueError, match="fastinit.dask.normal"):
+    with pytest.raises(ValueError, match=r"fastinit\.dask\.normal"):
         fastinit.dask.normal((4, 6), chunks=(2, 2, 2), generator=g)
     assert g.next_stream == 0
