@@ -5,6 +5,8 @@ to_empty's memory cannot pass."""
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from model_checks import all_tensors, assert_model_like_torch
@@ -354,3 +356,36 @@ def test_a_recorded_trunc_normal_of_a_half_tensor_stays_inside_its_law(dtype, ro
     w, tail = model.w.detach().float(), model.tail.detach().float()
     assert w.abs().max() < 0.07 and abs(w.std() / 0.01 - 1) < 0.05
     assert tail.min() >= 3.0 and tail.max() <= 5.0 and abs(tail.mean() - 3.2830) < 0.01
+
+
+def test_what_the_block_does_after_an_hf_constructor_is_kept():
+    """HF's post_init skips its initialization on the meta device, and materialize_ ran it after
+    the whole replay, over what the block did to the model afterwards: the caller's own init
+    (a zeroed head, a norm at 0.5), weights loaded with load_state_dict, an adapter's zeroed B
+    (PEFT's LoRA) were all drawn again. HF's init now runs where post_init returned."""
+    tf = require("transformers")
+    config = tf.LlamaConfig(**_LM, num_key_value_heads=2)
+    torch.manual_seed(0)
+    source = tf.LlamaForCausalLM(config)
+
+    def build():
+        model = tf.LlamaForCausalLM(config)
+        with warnings.catch_warnings():  # torch: a copy into a meta parameter is a no-op (it is recorded)
+            warnings.simplefilter("ignore")
+            model.load_state_dict(source.state_dict())
+        torch.nn.init.zeros_(model.lm_head.weight)
+        with torch.no_grad():
+            model.model.norm.weight.fill_(0.5)
+        return model
+
+    with ft.deferred_init():
+        model = build()
+    ft.materialize_(model, seed=3)
+    assert not model.lm_head.weight.any() and model.model.norm.weight.eq(0.5).all()
+    for key, value in source.state_dict().items():
+        if key not in ("lm_head.weight", "model.norm.weight"):
+            assert torch.equal(model.state_dict()[key], value), key
+    with ft.deferred_init():
+        plain = tf.LlamaForCausalLM(config)  # nothing after the constructor: HF's own law
+    ft.materialize_(plain, seed=3)
+    assert abs(plain.lm_head.weight.std().item() / config.initializer_range - 1) < 0.05

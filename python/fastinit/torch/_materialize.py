@@ -160,13 +160,15 @@ def materialize_(
         seed = seed_from_torch(torch.default_generator)
     loaded = {id(t) for _, _, _, _, t in tensors if not t.is_meta}  # e.g. by load_state_dict(assign=True)
     with accelerate(seed=seed):
+        initialized: set[int] = set()  # HF models initialized where their post_init returned
         if recording is not None:
-            written = _replay(fn, model, recording)
+            written = _replay(fn, model, recording, loaded, initialized)
             forget(recording, [entry[4] for entry in meta])
         else:
             written = _allocate(fn, model, loaded)
         for hf in hf_models(model):
-            _hf_initialize(hf, loaded)
+            if id(hf) not in initialized:
+                _hf_initialize(hf, loaded)
         if policy != "model":
             reinitialize(model, policy, seed, keep=loaded, warn_kept=False)  # unwritten: reported below
     missing = [name for name, _, _, _, t in _named_tensors(model) if not written(t)]
@@ -202,9 +204,12 @@ def _check_plain_meta_build(fn: str, model: nn.Module) -> None:
         )
 
 
-def _bind(fn: str, model: nn.Module, real_of: Callable[[torch.Tensor], torch.Tensor]) -> None:
+def _bind(
+    fn: str, model: nn.Module, real_of: Callable[[torch.Tensor], torch.Tensor], partial: bool = False
+) -> None:
     """Replace every meta parameter and buffer by real_of(it), one real tensor per meta tensor
-    object (a tensor tied under several names stays tied)."""
+    object (a tensor tied under several names stays tied). real_of raising KeyError: a
+    ValueError naming those tensors, or, partial, they stay as they are (not replayed yet)."""
     real: dict[int, torch.Tensor] = {}
     unknown = []
     for name, module, attr, is_param, t in _named_tensors(model):
@@ -223,7 +228,7 @@ def _bind(fn: str, model: nn.Module, real_of: Callable[[torch.Tensor], torch.Ten
             module._parameters[attr] = cast(nn.Parameter, new)
         else:
             module._buffers[attr] = new
-    if unknown:
+    if unknown and not partial:
         raise ValueError(f"{fn}: {', '.join(unknown)} were made on the meta device outside the deferred_init() "
                          "block that built the rest of the model; nothing records their values")  # fmt: skip
 
@@ -245,10 +250,25 @@ def _check_not_sharded_after_recording(fn: str, meta: list[Any], recording: Any)
     )
 
 
-def _replay(fn: str, model: nn.Module, recording: Any) -> Callable[[torch.Tensor], bool]:
-    """Replay the recording and put its real tensors in the model. Returns the written-check."""
+def _replay(
+    fn: str, model: nn.Module, recording: Any, loaded: set[int], initialized: set[int]
+) -> Callable[[torch.Tensor], bool]:
+    """Replay the recording and put its real tensors in the model. Returns the written-check.
+    Where an HF model of `model` finished its constructor (an HF_INITIALIZED marker), the
+    tensors replayed so far are put in it and HF's initialization runs there, as post_init
+    runs it off the meta device, so that what the block did to the model afterwards (an
+    adapter, the caller's own init, loaded weights) is replayed over it; its id goes into
+    `initialized`."""
+    tops = {id(hf) for hf in hf_models(model)}
+
+    def hf_initialized(hf: nn.Module, replayed: Replayed) -> None:
+        if id(hf) in tops:
+            _bind(fn, hf, replayed.real, partial=True)
+            _hf_initialize(hf, loaded)
+            initialized.add(id(hf))
+
     try:
-        replayed: Replayed = recording.replay(torch.device("cpu"))
+        replayed: Replayed = recording.replay(torch.device("cpu"), hf_initialized)
     except KeyError:  # an operation's input is a meta tensor the recording did not make
         raise ValueError(
             f"{fn}: the construction recorded inside deferred_init() used a meta tensor the recording did "

@@ -18,6 +18,7 @@ later point the same Python object at other memory (``param.data = ...``).
 from __future__ import annotations
 
 import contextlib
+import sys
 import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any, Callable, Optional
@@ -33,7 +34,7 @@ from torch.utils._pytree import tree_map
 
 from ._meta_init import META_SKIPPING
 
-__all__ = ["Recording", "deferred_init", "forget", "recorded_module", "recording_of"]
+__all__ = ["HF_INITIALIZED", "Recording", "deferred_init", "forget", "recorded_module", "recording_of"]
 
 aten = torch.ops.aten
 
@@ -44,6 +45,13 @@ _ALLOCATIONS = frozenset(
 )  # fmt: skip
 
 Geometry = tuple[int, int, tuple[int, ...], tuple[int, ...], torch.dtype]
+
+
+def HF_INITIALIZED(*args: Any) -> None:
+    """Stands in the recording where an HF transformers model's post_init() returned (its
+    argument: a weak reference to the model): on the meta device post_init skips HF's
+    initialization, which materialize_ runs at this point of the replay, before what came
+    after the constructor (an adapter, the caller's own init, loaded weights)."""
 
 
 class _Ref:
@@ -83,7 +91,9 @@ class Recording:
         self.ops: list[tuple[Any, tuple[Any, ...], dict[str, Any], Any, torch.dtype]] = []
         self.owners: dict[int, list[Owner]] = {}  # storage -> where modules registered it
 
-    def replay(self, device: torch.device) -> Replayed:
+    def replay(
+        self, device: torch.device, hf_initialized: Callable[[torch.nn.Module, Replayed], None] | None = None
+    ) -> Replayed:
         """Run the recorded operations on `device`; the mapping from recorded tensors to real ones.
 
         Only operations that touched a meta tensor run again (as an argument or an output: the
@@ -93,11 +103,17 @@ class Recording:
 
         Each operation runs under the default dtype it was recorded under: a factory without a
         dtype takes it from there (HF's ``from_config(dtype=torch.bfloat16)`` builds by setting
-        it), and the default may have changed since."""
+        it), and the default may have changed since. At an HF_INITIALIZED marker,
+        hf_initialized(model, replayed so far) runs, if given and the model is alive."""
         replayed = Replayed(device)
         default_dtype = torch.get_default_dtype()
         try:
             for func, args, kwargs, out, dtype in self.ops:
+                if func is HF_INITIALIZED:
+                    model = args[0]()
+                    if hf_initialized is not None and model is not None:
+                        hf_initialized(model, replayed)
+                    continue
                 if next(_refs((out, args, tuple(kwargs.values()))), None) is None:
                     continue
                 real_args = tree_map(replayed.real, args)
@@ -310,6 +326,29 @@ def _registered_storages() -> Iterator[dict[int, list[Owner]]]:
 
 
 @contextlib.contextmanager
+def _hf_post_init_marked(recording: Recording) -> Iterator[None]:
+    """While the block lasts, HF transformers' PreTrainedModel.post_init (if transformers is
+    imported) appends an HF_INITIALIZED marker to the recording when it returns."""
+    modeling = sys.modules.get("transformers.modeling_utils")
+    model_class = getattr(modeling, "PreTrainedModel", None)
+    if model_class is None:
+        yield
+        return
+    original = model_class.post_init
+
+    def post_init(self: Any, *args: Any, **kwargs: Any) -> Any:
+        out = original(self, *args, **kwargs)
+        recording.ops.append((HF_INITIALIZED, (weakref.ref(self),), {}, None, torch.get_default_dtype()))
+        return out
+
+    model_class.post_init = post_init
+    try:
+        yield
+    finally:
+        model_class.post_init = original
+
+
+@contextlib.contextmanager
 def deferred_init() -> Iterator[Recording]:
     """Build modules on the meta device, recording how their code initializes them.
 
@@ -345,8 +384,9 @@ def deferred_init() -> Iterator[Recording]:
     recording = Recording()
     with _registered_storages() as held:
         try:
-            with torch.device("meta"), _DataOnTheCpu(), _Recorder(recording), _nn_init_recorded_on_meta():
-                yield recording
+            with _hf_post_init_marked(recording):  # noqa: SIM117  (one line would be too long for 3.9's with)
+                with torch.device("meta"), _DataOnTheCpu(), _Recorder(recording), _nn_init_recorded_on_meta():
+                    yield recording
         finally:
             made = {ref.geometry[0] for op in recording.ops for ref in _refs(op[3])}
             recording.owners = {key: owners for key, owners in held.items() if key in made}
