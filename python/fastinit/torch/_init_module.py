@@ -278,6 +278,25 @@ def _check_residual_found(
         )
 
 
+def _peft_adapters(model: nn.Module) -> tuple[set[int], dict[int, nn.Module]]:
+    """(ids of the parameters of PEFT's adapters in model, adapter module id -> the layer its
+    tuner layer wraps): the adapters are what a tuner layer lists in adapter_layer_names (LoRA's
+    A and B, DoRA's magnitudes, ...). PEFT initializes them so that the adapted model starts as
+    the base model (B = 0); the layer they wrap (base_layer) is the model's own."""
+    params: set[int] = set()
+    wrapped: dict[int, nn.Module] = {}
+    for layer in model.modules():
+        base = getattr(layer, "base_layer", None)
+        if not type(layer).__module__.startswith("peft.") or not isinstance(base, nn.Module):
+            continue
+        for name in getattr(layer, "adapter_layer_names", ()):
+            part = getattr(layer, name, None)
+            if isinstance(part, nn.Module):
+                params.update(id(p) for p in part.parameters())
+                wrapped.update((id(m), base) for m in part.modules())
+    return params, wrapped
+
+
 def reinitialize(
     model: nn.Module,
     scheme: str,
@@ -299,6 +318,9 @@ def reinitialize(
     if scheme == "mup" and mup is None:
         raise ValueError("init_module_: policy 'mup' needs its base model (base=)")
     residual_map = _residual_map(model, residual)
+    adapters, wrapped = _peft_adapters(model)
+    # an adapter found as a branch's last linear layer (LoRA's B on o_proj): the layer it wraps
+    residual_map = {wrapped.get(id(m), m): b for m, b in residual_map.items()}
     if scheme == "fixup":
         fixup_branches(model)  # a model it does not apply to fails before anything is changed
     if scheme in DEPTH_POLICIES:
@@ -312,7 +334,7 @@ def reinitialize(
         residual_map, tied_output_embeddings(model), output_layer(model),
         mup=mup, placed=placed, embedding_scale=embedding_scale, stream_version=stream_version,
     )  # fmt: skip
-    done: set[int] = set(keep)
+    done: set[int] = set(keep) | adapters  # PEFT's adapters keep PEFT's init (LoRA's B = 0)
     # Tied parameters: visit modules in order of their smallest canonical name, so the name a
     # tied tensor is initialized under does not depend on construction order.
     modules = sorted(

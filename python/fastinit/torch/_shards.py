@@ -14,7 +14,7 @@ __all__ = ["canonical_module_name", "canonical_name", "local_shard"]
 # torch.compile, FSDP, activation checkpointing, ...) initialize exactly like the bare one.
 _WRAPPER_PREFIXES = (
     "module.", "_orig_mod.", "_fsdp_wrapped_module.", "_checkpoint_wrapped_module.",
-    "_forward_module.", "_wrapped_module.", "model._orig_mod.",
+    "_forward_module.", "_wrapped_module.", "model._orig_mod.", "base_model.model.", "base_layer.",
 )  # fmt: skip
 
 
@@ -23,8 +23,9 @@ def canonical_name(name: str) -> str:
 
     The prefixes: "module." (DDP, DataParallel), "_orig_mod." (torch.compile),
     "_fsdp_wrapped_module.", "_checkpoint_wrapped_module.", "_forward_module.",
-    "_wrapped_module.". init_module_ and lsuv_ use the canonical name as the stream, so a wrapped
-    model gets the bare model's values.
+    "_wrapped_module.", and PEFT's "base_model.model." (a PeftModel) and "base_layer." (the
+    layer an adapter wraps). init_module_ and lsuv_ use the canonical name as the stream, so a
+    wrapped model gets the bare model's values.
 
     Parameters
     ----------
