@@ -389,3 +389,29 @@ def test_what_the_block_does_after_an_hf_constructor_is_kept():
         plain = tf.LlamaForCausalLM(config)  # nothing after the constructor: HF's own law
     ft.materialize_(plain, seed=3)
     assert abs(plain.lm_head.weight.std().item() / config.initializer_range - 1) < 0.05
+
+
+def test_what_the_block_reads_of_a_replaced_hf_tensor_is_refused():
+    """HF's initialization runs where post_init returned, over the tensors the model holds at
+    the end of the block: one it held then, replaced and read afterwards (the embedding
+    resize_token_embeddings copies) would keep its layer's default values (N(0, 1) rows)."""
+    tf = require("transformers")
+    with ft.deferred_init():
+        model = tf.LlamaForCausalLM(tf.LlamaConfig(**_LM, num_key_value_heads=2))
+        model.resize_token_embeddings(1100, mean_resizing=False)
+    with pytest.raises(ValueError, match="replaced tensors of it and read their values"):
+        ft.materialize_(model, seed=0)
+
+
+def test_an_output_layer_replaced_in_the_block_stays_untied():
+    """The replay tied a replaced lm_head back to the embedding (tie_weights where post_init
+    returned, over the model's final layers); the ties are the recording's."""
+    tf = require("transformers")
+    config = tf.LlamaConfig(**_LM, num_key_value_heads=2, tie_word_embeddings=True)
+    with ft.deferred_init():
+        model = tf.LlamaForCausalLM(config)
+        model.lm_head = torch.nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+    ft.materialize_(model, seed=0)
+    assert model.lm_head.weight is not model.get_input_embeddings().weight
+    bound = 1 / config.hidden_size**0.5  # nn.Linear's own init
+    assert model.lm_head.weight.abs().max() <= bound and model.lm_head.weight.std() > 0.5 * bound

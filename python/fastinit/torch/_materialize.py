@@ -261,10 +261,11 @@ def _replay(
     `initialized`."""
     tops = {id(hf) for hf in hf_models(model)}
 
-    def hf_initialized(hf: nn.Module, replayed: Replayed) -> None:
+    def hf_initialized(hf: nn.Module, replayed: Replayed, check: Callable[[], None]) -> None:
         if id(hf) in tops:
+            check()
             _bind(fn, hf, replayed.real, partial=True)
-            _hf_initialize(hf, loaded)
+            _hf_initialize(hf, loaded, retie=False)
             initialized.add(id(hf))
 
     try:
@@ -322,14 +323,14 @@ def _post_order(module: nn.Module) -> list[nn.Module]:
     return [*order, module]
 
 
-def _hf_initialize(model: nn.Module, loaded: set[int]) -> None:
+def _hf_initialize(model: nn.Module, loaded: set[int], retie: bool = True) -> None:
     """HF transformers' own initialization of a model whose weights are missing, as
     from_pretrained runs it: tensors already in memory flagged as initialized (HF's init
     functions skip them), every tied weight's target (an output layer tied to the embedding) set
     aside so that only its source is drawn — one tensor for both, and an output layer's normal_
     must not redraw the embedding's zeroed padding row —, _init_weights on every module, then
     the ties, symmetric as in from_pretrained: a loaded target is kept and its missing source
-    tied to it."""
+    tied to it (retie=False: the ties stay as they are, each target put back)."""
     for module in model.modules():
         module.__dict__.pop("_is_hf_initialized", None)
     named = _named_tensors(model)
@@ -352,7 +353,9 @@ def _hf_initialize(model: nn.Module, loaded: set[int]) -> None:
             set_aside.append((module, attr, weight, stand_in))
     model.initialize_weights()  # type: ignore[operator]
     missing = {name for name, _, _, _, t in named if id(t) not in loaded}
-    if len(missing) < len(named):  # something was loaded: tie towards what is there
+    if not retie:
+        pass  # the ties are the ones the recording keeps (an output layer replaced later stays apart)
+    elif len(missing) < len(named):  # something was loaded: tie towards what is there
         model.tie_weights(missing_keys=missing)  # type: ignore[operator]
     else:
         model.tie_weights()  # type: ignore[operator]

@@ -18,6 +18,7 @@ later point the same Python object at other memory (``param.data = ...``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import weakref
 from collections.abc import Iterable, Iterator
@@ -49,9 +50,16 @@ Geometry = tuple[int, int, tuple[int, ...], tuple[int, ...], torch.dtype]
 
 def HF_INITIALIZED(*args: Any) -> None:
     """Stands in the recording where an HF transformers model's post_init() returned (its
-    argument: a weak reference to the model): on the meta device post_init skips HF's
-    initialization, which materialize_ runs at this point of the replay, before what came
-    after the constructor (an adapter, the caller's own init, loaded weights)."""
+    arguments: a weak reference to the model, and the storages of the meta tensors it held
+    then): on the meta device post_init skips HF's initialization, which materialize_ runs at
+    this point of the replay, before what came after the constructor (an adapter, the caller's
+    own init, loaded weights)."""
+
+
+def _held_storages(model: torch.nn.Module) -> frozenset[int]:
+    return frozenset(
+        int(t.untyped_storage()._cdata) for t in [*model.parameters(), *model.buffers()] if t.is_meta
+    )
 
 
 class _Ref:
@@ -92,7 +100,9 @@ class Recording:
         self.owners: dict[int, list[Owner]] = {}  # storage -> where modules registered it
 
     def replay(
-        self, device: torch.device, hf_initialized: Callable[[torch.nn.Module, Replayed], None] | None = None
+        self,
+        device: torch.device,
+        hf_initialized: Callable[[torch.nn.Module, Replayed, Callable[[], None]], None] | None = None,
     ) -> Replayed:
         """Run the recorded operations on `device`; the mapping from recorded tensors to real ones.
 
@@ -104,15 +114,19 @@ class Recording:
         Each operation runs under the default dtype it was recorded under: a factory without a
         dtype takes it from there (HF's ``from_config(dtype=torch.bfloat16)`` builds by setting
         it), and the default may have changed since. At an HF_INITIALIZED marker,
-        hf_initialized(model, replayed so far) runs, if given and the model is alive."""
+        hf_initialized(model, replayed so far, check) runs, if given and the model is alive;
+        check() raises ValueError naming the model if a tensor it held at its post_init, no
+        longer held, is read by later operations (an embedding resize_token_embeddings copies, a
+        weight PiSSA decomposes): HF's initialization there cannot reach it."""
         replayed = Replayed(device)
         default_dtype = torch.get_default_dtype()
         try:
-            for func, args, kwargs, out, dtype in self.ops:
+            for at, (func, args, kwargs, out, dtype) in enumerate(self.ops):
                 if func is HF_INITIALIZED:
                     model = args[0]()
                     if hf_initialized is not None and model is not None:
-                        hf_initialized(model, replayed)
+                        check = functools.partial(self._check_reads, model, args[1], at)
+                        hf_initialized(model, replayed, check)
                     continue
                 if next(_refs((out, args, tuple(kwargs.values()))), None) is None:
                     continue
@@ -128,6 +142,19 @@ class Recording:
         finally:
             torch.set_default_dtype(default_dtype)
         return replayed
+
+    def _check_reads(self, model: torch.nn.Module, held: frozenset[int], at: int) -> None:
+        dropped = held - _held_storages(model)
+        if not dropped:
+            return
+        for func, args, kwargs, _, _ in self.ops[at + 1 :]:
+            if any(ref.geometry[0] in dropped for ref in _refs((args, tuple(kwargs.values())))):
+                raise ValueError(
+                    f"materialize_: after the constructor of {type(model).__name__}, the deferred_init() block "
+                    f"replaced tensors of it and read their values ({func}), as resize_token_embeddings or "
+                    "PiSSA do; HF initializes a model built on the meta device only in materialize_, so "
+                    "those values would be the layers' defaults. Do that after materialize_"
+                )
 
 
 class Replayed:
@@ -299,14 +326,16 @@ def _still_holds(owner: Owner, key: int) -> bool:
 
 
 @contextlib.contextmanager
-def _registered_storages() -> Iterator[dict[int, list[Owner]]]:
+def _registered_storages(on_register: Callable[[], None]) -> Iterator[dict[int, list[Owner]]]:
     """The storages of the meta parameters and buffers that modules register while the block
     lasts, with where each was registered: the tensors models hold, which materialize_ looks
-    the recording up by (a constructor's temporaries are not among them)."""
+    the recording up by (a constructor's temporaries are not among them). on_register() runs
+    at each registration."""
     found: dict[int, list[Owner]] = {}
 
     def note(is_parameter: bool) -> Callable[[torch.nn.Module, str, torch.Tensor | None], None]:
         def hook(module: torch.nn.Module, name: str, t: torch.Tensor | None) -> None:
+            on_register()
             if t is not None and t.is_meta:
                 found.setdefault(int(t.untyped_storage()._cdata), []).append(
                     (weakref.ref(module), name, is_parameter)
@@ -325,27 +354,37 @@ def _registered_storages() -> Iterator[dict[int, list[Owner]]]:
             handle.remove()
 
 
-@contextlib.contextmanager
-def _hf_post_init_marked(recording: Recording) -> Iterator[None]:
-    """While the block lasts, HF transformers' PreTrainedModel.post_init (if transformers is
-    imported) appends an HF_INITIALIZED marker to the recording when it returns."""
-    modeling = sys.modules.get("transformers.modeling_utils")
-    model_class = getattr(modeling, "PreTrainedModel", None)
-    if model_class is None:
-        yield
-        return
-    original = model_class.post_init
+class _PostInitMarker:
+    """While a block lasts, HF transformers' PreTrainedModel.post_init appends an HF_INITIALIZED
+    marker to the recording when it returns. transformers loads its modeling code lazily, so
+    the method is wrapped (once) as soon as that code is imported: at the block's start, or when
+    a module registers a tensor in it (a model under construction), never by importing it."""
 
-    def post_init(self: Any, *args: Any, **kwargs: Any) -> Any:
-        out = original(self, *args, **kwargs)
-        recording.ops.append((HF_INITIALIZED, (weakref.ref(self),), {}, None, torch.get_default_dtype()))
-        return out
+    def __init__(self, recording: Recording) -> None:
+        self.recording = recording
+        self.wrapped: tuple[Any, Any] | None = None
 
-    model_class.post_init = post_init
-    try:
-        yield
-    finally:
-        model_class.post_init = original
+    def ensure(self) -> None:
+        if self.wrapped is not None:
+            return
+        model_class = getattr(sys.modules.get("transformers.modeling_utils"), "PreTrainedModel", None)
+        if model_class is None:
+            return
+        original, recording = model_class.post_init, self.recording
+
+        def post_init(model: Any, *args: Any, **kwargs: Any) -> Any:
+            out = original(model, *args, **kwargs)
+            marker = (weakref.ref(model), _held_storages(model))
+            recording.ops.append((HF_INITIALIZED, marker, {}, None, torch.get_default_dtype()))
+            return out
+
+        model_class.post_init = post_init
+        self.wrapped = (model_class, original)
+
+    def restore(self) -> None:
+        if self.wrapped is not None:
+            self.wrapped[0].post_init = self.wrapped[1]
+            self.wrapped = None
 
 
 @contextlib.contextmanager
@@ -382,12 +421,14 @@ def deferred_init() -> Iterator[Recording]:
     False
     """
     recording = Recording()
-    with _registered_storages() as held:
+    marker = _PostInitMarker(recording)
+    marker.ensure()
+    with _registered_storages(marker.ensure) as held:
         try:
-            with _hf_post_init_marked(recording):  # noqa: SIM117  (one line would be too long for 3.9's with)
-                with torch.device("meta"), _DataOnTheCpu(), _Recorder(recording), _nn_init_recorded_on_meta():
-                    yield recording
+            with torch.device("meta"), _DataOnTheCpu(), _Recorder(recording), _nn_init_recorded_on_meta():
+                yield recording
         finally:
+            marker.restore()
             made = {ref.geometry[0] for op in recording.ops for ref in _refs(op[3])}
             recording.owners = {key: owners for key, owners in held.items() if key in made}
             for key in recording.owners or made:  # no module registered anything: every storage
