@@ -415,3 +415,16 @@ def test_an_output_layer_replaced_in_the_block_stays_untied():
     assert model.lm_head.weight is not model.get_input_embeddings().weight
     bound = 1 / config.hidden_size**0.5  # nn.Linear's own init
     assert model.lm_head.weight.abs().max() <= bound and model.lm_head.weight.std() > 0.5 * bound
+
+
+def test_a_second_post_init_in_the_block_is_no_replaced_tensor():
+    """At a second post_init the tensors bound at the first are real, and they were taken for
+    replaced ones: a later in-place op on them was refused as a read of a replaced tensor."""
+    tf = require("transformers")
+    with ft.deferred_init():
+        model = tf.LlamaForCausalLM(tf.LlamaConfig(**_LM, num_key_value_heads=2))
+        model.post_init()
+        with torch.no_grad():
+            model.model.norm.weight.mul_(2)
+    ft.materialize_(model, seed=0)
+    assert model.model.norm.weight.eq(2).all()
