@@ -32,7 +32,7 @@ from fastinit.engine.streams import seed_from_torch
 from .._docstrings import documented
 from ._accelerate import accelerate
 from ._init_module import POLICIES, reinitialize
-from ._record import Replayed, forget, recorded_module, recording_of
+from ._record import REPLAYS, Replayed, forget, recorded_module, recording_of
 from ._structure import hf_models
 from ._subclass import dispatches_in_python
 
@@ -223,6 +223,7 @@ def _bind(
                 unknown.append(name)
                 continue
             new = nn.Parameter(value, requires_grad=t.requires_grad) if is_param else value
+            setattr(new, REPLAYS, int(t.untyped_storage()._cdata))
             real[id(t)] = new
         if is_param:
             module._parameters[attr] = cast(nn.Parameter, new)

@@ -35,7 +35,15 @@ from torch.utils._pytree import tree_map
 
 from ._meta_init import META_SKIPPING
 
-__all__ = ["HF_INITIALIZED", "Recording", "deferred_init", "forget", "recorded_module", "recording_of"]
+__all__ = [
+    "HF_INITIALIZED",
+    "REPLAYS",
+    "Recording",
+    "deferred_init",
+    "forget",
+    "recorded_module",
+    "recording_of",
+]
 
 aten = torch.ops.aten
 
@@ -56,15 +64,19 @@ def HF_INITIALIZED(*args: Any) -> None:
     own init, loaded weights)."""
 
 
-def _held_storages(model: torch.nn.Module, replayed: Replayed | None = None) -> frozenset[int]:
-    """The meta storages of model's tensors; with replayed, a tensor the replay has already put
-    in the model counts by the meta storage it replays."""
+# The attribute materialize_ sets on a real tensor it puts in a model: the meta storage it replays.
+REPLAYS = "_fastinit_replays"
+
+
+def _held_storages(model: torch.nn.Module) -> frozenset[int]:
+    """The meta storages of model's tensors, a tensor the replay has already put in the model
+    counted by the one it replays (its own storage is not touched: inside accelerate() that is
+    a read, which writes a deferred fill)."""
     held = set()
     for t in [*model.parameters(), *model.buffers()]:
-        if t.is_meta:
-            held.add(int(t.untyped_storage()._cdata))
-        elif replayed is not None and t.untyped_storage().data_ptr() in replayed.recorded_storage:
-            held.add(replayed.recorded_storage[t.untyped_storage().data_ptr()])
+        key = int(t.untyped_storage()._cdata) if t.is_meta else getattr(t, REPLAYS, None)
+        if key is not None:
+            held.add(key)
     return frozenset(held)
 
 
@@ -131,7 +143,7 @@ class Recording:
                 if func is HF_INITIALIZED:
                     model = args[0]()
                     if hf_initialized is not None and model is not None:
-                        check = functools.partial(self._check_reads, model, args[1], at, replayed)
+                        check = functools.partial(self._check_reads, model, args[1], at)
                         hf_initialized(model, replayed, check)
                     continue
                 if next(_refs((out, args, tuple(kwargs.values()))), None) is None:
@@ -149,8 +161,8 @@ class Recording:
             torch.set_default_dtype(default_dtype)
         return replayed
 
-    def _check_reads(self, model: torch.nn.Module, held: frozenset[int], at: int, replayed: Replayed) -> None:
-        dropped = held - _held_storages(model, replayed)
+    def _check_reads(self, model: torch.nn.Module, held: frozenset[int], at: int) -> None:
+        dropped = held - _held_storages(model)
         if not dropped:
             return
         for func, args, kwargs, _, _ in self.ops[at + 1 :]:
@@ -171,7 +183,6 @@ class Replayed:
         self._by_geometry: dict[Geometry, torch.Tensor] = {}
         self._by_storage: dict[int, torch.Tensor] = {}
         self.allocated: dict[int, int] = {}  # real storage address -> version when allocated
-        self.recorded_storage: dict[int, int] = {}  # real storage address -> the meta storage it replays
 
     def device_of(self, value: Any) -> Any:
         if isinstance(value, (torch.device, str)) and torch.device(value).type == "meta":
@@ -188,7 +199,6 @@ class Replayed:
         key = recorded.geometry
         self._by_geometry[key] = real
         self._by_storage.setdefault(key[0], real)
-        self.recorded_storage.setdefault(real.untyped_storage().data_ptr(), key[0])
         if allocated:
             self.allocated[real.untyped_storage().data_ptr()] = real._version
 
