@@ -428,3 +428,27 @@ def test_a_second_post_init_in_the_block_is_no_replaced_tensor():
             model.model.norm.weight.mul_(2)
     ft.materialize_(model, seed=0)
     assert model.model.norm.weight.eq(2).all()
+
+
+def test_code_that_reads_values_inside_the_block_is_named():
+    """HF's resize_token_embeddings(n) averages the old rows (.item() on the meta device): the
+    error was torch's bare "Tensor.item() cannot be called on meta tensors"."""
+    tf = require("transformers")
+    with pytest.raises(RuntimeError, match=r"deferred_init\(\): .* run that code after materialize_"):
+        with ft.deferred_init():
+            model = tf.LlamaForCausalLM(tf.LlamaConfig(**_LM, num_key_value_heads=2))
+            model.resize_token_embeddings(1100)
+
+
+def test_a_tied_layer_removed_after_construction_is_no_error():
+    """The tie table still names a layer the caller removed in the block (a head dropped for
+    feature extraction): setting it aside raised AttributeError. (A plain meta build runs HF's
+    tie_weights, which raises its own AttributeError for it.)"""
+    tf = require("transformers")
+    config = tf.LlamaConfig(**_LM, num_key_value_heads=2, tie_word_embeddings=True)
+    with ft.deferred_init():
+        model = tf.LlamaForCausalLM(config)
+        del model.lm_head
+    ft.materialize_(model, seed=0)
+    embedding = model.get_input_embeddings().weight
+    assert abs(embedding.std().item() / config.initializer_range - 1) < 0.05

@@ -343,7 +343,10 @@ def _hf_initialize(model: nn.Module, loaded: set[int], retie: bool = True) -> No
     set_aside = []
     for target in getattr(model, "all_tied_weights_keys", None) or {}:
         module_name, _, attr = target.rpartition(".")
-        module = model.get_submodule(module_name)
+        try:
+            module = model.get_submodule(module_name)
+        except AttributeError:  # a layer the caller removed or renamed: nothing to set aside
+            continue
         weight = module._parameters.get(attr)
         if weight is not None and id(weight) not in loaded:  # tie_weights puts the source here
             stand_in = nn.Parameter(

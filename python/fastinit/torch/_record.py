@@ -239,7 +239,18 @@ class _Recorder(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torch le
         self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
     ) -> Any:
         kwargs = kwargs or {}
-        out = func(*args, **kwargs)
+        try:
+            out = func(*args, **kwargs)
+        except RuntimeError as exc:
+            if "meta tensors" not in str(exc):
+                raise
+            # code that reads values (.item(), .tolist(), a data-dependent shape) cannot run on
+            # the meta device: say where, and what to do (HF's resize_token_embeddings(n) averages
+            # the old rows)
+            raise RuntimeError(
+                f"deferred_init(): {func} reads tensor values, which the meta device does not have ({exc}); "
+                "run that code after materialize_"
+            ) from exc
         frozen = (
             func, tree_map(_freeze, args), tree_map(_freeze, kwargs), tree_map(_freeze, out),
             torch.get_default_dtype(),
