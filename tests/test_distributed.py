@@ -4,9 +4,11 @@ bit for bit — dim-0 shards (FSDP2), column and row shards (tensor parallel), u
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -77,6 +79,31 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _run_ranks(script: str, world: int, out: Any) -> list[str]:
+    """Run `script` (its argument: out) as `world` gloo ranks; their stdouts, each rank checked
+    to have exited 0."""
+    port, procs = _free_port(), []
+    for rank in range(world):
+        env = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank), "WORLD_SIZE": str(world),
+               "OMP_NUM_THREADS": "1", "FASTINIT_NUM_THREADS": "1"}  # fmt: skip
+        procs.append(subprocess.Popen([sys.executable, "-c", script, str(out)], env={**os.environ, **env},
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))  # fmt: skip
+    outputs = [p.communicate(timeout=240) for p in procs]
+    for p, (_, stderr) in zip(procs, outputs):
+        assert p.returncode == 0, stderr[-3000:]
+    return [stdout for stdout, _ in outputs]
+
+
+# How a rank script ends: rank 0 saves `out`, then no gloo teardown (it can abort at exit under load).
+_SAVE_AND_EXIT = """
+if dist.get_rank() == 0:
+    np.savez(sys.argv[1], **out)
+dist.barrier()
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
 @pytest.mark.parametrize("world", [1, 2, 3])
 def test_sharded_init_module_equals_single_process(world, tmp_path):
     namespace: dict = {}
@@ -86,23 +113,9 @@ def test_sharded_init_module_equals_single_process(world, tmp_path):
         for n, p in ft.init_module_(namespace["build"](), "gpt2", seed=7).named_parameters()
     }
     out = tmp_path / "full.npz"
-    port = _free_port()
-    procs = []
-    for rank in range(world):
-        env = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank), "WORLD_SIZE": str(world),
-               "OMP_NUM_THREADS": "1", "FASTINIT_NUM_THREADS": "1"}  # fmt: skip
-        import os
-
-        procs.append(subprocess.Popen([sys.executable, "-c", RANK, str(out)], env={**os.environ, **env},
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))  # fmt: skip
-    outputs = [p.communicate(timeout=240) for p in procs]
-    for p, (_, stderr) in zip(procs, outputs):
-        assert p.returncode == 0, stderr[-3000:]
+    stdouts = _run_ranks(RANK, world, out)
     rows = sorted(
-        int(line.split()[2])
-        for stdout, _ in outputs
-        for line in stdout.splitlines()
-        if line.startswith("rows")
+        int(line.split()[2]) for stdout in stdouts for line in stdout.splitlines() if line.startswith("rows")
     )
     assert rows == sorted({1: [10], 2: [5, 5], 3: [4, 4, 2]}[world])
     got = np.load(out)
@@ -111,7 +124,8 @@ def test_sharded_init_module_equals_single_process(world, tmp_path):
         assert got[name].tobytes() == value.tobytes(), name
 
 
-FUNCTIONS_RANK = """
+FUNCTIONS_RANK = (
+    """
 import os, sys
 import numpy as np
 import torch, torch.distributed as dist
@@ -131,29 +145,17 @@ try:
     ft.normal_(DTensor.from_local(torch.zeros(4), mesh, [Partial()]), seed=0)
 except TypeError as error:
     out["partial"] = np.array(["Partial" in str(error)])
-if dist.get_rank() == 0:
-    np.savez(sys.argv[1], **out)
-dist.barrier()
-sys.stdout.flush()
-os._exit(0)
 """
+    + _SAVE_AND_EXIT
+)
 
 
 @pytest.mark.parametrize("world", [1, 2])
 def test_fastinit_torch_functions_fill_a_dtensor_shard_by_shard(world, tmp_path):
     """A DTensor has no memory of its own (data pointer 0): the fills crashed the process. Each
     rank now fills its shard with that block's values, so the whole equals the plain fill."""
-    import os
-
-    out, port, procs = tmp_path / "full.npz", _free_port(), []
-    for rank in range(world):
-        env = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank), "WORLD_SIZE": str(world),
-               "OMP_NUM_THREADS": "1", "FASTINIT_NUM_THREADS": "1"}  # fmt: skip
-        procs.append(subprocess.Popen([sys.executable, "-c", FUNCTIONS_RANK, str(out)], env={**os.environ, **env},
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))  # fmt: skip
-    for p in procs:
-        _, stderr = p.communicate(timeout=240)
-        assert p.returncode == 0, stderr[-3000:]
+    out = tmp_path / "full.npz"
+    _run_ranks(FUNCTIONS_RANK, world, out)
     got = np.load(out)
     for name in ("kaiming_uniform_", "trunc_normal_", "orthogonal_", "delta_orthogonal_"):
         shape = (10, 6, 3) if name == "delta_orthogonal_" else (10, 6)
@@ -162,7 +164,8 @@ def test_fastinit_torch_functions_fill_a_dtensor_shard_by_shard(world, tmp_path)
     assert got["partial"].tolist() == [True]
 
 
-SHARDED_BUILD_RANK = """
+SHARDED_BUILD_RANK = (
+    """
 import os, sys
 import numpy as np
 import torch, torch.distributed as dist
@@ -210,12 +213,9 @@ try:
     ft.materialize_(recorded, seed=1)
 except ValueError as error:
     out["recorded_then_sharded"] = np.array(["materialize_ before sharding" in str(error)])
-if dist.get_rank() == 0:
-    np.savez(sys.argv[1], **out)
-dist.barrier()
-sys.stdout.flush()
-os._exit(0)
 """
+    + _SAVE_AND_EXIT
+)
 
 
 def test_sharded_builds_equal_the_single_process_build(tmp_path):
@@ -224,17 +224,8 @@ def test_sharded_builds_equal_the_single_process_build(tmp_path):
     materialize_ refused fully_shard's re-classed torch.nn layers ("FSDPLinear") and took its
     policy's fills of the shards for no write (NaN). A rank outside a DTensor's mesh raised; a
     recorded model sharded before materialize_ got a message blaming its build."""
-    import os
-
-    out, port, procs = tmp_path / "full.npz", _free_port(), []
-    for rank in range(2):
-        env = {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank), "WORLD_SIZE": "2",
-               "OMP_NUM_THREADS": "1", "FASTINIT_NUM_THREADS": "1"}  # fmt: skip
-        procs.append(subprocess.Popen([sys.executable, "-c", SHARDED_BUILD_RANK, str(out)], env={**os.environ, **env},
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))  # fmt: skip
-    for p in procs:
-        _, stderr = p.communicate(timeout=240)
-        assert p.returncode == 0, stderr[-3000:]
+    out = tmp_path / "full.npz"
+    _run_ranks(SHARDED_BUILD_RANK, 2, out)
     got = np.load(out)
     namespace: dict = {}
     exec(SHARDED_BUILD_RANK.split("dist.init_process_group")[0], namespace)

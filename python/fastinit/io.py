@@ -18,7 +18,7 @@ from typing import IO, Any, Union
 import numpy as np
 
 from .engine import fill as _fill
-from .engine.placement import check_u64
+from .engine.placement import PLACEMENT_KEYS, check_u64
 from .engine.shapes import as_shape
 from .engine.targets import resolve_dtype
 from .schemes import deterministic as _deterministic
@@ -44,8 +44,9 @@ _CONSTANT = {"zeros": _deterministic.zeros_, "ones": _deterministic.ones_, "cons
              "eye": _deterministic.eye_, "dirac": _deterministic.dirac_}  # fmt: skip
 
 
-# Placed by the writer: the file's seed, the tensor's name as its stream, each window's block.
-_PLACED_BY_THE_WRITER = ("seed", "stream", "generator", "offset", "global_shape", "index")
+# Placed by the writer: the file's seed, the tensor's name as its stream, each window's block
+# (a scheme may still choose its stream_version).
+_PLACED_BY_THE_WRITER = PLACEMENT_KEYS - {"stream_version"}
 
 
 def _scheme(fn: str, scheme: Scheme) -> tuple[Any, dict[str, Any], str]:
@@ -59,7 +60,7 @@ def _scheme(fn: str, scheme: Scheme) -> tuple[Any, dict[str, Any], str]:
         key, kwargs = scheme[0], dict(scheme[1])
     else:
         raise TypeError(f"{fn}: a scheme is a name or (name, dict of keywords); got {scheme!r}")
-    placed = sorted(set(kwargs) & set(_PLACED_BY_THE_WRITER))
+    placed = sorted(kwargs.keys() & _PLACED_BY_THE_WRITER)
     if placed:
         raise ValueError(
             f"{fn}: the scheme's keywords cannot set {', '.join(placed)}: the writer draws each tensor "

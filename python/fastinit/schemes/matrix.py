@@ -239,12 +239,16 @@ def delta_orthogonal_(
     fresh: Any = (
         np.empty((out, inp), a.dtype) if isinstance(a, np.ndarray) else a.tensor.new_empty((out, inp))
     )
-    try:
-        centre_values = orthogonal_(
-            fresh, gain, generator=generator, seed=seed, stream=stream, stream_version=stream_version
-        )
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(str(exc).replace("orthogonal_:", f"{fn}:", 1)) from None
+    centre_values = named_after(
+        fn,
+        orthogonal_,
+        fresh,
+        gain,
+        generator=generator,
+        seed=seed,
+        stream=stream,
+        stream_version=stream_version,
+    )
     fill_value(a, 0.0)
     if isinstance(a, np.ndarray):
         matrix[...] = centre_values

@@ -30,11 +30,11 @@ from torch import nn
 from fastinit.engine.streams import seed_from_torch
 
 from .._docstrings import documented
+from ..engine.torch_target import dispatches_in_python
 from ._accelerate import accelerate
 from ._init_module import POLICIES, reinitialize
 from ._record import REPLAYS, Replayed, forget, recorded_module, recording_of
 from ._structure import hf_models
-from ._subclass import dispatches_in_python
 
 __all__ = ["NotInitializedError", "materialize_"]
 
@@ -356,13 +356,10 @@ def _hf_initialize(model: nn.Module, loaded: set[int], retie: bool = True) -> No
             module._parameters[attr] = stand_in
             set_aside.append((module, attr, weight, stand_in))
     model.initialize_weights()  # type: ignore[operator]
-    missing = {name for name, _, _, _, t in named if id(t) not in loaded}
-    if not retie:
-        pass  # the ties are the ones the recording keeps (an output layer replaced later stays apart)
-    elif len(missing) < len(named):  # something was loaded: tie towards what is there
-        model.tie_weights(missing_keys=missing)  # type: ignore[operator]
-    else:
-        model.tie_weights()  # type: ignore[operator]
+    if retie:  # (else the ties are the ones the recording keeps: a head replaced later stays apart)
+        missing = {name for name, _, _, _, t in named if id(t) not in loaded}
+        # with something loaded, tie towards what is there
+        model.tie_weights(**({"missing_keys": missing} if len(missing) < len(named) else {}))  # type: ignore[operator]
     for module, attr, weight, stand_in in set_aside:
         if module._parameters.get(attr) is stand_in:  # not tied after all: the tensor comes back
             module._parameters[attr] = weight  # (written through its source, or reported unwritten)

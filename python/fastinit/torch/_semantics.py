@@ -19,7 +19,8 @@ import torch
 
 from .. import _docstrings
 from .._docstrings import documented, expand
-from ._subclass import dispatches_in_python, fill_subclass
+from ..engine.torch_target import dispatches_in_python
+from ._subclass import fill_subclass
 
 __all__ = ["TorchArgumentError", "scheme_function", "torch_function", "torch_source"]
 

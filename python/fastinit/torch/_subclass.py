@@ -20,10 +20,10 @@ from typing import Any, Callable
 
 import torch
 
-from ..engine.torch_target import dispatches_in_python, mark_written
+from ..engine.torch_target import mark_written
 from ._shards import local_shard
 
-__all__ = ["dispatches_in_python", "fill_subclass"]
+__all__ = ["fill_subclass"]
 
 _POSITION_FREE = frozenset(("constant_", "zeros_", "ones_"))  # every element the same value
 
