@@ -33,14 +33,20 @@ if command -v aarch64-linux-gnu-g++ >/dev/null && command -v qemu-aarch64 >/dev/
   out=build/aarch64
   mkdir -p "$out"
   flags=(-std=c++17 -O2 -static -pthread -Icsrc -ffp-contract=off -fno-math-errno -fno-trapping-math
-         -DFASTINIT_HAVE_scalar=1 -DFASTINIT_HAVE_neon=1)
+         -DFASTINIT_HAVE_scalar=1 -DFASTINIT_HAVE_neon=1 -DFASTINIT_HAVE_neon_aes=1)
   aarch64-linux-gnu-g++ "${flags[@]}" -fno-tree-vectorize -fno-tree-slp-vectorize -c csrc/kernels_scalar.cpp -o "$out/ks.o"
   aarch64-linux-gnu-g++ "${flags[@]}" -O3 -c csrc/kernels_neon.cpp -o "$out/kn.o"
+  aarch64-linux-gnu-g++ "${flags[@]}" -O3 -march=armv8-a+crypto -c csrc/kernels_neon_aes.cpp -o "$out/kna.o"
   # the engine's sources: every csrc/*.cpp but the Python bindings and the per-ISA kernels
   mapfile -t engine < <(ls csrc/*.cpp | grep -v -e '/register_' -e '/module.cpp' -e '/kernels_')
   aarch64-linux-gnu-g++ "${flags[@]}" csrc/tests/engine_tests.cpp "${engine[@]}" "$out/ks.o" "$out/kn.o" \
-    -o "$out/engine_tests"
-  qemu-aarch64 "$out/engine_tests"
+    "$out/kna.o" -o "$out/engine_tests"
+  # qemu's default CPU has the AES instructions, so all three AArch64 targets must run
+  result=$(qemu-aarch64 "$out/engine_tests" | tee /dev/stderr | tail -n 1)
+  case "$result" in
+    *"ISAs: neon_aes neon scalar)") ;;
+    *) echo "portable: expected the neon_aes, neon and scalar targets: $result"; exit 1 ;;
+  esac
   arm=$(qemu-aarch64 "$out/engine_tests" --fingerprint)
   x86=$(build/cpp-tests/fastinit_engine_tests --fingerprint)
   echo "aarch64 $arm / x86-64 $x86"

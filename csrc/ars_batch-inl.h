@@ -1,6 +1,7 @@
 // Stream version 2's words for the kernels: batches of ARS4x32-7 blocks (AES-NI where the target
 // has it, the portable rounds of ars_round.h elsewhere), the batch source of either version
-// (stream_batch), and version 2's extension words.
+// (stream_batch), and version 2's extension words. The AES-instruction paths: x86's AES-NI and
+// VAES, and Armv8's AES (the neon_aes target).
 //
 // Include only inside a per-target namespace (kernels-inl.h), after Batch, ConsecutiveBlocks,
 // ListedBlocks and the Philox batch functions are defined.
@@ -142,6 +143,36 @@ static inline void ars_batch(StreamId id, BlockAt block, Batch& out) {
       _mm_store_si128(reinterpret_cast<__m128i*>(out.x1 + base + h), _mm_unpackhi_epi64(t0, t1));
       _mm_store_si128(reinterpret_cast<__m128i*>(out.x2 + base + h), _mm_unpacklo_epi64(t2, t3));
       _mm_store_si128(reinterpret_cast<__m128i*>(out.x3 + base + h), _mm_unpackhi_epi64(t2, t3));
+    }
+  }
+#elif defined(__ARM_FEATURE_AES)
+  // Armv8's AES instructions split a round differently: AESE xors the key in first, then
+  // SubBytes and ShiftRows; AESMC is MixColumns. So x86's round, AESENC(x, k) =
+  // MixColumns(ShiftRows(SubBytes(x))) ^ k, is AESMC(AESE(x, 0)) ^ k, and AESENCLAST(x, k) is
+  // AESE(x, 0) ^ k. Eight blocks in flight hide the rounds' latency; VLD4 de-interleaves four
+  // stored blocks into the batch's rows.
+  uint8x16_t rk[kArsRounds + 1];
+  ars_key_schedule(key, kArsRounds, [&](const uint32_t* k, int r) { rk[r] = vreinterpretq_u8_u32(vld1q_u32(k)); });
+  const uint8x16_t zero = vdupq_n_u8(0);
+  constexpr int kInFlight = 8;
+  for (int base = 0; base < kBatch; base += kInFlight) {
+    uint8x16_t v[kInFlight];
+    for (int i = 0; i < kInFlight; ++i) {
+      const uint64_t j = block(base + i);
+      const uint32_t c[4] = {static_cast<uint32_t>(j), static_cast<uint32_t>(j >> 32), s0, s1};
+      v[i] = veorq_u8(vreinterpretq_u8_u32(vld1q_u32(c)), rk[0]);
+    }
+    for (int r = 1; r < kArsRounds; ++r)
+      for (int i = 0; i < kInFlight; ++i) v[i] = veorq_u8(vaesmcq_u8(vaeseq_u8(v[i], zero)), rk[r]);
+    for (int i = 0; i < kInFlight; ++i) v[i] = veorq_u8(vaeseq_u8(v[i], zero), rk[kArsRounds]);
+    for (int h = 0; h < kInFlight; h += 4) {
+      alignas(16) uint32_t blocks[16];
+      for (int i = 0; i < 4; ++i) vst1q_u32(blocks + 4 * i, vreinterpretq_u32_u8(v[h + i]));
+      const uint32x4x4_t rows = vld4q_u32(blocks);
+      vst1q_u32(out.x0 + base + h, rows.val[0]);
+      vst1q_u32(out.x1 + base + h, rows.val[1]);
+      vst1q_u32(out.x2 + base + h, rows.val[2]);
+      vst1q_u32(out.x3 + base + h, rows.val[3]);
     }
   }
 #else

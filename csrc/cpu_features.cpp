@@ -9,6 +9,14 @@
 #elif defined(__x86_64__)
 #include <cpuid.h>
 #define FASTINIT_X86 1
+#elif defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#define FASTINIT_ARM64_LINUX 1
+#elif defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
+
+#include <cstddef>
+#define FASTINIT_ARM64_APPLE 1
 #endif
 
 namespace fastinit {
@@ -72,6 +80,21 @@ CpuFeatures detect_cpu_features() {
   const bool avx512bw = bit(leaf7.ebx, 30), avx512vl = bit(leaf7.ebx, 31);
   f.avx512 = f.avx2_fma && zmm_state && avx512f && avx512dq && avx512bw && avx512vl;
   f.avx512_vaes = f.avx512 && f.avx2_vaes;
+  return f;
+}
+#elif defined(FASTINIT_ARM64_LINUX)
+CpuFeatures detect_cpu_features() {
+  CpuFeatures f;
+  constexpr unsigned long kHwcapAes = 1ul << 3;  // HWCAP_AES of the AArch64 Linux ABI
+  f.arm_aes = (getauxval(AT_HWCAP) & kHwcapAes) != 0;
+  return f;
+}
+#elif defined(FASTINIT_ARM64_APPLE)
+CpuFeatures detect_cpu_features() {
+  CpuFeatures f;
+  int value = 0;
+  size_t size = sizeof value;
+  f.arm_aes = sysctlbyname("hw.optional.arm.FEAT_AES", &value, &size, nullptr, 0) == 0 && value != 0;
   return f;
 }
 #else

@@ -14,6 +14,9 @@ namespace {
     defined(FASTINIT_HAVE_avx512_vaes)
 #define FASTINIT_ARCH_X86_TARGETS 1
 #endif
+#if defined(FASTINIT_ARCH_X86_TARGETS) || defined(FASTINIT_HAVE_neon_aes)
+#define FASTINIT_DETECTS_FEATURES 1
+#endif
 
 struct Candidate {
   const char* name;
@@ -23,7 +26,7 @@ struct Candidate {
 // Compiled-in targets this machine can run, best first; the portable one always last.
 std::vector<Candidate> runnable_targets() {
   std::vector<Candidate> out;
-#if defined(FASTINIT_ARCH_X86_TARGETS)
+#if defined(FASTINIT_DETECTS_FEATURES)
   const CpuFeatures cpu = detect_cpu_features();
 #endif
 #if defined(FASTINIT_HAVE_avx512_vaes)
@@ -37,6 +40,9 @@ std::vector<Candidate> runnable_targets() {
 #endif
 #if defined(FASTINIT_HAVE_avx2)
   if (cpu.avx2_fma) out.push_back({"avx2", &avx2::kernels()});
+#endif
+#if defined(FASTINIT_HAVE_neon_aes)
+  if (cpu.arm_aes) out.push_back({"neon_aes", &neon_aes::kernels()});
 #endif
 #if defined(FASTINIT_HAVE_neon)
   out.push_back({"neon", &neon::kernels()});  // Advanced SIMD is part of every AArch64 CPU

@@ -5,7 +5,8 @@
 
 namespace fastinit::environment {
 
-// FASTINIT_ISA: the instruction set to use ("scalar", "avx2", "avx512", "neon"); empty if unset.
+// FASTINIT_ISA: the instruction set to use ("scalar", "avx2", "avx2_vaes", "avx512",
+// "avx512_vaes", "neon", "neon_aes"); empty if unset.
 std::string isa();
 
 // FASTINIT_SPIN_US: how long idle pool workers watch for the next fill, a whole number of

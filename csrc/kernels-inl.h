@@ -22,6 +22,9 @@
 #if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
+#if defined(__ARM_FEATURE_AES)
+#include <arm_neon.h>
+#endif
 
 #include "ars_round.h"
 #include "kernels.h"

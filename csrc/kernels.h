@@ -92,5 +92,10 @@ namespace neon {
 const Kernels& kernels();
 }
 #endif
+#if defined(FASTINIT_HAVE_neon_aes)
+namespace neon_aes {
+const Kernels& kernels();
+}
+#endif
 
 }  // namespace fastinit

@@ -456,6 +456,8 @@ int main(int argc, char** argv) {
 #if defined(__linux__)
   test_fill_into_fresh_pages();
 #endif
-  std::printf("%d passed, %d failed\n", g_passed, g_failed);
+  std::string isas;
+  for (const std::string& isa : available_isas()) isas += " " + isa;
+  std::printf("%d passed, %d failed (ISAs:%s)\n", g_passed, g_failed, isas.c_str());
   return g_failed == 0 ? 0 : 1;
 }

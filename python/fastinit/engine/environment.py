@@ -9,7 +9,7 @@ reads its own in csrc/environment.cpp):
 * FASTINIT_SPIN_US — how long idle workers watch for the next fill, 0 to 100000 microseconds
   (default 100); read by the C++ pool, checked here at import.
 * FASTINIT_ISA — force an instruction set ("scalar", "avx2", "avx2_vaes", "avx512", "avx512_vaes",
-  "neon"); read by the C++ dispatcher, checked at import (an unknown one raises).
+  "neon", "neon_aes"); read by the C++ dispatcher, checked at import (an unknown one raises).
 * FASTINIT_POPULATE=0 — do not pre-fault fresh pages; FASTINIT_HUGEPAGES=1 — advise huge pages
   for large fresh buffers (both read by C++; for measuring their effect).
 """
