@@ -4,6 +4,7 @@ seed draw under a default device, and init_module_ on layers it must not get wro
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 
@@ -34,6 +35,41 @@ def test_inference_tensors_follow_torchs_rule():
     with torch.inference_mode():
         ft.normal_(t, seed=0)
     assert t.any()
+
+
+@pytest.mark.parametrize(
+    "name", ["kaiming_uniform_", "xavier_normal_", "normal_", "trunc_normal_", "orthogonal_", "zeros_"]
+)
+def test_a_lazy_modules_uninitialized_parameter_is_a_value_error_as_in_torch(name):
+    weight = nn.LazyLinear(4).weight
+    with pytest.raises(ValueError, match="uninitialized parameter"):
+        getattr(torch.nn.init, name)(weight)
+    with pytest.raises(ValueError, match=r"uninitialized parameter.*LazyModule"):
+        getattr(ft, name)(weight, seed=0)
+
+
+@pytest.mark.parametrize("name", ["kaiming_uniform_", "kaiming_normal_"])
+def test_kaiming_on_a_zero_element_tensor_warns_before_reading_its_arguments(name):
+    for module in (torch.nn.init, ft):
+        empty = torch.empty(0, 3)
+        with pytest.warns(UserWarning, match="zero-element tensors is a no-op") as caught:
+            assert getattr(module, name)(empty, mode="bogus", nonlinearity="bogus") is empty
+        assert caught[0].filename == __file__
+    with pytest.raises(ValueError, match="mode='bogus'"):
+        getattr(ft, name)(torch.empty(2, 3), mode="bogus", seed=0)
+
+
+def test_trunc_normal_warns_where_torch_warns_of_a_mean_far_outside_the_window():
+    for mean in (5.0, -5.0):
+        with pytest.warns(UserWarning, match="more than 2 std"):
+            torch.nn.init.trunc_normal_(torch.empty(10), mean=mean, a=-2, b=2)
+        with pytest.warns(UserWarning, match="more than 2 std from .a, b.") as caught:
+            w = ft.trunc_normal_(torch.empty(10), mean=mean, a=-2, b=2, seed=0)
+        assert caught[0].filename == __file__
+        assert bool((w.abs() <= 2).all())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ft.trunc_normal_(torch.empty(10), mean=3.9, a=-2, b=2, seed=0)  # within 2 std: silent
 
 
 @pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")

@@ -7,6 +7,7 @@ lacks in _more_schemes.py, torch's deprecated names in _deprecated.py."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, TypeVar
 
 import torch
@@ -15,6 +16,7 @@ from .._docstrings import takes_placement
 from ..engine import fill as _fill
 from ..schemes import matrix as _matrix
 from ..schemes import variance as _variance
+from ..schemes.variance import _outside
 from ._complex import is_complex, normal_parts_, scheme_parts_, uniform_parts_
 from ._semantics import scheme_function, torch_function, torch_source
 
@@ -127,7 +129,25 @@ def trunc_normal_(
     >>> bool((w.abs() <= 0.04).all())
     True
     """
+    _warn_far_mean(mean, std, a, b)
     return _fill.trunc_normal_(tensor, mean, std, a, b, generator=torch_source(generator, kwargs), **kwargs)
+
+
+def _warn_far_mean(mean: Any, std: Any, a: Any, b: Any) -> None:
+    """Warn where torch.nn.init.trunc_normal_ warns: mean more than 2 std outside [a, b].
+    fastinit's values there are still exact (torch's may not be), but such a window usually
+    means bounds meant in units of std, so the warning stays, saying what it is about."""
+    try:
+        far = float(mean) < float(a) - 2 * float(std) or float(mean) > float(b) + 2 * float(std)
+    except (TypeError, ValueError, OverflowError):
+        return  # the fill names the bad argument
+    if far:
+        warnings.warn(
+            f"trunc_normal_: mean={mean} is more than 2 std from [a, b] = [{a}, {b}]; the values are "
+            "exact, but a and b bound the values themselves, not in units of std",
+            UserWarning,
+            stacklevel=_outside(),
+        )
 
 
 def _primitive(
@@ -297,6 +317,10 @@ def _scheme(fn: str, tensor: T, generator: Any, kwargs: dict[str, Any], *args: A
     source = torch_source(generator, kwargs)
     if source is not None:
         kwargs["generator"] = source
+    if fn[0] == "k" and "global_shape" not in kwargs and 0 in getattr(tensor, "shape", (1,)):
+        # torch returns here, before it reads mode or nonlinearity
+        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=_outside())
+        return tensor
     distribution = kwargs.pop("distribution", "uniform" if fn.endswith("uniform_") else "normal")
     if fn[0] == "k" and args[1] not in _MODES and isinstance(args[1], str):
         args = (args[0], args[1].lower(), args[2])  # torch's fan rule lower-cases mode

@@ -82,6 +82,8 @@ def torch_function(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            if isinstance(args[0] if args else kwargs.get("tensor"), _UNINITIALIZED):
+                raise TorchArgumentError(_uninitialized(func.__name__, args[0] if args else kwargs["tensor"]))
             if args and dispatches_in_python(args[0]):  # a DTensor: not through its data pointer
                 return fill_subclass(func.__name__, func, args[0], args[1:], kwargs, placed)
             if not args and dispatches_in_python(kwargs.get("tensor")):  # (tensor=, torch's name)
@@ -94,6 +96,19 @@ def torch_function(func: F) -> F:
             raise TorchArgumentError(str(exc)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+# A lazy module's parameters and buffers before its first forward: torch.nn.init raises a
+# ValueError for them before reading anything (even the shape, which the fans would need).
+_UNINITIALIZED = (torch.nn.parameter.UninitializedParameter, torch.nn.parameter.UninitializedBuffer)
+
+
+def _uninitialized(fn: str, tensor: Any) -> str:
+    return (
+        f"{fn}: attempted to use an uninitialized parameter (torch.nn.parameter."
+        f"{type(tensor).__name__}), as a LazyModule has before its first forward; call forward "
+        "with a dummy batch first, or use the module's own initialization after it"
+    )
 
 
 def scheme_function(template: str, law: str, example: str, check: str, result: str) -> Callable[[F], F]:
