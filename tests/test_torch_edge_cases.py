@@ -4,6 +4,8 @@ seed draw under a default device, and init_module_ on layers it must not get wro
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -299,3 +301,17 @@ def test_a_subclass_that_dispatches_in_python_is_filled_through_torch():
     expected = ft.kaiming_uniform_(torch.empty(64, 32), seed=1)
     assert torch.equal(t.a, expected) and torch.equal(t.b, expected)
     assert ft.constant_(tensor=t, val=0.5) is t and t.a.eq(0.5).all() and t.b.eq(0.5).all()
+
+
+def test_which_functions_take_a_shards_placement_holds_under_python_OO():
+    # the DTensor route fills a shard by global_shape= and index= where the function takes them
+    # (else the whole tensor, then its block); -OO drops the docstrings that document them
+    code = (
+        "import fastinit.torch as ft, fastinit._docstrings as d;"
+        "print(sorted(n for n in ft.__all__ if d.takes_global_shape(getattr(ft, n))))"
+    )
+    runs = [subprocess.run([sys.executable, *flag, "-c", code], capture_output=True, text=True, check=True).stdout
+            for flag in ([], ["-OO"])]  # fmt: skip
+    documented = sorted(n for n in ft.__all__ if "global_shape, index :" in (getattr(ft, n).__doc__ or ""))
+    assert {"eye_", "dirac_", "normal_", "kaiming_uniform_"} <= set(documented)
+    assert runs[0] == runs[1] == str(documented) + "\n"

@@ -216,12 +216,24 @@ PLACEMENT_DOC = """
 
 def takes_placement(func: F) -> F:
     """Append PLACEMENT_DOC to func's docstring (before its Examples section, if any)."""
-    return _append(func, PLACEMENT_DOC)
+    return _append(_placed(func), PLACEMENT_DOC)
 
 
 def takes_scheme_keywords(func: F) -> F:
     """Append PLACEMENT_DOC with FANS_DOC to func's docstring (before its Examples section)."""
-    return _append(func, PLACEMENT_DOC.rstrip("\n") + "\n" + FANS_DOC.lstrip("\n"))
+    return _append(_placed(func), PLACEMENT_DOC.rstrip("\n") + "\n" + FANS_DOC.lstrip("\n"))
+
+
+def takes_global_shape(func: Callable[..., Any]) -> bool:
+    """Whether func is documented to take global_shape= and index= (by takes_placement,
+    takes_scheme_keywords or takes_placement_keywords naming them): an attribute, so it holds
+    under python -OO, which drops the docstrings."""
+    return bool(getattr(func, "_takes_global_shape", False))
+
+
+def _placed(func: F) -> F:
+    func._takes_global_shape = True  # type: ignore[attr-defined]
+    return func
 
 
 def placement_doc(*names: str) -> str:
@@ -241,7 +253,7 @@ def takes_placement_keywords(*names: str) -> Callable[[F], F]:
     text = placement_doc(*names)
 
     def decorate(func: F) -> F:
-        return _append(func, text)
+        return _append(_placed(func) if {"global_shape", "index"} & set(names) else func, text)
 
     return decorate
 

@@ -34,8 +34,11 @@ def u64_arg(text: str) -> int:
 
 
 def stream_arg(text: str) -> int:
-    """argparse type: a stream id (integer in [0, 2**64)) or, if not a number, a stream name
-    (fastinit.stream_id(name), as stream="name" in the API)."""
+    """argparse type: a stream id (integer in [0, 2**64): decimal, also with leading zeros, or
+    0x-hex) or, if not a number, a stream name (fastinit.stream_id(name), as stream="name" in
+    the API)."""
+    if text.isascii() and text.isdecimal():
+        return u64_arg(str(int(text)))  # "08": a number to a reader, though not to int(text, 0)
     try:
         int(text, 0)
     except ValueError:

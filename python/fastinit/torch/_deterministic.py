@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
+from .._docstrings import takes_placement_keywords
 from ..schemes import deterministic as _deterministic
 from ..schemes import gain as _gain
 from ._semantics import torch_function
@@ -91,6 +92,7 @@ zeros_ = torch_function(zeros_)
 
 
 @torch_function
+@takes_placement_keywords("global_shape", "index")
 def eye_(tensor: T, **kwargs: Any) -> T:
     """torch.nn.init.eye_: the identity matrix (ones on the diagonal of a 2-D tensor, zeros
     elsewhere); returns tensor.
@@ -99,9 +101,6 @@ def eye_(tensor: T, **kwargs: Any) -> T:
     ----------
     <tensor>
         2-D.
-    global_shape, index : optional
-        Keyword only: the tensor is the block `index` of a matrix of `global_shape`
-        (fastinit.eye_).
 
     <returns and raises>
 
@@ -118,6 +117,7 @@ def eye_(tensor: T, **kwargs: Any) -> T:
 
 
 @torch_function
+@takes_placement_keywords("global_shape", "index")
 def dirac_(tensor: T, groups: int = 1, **kwargs: Any) -> T:
     """torch.nn.init.dirac_: the Dirac delta of a convolution kernel, (out, in, *kernel) with 3,
     4 or 5 dimensions, so the convolution keeps its input's channels (per group); returns tensor.
@@ -128,8 +128,6 @@ def dirac_(tensor: T, groups: int = 1, **kwargs: Any) -> T:
         3-, 4- or 5-D, its first dimension divisible by groups.
     groups : int
         The convolution's groups.
-    global_shape, index : optional
-        Keyword only, as for eye_ (fastinit.dirac_).
 
     <returns and raises>
 

@@ -76,8 +76,7 @@ def torch_function(func: F) -> F:
     for marker, text in _SHARED.items():
         doc = doc.replace(marker, text.format(name=func.__name__))
     func.__doc__ = doc
-    # the functions documented to take a shard's global_shape= and index= (takes_placement)
-    placed = "    global_shape, index :" in doc
+    placed = _docstrings.takes_global_shape(func)  # a shard's global_shape= and index=
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
