@@ -236,3 +236,15 @@ def test_reads_through_dlpack_capsules_and_subclasses_see_the_draw():
     assert abs(float(seen.std()) - 1.0) < 0.02 and np.array_equal(seen, t.numpy())
     assert bool(torch.isfinite(norms).all()) and abs(float(norms.mean()) - 16.0) < 0.5
     assert not b.detach().any()
+
+
+def test_a_build_under_inference_mode_leaves_later_builds_working(monkeypatch):
+    from fastinit.torch import _accelerate
+
+    monkeypatch.setattr(_accelerate, "_CHECK_TARGETS", {})  # as in a fresh process
+    with torch.inference_mode(), ft.accelerate(seed=0):
+        frozen = torch.nn.Linear(4, 4)
+    assert frozen.weight.is_inference()
+    with ft.accelerate(seed=0):
+        later = torch.nn.Linear(4, 4)
+    assert torch.equal(later.weight, frozen.weight) and not later.weight.is_inference()

@@ -321,7 +321,10 @@ def _check(law: DeferredLaw, dtype: torch.dtype) -> None:
         raise ValueError("uniform_: from > to")  # torch's kernel reports it in its own words
     if isinstance(law, Uniform) and law.hi - law.lo > torch.finfo(dtype).max:
         raise ValueError("uniform_: to - from past the dtype's largest value")  # torch refuses it too
-    empty = _CHECK_TARGETS.setdefault(dtype, torch.empty(0, dtype=dtype))
+    empty = _CHECK_TARGETS.get(dtype)
+    if empty is None:
+        with torch.inference_mode(False):  # a normal tensor, even if made inside inference_mode
+            empty = _CHECK_TARGETS[dtype] = torch.empty(0, dtype=dtype)
     law.write(empty, 0, 0)
 
 
