@@ -452,3 +452,76 @@ def test_a_tied_layer_removed_after_construction_is_no_error():
     ft.materialize_(model, seed=0)
     embedding = model.get_input_embeddings().weight
     assert abs(embedding.std().item() / config.initializer_range - 1) < 0.05
+
+
+def test_a_construction_that_caught_a_meta_devices_error_is_not_replayed():
+    # parametrizations.orthogonal's right_inverse runs QR, which has no meta kernel; torch's
+    # parametrize catches the NotImplementedError and goes on as it would not on real tensors
+    orthogonal = torch.nn.utils.parametrizations.orthogonal
+    for trivialization in (False, True):
+        with ft.deferred_init():
+            model = orthogonal(torch.nn.Linear(16, 8), use_trivialization=trivialization)
+        with pytest.raises(ft.NotInitializedError, match=r"aten.geqrf.*caught it"):
+            ft.materialize_(model, seed=0)
+        assert all(t.is_meta for t in model.parameters())
+
+
+def test_lazy_modules_build_inside_deferred_init_and_stay_lazy():
+    def build():
+        return torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.LazyBatchNorm1d(), torch.nn.LazyLinear(4))
+
+    with ft.deferred_init():
+        model = build()
+    ft.materialize_(model, seed=0)
+    assert not model[0].weight.is_meta and torch.nn.parameter.is_lazy(model[2].weight)
+    assert model(torch.ones(2, 8)).shape == (2, 4)  # its own init, at its first forward
+    with ft.deferred_init():
+        model = build()
+    with pytest.raises(
+        ValueError, match=r"1\.weight, 1\.bias, 2\.weight, 2\.bias, 1\.running_mean.* are uninitialized"
+    ):
+        ft.materialize_(model, "xavier", seed=0)
+    assert model[0].weight.is_meta  # nothing changed
+    real = build()
+    before = real[0].weight.detach().clone()
+    with pytest.raises(ValueError, match="uninitialized parameters of lazy modules"):
+        ft.init_module_(real, "xavier", seed=0)
+    assert torch.equal(real[0].weight, before)
+
+
+class _LegacyConstructed(torch.nn.Module):  # as HF's XLNet and Wav2Vec2 build some parameters
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.empty(8))
+        self.v = torch.nn.Parameter(torch.Tensor(8).uniform_())  # on the CPU, whatever the device
+        torch.nn.init.normal_(self.w)
+
+
+def test_tensors_a_constructor_made_on_the_cpu_are_named_not_kept():
+    with ft.deferred_init():
+        model = _LegacyConstructed()
+    assert model.w.is_meta and not model.v.is_meta
+    with pytest.raises(ft.NotInitializedError, match=r"_LegacyConstructed\.v were made on the CPU"):
+        ft.materialize_(model, seed=0)
+    with ft.deferred_init():
+        model = _LegacyConstructed()
+    model.load_state_dict({"v": torch.arange(8.0)}, strict=False)  # loaded: kept
+    ft.materialize_(model, seed=0)
+    assert torch.equal(model.v.detach(), torch.arange(8.0)) and not model.w.is_meta
+
+
+def test_a_copy_of_a_deferred_model_is_named_as_a_copy():
+    import copy
+
+    with ft.deferred_init():
+        model = _Scaled()
+    with pytest.raises(ValueError, match=r"copied, by copy\.deepcopy"):
+        ft.materialize_(copy.deepcopy(model), seed=0)
+    ft.materialize_(model, seed=0)
+
+
+class _Scaled(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.full((8,), 1e-3))
+        self.lin = torch.nn.Linear(8, 8)

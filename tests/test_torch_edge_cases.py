@@ -154,6 +154,28 @@ def test_torch_policy_matches_torchs_bilinear_attention_and_lstm_defaults():
     ft.init_module_(lstm, "torch", seed=4)
     assert lstm.weight_hr_l0.abs().max() <= 1 / math.sqrt(16)
 
+    transformer = nn.Transformer(
+        32, 4, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=64, batch_first=True
+    )
+    ft.init_module_(transformer, "torch", seed=5)
+    out_proj = transformer.encoder.layers[0].self_attn.out_proj.weight  # xavier over nn.Linear's default
+    assert out_proj.abs().max() > 1 / math.sqrt(32) and out_proj.abs().max() <= math.sqrt(6 / 64)
+    linear2 = transformer.encoder.layers[0].linear2.weight  # (32, 64)
+    assert abs(linear2.std().item() / math.sqrt(2 / 96) - 1) < 0.1
+
+
+@pytest.mark.parametrize("policy", ["xavier", "kaiming", "normal"])
+def test_rnn_cells_follow_the_recurrent_rule(policy):
+    cell, lstm = nn.LSTMCell(8, 16), nn.LSTM(8, 16)
+    ft.init_module_(nn.ModuleList([cell, lstm]), policy, seed=0)
+    for w_hh, b_ih, b_hh in (
+        (cell.weight_hh, cell.bias_ih, cell.bias_hh),
+        (lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0),
+    ):
+        gates = w_hh.detach().reshape(4, 16, 16)
+        assert torch.allclose(gates @ gates.transpose(1, 2), torch.eye(16).expand(4, 16, 16), atol=1e-5)
+        assert torch.equal((b_ih + b_hh)[16:32], torch.ones(16)) and not (b_ih + b_hh)[:16].any()
+
 
 def test_init_module_checks_its_arguments_before_changing_anything():
     model = nn.Sequential(nn.LayerNorm(4), nn.Linear(4, 4))
@@ -315,3 +337,26 @@ def test_which_functions_take_a_shards_placement_holds_under_python_OO():
     documented = sorted(n for n in ft.__all__ if "global_shape, index :" in (getattr(ft, n).__doc__ or ""))
     assert {"eye_", "dirac_", "normal_", "kaiming_uniform_"} <= set(documented)
     assert runs[0] == runs[1] == str(documented) + "\n"
+
+
+class _StandardizedConv(nn.Conv2d):  # as timm's ScaledStdConv2d: a per-channel gain beside the weight
+    def __init__(self):
+        super().__init__(4, 32, 3)
+        self.gain = nn.Parameter(torch.ones(32, 1, 1, 1))
+
+
+@pytest.mark.parametrize("policy", ["torch", "kaiming", "xavier"])
+def test_a_linear_layers_other_parameters_are_kept_and_named(policy):
+    conv = _StandardizedConv()
+    with pytest.warns(RuntimeWarning, match="kept the values of gain"):
+        ft.init_module_(conv, policy, seed=0)
+    assert torch.equal(conv.gain, torch.ones(32, 1, 1, 1)) and conv.weight.std() > 0
+
+
+@pytest.mark.filterwarnings("ignore:.*torch.nn.utils.weight_norm. is deprecated")
+def test_old_weight_norm_keeps_its_magnitude_the_norm_of_its_direction():
+    layer = torch.nn.utils.weight_norm(nn.Linear(16, 4))
+    ft.init_module_(layer, "kaiming", seed=0)
+    rows = layer.weight_v.detach().norm(dim=1, keepdim=True)
+    assert torch.allclose(layer.weight_g.detach(), rows)
+    assert abs(layer.weight_v.std().item() / math.sqrt(2 / 16) - 1) < 0.3

@@ -23,6 +23,7 @@ from ._depth import DEPTH_POLICIES
 from ._mup import Base, MupRule, base_shapes, check_base
 from ._policy import POLICIES, Policy
 from ._residual_start import fixup_, fixup_branches, zero_residual_branches_
+from ._semantics import LAZY_TENSORS
 from ._shards import canonical_module_name, canonical_name, local_shard
 from ._structure import (
     Block,
@@ -297,6 +298,24 @@ def _peft_adapters(model: nn.Module) -> tuple[set[int], dict[int, nn.Module]]:
     return params, wrapped
 
 
+def check_no_lazy(fn: str, model: nn.Module) -> None:
+    """ValueError naming a lazy module's uninitialized parameters or buffers, which a policy
+    cannot set (torch.nn.init raises for them too): before anything is changed."""
+    lazy = [
+        name
+        for name, t in [
+            *model.named_parameters(remove_duplicate=False),
+            *model.named_buffers(remove_duplicate=False),
+        ]
+        if isinstance(t, LAZY_TENSORS)
+    ]
+    if lazy:
+        raise ValueError(
+            f"{fn}: {', '.join(lazy)} are uninitialized parameters of lazy modules (nn.LazyLinear, ...); run a "
+            "forward with a dummy batch first, then apply the policy"
+        )
+
+
 def reinitialize(
     model: nn.Module,
     scheme: str,
@@ -317,6 +336,7 @@ def reinitialize(
     Policy "mup" takes its rule in `mup`."""
     if scheme == "mup" and mup is None:
         raise ValueError("init_module_: policy 'mup' needs its base model (base=)")
+    check_no_lazy("init_module_", model)
     residual_map = _residual_map(model, residual)
     adapters, wrapped = _peft_adapters(model)
     # an adapter found as a branch's last linear layer (LoRA's B on o_proj): the layer it wraps
@@ -345,6 +365,7 @@ def reinitialize(
     # initialized by the Embedding, under its own name.
     embedded = {id(m.weight) for _, m in modules if isinstance(m, nn.Embedding)}
     unknown: list[tuple[str, nn.Module, list[tuple[str, nn.Parameter]]]] = []
+    extra: list[tuple[str, nn.Parameter]] = []  # a linear layer's parameters no rule covers (kept)
     for mname, module in modules:
         prefix = mname + "." if mname else ""
         own = [
@@ -359,20 +380,17 @@ def reinitialize(
             continue
         elif isinstance(module, nn.Embedding):
             policy.embedding(module, prefix + "weight")
-        elif isinstance(module, nn.RNNBase):
+        elif isinstance(module, (nn.RNNBase, nn.RNNCellBase)):
             policy.recurrent(module, prefix)
         elif isinstance(module, nn.MultiheadAttention):
             policy.attention(module, prefix, own, done)
         elif is_linear(module):
-            weight = getattr(module, "weight", None)
-            for n, p in own:
-                if p.dim() >= 2:
-                    policy.weight(module, prefix + n, p)
-                else:
-                    policy.bias(module, prefix + n, p, weight)
+            extra += _linear_layer(policy, module, prefix, own)
         else:
             unknown.append((mname, module, own))
-    kept = _own_code(model, unknown, seed)
+    kept = _own_code(model, unknown, seed) + extra
+    if scheme == "torch":
+        policy.transformers(model, set(keep) | adapters)
     for _, module in modules:  # every Embedding's padding row, tied or not, ends at 0
         if isinstance(module, nn.Embedding) and module.padding_idx is not None:
             _zero_padding_row(module)
@@ -385,12 +403,38 @@ def reinitialize(
         kept = [(n, p) for n, p in kept if id(p) not in gains]
     if kept and warn_kept:
         warnings.warn(
-            f"init_module_: kept the values of {', '.join(n for n, _ in kept)}: no policy rule covers them and their "
-            "modules' code sets nothing (no reset_parameters); initialize them yourself if they need it",
+            f"init_module_: kept the values of {', '.join(n for n, _ in kept)}: no policy rule covers them, nor does "
+            "their modules' code (reset_parameters) set them; initialize them yourself if they need it",
             RuntimeWarning,
             stacklevel=3,
         )
     return model
+
+
+def _linear_layer(
+    policy: Policy, module: nn.Module, prefix: str, own: list[tuple[str, nn.Parameter]]
+) -> list[tuple[str, nn.Parameter]]:
+    """A linear layer's weights (weight, and the weight_v / weight_orig that weight_norm and
+    spectral_norm keep in its place) by the policy's weight rule, biases by its bias rule, and
+    weight_norm's magnitude weight_g as the norm of the weight_v drawn. Returns the parameters
+    no rule covers (a weight-standardized conv's gain), which keep their values."""
+    weight = getattr(module, "weight", None)
+    extra, magnitude = [], None
+    for n, p in own:
+        if n == "weight_g":
+            magnitude = p
+        elif n.startswith("weight") and p.dim() >= 2:
+            policy.weight(module, prefix + n, p)
+        elif n.startswith("bias"):
+            policy.bias(module, prefix + n, p, weight)
+        else:
+            extra.append((prefix + n, p))
+    direction = getattr(module, "weight_v", None)
+    if magnitude is not None and isinstance(direction, torch.Tensor):
+        hook = next((h for h in module._forward_pre_hooks.values() if type(h).__name__ == "WeightNorm"), None)
+        with torch.no_grad():
+            magnitude.copy_(torch.norm_except_dim(direction, 2, getattr(hook, "dim", 0)))
+    return extra
 
 
 def _own_code(

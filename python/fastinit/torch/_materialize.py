@@ -32,8 +32,9 @@ from fastinit.engine.streams import seed_from_torch
 from .._docstrings import documented
 from ..engine.torch_target import dispatches_in_python
 from ._accelerate import accelerate
-from ._init_module import POLICIES, reinitialize
+from ._init_module import POLICIES, check_no_lazy, reinitialize
 from ._record import REPLAYS, Replayed, forget, recorded_module, recording_of
+from ._semantics import LAZY_TENSORS
 from ._structure import hf_models
 
 __all__ = ["NotInitializedError", "materialize_"]
@@ -75,12 +76,13 @@ def _is_torch_layer(module: nn.Module) -> bool:
 
 def _named_tensors(model: nn.Module) -> list[tuple[str, nn.Module, str, bool, torch.Tensor]]:
     """(qualified name, owning module, attribute, is parameter, tensor) of every parameter and
-    buffer, tied ones under each name."""
+    buffer, tied ones under each name; not a lazy module's uninitialized ones, which its first
+    forward creates and initializes (with torch's generator, as on any device)."""
     found = []
     for prefix, module in model.named_modules(remove_duplicate=False):
         for kind, table in ((True, module._parameters), (False, module._buffers)):
             for attr, t in table.items():
-                if t is not None:
+                if t is not None and not isinstance(t, LAZY_TENSORS):  # a lazy module's: made by its forward
                     found.append((f"{prefix}.{attr}" if prefix else attr, module, attr, kind, t))
     return found
 
@@ -154,6 +156,17 @@ def materialize_(
         return model
     recording = next((r for r in (recording_of(entry[4]) for entry in meta) if r is not None), None)
     _check_not_sharded_after_recording(fn, meta, recording)
+    if policy != "model":
+        check_no_lazy(fn, model)
+    if recording is not None:
+        _check_nothing_made_on_cpu(fn, recording)
+    if recording is not None and recording.failed:
+        raise NotInitializedError(
+            f"{fn}: while the model was built inside deferred_init(), {recording.failed[0]} raised on the meta "
+            "device and the model's code caught it and went on, as it would not on real tensors, so the "
+            "recording cannot be replayed (torch's parametrizations.orthogonal does this). Build the model "
+            "on the CPU (under fastinit.torch.accelerate() for speed), or add that part after materialize_"
+        )
     if recording is None and policy == "model":
         _check_plain_meta_build(fn, model)
     if seed is None:
@@ -183,9 +196,46 @@ def materialize_(
         if on_uninitialized == "raise":
             raise NotInitializedError(message)
         warnings.warn(message, RuntimeWarning, stacklevel=2)
+    _move_lazy(model, target)
     if target.type != "cpu":
         model.to(target)
     return model
+
+
+def _move_lazy(model: nn.Module, device: torch.device) -> None:
+    """A lazy module's uninitialized parameters and buffers, made on the meta device, are made
+    anew on `device` (they have no values to copy): its first forward creates them there."""
+    for module in model.modules():
+        for name, p in module._parameters.items():
+            if isinstance(p, nn.parameter.UninitializedParameter) and p.device != device:
+                module._parameters[name] = nn.parameter.UninitializedParameter(
+                    p.requires_grad, device, p.dtype
+                )
+        for name, b in module._buffers.items():
+            if isinstance(b, nn.parameter.UninitializedBuffer) and b.device != device:
+                module._buffers[name] = nn.parameter.UninitializedBuffer(  # (torch's stub types it wrongly)
+                    requires_grad=b.requires_grad,
+                    device=device,
+                    dtype=b.dtype,  # type: ignore[call-arg]
+                )
+
+
+def _check_nothing_made_on_cpu(fn: str, recording: Any) -> None:
+    """NotInitializedError naming the real tensors the deferred_init() block made and nothing has
+    written since (torch.Tensor(n), torch.FloatTensor(...): legacy constructors ignore the meta
+    device): their values are the constructor's, not the seed's."""
+    kept = [
+        name
+        for name, ref, version in recording.made_on_cpu
+        if (t := ref()) is not None and t._version == version
+    ]
+    if kept:
+        raise NotInitializedError(
+            f"{fn}: {', '.join(dict.fromkeys(kept))} were made on the CPU while the model was built inside deferred_init() (by "
+            "torch.Tensor(n) or torch.FloatTensor(...), legacy constructors that ignore the meta device): their "
+            "values are the constructor's (torch's generator, or uninitialized memory), not materialize_'s. "
+            "Build the model under fastinit.torch.accelerate(seed=...) instead, or load those tensors first"
+        )
 
 
 def _check_plain_meta_build(fn: str, model: nn.Module) -> None:
@@ -197,10 +247,11 @@ def _check_plain_meta_build(fn: str, model: nn.Module) -> None:
     )
     if unknown:
         raise ValueError(
-            f"{fn}: policy='model' needs the model's own initialization, and the model was built under "
-            f"torch.device('meta'), which keeps none: the constructors of {', '.join(unknown)} may set "
-            "values no code can recompute. Build it inside fastinit.torch.deferred_init(), or pass a fastinit "
-            "policy ('torch', 'kaiming', ...)"
+            f"{fn}: policy='model' needs the model's own initialization, and no deferred_init() block recorded "
+            "this model's construction (it was built under torch.device('meta'), or copied, by copy.deepcopy, "
+            f"from a model built inside deferred_init()): the constructors of {', '.join(unknown)} may set "
+            "values no code can recompute. Build it inside fastinit.torch.deferred_init() and materialize_ "
+            "that model (then copy it), or pass a fastinit policy ('torch', 'kaiming', ...)"
         )
 
 

@@ -21,7 +21,7 @@ from ..schemes import matrix as _matrix
 from ..schemes import variance as _variance
 from ._depth import DEPTH_POLICIES, Role, draw
 from ._mup import MupRule
-from ._shards import local_shard
+from ._shards import canonical_name, local_shard
 from ._structure import Block, fan_layout, widths
 from ._transformer import TRANSFORMER_POLICIES, Placement, embedding_std, output_axis
 
@@ -216,12 +216,18 @@ class Policy:
             done.add(id(out_bias))
             _deterministic.zeros_(local_shard(out_bias)[0])
 
-    def recurrent(self, module: nn.RNNBase, prefix: str) -> None:
-        """torch: U(+-1/sqrt(hidden)) everywhere. Otherwise input weights xavier per gate,
-        recurrent weights orthogonal per gate, projections xavier, biases 0 with an LSTM's
-        forget-gate biases summing to 1."""
+    def recurrent(self, module: nn.RNNBase | nn.RNNCellBase, prefix: str) -> None:
+        """An RNN, LSTM or GRU, or one of their cells. torch: U(+-1/sqrt(hidden)) everywhere.
+        Otherwise input weights xavier per gate, recurrent weights orthogonal per gate,
+        projections xavier, biases 0 with an LSTM's forget-gate biases summing to 1."""
         hidden = module.hidden_size
-        gates = {"LSTM": 4, "GRU": 3}.get(type(module).__name__, 1)
+        gates = (
+            4
+            if isinstance(module, (nn.LSTM, nn.LSTMCell))
+            else 3
+            if isinstance(module, (nn.GRU, nn.GRUCell))
+            else 1
+        )
         bound = 1 / math.sqrt(hidden)
         for pname, p in module.named_parameters(recurse=False):
             full = prefix + pname
@@ -250,6 +256,17 @@ class Policy:
                 if gates == 4 and pname.startswith("bias_ih"):  # forget gate: b_ih + b_hh = 1
                     with torch.no_grad():
                         p[hidden : 2 * hidden].fill_(1.0)
+
+    def transformers(self, model: nn.Module, keep: set[int]) -> None:
+        """torch: nn.Transformer's own _reset_parameters(), xavier_uniform_ on each of its
+        parameters with two or more dimensions, over its layers' defaults (ids in keep stay)."""
+        for name, module in model.named_modules():
+            if isinstance(module, nn.Transformer):
+                for pname, p in module.named_parameters():
+                    if p.dim() > 1 and id(p) not in keep:
+                        self._fill(
+                            _variance.xavier_uniform_, p, canonical_name(f"{name}.{pname}" if name else pname)
+                        )
 
     @staticmethod
     def norm(module: nn.Module, own: list[tuple[str, nn.Parameter]]) -> None:

@@ -34,6 +34,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_map
 
 from ._meta_init import META_SKIPPING
+from ._semantics import LAZY_TENSORS
 
 __all__ = [
     "HF_INITIALIZED",
@@ -116,6 +117,14 @@ class Recording:
         # (operation, args, kwargs, outputs, torch's default dtype when it ran)
         self.ops: list[tuple[Any, tuple[Any, ...], dict[str, Any], Any, torch.dtype]] = []
         self.owners: dict[int, list[Owner]] = {}  # storage -> where modules registered it
+        # operations that raised while recorded: code that caught the error (torch's parametrize
+        # does, for a right_inverse without a meta kernel) went on as it would not on real tensors
+        self.failed: list[str] = []
+        # real (CPU) storages the block allocated: legacy constructors (torch.Tensor(n),
+        # torch.FloatTensor(...)) ignore the meta device
+        self.allocated_on_cpu: set[int] = set()
+        # those a module registered, by name, with the tensor's version when the block ended
+        self.made_on_cpu: list[tuple[str, Callable[[], torch.Tensor | None], int]] = []
 
     def replay(
         self,
@@ -241,8 +250,9 @@ class _Recorder(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torch le
         kwargs = kwargs or {}
         try:
             out = func(*args, **kwargs)
-        except RuntimeError as exc:
-            if "meta tensors" not in str(exc):
+        except Exception as exc:
+            self.recording.failed.append(f"{func} ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})")
+            if not isinstance(exc, RuntimeError) or "meta tensors" not in str(exc):
                 raise
             # code that reads values (.item(), .tolist(), a data-dependent shape) cannot run on
             # the meta device: say where, and what to do (HF's resize_token_embeddings(n) averages
@@ -251,6 +261,8 @@ class _Recorder(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torch le
                 f"deferred_init(): {func} reads tensor values, which the meta device does not have ({exc}); "
                 "run that code after materialize_"
             ) from exc
+        if func in _ALLOCATIONS and isinstance(out, torch.Tensor) and not out.is_meta:
+            self.recording.allocated_on_cpu.add(int(out.untyped_storage()._cdata))
         frozen = (
             func, tree_map(_freeze, args), tree_map(_freeze, kwargs), tree_map(_freeze, out),
             torch.get_default_dtype(),
@@ -351,13 +363,15 @@ def _still_holds(owner: Owner, key: int) -> bool:
     if module is None:
         return False
     t = (module._parameters if owner[2] else module._buffers).get(owner[1])
-    return t is not None and t.is_meta and t.untyped_storage()._cdata == key
+    if t is None or isinstance(t, LAZY_TENSORS):  # (a lazy module's stand-in for what it registered)
+        return False
+    return t.is_meta and t.untyped_storage()._cdata == key
 
 
 @contextlib.contextmanager
 def _registered_storages(on_register: Callable[[], None]) -> Iterator[dict[int, list[Owner]]]:
-    """The storages of the meta parameters and buffers that modules register while the block
-    lasts, with where each was registered: the tensors models hold, which materialize_ looks
+    """The storages of the parameters and buffers that modules register while the block
+    lasts (meta ones, and real ones a constructor made), with where each was registered: the tensors models hold, which materialize_ looks
     the recording up by (a constructor's temporaries are not among them). on_register() runs
     at each registration."""
     found: dict[int, list[Owner]] = {}
@@ -365,7 +379,7 @@ def _registered_storages(on_register: Callable[[], None]) -> Iterator[dict[int, 
     def note(is_parameter: bool) -> Callable[[torch.nn.Module, str, torch.Tensor | None], None]:
         def hook(module: torch.nn.Module, name: str, t: torch.Tensor | None) -> None:
             on_register()
-            if t is not None and t.is_meta:
+            if t is not None and not isinstance(t, LAZY_TENSORS):  # (a lazy module's has no storage yet)
                 found.setdefault(int(t.untyped_storage()._cdata), []).append(
                     (weakref.ref(module), name, is_parameter)
                 )
@@ -381,6 +395,21 @@ def _registered_storages(on_register: Callable[[], None]) -> Iterator[dict[int, 
     finally:
         for handle in handles:
             handle.remove()
+
+
+def _note_made_on_cpu(recording: Recording, held: dict[int, list[Owner]]) -> None:
+    """Record the real tensors the block allocated and modules still hold (made_on_cpu)."""
+    for key in recording.allocated_on_cpu & held.keys():
+        for module_ref, name, is_parameter in held[key]:
+            module = module_ref()
+            t = (
+                None
+                if module is None
+                else (module._parameters if is_parameter else module._buffers).get(name)
+            )
+            if t is not None and not t.is_meta and int(t.untyped_storage()._cdata) == key:
+                recording.made_on_cpu.append((f"{type(module).__name__}.{name}", weakref.ref(t), t._version))
+    recording.allocated_on_cpu.clear()
 
 
 class _PostInitMarker:
@@ -460,5 +489,6 @@ def deferred_init() -> Iterator[Recording]:
             marker.restore()
             made = {ref.geometry[0] for op in recording.ops for ref in _refs(op[3])}
             recording.owners = {key: owners for key, owners in held.items() if key in made}
+            _note_made_on_cpu(recording, held)
             for key in recording.owners or made:  # no module registered anything: every storage
                 _RECORDINGS[key] = recording

@@ -81,7 +81,7 @@ def torch_function(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            if isinstance(args[0] if args else kwargs.get("tensor"), _UNINITIALIZED):
+            if isinstance(args[0] if args else kwargs.get("tensor"), LAZY_TENSORS):
                 raise TorchArgumentError(_uninitialized(func.__name__, args[0] if args else kwargs["tensor"]))
             if args and dispatches_in_python(args[0]):  # a DTensor: not through its data pointer
                 return fill_subclass(func.__name__, func, args[0], args[1:], kwargs, placed)
@@ -97,9 +97,9 @@ def torch_function(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-# A lazy module's parameters and buffers before its first forward: torch.nn.init raises a
-# ValueError for them before reading anything (even the shape, which the fans would need).
-_UNINITIALIZED = (torch.nn.parameter.UninitializedParameter, torch.nn.parameter.UninitializedBuffer)
+# A lazy module's parameters and buffers before its first forward: no storage, no shape yet.
+# torch.nn.init raises a ValueError for them before reading anything.
+LAZY_TENSORS = (torch.nn.parameter.UninitializedParameter, torch.nn.parameter.UninitializedBuffer)
 
 
 def _uninitialized(fn: str, tensor: Any) -> str:
