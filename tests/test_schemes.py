@@ -300,6 +300,19 @@ def test_sparse(sparsity):
         assert ((w == 0) != (other == 0)).any()
 
 
+@pytest.mark.parametrize("distinct", [2**32, 8, 1])
+def test_sparse_zeros_each_columns_smallest_words_ties_by_row(distinct):
+    # docs/stream.md: each column zeros the rows with the smallest keys, ties by row (few
+    # distinct words force ties at the cut)
+    from fastinit.schemes.matrix import _smallest_in_columns
+
+    for shape, k in (((300, 40), 31), ((37, 5), 12), ((64, 3), 1), ((5, 7), 4)):
+        words = np.random.default_rng(1).integers(0, distinct, size=shape, dtype=np.uint64).astype(np.uint32)
+        want = np.zeros(shape, bool)
+        want[np.argsort(words, axis=0, kind="stable")[:k], np.arange(shape[1])] = True
+        assert np.array_equal(_smallest_in_columns(words, k), want)
+
+
 # ---- out-of-place twins ----------------------------------------------------------------------
 
 

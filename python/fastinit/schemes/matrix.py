@@ -260,6 +260,19 @@ def delta_orthogonal_(
     return arr
 
 
+def _smallest_in_columns(words: np.ndarray, k: int) -> np.ndarray:
+    """A mask of words' shape, True at each column's k smallest words, ties by row (the first
+    rows among equal words): a partial sort for each column's k-th word, a comparison, and for
+    the rare column with several words equal to its k-th, its first rows among those."""
+    kth = np.partition(np.ascontiguousarray(words.T), k - 1, axis=1)[:, k - 1]
+    chosen = words <= kth
+    surplus = chosen.sum(axis=0) - k
+    for c in np.flatnonzero(surplus):
+        tied = np.flatnonzero(words[:, c] == kth[c])
+        chosen[tied[len(tied) - surplus[c] :], c] = False
+    return chosen
+
+
 @takes_placement
 def sparse_(
     arr: A,
@@ -342,8 +355,9 @@ def sparse_(
         words = np.stack(
             [_core.words(key, sid, r * cols + c0, local_cols, "", TAG_SPARSE_MASK) for r in range(rows)]
         )
-    zero_rows = np.argsort(words, axis=0, kind="stable")[:zeros_per_column]
-    mask = np.zeros((rows, local_cols), bool)
-    mask[zero_rows, np.arange(local_cols)] = True
-    zero_where(a, mask[r0 : r0 + local_rows])
+    if zeros_per_column >= rows:
+        mask = np.ones((local_rows, local_cols), bool)
+    else:
+        mask = _smallest_in_columns(words, zeros_per_column)[r0 : r0 + local_rows]
+    zero_where(a, mask)
     return arr
