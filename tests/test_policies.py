@@ -175,6 +175,62 @@ def test_depth_policies_say_what_they_cannot_classify():
         ft.init_module_(mlp, "mitchell", seed=0, residual={"2"}, n_layers=4)
 
 
+class _Attention(nn.Module):  # two block classes of one width, as a hybrid model's layers
+    def __init__(self):
+        super().__init__()
+        self.qkv, self.o_proj = nn.Linear(64, 192), nn.Linear(64, 64)
+
+
+class _Mixer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.in_proj, self.out_proj = nn.Linear(64, 128), nn.Linear(128, 64)
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        lambda: nn.ModuleList(
+            [_Mixer(), _Mixer(), _Attention(), _Mixer(), _Mixer(), _Mixer(), _Attention(), _Mixer()]
+        ),
+        lambda: nn.ModuleList(
+            [nn.ModuleList([_Mixer() for _ in range(4)]) for _ in range(2)]
+        ),  # Funnel's groups
+    ],
+)
+def test_a_stack_of_layers_of_several_classes_or_groups_is_one_run(layers):
+    model = nn.Module()
+    model.layers = layers()
+    ft.init_module_(model, "megatron", std=0.02, seed=0)
+    outputs = [m for name, m in model.named_modules() if name.endswith(("o_proj", "out_proj"))]
+    assert len(outputs) == 8
+    for layer in outputs:  # every residual output by the depth of all 8 layers
+        assert float(layer.weight.detach().std()) == pytest.approx(0.02 / math.sqrt(2 * 8), rel=0.15)
+
+
+def test_policies_refuse_weights_a_module_applies_itself():
+    class Experts(nn.Module):  # HF's fused MoE experts: (experts, out, in), applied by F.linear
+        def __init__(self):
+            super().__init__()
+            self.gate_up_proj = nn.Parameter(torch.zeros(4, 256, 64))
+            self.down_proj = nn.Parameter(torch.zeros(4, 64, 128))
+
+    class Layer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn, self.experts = nn.Linear(64, 64), Experts()
+
+    model = nn.Sequential(Layer(), Layer())
+    before = model[0].attn.weight.detach().clone()
+    with pytest.raises(
+        ValueError, match=r"no rule for weights a module applies with its own code \(0\.experts\.gate_up_proj"
+    ):
+        ft.init_module_(model, "megatron", seed=0)
+    assert torch.equal(model[0].attn.weight, before)  # refused before anything changed
+    with pytest.warns(RuntimeWarning, match="kept the values of 0.experts.gate_up_proj"):
+        ft.init_module_(model, "torch", seed=0)  # each module's own code: allowed
+
+
 # ---- delta-orthogonal convolutions (Xiao et al., 2018) --------------------------------------------
 
 

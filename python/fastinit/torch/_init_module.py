@@ -346,6 +346,8 @@ def reinitialize(
     if scheme in DEPTH_POLICIES:
         _check_depth_structure(model, scheme, residual_map, n_layers, residual is not None)
     _check_residual_found(model, scheme, residual_map, n_layers, zero_init_residual)
+    if scheme != "torch":
+        _check_no_functional_weights(model, scheme)
     placed, embedding_scale = {}, 1.0
     if scheme in TRANSFORMER_POLICIES:  # a model it does not apply to fails before anything is changed
         placed, embedding_scale = placements(model, scheme), stack_scales(model, scheme)[1]
@@ -409,6 +411,31 @@ def reinitialize(
             stacklevel=3,
         )
     return model
+
+
+def _check_no_functional_weights(model: nn.Module, scheme: str) -> None:
+    """ValueError naming the weights inside residual blocks that a module applies with its own
+    code (F.linear on a stacked tensor: HF's fused MoE experts (experts, out, in), a router's
+    2-D weight): no policy rule sees their fans or role, and keeping their own init would
+    silently drop the policy's std and depth scaling for what may be most of the model."""
+    found = []
+    for block in blocks(model):
+        for name, module in block.module.named_modules(prefix=block.name):
+            if is_linear(module) or isinstance(
+                module, (nn.Embedding, nn.RNNBase, nn.RNNCellBase, nn.MultiheadAttention)
+            ):
+                continue
+            for pname, p in module.named_parameters(recurse=False):
+                stacked = p.dim() >= 3 and min(p.shape) > 1
+                if stacked or (pname == "weight" and p.dim() == 2 and not _is_norm(module)):
+                    found.append(f"{name}.{pname} {tuple(p.shape)}")
+    if found:
+        raise ValueError(
+            f"init_module_: policy {scheme!r} has no rule for weights a module applies with its own code "
+            f"({', '.join(found[:6])}{', ...' if len(found) > 6 else ''}: fused MoE experts, a router, ...); "
+            "their fans and roles are unknown, so the policy's std and depth scaling would not reach them. "
+            "Use policy 'torch' (each module's own defaults), or initialize such a model by its own code"
+        )
 
 
 def _linear_layer(

@@ -91,6 +91,15 @@ def _runs(children: list[tuple[str, nn.Module]]) -> list[list[tuple[str, nn.Modu
     return runs
 
 
+def _stack(container: nn.ModuleList, name: str) -> list[tuple[str, nn.Module]]:
+    """A ModuleList's elements by qualified name, those of nested ModuleLists in their place."""
+    out: list[tuple[str, nn.Module]] = []
+    for child_name, child in container.named_children():
+        qualified = f"{name}.{child_name}" if name else child_name
+        out += _stack(child, qualified) if isinstance(child, nn.ModuleList) else [(qualified, child)]
+    return out
+
+
 def _holds_linear_layers(module: nn.Module) -> bool:
     """Whether module is a layer of blocks' kind: not a linear layer itself, but holding some."""
     return not is_linear(module) and any(is_linear(m) for m in module.modules())
@@ -102,7 +111,9 @@ def blocks(model: nn.Module) -> list[Block]:
     A block is one of a run of two or more consecutive modules of one class, holding linear
     layers, in an nn.ModuleList or nn.Sequential (a transformer's layers, a ResNet stage's
     blocks, blocks followed by a head in one nn.Sequential); a run of bare linear layers is not
-    a run of blocks. A module alone in such a container is a block of a run of one when its
+    a run of blocks. An nn.ModuleList whose elements (those of nested ModuleLists counted in
+    their place) all hold linear layers is one run whatever their classes: a hybrid model's
+    attention and Mamba layers, Funnel's groups of layers. A module alone in such a container is a block of a run of one when its
     class is that of a repeated block elsewhere in the model (a ResNet stage of one block beside
     stages of two), or when it is the container's only layer holding linear layers and maps its
     input width back to its output width (see _maps_back): a one-layer transformer's block, a
@@ -112,6 +123,14 @@ def blocks(model: nn.Module) -> list[Block]:
     alone: list[tuple[str, nn.Module, nn.Module]] = []
     for name, container in model.named_modules():
         if id(container) in inside or not isinstance(container, (nn.ModuleList, nn.Sequential)):
+            continue
+        layers = _stack(container, name) if isinstance(container, nn.ModuleList) else []
+        if len(layers) >= 2 and all(_holds_linear_layers(m) for _, m in layers):
+            # a stack of layers, whatever their classes: a hybrid model's attention and Mamba
+            # layers, or Funnel's groups of layers (ModuleLists in a ModuleList), one run
+            for i, (qualified, child) in enumerate(layers):
+                found.append(Block(qualified, child, i, len(layers)))
+            inside.update(id(m) for m in container.modules())
             continue
         for run in _runs(list(container.named_children())):
             if not _holds_linear_layers(run[0][1]):
