@@ -205,3 +205,19 @@ def test_a_dask_call_refused_for_its_chunks_takes_no_stream():
     with pytest.raises(ValueError, match=r"fastinit\.dask\.normal"):
         fastinit.dask.normal((4, 6), chunks=(2, 2, 2), generator=g)
     assert g.next_stream == 0
+
+
+def test_a_generator_pickles_and_copies_with_its_position():
+    import copy
+    import pickle
+
+    g = fastinit.Generator(5, stream_version=2)
+    fastinit.normal_(np.empty(3), generator=g)
+    g.spawn(2)
+    third_child = fastinit.Generator(5).spawn(3)[2].seed
+    next_draw = fastinit.normal_(np.empty(3), seed=5, stream=1, stream_version=2)
+    for other in (pickle.loads(pickle.dumps(g)), copy.deepcopy(g), copy.copy(g)):
+        assert (other.seed, other.stream_version, other.next_stream) == (5, 2, 1)
+        assert other.spawn(1)[0].seed == third_child
+        assert np.array_equal(fastinit.normal_(np.empty(3), generator=other), next_draw)
+    assert g.next_stream == 1  # the copies moved on, not g

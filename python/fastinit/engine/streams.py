@@ -125,7 +125,8 @@ class Generator:
     id (0, 1, 2, ...), so calls are independent and reproducible whatever their sizes.
 
     ``Generator(seed=None)`` draws the seed from OS entropy, like ``numpy.random.default_rng()``.
-    Taking stream ids is thread-safe.
+    Taking stream ids is thread-safe. A generator pickles and copies (``copy.deepcopy``) with
+    its position: the copy's next call takes the stream the original's next call would.
 
     Parameters
     ----------
@@ -256,6 +257,16 @@ class Generator:
             first = self._spawned
             self._spawned += n
         return [Generator(spawned_seed(self._seed, k), self._version) for k in range(first, first + n)]
+
+    def __getstate__(self) -> dict[str, int | None]:
+        with self._lock:  # a consistent position, and no lock in the state (locks do not pickle)
+            return {"seed": self._seed, "stream_version": self._version, "next_stream": self._next_stream,
+                    "spawned": self._spawned}  # fmt: skip
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["seed"], state["stream_version"])  # type: ignore[misc]  # (checks them)
+        self._next_stream = check_u64("Generator", "next_stream", state["next_stream"])
+        self._spawned = operator.index(state["spawned"])
 
     def __repr__(self) -> str:
         version = "" if self._version is None else f", stream_version={self._version}"

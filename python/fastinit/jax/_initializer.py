@@ -248,6 +248,11 @@ def _replicated_over_context_mesh(out: Any) -> jax.Array:
     if mesh is None or mesh.empty:
         return out  # type: ignore[no-any-return]
     replicated = jax.sharding.PartitionSpec(*([None] * out.ndim))  # type: ignore[no-untyped-call, unused-ignore]
+    explicit = getattr(jax.sharding.AxisType, "Explicit", None)
+    if explicit is not None and explicit in tuple(getattr(mesh, "axis_types", ())):
+        # Explicit axes (jax.make_mesh's default since JAX 0.9): a constraint leaves the
+        # callback's one-device sharding in the result; reshard replaces it, as JAX's draws have
+        return jax.sharding.reshard(out, replicated)  # type: ignore[no-untyped-call, no-any-return, unused-ignore]
     return jax.lax.with_sharding_constraint(out, replicated)  # type: ignore[no-untyped-call, no-any-return, unused-ignore]
 
 
