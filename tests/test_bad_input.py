@@ -394,3 +394,37 @@ def test_compute_fans_follows_the_shape_rule(shape, error):
     """A negative extent gave negative fans; a float one was truncated."""
     with pytest.raises(error, match="compute_fans: shape"):
         fastinit.compute_fans(shape)
+
+
+def test_out_of_place_functions_name_themselves_in_errors():
+    with pytest.raises(ValueError, match=r"^uniform: a must be <= b"):
+        fastinit.uniform((2, 3), 2.0, 1.0, seed=0)
+    with pytest.raises(TypeError, match=r"^normal\(\) got an unexpected keyword argument 'sdt'"):
+        fastinit.normal((2, 3), sdt=0.02, seed=0)
+
+
+def test_compute_fans_takes_sequences_of_axes_as_jax_does():
+    assert fastinit.compute_fans((2, 4, 6, 8), in_axis=(1, 2), out_axis=3) == (48.0, 16.0)
+    w = fastinit.variance_scaling_(
+        np.empty((2, 4, 6, 8), np.float32), 1.0, "fan_in", in_axis=[1, 2], out_axis=-1, seed=0
+    )
+    assert abs(w.std() / math.sqrt(1 / 48) - 1) < 0.1
+    with pytest.raises(ValueError, match=r"in_axis=\(1, 7\) is not an axis \(or axes\) of shape"):
+        fastinit.compute_fans((2, 4, 6, 8), in_axis=(1, 7), out_axis=3)
+
+
+def test_a_stream_of_another_type_is_told_names_are_allowed():
+    with pytest.raises(
+        TypeError, match=r"stream must be an int in \[0, 2\*\*64\) or a str \(a stream name\); got b'w'"
+    ):
+        fastinit.normal_(np.empty(3), seed=0, stream=b"w")
+
+
+def test_philox_rounds_take_numpy_ints_and_name_what_is_out_of_range():
+    counters, key = np.zeros((1, 4), np.uint32), np.zeros(2, np.uint32)
+    assert np.array_equal(
+        fastinit.philox4x32(counters, key, rounds=np.int64(10)), fastinit.philox4x32(counters, key)
+    )
+    for rounds, error in ((2**31, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match=r"rounds must be an int in \[0, 2\*\*31\)"):
+            fastinit.philox4x32(counters, key, rounds=rounds)

@@ -174,6 +174,7 @@ def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch, capsys):
         (["--seed", "1", "--count", str(3 * 2**20 + 5)], 1, 0, 0, 3 * 2**20 + 5),  # several chunks
         (["--seed", "1", "--count", "0"], 1, 0, 0, 0),
         (["--seed", "1", "--stream", "08", "--count", "8"], 1, 8, 0, 8),  # a number, not a name
+        (["--seed", "1", "--stream", "", "--count", "8"], 1, fastinit.stream_id(""), 0, 8),  # the name ""
     ],
 )
 def test_raw_writes_the_stream_little_endian(args, seed, stream, first, count):

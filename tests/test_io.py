@@ -234,3 +234,33 @@ def test_a_malformed_scheme_entry_is_named(tmp_path, scheme, error, match):
     with pytest.raises(error, match=f"write_safetensors: tensor 'w': .*{match}"):
         fio.write_safetensors(path, {"w": ((4, 3), "float32", scheme)}, seed=0)
     assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    ("window", "error"),
+    [
+        (0, ValueError),
+        (-5, ValueError),
+        (True, TypeError),
+        (1000.5, TypeError),
+        ("64", TypeError),
+        (None, TypeError),
+    ],
+)
+def test_window_bytes_is_checked_before_anything_is_written(tmp_path, window, error):
+    path = tmp_path / "w.safetensors"
+    with pytest.raises(error, match=r"write_safetensors: window_bytes must be an int >= 1"):
+        fio.write_safetensors(path, {"w": ((4, 4), "float32", "normal")}, seed=0, window_bytes=window)
+    with pytest.raises(error, match=r"write_npy: window_bytes must be an int >= 1"):
+        fio.write_npy(tmp_path / "w.npy", (4, 4), "float32", "normal", seed=0, window_bytes=window)
+    assert not list(tmp_path.iterdir())
+
+
+def test_metadata_must_map_str_to_str_and_errors_name_the_writer(tmp_path):
+    with pytest.raises(TypeError, match=r"metadata must map str to str; got the entry 'step': 3"):
+        fio.write_safetensors(
+            tmp_path / "w.safetensors", {"w": ((2,), "float32", "normal")}, seed=0, metadata={"step": 3}
+        )
+    with pytest.raises(ValueError, match=r"^write_npy: std must be >= 0"):
+        fio.write_npy(tmp_path / "w.npy", (4, 4), "float32", ("normal", {"std": -1}), seed=0)
+    assert not list(tmp_path.iterdir())

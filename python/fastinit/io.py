@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import operator
 import os
 import sys
 import uuid
@@ -80,8 +81,42 @@ def _naming(fn: str, name: str) -> Iterator[None]:
     try:
         yield
     except (TypeError, ValueError) as exc:
-        text = str(exc).removeprefix(f"{fn}: ")
+        head, sep, rest = str(exc).removeprefix(f"{fn}: ").partition(": ")
+        text = (
+            rest if sep and head.endswith("_") and head.isidentifier() else head + sep + rest
+        )  # (a fill's name)
         raise type(exc)(f"{fn}: tensor {name!r}: {text}") from exc
+
+
+def _checked_metadata(fn: str, metadata: Mapping[str, str]) -> dict[str, str]:
+    """metadata as the format holds it, str to str (TypeError naming an entry that is not, as
+    safetensors' own save_file raises; nothing is converted behind the caller's back)."""
+    for k, v in metadata.items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise TypeError(f"{fn}: metadata must map str to str; got the entry {k!r}: {v!r}")
+    return dict(metadata)
+
+
+def _check_window(fn: str, window_bytes: Any) -> int:
+    """window_bytes as an int >= 1 (TypeError / ValueError naming it)."""
+    if isinstance(window_bytes, (bool, np.bool_)) or not hasattr(type(window_bytes), "__index__"):
+        raise TypeError(f"{fn}: window_bytes must be an int >= 1; got {window_bytes!r}")
+    if operator.index(window_bytes) < 1:
+        raise ValueError(f"{fn}: window_bytes must be an int >= 1; got {window_bytes!r}")
+    return operator.index(window_bytes)
+
+
+@contextlib.contextmanager
+def _renaming(fn: str) -> Iterator[None]:
+    """Re-raise a TypeError or ValueError that a fastinit fill raised in its own name
+    ("normal_: std must be >= 0") in the name of the function the user called."""
+    try:
+        yield
+    except (TypeError, ValueError) as exc:
+        head, sep, rest = str(exc).partition(": ")
+        if not sep or not head.endswith("_") or not head.isidentifier():
+            raise
+        raise type(exc)(f"{fn}: {rest}") from exc
 
 
 def _check_name(fn: str, name: Any) -> None:
@@ -196,10 +231,11 @@ def write_safetensors(
     ------
     TypeError
         seed is not an int; a tensor name that is not a str; a tensor's entry is not (shape,
-        dtype, scheme), its shape not an int or a sequence of ints, or its dtype not supported.
+        dtype, scheme), its shape not an int or a sequence of ints, or its dtype not supported;
+        metadata not str to str; window_bytes not an int.
         Errors about one tensor name it: "write_safetensors: tensor 'w': ...".
     ValueError
-        seed outside [0, 2**64); the tensor name "__metadata__"; a negative extent or an unknown
+        seed outside [0, 2**64); window_bytes < 1; the tensor name "__metadata__"; a negative extent or an unknown
         scheme (all checked before anything is written). A scheme's own arguments are checked
         when its tensor is written; what its function raises then (naming the tensor) leaves no
         file behind.
@@ -223,11 +259,12 @@ def write_safetensors(
     ...     fastinit.io.write_safetensors(path, {"w": ((4, 3), "float32", ("normal", {"std": -1}))}, seed=0)
     ... except ValueError as e:
     ...     print(e)
-    write_safetensors: tensor 'w': normal_: std must be >= 0; got std=-1.0
+    write_safetensors: tensor 'w': std must be >= 0; got std=-1.0
     >>> tmp.cleanup()
     """
     fn = "write_safetensors"
     key = check_u64(fn, "seed", seed)
+    window_bytes = _check_window(fn, window_bytes)
     entries, offset = {}, 0
     specs = []
     for name, spec in tensors.items():
@@ -244,7 +281,7 @@ def write_safetensors(
         offset += nbytes
     header: dict[str, Any] = dict(entries)
     if metadata:
-        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+        header["__metadata__"] = _checked_metadata(fn, metadata)
     raw = json.dumps(header, separators=(",", ":")).encode()
     raw += b" " * (-len(raw) % 8)  # the data starts 8-byte aligned
     update, bar = _progress(offset, progress, os.fspath(path))
@@ -321,10 +358,11 @@ def write_npy(
     Raises
     ------
     TypeError
-        seed is not an int; shape is not an int or a sequence of ints; dtype is not supported.
+        seed is not an int; shape is not an int or a sequence of ints; dtype is not supported;
+        window_bytes is not an int.
     ValueError
-        seed outside [0, 2**64); a negative extent; an unknown scheme; what the scheme's function raises for its
-        arguments (no file is left behind).
+        seed outside [0, 2**64); window_bytes < 1; a negative extent; an unknown scheme; what the scheme's
+        function raises for its arguments, in write_npy's name (no file is left behind).
     OSError
         The file cannot be written.
 
@@ -347,6 +385,7 @@ def write_npy(
     """
     fn = "write_npy"
     key = check_u64(fn, "seed", seed)
+    window_bytes = _check_window(fn, window_bytes)
     dt, shp, scheme = _spec(fn, (shape, dtype, scheme))
     update, bar = _progress(math.prod(shp) * dt.itemsize, progress, os.fspath(path))
     try:
@@ -354,7 +393,8 @@ def write_npy(
             np.lib.format.write_array_header_2_0(
                 f, {"descr": np.lib.format.dtype_to_descr(dt), "fortran_order": False, "shape": shp}
             )
-            _write_tensor(fn, f, stream, shp, dt, scheme, key, window_bytes, update)
+            with _renaming(fn):
+                _write_tensor(fn, f, stream, shp, dt, scheme, key, window_bytes, update)
     finally:
         if bar is not None:
             bar.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -41,10 +43,10 @@ def philox4x32(counters: ArrayLike, key: ArrayLike, rounds: int = 10) -> np.ndar
     Raises
     ------
     TypeError
-        counters or key is not an integer array.
+        counters or key is not an integer array; rounds is not an int (Python's or NumPy's).
     ValueError
         A value outside [0, 2**32); counters not of shape (n, 4) or key not of shape (2,);
-        rounds not an int >= 0.
+        rounds outside [0, 2**31).
 
     Examples
     --------
@@ -60,6 +62,9 @@ def philox4x32(counters: ArrayLike, key: ArrayLike, rounds: int = 10) -> np.ndar
         raise ValueError(f"philox4x32: counters must have shape (n, 4); got {c.shape}")
     if k.shape != (2,):
         raise ValueError(f"philox4x32: key must have shape (2,); got {k.shape}")
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
-        raise ValueError(f"philox4x32: rounds must be an int >= 0; got {rounds!r}")
+    if isinstance(rounds, (bool, np.bool_)) or not hasattr(type(rounds), "__index__"):
+        raise TypeError(f"philox4x32: rounds must be an int in [0, 2**31); got {rounds!r}")
+    if not 0 <= operator.index(rounds) < 2**31:
+        raise ValueError(f"philox4x32: rounds must be an int in [0, 2**31); got {rounds!r}")
+    rounds = operator.index(rounds)
     return np.asarray(_core.philox4x32(c, k, rounds))

@@ -68,7 +68,12 @@ def stream_id(stream: StreamLike, fn: str = "stream_id") -> int:
                 f"{fn}: stream must be an int in [0, 2**64) or a name with a UTF-8 form; got stream={stream!r}"
             ) from None
         return int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "little")
-    return check_u64(fn, "stream", stream)
+    try:
+        return check_u64(fn, "stream", stream)
+    except TypeError:  # say that a name is allowed too
+        raise TypeError(
+            f"{fn}: stream must be an int in [0, 2**64) or a str (a stream name); got {stream!r}"
+        ) from None
 
 
 _STREAM_VERSIONS = tuple(_core.stream_versions)  # the versions the core computes: 1 and 2

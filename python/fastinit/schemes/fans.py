@@ -121,8 +121,8 @@ def fans_by_axes(
 def compute_fans(
     shape: Sequence[int],
     layout: str = "oihw",
-    in_axis: int | None = None,
-    out_axis: int | None = None,
+    in_axis: AxisSpec | None = None,
+    out_axis: AxisSpec | None = None,
     batch_axis: AxisSpec = (),
     *,
     fn: str = "compute_fans",
@@ -141,8 +141,9 @@ def compute_fans(
         The weight's shape, at least 2-D.
     layout : {"oihw", "hwio"}, optional
         "oihw" (default; alias "torch") or "hwio" (alias "keras").
-    in_axis, out_axis : int, optional
-        The input and output axes (negative counts from the end), instead of the layout's.
+    in_axis, out_axis : int or sequence of int, optional
+        The input and output axes (negative counts from the end), instead of the layout's; a
+        sequence counts the product of its axes, as in jax.nn.initializers.
     batch_axis : int or sequence of int, optional
         Axes left out of both fans (default none).
     fn : str, optional
@@ -171,15 +172,14 @@ def compute_fans(
     (288.0, 576.0)
     >>> fastinit.compute_fans((8, 16, 32), in_axis=1, out_axis=2, batch_axis=0)
     (16.0, 32.0)
+    >>> fastinit.compute_fans((2, 4, 6, 8), in_axis=(1, 2), out_axis=3)
+    (48.0, 16.0)
     """
     shape = as_shape(fn, shape)
     if len(shape) < 2:
         raise ValueError(f"{fn}: fan_in and fan_out need a shape of at least 2 dimensions; got shape {shape}")
     default_in, default_out = layout_axes(fn, layout)
     i, o = (default_in if in_axis is None else in_axis), (default_out if out_axis is None else out_axis)
-    for name, a in (("in_axis", i), ("out_axis", o)):
-        if isinstance(a, bool) or not isinstance(a, int):
-            raise ValueError(f"{fn}: {name}={a!r} is not an axis of shape {shape}")
     counted = [a for name, ax in (("in_axis", i), ("out_axis", o), ("batch_axis", batch_axis))
                for a in axes_of(fn, name, ax, shape)]  # fmt: skip
     if len(set(counted)) != len(counted):

@@ -108,7 +108,7 @@ def _make(inplace: Callable[..., Any]) -> Callable[..., np.ndarray]:
 
     def out_of_place(shape: Any, *args: Any, dtype: Any = "float32", **kwargs: Any) -> np.ndarray:
         dt = resolve_dtype(name, dtype)
-        return inplace(np.empty(as_shape(name, shape), dt), *args, **kwargs)  # type: ignore[no-any-return]
+        return _matrix.named_after(name, inplace, np.empty(as_shape(name, shape), dt), *args, **kwargs)  # type: ignore[no-any-return]
 
     out_of_place.__name__ = out_of_place.__qualname__ = name
     shape, args = EXAMPLES[name]

@@ -138,14 +138,17 @@ def orthogonal_(
 
 
 def named_after(fn: str, fill: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """fill(*args, **kwargs), an error of its naming fn (the function the user called) instead."""
+    """fill(*args, **kwargs), an error of its naming fn (the function the user called) instead:
+    fastinit's own ("fill_: ...") and Python's about the call ("fill_() got an unexpected
+    keyword argument ...")."""
     try:
         return fill(*args, **kwargs)
     except (TypeError, ValueError) as exc:
-        text, prefix = str(exc), f"{fill.__name__}: "
-        if not text.startswith(prefix):
-            raise
-        raise type(exc)(f"{fn}: {text[len(prefix) :]}") from None
+        text = str(exc)
+        for prefix in (f"{fill.__name__}: ", f"{fill.__name__}() "):
+            if text.startswith(prefix):
+                raise type(exc)(f"{fn}{prefix[len(fill.__name__) :]}{text[len(prefix) :]}") from None
+        raise
 
 
 def _torch_empty(shape: tuple[int, int], precision: type) -> Any:

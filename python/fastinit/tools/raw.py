@@ -42,9 +42,7 @@ def stream_arg(text: str) -> int:
     try:
         int(text, 0)
     except ValueError:
-        if not text:
-            raise argparse.ArgumentTypeError("must be an integer in [0, 2**64) or a stream name") from None
-        return stream_id(text)
+        return stream_id(text)  # ("" too: a name, as stream="" in the API)
     return u64_arg(text)
 
 
