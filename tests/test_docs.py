@@ -31,7 +31,8 @@ def test_every_page_with_code_is_covered():
 
 
 @pytest.mark.parametrize(("page", "code"), EXAMPLES)
-def test_doc_example_runs(page, code):
+def test_doc_example_runs(page, code, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # as a user runs them, anywhere; files they write land there
     imported = set(re.findall(r"^(?:import|from) (\w+)", code, re.M)) & OPTIONAL
     imported |= set(re.findall(r"^import \w+, (\w+)", code, re.M)) & OPTIONAL
     for module in sorted(imported | set(NEEDS.get(page, ()))):

@@ -126,3 +126,18 @@ def test_half_precision_is_rounded_float32(fill, dtype):
     half = f(np.empty(10007, dt), seed=5, stream=1, offset=3)
     single = f(np.empty(10007, np.float32), seed=5, stream=1, offset=3)
     assert _bits_equal(half, single.astype(dt))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_within_tolerance_takes_half_types_and_catches_a_few_units_off(dtype):
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    dt = np.dtype(getattr(ml_dtypes, dtype) if dtype == "bfloat16" else dtype)
+    exact = reference.normal(3, 0, 0, 50000, dt, 0.5, 2.0)
+    core = fastinit.normal_(np.empty(50000, dt), 0.5, 2.0, seed=3, stream=0)
+    assert reference.within_tolerance("normal", dt, core, exact, 0.5, 2.0).all()
+    off = (core.astype(np.float64) * (1 + 4 * (2.0**-10 if dtype == "float16" else 2.0**-7))).astype(dt)
+    assert (
+        not reference.within_tolerance("normal", dt, off, exact, 0.5, 2.0).mean() > 0.01
+    )  # (values near 0 stay)
+    with pytest.raises(ValueError, match="within_tolerance: kind='uniform'"):
+        reference.within_tolerance("uniform", dt, core, exact, 0.5, 2.0)

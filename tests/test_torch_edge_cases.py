@@ -8,6 +8,7 @@ import subprocess
 import sys
 import warnings
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -360,3 +361,18 @@ def test_old_weight_norm_keeps_its_magnitude_the_norm_of_its_direction():
     rows = layer.weight_v.detach().norm(dim=1, keepdim=True)
     assert torch.allclose(layer.weight_g.detach(), rows)
     assert abs(layer.weight_v.std().item() / math.sqrt(2 / 16) - 1) < 0.3
+
+
+def test_kaimings_bad_slope_or_nonlinearity_is_named_in_the_callers_words():
+    with pytest.raises(ValueError, match=r"^kaiming_uniform_: a=inf is not a valid number"):
+        ft.kaiming_uniform_(torch.empty(3, 3), a=float("inf"), seed=0)
+    with pytest.raises(ValueError, match=r"^kaiming_normal_: unsupported nonlinearity 'bogus'"):
+        fastinit.kaiming_normal_(np.empty((3, 3), np.float32), nonlinearity="bogus", seed=0)
+
+
+def test_a_window_trunc_normal_refuses_gets_its_error_without_the_far_mean_warning():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match="trunc_normal_"):
+            ft.trunc_normal_(torch.empty(4), mean=0.0, std=1.0, a=50.0, b=51.0, seed=0)
+    assert not caught

@@ -271,7 +271,12 @@ def _kaiming_scheme(fn: str, a: float, mode: str, nonlinearity: str, distributio
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"{fn}: mode={mode!r} is not one of 'fan_in', 'fan_out'")
     Scheme.check(fn, 1.0, mode, distribution)
-    return Scheme(1.0, mode, distribution, gain=calculate_gain(nonlinearity, a))
+    try:
+        gain = calculate_gain(nonlinearity, a)
+    except ValueError as exc:  # in the caller's name, with its argument names (a, nonlinearity)
+        reason = str(exc).removeprefix("calculate_gain: ").replace("negative_slope param", "a")
+        raise ValueError(f"{fn}: {reason}") from None
+    return Scheme(1.0, mode, distribution, gain=gain)
 
 
 def kaiming_fill(

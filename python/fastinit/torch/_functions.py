@@ -129,8 +129,9 @@ def trunc_normal_(
     >>> bool((w.abs() <= 0.04).all())
     True
     """
-    _warn_far_mean(mean, std, a, b)
-    return _fill.trunc_normal_(tensor, mean, std, a, b, generator=torch_source(generator, kwargs), **kwargs)
+    filled = _fill.trunc_normal_(tensor, mean, std, a, b, generator=torch_source(generator, kwargs), **kwargs)
+    _warn_far_mean(mean, std, a, b)  # (after the fill: a window it refuses gets its error alone)
+    return filled
 
 
 def _warn_far_mean(mean: Any, std: Any, a: Any, b: Any) -> None:
