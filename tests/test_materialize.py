@@ -484,7 +484,7 @@ def test_lazy_modules_build_inside_deferred_init_and_stay_lazy():
     assert model[0].weight.is_meta  # nothing changed
     real = build()
     before = real[0].weight.detach().clone()
-    with pytest.raises(ValueError, match="uninitialized parameters of lazy modules"):
+    with pytest.raises(ValueError, match="uninitialized parameters or buffers of lazy modules"):
         ft.init_module_(real, "xavier", seed=0)
     assert torch.equal(real[0].weight, before)
 
@@ -494,6 +494,7 @@ class _LegacyConstructed(torch.nn.Module):  # as HF's XLNet and Wav2Vec2 build s
         super().__init__()
         self.w = torch.nn.Parameter(torch.empty(8))
         self.v = torch.nn.Parameter(torch.Tensor(8).uniform_())  # on the CPU, whatever the device
+        self.ones = torch.nn.Parameter(torch.Tensor(4).fill_(1.0))  # on the CPU too, but a constant
         torch.nn.init.normal_(self.w)
 
 
@@ -501,13 +502,15 @@ def test_tensors_a_constructor_made_on_the_cpu_are_named_not_kept():
     with ft.deferred_init():
         model = _LegacyConstructed()
     assert model.w.is_meta and not model.v.is_meta
-    with pytest.raises(ft.NotInitializedError, match=r"_LegacyConstructed\.v were made on the CPU"):
+    with pytest.raises(ft.NotInitializedError, match=r"materialize_: v was made on the CPU"):
         ft.materialize_(model, seed=0)
-    with ft.deferred_init():
-        model = _LegacyConstructed()
-    model.load_state_dict({"v": torch.arange(8.0)}, strict=False)  # loaded: kept
-    ft.materialize_(model, seed=0)
-    assert torch.equal(model.v.detach(), torch.arange(8.0)) and not model.w.is_meta
+    for assign in (False, True):  # loaded by a copy, or by replacing the parameter: kept
+        with ft.deferred_init():
+            model = _LegacyConstructed()
+        model.load_state_dict({"v": torch.arange(8.0)}, strict=False, assign=assign)
+        ft.materialize_(model, seed=0)
+        assert torch.equal(model.v.detach(), torch.arange(8.0)) and not model.w.is_meta
+        assert torch.equal(model.ones.detach(), torch.ones(4))  # the constructor's constant
 
 
 def test_a_copy_of_a_deferred_model_is_named_as_a_copy():
@@ -525,3 +528,36 @@ class _Scaled(torch.nn.Module):
         super().__init__()
         self.scale = torch.nn.Parameter(torch.full((8,), 1e-3))
         self.lin = torch.nn.Linear(8, 8)
+
+
+def test_an_operation_that_raises_without_a_message_keeps_its_exception():
+    library = torch.library.Library("fastinit_test_silent", "DEF")
+    library.define("silent(Tensor x) -> Tensor")
+    library.impl("silent", lambda x: (_ for _ in ()).throw(NotImplementedError), "Meta")
+
+    class Fallback(torch.nn.Module):  # catches the error, as code with a fallback does
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(4, 4)
+            try:
+                self.register_buffer("extra", torch.ops.fastinit_test_silent.silent(self.lin.weight))
+            except NotImplementedError:
+                self.register_buffer("extra", torch.zeros(4, 4))
+
+    with ft.deferred_init():
+        model = Fallback()  # was an IndexError from the recorder, replacing the user's exception
+    with pytest.raises(
+        ft.NotInitializedError, match=r"fastinit_test_silent.silent.default .NotImplementedError: .*caught it"
+    ):
+        ft.materialize_(model, seed=0)
+
+
+def test_parametrized_convolutions_in_blocks_keep_their_own_code_under_a_policy():
+    def block():
+        return torch.nn.Sequential(
+            torch.nn.utils.parametrizations.weight_norm(torch.nn.Conv1d(8, 8, 3)), torch.nn.ReLU()
+        )
+
+    model = torch.nn.Sequential(block(), block())
+    with pytest.warns(RuntimeWarning, match="kept the values of 0.0.parametrizations.weight.original0"):
+        ft.init_module_(model, "kaiming", seed=0)  # (was refused as mixture-of-experts weights)

@@ -18,7 +18,7 @@ torch = pytest.importorskip("torch")
 stats = pytest.importorskip("scipy.stats")
 import fastinit  # noqa: E402
 import fastinit.torch as ft  # noqa: E402
-from fastinit.torch import _depth, _policy  # noqa: E402
+from fastinit.torch import _depth, _policy, _structure  # noqa: E402
 
 nn = torch.nn
 SIGMA = 0.02
@@ -223,7 +223,7 @@ def test_policies_refuse_weights_a_module_applies_itself():
     model = nn.Sequential(Layer(), Layer())
     before = model[0].attn.weight.detach().clone()
     with pytest.raises(
-        ValueError, match=r"no rule for weights a module applies with its own code \(0\.experts\.gate_up_proj"
+        ValueError, match=r"no rule for the mixture-of-experts weights 0\.experts\.gate_up_proj"
     ):
         ft.init_module_(model, "megatron", seed=0)
     assert torch.equal(model[0].attn.weight, before)  # refused before anything changed
@@ -387,3 +387,47 @@ def test_fixup_refuses_a_model_without_resnet_blocks_before_changing_it():
     with pytest.raises(ValueError, match="'fixup' needs residual blocks whose layers sit side by side"):
         ft.init_module_(model, "fixup", seed=0)
     assert all(torch.equal(p, before[n]) for n, p in model.named_parameters())
+
+
+class _PreNorm(nn.Module):  # vit-pytorch's layers: ModuleList([PreNorm(attention), PreNorm(feed-forward)])
+    def __init__(self, fn):
+        super().__init__()
+        self.norm, self.fn = nn.LayerNorm(64), fn
+
+
+class _Merge(nn.Module):  # a patch-merging step after the blocks: changes the width, no residual
+    def __init__(self):
+        super().__init__()
+        self.norm, self.reduction = nn.LayerNorm(64), nn.Linear(64, 128, bias=False)
+
+
+def test_lists_that_are_one_layer_or_end_in_a_merge_keep_their_runs():
+    model = nn.Module()
+    model.layers = nn.ModuleList(
+        [nn.ModuleList([_PreNorm(_Attention()), _PreNorm(_Mixer())]) for _ in range(6)]
+    )
+    assert [(b.index, b.count) for b in _structure.blocks(model)] == [(i, 6) for i in range(6)]
+    model = nn.Module()
+    model.layers = nn.ModuleList([_Mixer() for _ in range(4)] + [_Merge()])
+    assert [(b.name, b.count) for b in _structure.blocks(model)] == [(f"layers.{i}", 4) for i in range(4)]
+
+
+def test_a_policy_on_an_moe_model_is_refused_before_materialize_changes_it():
+    class Experts(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.down_proj = nn.Parameter(torch.zeros(4, 64, 128))
+
+    class Layer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn, self.experts = nn.Linear(64, 64), Experts()
+
+    with ft.deferred_init():
+        model = nn.Sequential(Layer(), Layer())
+    with pytest.raises(
+        ValueError, match=r"^materialize_: policy 'kaiming' has no rule for the mixture-of-experts"
+    ):
+        ft.materialize_(model, "kaiming", seed=0)
+    assert model[0].attn.weight.is_meta  # nothing materialized: the model's own init still possible
+    ft.materialize_(model, seed=0)

@@ -158,7 +158,8 @@ def compute_fans(
     Raises
     ------
     TypeError
-        shape is not a sequence of ints (engine.shapes's rule).
+        shape is not a sequence of ints (engine.shapes's rule); an axis argument is not an int
+        or a sequence of ints.
     ValueError
         A negative extent; fewer than 2 dimensions; an unknown layout; an axis outside the shape;
         input, output and batch axes that are not distinct.

@@ -115,7 +115,8 @@ def init_module_(
     with a seed derived from (seed, module name), after the policy, so structure it sets (a
     Mamba layer's A_log, D and dt_proj.bias, layer scales) survives. Parameters no code sets
     keep their values, with a warning naming them (norm-like modules' 1-D scales are set to 1
-    and biases to 0).
+    and biases to 0), as do a linear layer's parameters beside its weight and bias (a
+    weight-standardized conv's gain). Mixture-of-experts weights are refused instead (Raises).
 
     Each parameter's values are a pure function of (seed, its canonical name): wrapper prefixes
     (module., _orig_mod., _fsdp_wrapped_module., ...) are removed and tied parameters are set
@@ -166,7 +167,9 @@ def init_module_(
         An unknown scheme or nonlinearity; std < 0; n_layers not an int >= 1; base= without
         "mup" or "mup" without base=; a depth-aware policy on a model without residual blocks;
         zero_init_residual=True on a model without residual blocks; n_layers= under "normal" /
-        "gpt2" on a model without residual outputs. Nothing is changed.
+        "gpt2" on a model without residual outputs; a lazy module's uninitialized parameters or
+        buffers; a policy other than "torch" on mixture-of-experts weights its modules apply
+        with their own code (transformers' fused *Experts, *Router). Nothing is changed.
 
     Warns
     -----
@@ -311,7 +314,7 @@ def check_no_lazy(fn: str, model: nn.Module) -> None:
     ]
     if lazy:
         raise ValueError(
-            f"{fn}: {', '.join(lazy)} are uninitialized parameters of lazy modules (nn.LazyLinear, ...); run a "
+            f"{fn}: {', '.join(lazy)} are uninitialized parameters or buffers of lazy modules (nn.LazyLinear, ...); run a "
             "forward with a dummy batch first, then apply the policy"
         )
 
@@ -346,8 +349,7 @@ def reinitialize(
     if scheme in DEPTH_POLICIES:
         _check_depth_structure(model, scheme, residual_map, n_layers, residual is not None)
     _check_residual_found(model, scheme, residual_map, n_layers, zero_init_residual)
-    if scheme != "torch":
-        _check_no_functional_weights(model, scheme)
+    check_moe_reachable("init_module_", model, scheme, set(keep))
     placed, embedding_scale = {}, 1.0
     if scheme in TRANSFORMER_POLICIES:  # a model it does not apply to fails before anything is changed
         placed, embedding_scale = placements(model, scheme), stack_scales(model, scheme)[1]
@@ -413,28 +415,31 @@ def reinitialize(
     return model
 
 
-def _check_no_functional_weights(model: nn.Module, scheme: str) -> None:
-    """ValueError naming the weights inside residual blocks that a module applies with its own
-    code (F.linear on a stacked tensor: HF's fused MoE experts (experts, out, in), a router's
-    2-D weight): no policy rule sees their fans or role, and keeping their own init would
-    silently drop the policy's std and depth scaling for what may be most of the model."""
+def check_moe_reachable(fn: str, model: nn.Module, scheme: str, keep: Collection[int] = ()) -> None:
+    """ValueError naming the weights of mixture-of-experts layers (transformers' fused experts,
+    classes named *Experts with stacked (experts, out, in) tensors, and routers, classes named
+    *Router with a 2-D weight) under a policy other than "torch": the modules apply them with
+    their own code, so no policy rule sees their fans or roles, and keeping their own init would
+    silently drop the policy's law, std and depth scaling for most of the model. Parameters
+    whose id is in keep (loaded, adapters) are left out. Checked before anything is changed."""
+    if scheme == "torch":
+        return
     found = []
-    for block in blocks(model):
-        for name, module in block.module.named_modules(prefix=block.name):
-            if is_linear(module) or isinstance(
-                module, (nn.Embedding, nn.RNNBase, nn.RNNCellBase, nn.MultiheadAttention)
+    for name, module in model.named_modules():
+        kind = type(module).__name__
+        if not (kind.endswith("Experts") or "Router" in kind):
+            continue
+        for pname, p in module.named_parameters(recurse=False):
+            if id(p) not in keep and (
+                p.dim() >= 3 if kind.endswith("Experts") else pname == "weight" and p.dim() == 2
             ):
-                continue
-            for pname, p in module.named_parameters(recurse=False):
-                stacked = p.dim() >= 3 and min(p.shape) > 1
-                if stacked or (pname == "weight" and p.dim() == 2 and not _is_norm(module)):
-                    found.append(f"{name}.{pname} {tuple(p.shape)}")
+                found.append(f"{name}.{pname} {tuple(p.shape)}" if name else pname)
     if found:
         raise ValueError(
-            f"init_module_: policy {scheme!r} has no rule for weights a module applies with its own code "
-            f"({', '.join(found[:6])}{', ...' if len(found) > 6 else ''}: fused MoE experts, a router, ...); "
-            "their fans and roles are unknown, so the policy's std and depth scaling would not reach them. "
-            "Use policy 'torch' (each module's own defaults), or initialize such a model by its own code"
+            f"{fn}: policy {scheme!r} has no rule for the mixture-of-experts weights "
+            f"{', '.join(found[:6])}{', ...' if len(found) > 6 else ''} (applied by their modules' own code, "
+            "so their fans and roles are unknown): the policy's law, std and depth scaling would not reach "
+            "them. Use policy 'torch' (each module's own defaults), or the model's own initialization"
         )
 
 

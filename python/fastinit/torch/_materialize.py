@@ -32,7 +32,7 @@ from fastinit.engine.streams import seed_from_torch
 from .._docstrings import documented
 from ..engine.torch_target import dispatches_in_python
 from ._accelerate import accelerate
-from ._init_module import POLICIES, check_no_lazy, reinitialize
+from ._init_module import POLICIES, check_moe_reachable, check_no_lazy, reinitialize
 from ._record import REPLAYS, Replayed, forget, recorded_module, recording_of
 from ._semantics import LAZY_TENSORS
 from ._structure import hf_models
@@ -128,9 +128,13 @@ def materialize_(
     ------
     ValueError
         A bad argument, or "model" for a plain meta build whose constructor's initialization
-        cannot be known.
+        cannot be known; under another policy, what init_module_ refuses (a lazy module's
+        uninitialized tensors, mixture-of-experts weights), before anything is materialized.
     NotInitializedError
-        (a RuntimeError) listing every parameter and buffer left unwritten; they hold NaN.
+        (a RuntimeError) listing every parameter and buffer left unwritten; they hold NaN. Also,
+        before anything is materialized, for a deferred_init() construction the replay cannot
+        reproduce: code that caught an error of the meta device, or tensors made on the CPU by
+        legacy constructors holding uninitialized memory or a draw of torch's generator.
 
     Examples
     --------
@@ -158,8 +162,9 @@ def materialize_(
     _check_not_sharded_after_recording(fn, meta, recording)
     if policy != "model":
         check_no_lazy(fn, model)
+        check_moe_reachable(fn, model, policy)
     if recording is not None:
-        _check_nothing_made_on_cpu(fn, recording)
+        _check_nothing_made_on_cpu(fn, recording, model)
     if recording is not None and recording.failed:
         raise NotInitializedError(
             f"{fn}: while the model was built inside deferred_init(), {recording.failed[0]} raised on the meta "
@@ -220,21 +225,27 @@ def _move_lazy(model: nn.Module, device: torch.device) -> None:
                 )
 
 
-def _check_nothing_made_on_cpu(fn: str, recording: Any) -> None:
-    """NotInitializedError naming the real tensors the deferred_init() block made and nothing has
-    written since (torch.Tensor(n), torch.FloatTensor(...): legacy constructors ignore the meta
-    device): their values are the constructor's, not the seed's."""
-    kept = [
-        name
-        for name, ref, version in recording.made_on_cpu
-        if (t := ref()) is not None and t._version == version
-    ]
+def _check_nothing_made_on_cpu(fn: str, recording: Any, model: nn.Module) -> None:
+    """NotInitializedError naming the real tensors the deferred_init() block made (torch.Tensor(n),
+    torch.FloatTensor(...): legacy constructors ignore the meta device) that its modules still
+    hold unchanged, with no values of the construction's own (uninitialized memory, or torch's
+    generator's draw): not the seed's. Loaded ones (copied into, or replaced) are fine."""
+    names = {id(m): n for n, m in model.named_modules(remove_duplicate=False)}
+    kept = []
+    for (module_ref, attr, is_parameter), ref, version in recording.made_on_cpu:
+        module, t = module_ref(), ref()
+        if module is None or t is None or t._version != version:
+            continue
+        if (module._parameters if is_parameter else module._buffers).get(attr) is t:
+            prefix = names.get(id(module), type(module).__name__)
+            kept.append(f"{prefix}.{attr}" if prefix else attr)
     if kept:
         raise NotInitializedError(
-            f"{fn}: {', '.join(dict.fromkeys(kept))} were made on the CPU while the model was built inside deferred_init() (by "
-            "torch.Tensor(n) or torch.FloatTensor(...), legacy constructors that ignore the meta device): their "
-            "values are the constructor's (torch's generator, or uninitialized memory), not materialize_'s. "
-            "Build the model under fastinit.torch.accelerate(seed=...) instead, or load those tensors first"
+            f"{fn}: {', '.join(dict.fromkeys(kept))} {'was' if len(kept) == 1 else 'were'} made on the CPU while the "
+            "model was built inside deferred_init() (by torch.Tensor(n) or torch.FloatTensor(...), legacy "
+            "constructors that ignore the meta device), and holds uninitialized memory or torch's generator's draw, "
+            "not materialize_'s. Build the model under fastinit.torch.accelerate(seed=...) instead, or load those "
+            "tensors first"
         )
 
 

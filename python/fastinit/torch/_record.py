@@ -123,8 +123,9 @@ class Recording:
         # real (CPU) storages the block allocated: legacy constructors (torch.Tensor(n),
         # torch.FloatTensor(...)) ignore the meta device
         self.allocated_on_cpu: set[int] = set()
-        # those a module registered, by name, with the tensor's version when the block ended
-        self.made_on_cpu: list[tuple[str, Callable[[], torch.Tensor | None], int]] = []
+        # those a module registered whose values are not the construction's to keep (nothing wrote
+        # them, or a random draw did): where (Owner), the tensor, its version when the block ended
+        self.made_on_cpu: list[tuple[Owner, Callable[[], torch.Tensor | None], int]] = []
 
     def replay(
         self,
@@ -251,7 +252,8 @@ class _Recorder(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torch le
         try:
             out = func(*args, **kwargs)
         except Exception as exc:
-            self.recording.failed.append(f"{func} ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})")
+            first_line = (str(exc).splitlines() or [""])[0][:160]  # (a message may be empty)
+            self.recording.failed.append(f"{func} ({type(exc).__name__}: {first_line})")
             if not isinstance(exc, RuntimeError) or "meta tensors" not in str(exc):
                 raise
             # code that reads values (.item(), .tolist(), a data-dependent shape) cannot run on
@@ -398,18 +400,50 @@ def _registered_storages(on_register: Callable[[], None]) -> Iterator[dict[int, 
 
 
 def _note_made_on_cpu(recording: Recording, held: dict[int, list[Owner]]) -> None:
-    """Record the real tensors the block allocated and modules still hold (made_on_cpu)."""
-    for key in recording.allocated_on_cpu & held.keys():
-        for module_ref, name, is_parameter in held[key]:
-            module = module_ref()
-            t = (
+    """Record the real tensors the block allocated that modules still hold and whose values the
+    replay cannot stand behind (made_on_cpu): nothing wrote them (uninitialized memory) or a
+    random operation did (torch's generator, not the seed). A deterministic fill is kept."""
+    candidates = recording.allocated_on_cpu & held.keys()
+    writers: dict[int, list[str]] = {key: [] for key in candidates}
+    for func, args, kwargs, _, _ in recording.ops if candidates else ():
+        for t in _real_tensors((args, tuple(kwargs.values()))):
+            key = int(t.untyped_storage()._cdata)
+            if key in writers and func not in _ALLOCATIONS:
+                writers[key].append(func.overloadpacket.__name__)
+    for key in candidates:
+        if writers[key] and not _RANDOM_OPS.intersection(writers[key]):
+            continue  # computed by the constructor from constants: the same on any replay
+        for owner in held[key]:
+            module = owner[0]()
+            held_now = (
                 None
                 if module is None
-                else (module._parameters if is_parameter else module._buffers).get(name)
+                else (module._parameters if owner[2] else module._buffers).get(owner[1])
             )
-            if t is not None and not t.is_meta and int(t.untyped_storage()._cdata) == key:
-                recording.made_on_cpu.append((f"{type(module).__name__}.{name}", weakref.ref(t), t._version))
+            if (
+                held_now is not None
+                and not held_now.is_meta
+                and int(held_now.untyped_storage()._cdata) == key
+            ):
+                recording.made_on_cpu.append((owner, weakref.ref(held_now), held_now._version))
     recording.allocated_on_cpu.clear()
+
+
+def _real_tensors(value: Any) -> Iterator[torch.Tensor]:
+    """The real (not meta) tensors in a recorded value, itself or nested in tuples and lists."""
+    if isinstance(value, torch.Tensor) and not value.is_meta:
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _real_tensors(v)
+
+
+# aten operations whose values come from torch's generator
+_RANDOM_OPS = frozenset(
+    ("uniform_", "normal_", "random_", "bernoulli_", "bernoulli", "exponential_", "geometric_", "log_normal_",
+     "cauchy_", "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "multinomial",
+     "normal", "poisson")
+)  # fmt: skip
 
 
 class _PostInitMarker:

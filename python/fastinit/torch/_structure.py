@@ -100,6 +100,30 @@ def _stack(container: nn.ModuleList, name: str) -> list[tuple[str, nn.Module]]:
     return out
 
 
+def _one_stack(container: nn.Module, name: str) -> list[tuple[str, nn.Module]]:
+    """The layers of a ModuleList that is one stack although its elements are not a run of one
+    class (else []): residual layers of several classes that each map their width back (a hybrid
+    model's attention and Mamba layers), or ModuleLists of whole layers of one class, each with
+    two or more branches (Funnel's groups). ModuleLists that hold one layer's branches
+    ([attention, feed-forward], vit-pytorch's layout) are a run of those lists; a width-changing
+    element (a merge, a stem) ends any stack."""
+    if not isinstance(container, nn.ModuleList):
+        return []
+    children = list(container.children())
+    layers = _stack(container, name)
+    if len(layers) < 2 or not all(_holds_linear_layers(m) for _, m in layers):
+        return []
+    if all(isinstance(c, nn.ModuleList) for c in children):
+        # whole layers (each with branches of its own), not one layer's branches in a list
+        whole = all(
+            sum(is_linear(b) or _holds_linear_layers(b) for b in m.children()) >= 2 for _, m in layers
+        )
+        return layers if whole and len({type(m) for _, m in layers}) == 1 else []
+    if any(isinstance(c, nn.ModuleList) for c in children) or len({type(c) for c in children}) == 1:
+        return []
+    return layers if all(_maps_back(m) for _, m in layers) else []
+
+
 def _holds_linear_layers(module: nn.Module) -> bool:
     """Whether module is a layer of blocks' kind: not a linear layer itself, but holding some."""
     return not is_linear(module) and any(is_linear(m) for m in module.modules())
@@ -111,9 +135,10 @@ def blocks(model: nn.Module) -> list[Block]:
     A block is one of a run of two or more consecutive modules of one class, holding linear
     layers, in an nn.ModuleList or nn.Sequential (a transformer's layers, a ResNet stage's
     blocks, blocks followed by a head in one nn.Sequential); a run of bare linear layers is not
-    a run of blocks. An nn.ModuleList whose elements (those of nested ModuleLists counted in
-    their place) all hold linear layers is one run whatever their classes: a hybrid model's
-    attention and Mamba layers, Funnel's groups of layers. A module alone in such a container is a block of a run of one when its
+    a run of blocks. Two kinds of nn.ModuleList are one run although their elements are not of
+    one class (_one_stack): residual layers of several classes that each map their width back
+    (a hybrid model's attention and Mamba layers), and ModuleLists of layers of one class
+    (Funnel's groups). A module alone in such a container is a block of a run of one when its
     class is that of a repeated block elsewhere in the model (a ResNet stage of one block beside
     stages of two), or when it is the container's only layer holding linear layers and maps its
     input width back to its output width (see _maps_back): a one-layer transformer's block, a
@@ -124,10 +149,8 @@ def blocks(model: nn.Module) -> list[Block]:
     for name, container in model.named_modules():
         if id(container) in inside or not isinstance(container, (nn.ModuleList, nn.Sequential)):
             continue
-        layers = _stack(container, name) if isinstance(container, nn.ModuleList) else []
-        if len(layers) >= 2 and all(_holds_linear_layers(m) for _, m in layers):
-            # a stack of layers, whatever their classes: a hybrid model's attention and Mamba
-            # layers, or Funnel's groups of layers (ModuleLists in a ModuleList), one run
+        layers = _one_stack(container, name)
+        if layers:
             for i, (qualified, child) in enumerate(layers):
                 found.append(Block(qualified, child, i, len(layers)))
             inside.update(id(m) for m in container.modules())

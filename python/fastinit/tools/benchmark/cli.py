@@ -30,7 +30,7 @@ V2_NORMAL = (
 
 
 # The kernel target each VAES target extends (the side-by-side row of stream version 2's normals).
-_WITHOUT_VAES = {"avx2_vaes": "avx2", "avx512_vaes": "avx512"}
+_WITHOUT_VAES = {"avx2_vaes": "avx2", "avx512_vaes": "avx512", "neon_aes": "neon"}
 
 
 def _cases(buf: np.ndarray, threads: int) -> list[tuple[str, int, Callable[[], object]]]:
