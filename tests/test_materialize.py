@@ -561,3 +561,23 @@ def test_parametrized_convolutions_in_blocks_keep_their_own_code_under_a_policy(
     model = torch.nn.Sequential(block(), block())
     with pytest.warns(RuntimeWarning, match="kept the values of 0.0.parametrizations.weight.original0"):
         ft.init_module_(model, "kaiming", seed=0)  # (was refused as mixture-of-experts weights)
+
+
+def test_an_hf_models_legacy_constructed_tensors_are_drawn_by_its_own_init_from_the_seed():
+    tf = require("transformers")
+    config = tf.Wav2Vec2Config(
+        hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, conv_dim=(16, 16),
+        conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
+    )  # fmt: skip
+
+    def build(torch_seed, seed):
+        torch.manual_seed(torch_seed)
+        with ft.deferred_init():
+            model = tf.Wav2Vec2Model(config)
+        assert not model.masked_spec_embed.is_meta  # torch.Tensor(n).uniform_(): made on the CPU
+        return ft.materialize_(model, seed=seed).masked_spec_embed.detach()
+
+    first = build(1, seed=0)
+    assert torch.equal(first, build(2, seed=0))  # the seed's values, whatever torch's generator did
+    assert not torch.equal(first, build(1, seed=1))
+    assert float(first.min()) >= 0 and float(first.max()) < 1  # HF's init: U(0, 1)

@@ -131,10 +131,12 @@ def materialize_(
         cannot be known; under another policy, what init_module_ refuses (a lazy module's
         uninitialized tensors, mixture-of-experts weights), before anything is materialized.
     NotInitializedError
-        (a RuntimeError) listing every parameter and buffer left unwritten; they hold NaN. Also,
-        before anything is materialized, for a deferred_init() construction the replay cannot
-        reproduce: code that caught an error of the meta device, or tensors made on the CPU by
-        legacy constructors holding uninitialized memory or a draw of torch's generator.
+        (a RuntimeError) listing every parameter and buffer left unwritten; they hold NaN. Also
+        for a deferred_init() construction the replay cannot reproduce: code that caught an
+        error of the meta device (before anything is materialized), or tensors made on the CPU
+        by legacy constructors, holding uninitialized memory or a draw of torch's generator,
+        that no initialization code sets (an HF model's own init does set XLNet's and
+        Wav2Vec2's).
 
     Examples
     --------
@@ -163,8 +165,9 @@ def materialize_(
     if policy != "model":
         check_no_lazy(fn, model)
         check_moe_reachable(fn, model, policy)
-    if recording is not None:
-        _check_nothing_made_on_cpu(fn, recording, model)
+    made = _made_on_cpu(recording, model) if recording is not None else []
+    if made and not hf_models(model):
+        _refuse_made_on_cpu(fn, [name for name, _, _ in made])
     if recording is not None and recording.failed:
         raise NotInitializedError(
             f"{fn}: while the model was built inside deferred_init(), {recording.failed[0]} raised on the meta "
@@ -177,6 +180,7 @@ def materialize_(
     if seed is None:
         seed = seed_from_torch(torch.default_generator)
     loaded = {id(t) for _, _, _, _, t in tensors if not t.is_meta}  # e.g. by load_state_dict(assign=True)
+    loaded -= {id(t) for _, t, _ in made}  # an HF model's own init draws those (XLNet's, Wav2Vec2's)
     with accelerate(seed=seed):
         initialized: set[int] = set()  # HF models initialized where their post_init returned
         if recording is not None:
@@ -189,6 +193,9 @@ def materialize_(
                 _hf_initialize(hf, loaded)
         if policy != "model":
             reinitialize(model, policy, seed, keep=loaded, warn_kept=False)  # unwritten: reported below
+    left = [name for name, t, version in made if t._version == version]
+    if left:
+        _refuse_made_on_cpu(fn, left)
     missing = [name for name, _, _, _, t in _named_tensors(model) if not written(t)]
     if missing:
         _poison(model, set(missing))
@@ -225,28 +232,33 @@ def _move_lazy(model: nn.Module, device: torch.device) -> None:
                 )
 
 
-def _check_nothing_made_on_cpu(fn: str, recording: Any, model: nn.Module) -> None:
-    """NotInitializedError naming the real tensors the deferred_init() block made (torch.Tensor(n),
-    torch.FloatTensor(...): legacy constructors ignore the meta device) that its modules still
-    hold unchanged, with no values of the construction's own (uninitialized memory, or torch's
-    generator's draw): not the seed's. Loaded ones (copied into, or replaced) are fine."""
+def _made_on_cpu(recording: Any, model: nn.Module) -> list[tuple[str, torch.Tensor, int]]:
+    """(path, tensor, version) of the real tensors the deferred_init() block made (torch.Tensor(n),
+    torch.FloatTensor(...): legacy constructors ignore the meta device) that the model's modules
+    still hold unchanged, with no values of the construction's own (uninitialized memory, or a
+    draw of torch's generator): not the seed's. Loaded ones (copied into, or replaced) are not."""
     names = {id(m): n for n, m in model.named_modules(remove_duplicate=False)}
-    kept = []
+    made = []
     for (module_ref, attr, is_parameter), ref, version in recording.made_on_cpu:
         module, t = module_ref(), ref()
         if module is None or t is None or t._version != version:
             continue
         if (module._parameters if is_parameter else module._buffers).get(attr) is t:
             prefix = names.get(id(module), type(module).__name__)
-            kept.append(f"{prefix}.{attr}" if prefix else attr)
-    if kept:
-        raise NotInitializedError(
-            f"{fn}: {', '.join(dict.fromkeys(kept))} {'was' if len(kept) == 1 else 'were'} made on the CPU while the "
-            "model was built inside deferred_init() (by torch.Tensor(n) or torch.FloatTensor(...), legacy "
-            "constructors that ignore the meta device), and holds uninitialized memory or torch's generator's draw, "
-            "not materialize_'s. Build the model under fastinit.torch.accelerate(seed=...) instead, or load those "
-            "tensors first"
-        )
+            made.append((f"{prefix}.{attr}" if prefix else attr, t, version))
+    return made
+
+
+def _refuse_made_on_cpu(fn: str, names: list[str]) -> None:
+    """NotInitializedError naming the tensors _made_on_cpu found that no code then wrote."""
+    names = list(dict.fromkeys(names))
+    raise NotInitializedError(
+        f"{fn}: {', '.join(names)} {'was' if len(names) == 1 else 'were'} made on the CPU while the model was "
+        "built inside deferred_init() (by torch.Tensor(n) or torch.FloatTensor(...), legacy constructors that "
+        "ignore the meta device), holding uninitialized memory or torch's generator's draw, and no "
+        "initialization code of the model sets them. Build the model under fastinit.torch.accelerate(seed=...) "
+        "instead, or load those tensors first"
+    )
 
 
 def _check_plain_meta_build(fn: str, model: nn.Module) -> None:
