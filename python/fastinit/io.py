@@ -81,10 +81,7 @@ def _naming(fn: str, name: str) -> Iterator[None]:
     try:
         yield
     except (TypeError, ValueError) as exc:
-        head, sep, rest = str(exc).removeprefix(f"{fn}: ").partition(": ")
-        text = (
-            rest if sep and head.endswith("_") and head.isidentifier() else head + sep + rest
-        )  # (a fill's name)
+        text = str(exc).removeprefix(f"{fn}: ")
         raise type(exc)(f"{fn}: tensor {name!r}: {text}") from exc
 
 
@@ -104,19 +101,6 @@ def _check_window(fn: str, window_bytes: Any) -> int:
     if operator.index(window_bytes) < 1:
         raise ValueError(f"{fn}: window_bytes must be an int >= 1; got {window_bytes!r}")
     return operator.index(window_bytes)
-
-
-@contextlib.contextmanager
-def _renaming(fn: str) -> Iterator[None]:
-    """Re-raise a TypeError or ValueError that a fastinit fill raised in its own name
-    ("normal_: std must be >= 0") in the name of the function the user called."""
-    try:
-        yield
-    except (TypeError, ValueError) as exc:
-        head, sep, rest = str(exc).partition(": ")
-        if not sep or not head.endswith("_") or not head.isidentifier():
-            raise
-        raise type(exc)(f"{fn}: {rest}") from exc
 
 
 def _check_name(fn: str, name: Any) -> None:
@@ -148,8 +132,13 @@ def _write_tensor(
     fn: str, f: IO[bytes], name: str, shape: tuple[int, ...], dtype: np.dtype, scheme: Scheme,
     seed: int, window_bytes: int, progress: Any,
 ) -> None:  # fmt: skip
-    """Write the tensor's bytes (C order) to f in windows of whole leading-dimension rows."""
-    fill, kwargs, kind = _scheme(fn, scheme)
+    """Write the tensor's bytes (C order) to f in windows of whole leading-dimension rows. The
+    scheme's errors name fn, the function the user called."""
+    scheme_fill, kwargs, kind = _scheme(fn, scheme)
+
+    def fill(*args: Any, **keywords: Any) -> Any:
+        return _matrix.named_after(fn, scheme_fill, *args, **keywords)
+
     rand = {"seed": seed, "stream": name} if kind != "constant" else {}
     if kind == "whole" or len(shape) == 0 or math.prod(shape) == 0:
         data = fill(np.empty(shape, dtype), **kwargs, **rand)
@@ -163,7 +152,7 @@ def _write_tensor(
         rows = min(rows_per_window, shape[0] - r0)
         window = buf[:rows]
         index = (slice(r0, r0 + rows), *(slice(None) for _ in shape[1:]))
-        if fill in (_deterministic.zeros_, _deterministic.ones_, _deterministic.constant_):
+        if scheme_fill in (_deterministic.zeros_, _deterministic.ones_, _deterministic.constant_):
             fill(window, **kwargs)  # position-independent
         else:
             fill(window, **kwargs, **rand, global_shape=shape, index=index)
@@ -393,8 +382,7 @@ def write_npy(
             np.lib.format.write_array_header_2_0(
                 f, {"descr": np.lib.format.dtype_to_descr(dt), "fortran_order": False, "shape": shp}
             )
-            with _renaming(fn):
-                _write_tensor(fn, f, stream, shp, dt, scheme, key, window_bytes, update)
+            _write_tensor(fn, f, stream, shp, dt, scheme, key, window_bytes, update)
     finally:
         if bar is not None:
             bar.close()

@@ -77,7 +77,7 @@ def fill_named(
         shape = _shape_of(fn, arr, keywords.get("global_shape")) if shape is None else shape
         if 0 in shape:
             _nothing_to_fill(fn, arr, keywords)
-            warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=_outside())
+            warn_empty_is_a_no_op()
             return arr
     drawn, placement = _law_and_placement(fn, arr, scheme, keywords, shape)
     if drawn is None:
@@ -138,7 +138,12 @@ def _law_and_placement(
     return scheme.cached_law(fan_in, fan_out), placement
 
 
-def _outside() -> int:
+def warn_empty_is_a_no_op() -> None:
+    """torch's kaiming_* warning for a zero-element weight, at the caller's line."""
+    warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=outside_fastinit())
+
+
+def outside_fastinit() -> int:
     """The stacklevel of the first caller outside fastinit (a warning names the user's line, as
     torch's do, however many of fastinit's wrappers the call went through)."""
     frame, level = sys._getframe(1), 1

@@ -16,7 +16,7 @@ from .._docstrings import takes_placement
 from ..engine import fill as _fill
 from ..schemes import matrix as _matrix
 from ..schemes import variance as _variance
-from ..schemes.variance import _outside
+from ..schemes.variance import outside_fastinit, warn_empty_is_a_no_op
 from ._complex import is_complex, normal_parts_, scheme_parts_, uniform_parts_
 from ._semantics import scheme_function, torch_function, torch_source
 
@@ -147,7 +147,7 @@ def _warn_far_mean(mean: Any, std: Any, a: Any, b: Any) -> None:
             f"trunc_normal_: mean={mean} is more than 2 std from [a, b] = [{a}, {b}]; the values are "
             "exact, but a and b bound the values themselves, not in units of std",
             UserWarning,
-            stacklevel=_outside(),
+            stacklevel=outside_fastinit(),
         )
 
 
@@ -320,7 +320,7 @@ def _scheme(fn: str, tensor: T, generator: Any, kwargs: dict[str, Any], *args: A
         kwargs["generator"] = source
     if fn[0] == "k" and "global_shape" not in kwargs and 0 in getattr(tensor, "shape", (1,)):
         # torch returns here, before it reads mode or nonlinearity
-        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=_outside())
+        warn_empty_is_a_no_op()
         return tensor
     distribution = kwargs.pop("distribution", "uniform" if fn.endswith("uniform_") else "normal")
     if fn[0] == "k" and args[1] not in _MODES and isinstance(args[1], str):

@@ -33,7 +33,7 @@ from .._docstrings import documented
 from ..engine.torch_target import dispatches_in_python
 from ._accelerate import accelerate
 from ._init_module import POLICIES, check_moe_reachable, check_no_lazy, reinitialize
-from ._record import REPLAYS, Replayed, forget, recorded_module, recording_of
+from ._record import REPLAYS, Replayed, forget, held_by, recorded_module, recording_of
 from ._semantics import LAZY_TENSORS
 from ._structure import hf_models
 
@@ -238,14 +238,13 @@ def _made_on_cpu(recording: Any, model: nn.Module) -> list[tuple[str, torch.Tens
     still hold unchanged, with no values of the construction's own (uninitialized memory, or a
     draw of torch's generator): not the seed's. Loaded ones (copied into, or replaced) are not."""
     names = {id(m): n for n, m in model.named_modules(remove_duplicate=False)}
-    made = []
-    for (module_ref, attr, is_parameter), ref, version in recording.made_on_cpu:
-        module, t = module_ref(), ref()
-        if module is None or t is None or t._version != version:
-            continue
-        if (module._parameters if is_parameter else module._buffers).get(attr) is t:
-            prefix = names.get(id(module), type(module).__name__)
-            made.append((f"{prefix}.{attr}" if prefix else attr, t, version))
+    made: list[tuple[str, torch.Tensor, int]] = []
+    for owner, ref, version in recording.made_on_cpu:
+        t, current = ref(), held_by(owner)
+        if t is None or current is None or current is not t or t._version != version:
+            continue  # gone, replaced (loaded with assign=True), or written since
+        prefix = names.get(id(owner[0]()), type(owner[0]()).__name__)
+        made.append((f"{prefix}.{owner[1]}" if prefix else owner[1], t, version))
     return made
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "Recording",
     "deferred_init",
     "forget",
+    "held_by",
     "recorded_module",
     "recording_of",
 ]
@@ -95,13 +96,18 @@ def _freeze(value: Any) -> Any:
     return _Ref(value) if isinstance(value, torch.Tensor) and value.is_meta else value
 
 
-def _refs(value: Any) -> Iterator[_Ref]:
-    """The meta tensors (_Refs) in a recorded value, itself or nested in tuples and lists."""
-    if isinstance(value, _Ref):
-        yield value
-    elif isinstance(value, (tuple, list)):
+def _leaves(value: Any) -> Iterator[Any]:
+    """A recorded value itself, or what it holds nested in tuples and lists."""
+    if isinstance(value, (tuple, list)):
         for v in value:
-            yield from _refs(v)
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+def _refs(value: Any) -> Iterator[_Ref]:
+    """The meta tensors (_Refs) in a recorded value."""
+    return (v for v in _leaves(value) if isinstance(v, _Ref))
 
 
 def _geometry(t: torch.Tensor) -> Geometry:
@@ -359,12 +365,15 @@ def forget(recording: Recording, tensors: Iterable[torch.Tensor]) -> None:
 Owner = tuple[Callable[[], Optional[torch.nn.Module]], str, bool]
 
 
+def held_by(owner: Owner) -> torch.Tensor | None:
+    """What the owner's module holds under that name now (None if the module is gone)."""
+    module = owner[0]()
+    return None if module is None else (module._parameters if owner[2] else module._buffers).get(owner[1])
+
+
 def _still_holds(owner: Owner, key: int) -> bool:
     """Does the owner's module still hold a meta tensor on storage `key` under that name?"""
-    module = owner[0]()
-    if module is None:
-        return False
-    t = (module._parameters if owner[2] else module._buffers).get(owner[1])
+    t = held_by(owner)
     if t is None or isinstance(t, LAZY_TENSORS):  # (a lazy module's stand-in for what it registered)
         return False
     return t.is_meta and t.untyped_storage()._cdata == key
@@ -406,7 +415,9 @@ def _note_made_on_cpu(recording: Recording, held: dict[int, list[Owner]]) -> Non
     candidates = recording.allocated_on_cpu & held.keys()
     writers: dict[int, list[str]] = {key: [] for key in candidates}
     for func, args, kwargs, _, _ in recording.ops if candidates else ():
-        for t in _real_tensors((args, tuple(kwargs.values()))):
+        for t in _leaves((args, tuple(kwargs.values()))):
+            if not isinstance(t, torch.Tensor) or t.is_meta:
+                continue  # (meta tensors are _Refs in the recording; a real one is itself)
             key = int(t.untyped_storage()._cdata)
             if key in writers and func not in _ALLOCATIONS:
                 writers[key].append(func.overloadpacket.__name__)
@@ -414,12 +425,7 @@ def _note_made_on_cpu(recording: Recording, held: dict[int, list[Owner]]) -> Non
         if writers[key] and not _RANDOM_OPS.intersection(writers[key]):
             continue  # computed by the constructor from constants: the same on any replay
         for owner in held[key]:
-            module = owner[0]()
-            held_now = (
-                None
-                if module is None
-                else (module._parameters if owner[2] else module._buffers).get(owner[1])
-            )
+            held_now = held_by(owner)
             if (
                 held_now is not None
                 and not held_now.is_meta
@@ -427,15 +433,6 @@ def _note_made_on_cpu(recording: Recording, held: dict[int, list[Owner]]) -> Non
             ):
                 recording.made_on_cpu.append((owner, weakref.ref(held_now), held_now._version))
     recording.allocated_on_cpu.clear()
-
-
-def _real_tensors(value: Any) -> Iterator[torch.Tensor]:
-    """The real (not meta) tensors in a recorded value, itself or nested in tuples and lists."""
-    if isinstance(value, torch.Tensor) and not value.is_meta:
-        yield value
-    elif isinstance(value, (tuple, list)):
-        for v in value:
-            yield from _real_tensors(v)
 
 
 # aten operations whose values come from torch's generator

@@ -81,13 +81,14 @@ def torch_function(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            if isinstance(args[0] if args else kwargs.get("tensor"), LAZY_TENSORS):
-                raise TorchArgumentError(_uninitialized(func.__name__, args[0] if args else kwargs["tensor"]))
-            if args and dispatches_in_python(args[0]):  # a DTensor: not through its data pointer
-                return fill_subclass(func.__name__, func, args[0], args[1:], kwargs, placed)
-            if not args and dispatches_in_python(kwargs.get("tensor")):  # (tensor=, torch's name)
+            tensor = args[0] if args else kwargs.get("tensor")  # (tensor=, torch's name)
+            if isinstance(tensor, LAZY_TENSORS):
+                raise TorchArgumentError(_uninitialized(func.__name__, tensor))
+            if dispatches_in_python(tensor):  # a DTensor: not through its data pointer
+                if args:
+                    return fill_subclass(func.__name__, func, tensor, args[1:], kwargs, placed)
                 rest = {k: v for k, v in kwargs.items() if k != "tensor"}
-                return fill_subclass(func.__name__, func, kwargs["tensor"], (), rest, placed)
+                return fill_subclass(func.__name__, func, tensor, (), rest, placed)
             return func(*args, **kwargs)
         except TorchArgumentError:
             raise
