@@ -8,6 +8,7 @@ only to instances of keras.initializers.VarianceScaling), and __call__ is the ad
 
 from __future__ import annotations
 
+import abc
 import math
 from typing import Any, TypeVar
 
@@ -54,7 +55,7 @@ def to_backend(arr: np.ndarray, dtype: str) -> Any:
     return keras.ops.convert_to_tensor(arr, dtype=dtype)
 
 
-class Adapter:
+class Adapter(abc.ABC):
     """The shared __call__: check the shape and dtype, draw a NumPy array with fastinit (_draw),
     hand it to the backend. A dtype fastinit does not fill is a ValueError for the random
     initializers, as Keras's; the constant ones (_KERAS_FOR_OTHER_DTYPES) make it with the Keras
@@ -62,9 +63,9 @@ class Adapter:
 
     _KERAS_FOR_OTHER_DTYPES = False
 
+    @abc.abstractmethod
     def _draw(self, shape: tuple[int, ...], dt: np.dtype) -> np.ndarray:
-        """The values of one call, as a NumPy array of `shape` and `dt`."""
-        raise NotImplementedError
+        """The values of one call, as a NumPy array of `shape` and `dt` (each class its own)."""
 
     def _fills(self, dtype: str) -> bool:
         """Does fastinit draw a call of this (standardized) dtype?"""
