@@ -230,6 +230,7 @@ def test_environment_variable():
         "a = fastinit.normal_(np.empty(5), seed=1); b = fastinit.normal_(np.empty(5), seed=1, stream_version=2);"
         "c = fastinit.normal_(np.empty(5), seed=1, stream_version=1); print(np.array_equal(a, b), np.array_equal(a, c))"
     )
+    assert _run(code, FASTINIT_STREAM_VERSION="").stdout.split() == ["2", "2", "True", "False"]  # unset
     assert _run(code, FASTINIT_STREAM_VERSION="2").stdout.split() == ["2", "2", "True", "False"]
     assert _run(code, FASTINIT_STREAM_VERSION="1").stdout.split() == ["1", "1", "False", "True"]
     bad = _run("import fastinit", FASTINIT_STREAM_VERSION="3")

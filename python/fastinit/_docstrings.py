@@ -210,7 +210,7 @@ PLACEMENT_DOC = """
         times as fast (docs/stream.md) and with tails to 9.5 sigma; every other value is the
         same in both. Default: the
         generator's (fastinit.Generator(stream_version=)), else fastinit.default_stream_version()
-        (FASTINIT_STREAM_VERSION, else 1).
+        (FASTINIT_STREAM_VERSION, else 2; stream_version=1 gives version 1's values back).
 """
 
 

@@ -4,7 +4,7 @@ reads its own in csrc/environment.cpp):
 * FASTINIT_SEED — the process-wide generator's seed, an integer in [0, 2**64) (decimal, or
   0x... hex); unset: drawn from OS entropy.
 * FASTINIT_STREAM_VERSION — the stream version of calls that name none, 1 or 2 (docs/stream.md;
-  unset: 1). Read once, at import.
+  unset: 2). Read once, at import.
 * FASTINIT_NUM_THREADS — threads for large fills, 1 to 1024; unset: the usable CPUs.
 * FASTINIT_SPIN_US — how long idle workers watch for the next fill, 0 to 100000 microseconds
   (default 100); read by the C++ pool, checked here at import.

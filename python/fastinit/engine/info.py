@@ -20,7 +20,7 @@ def info() -> dict[str, Any]:
     -------
     dict
         "version" (str, fastinit's), "stream_version" (int, the default stream version:
-        FASTINIT_STREAM_VERSION or 1; docs/stream.md), "isa" (str, the
+        FASTINIT_STREAM_VERSION or 2; docs/stream.md), "isa" (str, the
         SIMD target in use, which FASTINIT_ISA can lower), "isas_available" (list of str, those
         this CPU and build run), "threads" (int, get_num_threads()) and "hardware_threads" (int).
 

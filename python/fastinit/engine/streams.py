@@ -77,7 +77,8 @@ def stream_id(stream: StreamLike, fn: str = "stream_id") -> int:
 
 
 _STREAM_VERSIONS = tuple(_core.stream_versions)  # the versions the core computes: 1 and 2
-_DEFAULT_VERSION = environment.stream_version() or 1
+# The version of calls that name none (docs/stream.md): FASTINIT_STREAM_VERSION, else 2.
+_DEFAULT_VERSION = environment.stream_version() or 2
 
 
 def check_stream_version(fn: str, version: object) -> int:
@@ -91,7 +92,9 @@ def check_stream_version(fn: str, version: object) -> int:
 
 def default_stream_version() -> int:
     """The stream version of calls that name none and use no Generator made with one:
-    FASTINIT_STREAM_VERSION (1 or 2) if set at import, else 1.
+    FASTINIT_STREAM_VERSION (1 or 2) if set at import, else 2. Version 2 changes only normal
+    values (and what is built on them); ``stream_version=1`` or FASTINIT_STREAM_VERSION=1
+    gives version 1's values back (docs/stream.md).
 
     Returns
     -------

@@ -127,8 +127,8 @@ def delta_orthogonal(
     <examples>
     >>> w = np.asarray(fj.delta_orthogonal()(jax.random.key(0), (3, 3, 16, 32)))
     >>> centre = w[1, 1]
-    >>> bool(np.allclose(centre @ centre.T, np.eye(16), atol=1e-5)), float(abs(w).sum() - abs(centre).sum())
-    (True, 0.0)
+    >>> bool(np.allclose(centre @ centre.T, np.eye(16), atol=1e-5)), int(np.count_nonzero(w) - np.count_nonzero(centre))
+    (True, 0)
     """
     fn = "delta_orthogonal"
     sc = real_arg(fn, "scale", scale, "+")

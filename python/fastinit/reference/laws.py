@@ -154,7 +154,7 @@ def normal(
     dtype: np.dtype,
     mean: float = 0.0,
     std: float = 1.0,
-    version: int = 1,
+    version: int = 2,
 ) -> np.ndarray:
     """The normal_ values by the exact Box-Muller transform: mean + std * z in float64, rounded
     to dtype (half dtypes through float32).
@@ -167,8 +167,9 @@ def normal(
     mean, std : float, optional
         The normal's parameters (default 0 and 1).
     version : {1, 2}, optional
-        The stream version (default 1): version 2 draws the same transform from ARS4x32-7 words,
-        float32 pairs whose radius word is 0 from their extension word (docs/stream.md).
+        The stream version (default 2, fastinit's default): version 2 draws the transform from
+        ARS4x32-7 words, float32 pairs whose radius word is 0 from their extension word;
+        version 1 from Philox4x32-10 words (docs/stream.md).
 
     Returns
     -------
