@@ -330,7 +330,7 @@ static inline void transform_words(const Batch& x, uint32_t* __restrict out) {
 }
 
 // A batch transform with what running it needs: values per block, and the stream version whose
-// generator feeds it (uniforms and truncated normals take version 1's words in every version).
+// generator feeds it (uniforms take version 1's words in every version).
 template <int PerBlock, int Version, class F>
 struct BatchTransform {
   static constexpr int kPerBlock = PerBlock;
@@ -428,13 +428,15 @@ static inline void with_transform_f32(const DistParams& p, StreamId id, Run run,
         return run(batch_transform<4, 2>([&q, id](const Batch& x, float* o) { transform_normal_v2_f32(q, id, x, o); }));
       return run(
           batch_transform<4, 1>([&q](const Batch& x, float* o) { transform_f32<Distribution::normal>(q, x, o); }));
-    case Distribution::trunc_normal:
-      return run(batch_transform<4, 1>(
-          [&q](const Batch& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); }));
+    case Distribution::trunc_normal: {
+      const auto trunc = [&q](const Batch& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); };
+      if (version == 2) return run(batch_transform<4, 2>(trunc));
+      return run(batch_transform<4, 1>(trunc));
+    }
   }
 }
 
-// The same for float64 values (version 2's normals: version 1's pair transform on ARS words).
+// The same for float64 values (version 2's normal family: version 1's transforms on ARS words).
 template <class Run, class Constant>
 static inline void with_transform_f64(const DistParams& p, StreamId id, Run run, Constant constant) {
   const int version = id.version;
@@ -449,9 +451,11 @@ static inline void with_transform_f64(const DistParams& p, StreamId id, Run run,
       if (version == 2) return run(batch_transform<2, 2>(normal));
       return run(batch_transform<2, 1>(normal));
     }
-    case Distribution::trunc_normal:
-      return run(batch_transform<2, 1>(
-          [&q](const Batch& x, double* o) { transform_f64<Distribution::trunc_normal>(q, x, o); }));
+    case Distribution::trunc_normal: {
+      const auto trunc = [&q](const Batch& x, double* o) { transform_f64<Distribution::trunc_normal>(q, x, o); };
+      if (version == 2) return run(batch_transform<2, 2>(trunc));
+      return run(batch_transform<2, 1>(trunc));
+    }
   }
 }
 

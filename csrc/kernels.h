@@ -29,8 +29,8 @@ struct DistParams {
 };
 
 // Identifies a stream: key (seed), stream id and stream version (docs/stream.md). Version 2
-// changes only normal values (drawn from ARS4x32-7 words); every other value is the same in
-// both, and words_u32 gives the version's own generator's words.
+// changes only normal and truncated-normal values (drawn from ARS4x32-7 words); every other
+// value is the same in both, and words_u32 gives the version's own generator's words.
 struct StreamId {
   uint64_t seed = 0;
   uint64_t stream = 0;

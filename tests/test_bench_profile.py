@@ -16,7 +16,7 @@ def test_profile_rows_split_each_fill_into_its_words_and_its_transform():
         "normal_ float32, version 1": philox,
         "normal_ float32, version 2": ars,
         "trunc_normal_ float32, version 1": philox,
-        "trunc_normal_ float32, version 2": philox,
+        "trunc_normal_ float32, version 2": ars,
         "normal_ float64, version 1": 2 * philox,  # two words a float64 value
         "normal_ float64, version 2": 2 * ars,
     }

@@ -58,12 +58,15 @@ def test_uniform_bit_exact(seed, stream, offset, n, dtype, a, b):
     assert _bits_equal(core, reference.uniform(seed, stream, offset, n, dt, a, b))
 
 
+@pytest.mark.parametrize("version", [1, 2])
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize(("mean", "std"), [(0.0, 1.0), (0.5, 2.0), (-3.0, 1e-3), (1e6, 10.0)])
 @pytest.mark.parametrize(("seed", "stream", "offset", "n"), CASES, ids=IDS)
-def test_normal_within_tolerance(seed, stream, offset, n, dtype, mean, std):
-    core = fastinit.normal_(np.empty(n, dtype), mean, std, seed=seed, stream=stream, offset=offset)
-    exact = reference.normal(seed, stream, offset, n, np.dtype(dtype), mean, std)
+def test_normal_within_tolerance(seed, stream, offset, n, dtype, mean, std, version):
+    core = fastinit.normal_(
+        np.empty(n, dtype), mean, std, seed=seed, stream=stream, offset=offset, stream_version=version
+    )
+    exact = reference.normal(seed, stream, offset, n, np.dtype(dtype), mean, std, version)
     assert reference.within_tolerance("normal", dtype, core, exact, mean, std).all()
 
 
@@ -81,14 +84,15 @@ WINDOWS = [
 ]
 
 
+@pytest.mark.parametrize("version", [1, 2])
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize(("mean", "std", "a", "b"), WINDOWS)
 @pytest.mark.parametrize(("seed", "stream", "offset", "n"), CASES[:6], ids=IDS[:6])
-def test_trunc_normal_within_tolerance(seed, stream, offset, n, dtype, mean, std, a, b):
+def test_trunc_normal_within_tolerance(seed, stream, offset, n, dtype, mean, std, a, b, version):
     core = fastinit.trunc_normal_(
-        np.empty(n, dtype), mean, std, a, b, seed=seed, stream=stream, offset=offset
+        np.empty(n, dtype), mean, std, a, b, seed=seed, stream=stream, offset=offset, stream_version=version
     )
-    exact = reference.trunc_normal(seed, stream, offset, n, np.dtype(dtype), mean, std, a, b)
+    exact = reference.trunc_normal(seed, stream, offset, n, np.dtype(dtype), mean, std, a, b, version)
     assert reference.within_tolerance("trunc_normal", dtype, core, exact, mean, std).all()
     assert core.min() >= a and core.max() <= b
 

@@ -145,11 +145,17 @@ def test_shards_and_views_equal_the_whole(dtype):
     assert np.array_equal(piece, whole.reshape(-1)[-1001:])
 
 
-def test_only_normals_change():
-    for fn, args in ((fastinit.uniform_, (-1.0, 2.0)), (fastinit.trunc_normal_, (0.0, 1.0, -1.0, 1.5))):
-        for dt in DTYPES:
-            v1 = fn(np.empty(999, dt), *args, seed=2, stream_version=1)
-            assert np.array_equal(fn(np.empty(999, dt), *args, seed=2, stream_version=2), v1)
+def test_only_the_normal_family_changes():
+    for dt in DTYPES:
+        v1 = fastinit.uniform_(np.empty(999, dt), -1.0, 2.0, seed=2, stream_version=1)
+        assert np.array_equal(fastinit.uniform_(np.empty(999, dt), -1.0, 2.0, seed=2, stream_version=2), v1)
+        # truncated normals: version 1's transform on ARS words (docs/stream.md, section 9)
+        t1 = fastinit.trunc_normal_(np.empty(999, dt), 0.0, 1.0, -1.0, 1.5, seed=2, stream_version=1)
+        t2 = fastinit.trunc_normal_(np.empty(999, dt), 0.0, 1.0, -1.0, 1.5, seed=2, stream_version=2)
+        assert not np.array_equal(t1, t2)
+        if dt in (np.float32, np.float64):
+            exact = reference.trunc_normal(2, 0, 0, 999, np.dtype(dt), 0.0, 1.0, -1.0, 1.5, version=2)
+            assert reference.within_tolerance("trunc_normal", dt, t2, exact, 0.0, 1.0).all()
     sparse = fastinit.sparse_(
         np.empty((30, 8)), 0.5, seed=1, stream_version=2
     )  # v1's zero pattern, v2's values
@@ -194,6 +200,28 @@ def _pinned_digest():
 def test_values_pinned():
     """Version 2's values are a contract as version 1's are: this hash changes only with them."""
     assert _pinned_digest() == "afa66bedf28088fda3addeb3f76a8d10db3b4be75637ac7e967b3457efee8ac7"
+
+
+def test_truncated_normal_values_pinned():
+    """Version 2's truncated normals (ARS words, version 1's inversion), every dtype, a window
+    around the mean, one in a tail and a shard."""
+    h = hashlib.sha256()
+    for dt in DTYPES:
+        for out in (
+            fastinit.trunc_normal_(np.empty((37, 21), dt), 0.0, 0.02, -0.04, 0.04, seed=7, stream_version=2),
+            fastinit.trunc_normal_(
+                np.empty(300, dt), 1.0, 2.0, 7.0, 11.0, seed=8, stream="t", stream_version=2
+            ),
+            fastinit.trunc_normal_(
+                np.empty((4, 5), dt),
+                seed=2,
+                global_shape=(10, 14),
+                index=(slice(3, 7), slice(8, 13)),
+                stream_version=2,
+            ),
+        ):
+            h.update(np.ascontiguousarray(out).view(np.uint8).tobytes())
+    assert h.hexdigest() == "082da65a4ca559af50974e382e734ff52a04357c255340c9be89a29f93bc6171"
 
 
 def test_stream_version_keyword_is_checked():

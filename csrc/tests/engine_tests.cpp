@@ -76,9 +76,12 @@ void test_ars_known_answers() {
   }
 }
 
-// The laws to test under g_version: in version 2 only normals differ from version 1.
+// The laws to test under g_version: in version 2 only normals and truncated normals differ from
+// version 1.
 std::vector<DistParams> all_params(DType dtype) {
-  if (g_version == 2) return {normal_params(0.5, 2.0, dtype), normal_params(-1.0, 1e-3, dtype)};
+  if (g_version == 2)
+    return {normal_params(0.5, 2.0, dtype), normal_params(-1.0, 1e-3, dtype),
+            trunc_normal_params(0.0, 1.0, -0.7, 2.2, dtype), trunc_normal_params(0.0, 1.0, 3.0, 5.0, dtype)};
   return {uniform_params(-1.5, 2.5, dtype), uniform_params(1.0, 1.0, dtype), normal_params(0.5, 2.0, dtype),
           trunc_normal_params(0.0, 1.0, -0.7, 2.2, dtype), trunc_normal_params(0.0, 1.0, 3.0, 5.0, dtype)};
 }
@@ -258,11 +261,8 @@ void check_column_bands(const std::string& isa, DType dtype, size_t threads) {
   const StreamId id{5, 9, g_version};
   const Kernels& k = kernels_for(isa);
   set_num_threads(threads);
-  std::vector<DistParams> laws = {normal_params(0.25, 2.0, dtype)};
-  if (g_version == 1) {  // version 2 changes only normals
-    laws.push_back(uniform_params(-1.0, 3.0, dtype));
-    laws.push_back(trunc_normal_params(0.0, 1.0, -0.5, 1.5, dtype));
-  }
+  std::vector<DistParams> laws = {normal_params(0.25, 2.0, dtype), trunc_normal_params(0.0, 1.0, -0.5, 1.5, dtype)};
+  if (g_version == 1) laws.push_back(uniform_params(-1.0, 3.0, dtype));  // version 2 changes the normal family
   for (const DistParams& p : laws) {
     std::vector<T> whole(static_cast<size_t>(rows * global_cols));
     fill_target(k, p, id, target_2d(whole, dtype, rows, global_cols, {global_cols, 1}, global_cols), [] {});
@@ -292,7 +292,7 @@ void check_column_bands(const std::string& isa, DType dtype, size_t threads) {
 }
 
 void test_short_row_shards() {
-  // version 2 differs only in its generator and normals: one thread count covers it
+  // version 2 differs only in its generator and the normal family: one thread count covers it
   const std::vector<size_t> thread_counts = g_version == 2 ? std::vector<size_t>{3} : std::vector<size_t>{1, 3};
   for (const std::string& isa : available_isas())
     for (size_t threads : thread_counts) {
@@ -423,13 +423,17 @@ void print_fingerprint() {
     k.fill_f64(p, StreamId{77, 5}, 3, n, a.data());
     mix(a.data(), n * 8);
   }
-  // version 2's normals
+  // version 2's normals and truncated normals
   std::vector<float> a32(n);
-  k.fill_f32(normal_params(0.5, 2.0, DType::f32), StreamId{77, 5, 2}, 3, n, a32.data());
-  mix(a32.data(), n * 4);
   std::vector<double> a64(n);
-  k.fill_f64(normal_params(0.5, 2.0, DType::f64), StreamId{77, 5, 2}, 3, n, a64.data());
-  mix(a64.data(), n * 8);
+  for (const auto& [f32, f64] : {std::pair{normal_params(0.5, 2.0, DType::f32), normal_params(0.5, 2.0, DType::f64)},
+                                 std::pair{trunc_normal_params(0.0, 1.0, -0.7, 2.2, DType::f32),
+                                           trunc_normal_params(0.0, 1.0, -0.7, 2.2, DType::f64)}}) {
+    k.fill_f32(f32, StreamId{77, 5, 2}, 3, n, a32.data());
+    mix(a32.data(), n * 4);
+    k.fill_f64(f64, StreamId{77, 5, 2}, 3, n, a64.data());
+    mix(a64.data(), n * 8);
+  }
   std::printf("fingerprint %016llx\n", static_cast<unsigned long long>(h));
 }
 

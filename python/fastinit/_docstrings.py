@@ -206,11 +206,11 @@ PLACEMENT_DOC = """
         shape ``global_shape``, and gets exactly the values that block has in the whole tensor
         (a shard, filled on its own). Not with a non-zero offset=.
     stream_version : {1, 2}, optional
-        The stream version (docs/stream.md): 2 draws normals from ARS4x32 words, about 1.4
-        times as fast (docs/stream.md) and with tails to 9.5 sigma; every other value is the
-        same in both. Default: the
-        generator's (fastinit.Generator(stream_version=)), else fastinit.default_stream_version()
-        (FASTINIT_STREAM_VERSION, else 2; stream_version=1 gives version 1's values back).
+        The stream version (docs/stream.md): 2 draws normals and truncated normals from
+        ARS4x32 words, faster, and normals with tails to 9.5 sigma; every other value is the
+        same in both. Default: the generator's (fastinit.Generator(stream_version=)), else
+        fastinit.default_stream_version() (FASTINIT_STREAM_VERSION, else 2; stream_version=1
+        gives version 1's values back).
 """
 
 

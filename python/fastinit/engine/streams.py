@@ -93,13 +93,13 @@ def check_stream_version(fn: str, version: object) -> int:
 def default_stream_version() -> int:
     """The stream version of calls that name none and use no Generator made with one:
     FASTINIT_STREAM_VERSION (1 or 2) if set at import, else 2. Version 2 changes only normal
-    values (and what is built on them); ``stream_version=1`` or FASTINIT_STREAM_VERSION=1
-    gives version 1's values back (docs/stream.md).
+    and truncated-normal values (and what is built on them); ``stream_version=1`` or
+    FASTINIT_STREAM_VERSION=1 gives version 1's values back (docs/stream.md).
 
     Returns
     -------
     int
-        1 or 2 (docs/stream.md; version 2 changes only normal values).
+        1 or 2 (docs/stream.md; version 2 changes only normal and truncated-normal values).
 
     Examples
     --------
@@ -143,7 +143,7 @@ class Generator:
     stream_version : {1, 2}, optional
         The stream version of the calls made with this generator that name none (default:
         fastinit.default_stream_version()); spawned children inherit it. Version 2 draws
-        normals faster and with deeper tails (docs/stream.md).
+        normals and truncated normals faster, normals with deeper tails (docs/stream.md).
 
     Attributes
     ----------

@@ -268,6 +268,7 @@ def trunc_normal(
     std: float = 1.0,
     a: float = -2.0,
     b: float = 2.0,
+    version: int = 2,
 ) -> np.ndarray:
     """The trunc_normal_ values by the exact inverse-CDF transform. With u the element's
     uniform, alpha = (a - mean)/std, beta = (b - mean)/std: from_below = P(Z < alpha) + u * mass,
@@ -284,11 +285,15 @@ def trunc_normal(
         The normal before truncation (default 0 and 1), std > 0.
     a, b : float, optional
         The bounds on the values (default -2 and 2), a < b.
+    version : {1, 2}, optional
+        The stream version (default 2, fastinit's default): the uniforms come from its words,
+        ARS4x32-7's in version 2, Philox4x32-10's in version 1 (docs/stream.md).
 
     Returns
     -------
     numpy.ndarray of dtype, shape (n,)
-        What fastinit.trunc_normal_ writes, within docs/stream.md's tolerance.
+        What fastinit.trunc_normal_ writes (with stream_version=version), within
+        docs/stream.md's tolerance.
 
     <unchecked arguments>
     ZeroDivisionError
@@ -315,7 +320,7 @@ def trunc_normal(
     else:
         mass = 1 - _lower_tail(-alpha) - _lower_tail(beta)
     # the kernel's inputs, at its precision
-    u = unit(seed, stream, first, n, dtype).astype(np.float64)
+    u = unit(seed, stream, first, n, dtype, version).astype(np.float64)
     p_lo, q_hi, mass = (float(ct(v)) for v in (p_lo, q_hi, mass))
     from_below = p_lo + u * mass
     from_above = q_hi + (1 - u) * mass

@@ -128,20 +128,21 @@ def words(seed: int, stream: int, first: int, n: int, version: int = 1) -> np.nd
     return block_words(seed, stream, j0, j1 - j0, version).reshape(-1)[first - 4 * j0 : first - 4 * j0 + n]
 
 
-def u64_pairs(seed: int, stream: int, first: int, n: int) -> np.ndarray:
-    """For 8-byte element i: words 2(i mod 2) (low) and 2(i mod 2) + 1 (high) of block i // 2."""
+def u64_pairs(seed: int, stream: int, first: int, n: int, version: int = 1) -> np.ndarray:
+    """For 8-byte element i: words 2(i mod 2) (low) and 2(i mod 2) + 1 (high) of block i // 2,
+    from stream version `version`'s generator."""
     j0, j1 = first // 2, (first + n + 1) // 2
-    w = block_words(seed, stream, j0, j1 - j0).astype(np.uint64).reshape(-1, 2)
+    w = block_words(seed, stream, j0, j1 - j0, version).astype(np.uint64).reshape(-1, 2)
     u = w[:, 0] | (w[:, 1] << np.uint64(32))
     return cast(np.ndarray, u[first - 2 * j0 : first - 2 * j0 + n])
 
 
-def unit(seed: int, stream: int, first: int, n: int, dtype: np.dtype) -> np.ndarray:
-    """The uniform in [0, 1) of each element: (w >> 8) * 2**-24 or (u64 >> 11) * 2**-53."""
+def unit(seed: int, stream: int, first: int, n: int, dtype: np.dtype, version: int = 1) -> np.ndarray:
+    """The uniform in [0, 1) of each element: (w >> 8) * 2**-24 or (u64 >> 11) * 2**-53, from
+    the words of stream version `version`'s generator (uniform_ takes version 1's in every
+    version; trunc_normal_ its own version's)."""
     if dtype == np.float64:
-        return cast(
-            np.ndarray, (u64_pairs(seed, stream, first, n) >> np.uint64(11)).astype(np.float64) * 2.0**-53
-        )
-    return cast(
-        np.ndarray, (words(seed, stream, first, n) >> np.uint32(8)).astype(np.float32) * np.float32(2.0**-24)
-    )
+        u64 = u64_pairs(seed, stream, first, n, version)
+        return cast(np.ndarray, (u64 >> np.uint64(11)).astype(np.float64) * 2.0**-53)
+    w = words(seed, stream, first, n, version)
+    return cast(np.ndarray, (w >> np.uint32(8)).astype(np.float32) * np.float32(2.0**-24))

@@ -45,10 +45,21 @@ def _normal(mean: float, std: float, version: int = 1) -> Primitive:
     )
 
 
-def _trunc(mean: float, std: float, a: float, b: float) -> Primitive:
+def _trunc(mean: float, std: float, a: float, b: float, version: int = 1) -> Primitive:
     return Primitive(
-        TruncNormal(mean, std, a, b), lambda arr, **kw: _fill.trunc_normal_(arr, mean, std, a, b, **kw)
+        TruncNormal(mean, std, a, b),
+        lambda arr, **kw: _fill.trunc_normal_(arr, mean, std, a, b, stream_version=version, **kw),
+        version,
     )
+
+
+_WINDOWS = [
+    (0.0, 1.0, -2.0, 2.0),
+    (0.5, 2.0, -1.0, 3.0),
+    (0.0, 1.0, 3.0, 5.0),  # a window in the upper tail
+    (0.0, 1.0, -12.0, -11.5),  # far in the lower tail: mass 1e-33
+    (0.0, 1.0, -0.5, 30.0),  # one-sided in effect
+]
 
 
 PRIMITIVES = [
@@ -58,13 +69,10 @@ PRIMITIVES = [
     _normal(0.5, 2.0),
     _normal(0.0, 1.0, version=2),
     _normal(0.5, 2.0, version=2),
-    _trunc(0.0, 1.0, -2.0, 2.0),
-    _trunc(0.5, 2.0, -1.0, 3.0),
-    _trunc(0.0, 1.0, 3.0, 5.0),  # a window in the upper tail
-    _trunc(0.0, 1.0, -12.0, -11.5),  # far in the lower tail: mass 1e-33
-    _trunc(0.0, 1.0, -0.5, 30.0),  # one-sided in effect
+    *(_trunc(*w) for w in _WINDOWS),
+    *(_trunc(*w, version=2) for w in _WINDOWS),
 ]
-HALF_PRIMITIVES = [PRIMITIVES[i] for i in (0, 1, 2, 3, 4, 5, 6, 8)]
+HALF_PRIMITIVES = [PRIMITIVES[i] for i in (0, 1, 2, 3, 4, 5, 6, 8, 11, 13)]
 
 
 @dataclass(frozen=True)

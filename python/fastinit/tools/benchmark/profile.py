@@ -49,7 +49,7 @@ def _cases() -> list[Case]:
         ("normal_ float32, version 1", (1, 1), _fill(np.float32, normal, _V1)),
         ("normal_ float32, version 2", (2, 1), _fill(np.float32, normal, _V2)),
         ("trunc_normal_ float32, version 1", (1, 1), _fill(np.float32, trunc, _V1)),
-        ("trunc_normal_ float32, version 2", (1, 1), _fill(np.float32, trunc, _V2)),
+        ("trunc_normal_ float32, version 2", (2, 1), _fill(np.float32, trunc, _V2)),
         ("normal_ float64, version 1", (1, 2), _fill(np.float64, normal, _V1)),
         ("normal_ float64, version 2", (2, 2), _fill(np.float64, normal, _V2)),
     ]
