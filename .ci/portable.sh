@@ -14,6 +14,10 @@ fi
 native=$($PY .ci/fingerprint.py)
 echo "native:      $native"
 PYBIN=$($PY -c 'import sys; print(sys.executable)')
+# NumPy's bundled OpenBLAS can misread the emulated CPU (it chose Haswell kernels under
+# -cpu Nehalem on a Zen 5 host, and `import numpy` died of SIGILL): pin its kernels to the
+# oldest model here. fastinit's own dispatch is what this script checks, and it uses no BLAS.
+export OPENBLAS_CORETYPE=Nehalem
 for cpu in Nehalem SandyBridge Haswell; do
   emulated=$(qemu-x86_64 -cpu "$cpu" "$PYBIN" .ci/fingerprint.py)
   echo "$cpu: $emulated"
