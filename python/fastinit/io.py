@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import operator
 import os
 import sys
 import uuid
@@ -19,7 +18,7 @@ from typing import IO, Any, Union
 import numpy as np
 
 from .engine import fill as _fill
-from .engine.placement import PLACEMENT_KEYS, check_u64
+from .engine.placement import PLACEMENT_KEYS, check_int, check_u64
 from .engine.shapes import as_shape
 from .engine.targets import resolve_dtype
 from .schemes import deterministic as _deterministic
@@ -92,15 +91,6 @@ def _checked_metadata(fn: str, metadata: Mapping[str, str]) -> dict[str, str]:
         if not isinstance(k, str) or not isinstance(v, str):
             raise TypeError(f"{fn}: metadata must map str to str; got the entry {k!r}: {v!r}")
     return dict(metadata)
-
-
-def _check_window(fn: str, window_bytes: Any) -> int:
-    """window_bytes as an int >= 1 (TypeError / ValueError naming it)."""
-    if isinstance(window_bytes, (bool, np.bool_)) or not hasattr(type(window_bytes), "__index__"):
-        raise TypeError(f"{fn}: window_bytes must be an int >= 1; got {window_bytes!r}")
-    if operator.index(window_bytes) < 1:
-        raise ValueError(f"{fn}: window_bytes must be an int >= 1; got {window_bytes!r}")
-    return operator.index(window_bytes)
 
 
 def _check_name(fn: str, name: Any) -> None:
@@ -253,7 +243,7 @@ def write_safetensors(
     """
     fn = "write_safetensors"
     key = check_u64(fn, "seed", seed)
-    window_bytes = _check_window(fn, window_bytes)
+    window_bytes = check_int(fn, "window_bytes", window_bytes, 1)
     entries, offset = {}, 0
     specs = []
     for name, spec in tensors.items():
@@ -374,7 +364,7 @@ def write_npy(
     """
     fn = "write_npy"
     key = check_u64(fn, "seed", seed)
-    window_bytes = _check_window(fn, window_bytes)
+    window_bytes = check_int(fn, "window_bytes", window_bytes, 1)
     dt, shp, scheme = _spec(fn, (shape, dtype, scheme))
     update, bar = _progress(math.prod(shp) * dt.itemsize, progress, os.fspath(path))
     try:

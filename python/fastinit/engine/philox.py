@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _core
+from .placement import check_int
 
 __all__ = ["philox4x32"]
 
@@ -62,9 +61,5 @@ def philox4x32(counters: ArrayLike, key: ArrayLike, rounds: int = 10) -> np.ndar
         raise ValueError(f"philox4x32: counters must have shape (n, 4); got {c.shape}")
     if k.shape != (2,):
         raise ValueError(f"philox4x32: key must have shape (2,); got {k.shape}")
-    if isinstance(rounds, (bool, np.bool_)) or not hasattr(type(rounds), "__index__"):
-        raise TypeError(f"philox4x32: rounds must be an int in [0, 2**31); got {rounds!r}")
-    if not 0 <= operator.index(rounds) < 2**31:
-        raise ValueError(f"philox4x32: rounds must be an int in [0, 2**31); got {rounds!r}")
-    rounds = operator.index(rounds)
+    rounds = check_int("philox4x32", "rounds", rounds, 0, 2**31, "an int in [0, 2**31)")
     return np.asarray(_core.philox4x32(c, k, rounds))

@@ -5,6 +5,7 @@ takes_placement)."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -14,7 +15,8 @@ if TYPE_CHECKING:
     from .streams import Generator, StreamLike
 
 __all__ = [
-    "PLACEMENT_KEYS", "FanKeywords", "Placement", "SchemeKeywords", "check_offset", "check_placement", "check_u64",
+    "PLACEMENT_KEYS", "FanKeywords", "Placement", "SchemeKeywords", "check_int", "check_offset", "check_placement",
+    "check_u64",
 ]  # fmt: skip
 
 
@@ -58,6 +60,19 @@ def check_u64(fn: str, name: str, value: object) -> int:
     v = int(value)
     if not 0 <= v < _U64:
         raise ValueError(f"{fn}: {name} must be an int in [0, 2**64); got {v}")
+    return v
+
+
+def check_int(fn: str, name: str, value: object, lo: int, hi: int | None = None, allowed: str = "") -> int:
+    """value as a Python int in [lo, hi) (hi None: no upper end), from a Python or NumPy integer
+    or anything else with __index__ but a bool: TypeError / ValueError naming fn and name, and
+    saying what is allowed (default "an int >= lo" or "an int in [lo, hi)")."""
+    allowed = allowed or (f"an int >= {lo}" if hi is None else f"an int in [{lo}, {hi})")
+    if isinstance(value, (bool, np.bool_)) or not hasattr(type(value), "__index__"):
+        raise TypeError(f"{fn}: {name} must be {allowed}; got {value!r}")
+    v = operator.index(value)  # type: ignore[arg-type]  # (it has __index__)
+    if v < lo or (hi is not None and v >= hi):
+        raise ValueError(f"{fn}: {name} must be {allowed}; got {value!r}")
     return v
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import _core
 from . import environment
-from .placement import check_u64
+from .placement import check_int, check_u64
 
 __all__ = [
     "Generator", "StreamLike", "check_stream_version", "default_generator", "default_stream_version", "manual_seed",
@@ -256,11 +256,7 @@ class Generator:
         >>> g.spawn(1)[0].seed  # the second child, counting those spawned before
         17073866592887352224
         """
-        if isinstance(n, (bool, np.bool_)) or not hasattr(type(n), "__index__"):
-            raise TypeError(f"Generator.spawn: n must be an int >= 0; got {n!r}")
-        n = operator.index(n)
-        if n < 0:
-            raise ValueError(f"Generator.spawn: n must be an int >= 0; got {n!r}")
+        n = check_int("Generator.spawn", "n", n, 0)
         with self._lock:
             first = self._spawned
             self._spawned += n

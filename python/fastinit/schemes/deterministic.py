@@ -3,7 +3,6 @@ semantics). They validate arr like every fill and leave it untouched on bad inpu
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -12,6 +11,7 @@ import numpy as np
 from .._docstrings import documented, expand, takes_placement_keywords
 from ..engine.fill import check_real
 from ..engine.keys import shard_starts
+from ..engine.placement import check_int
 from ..engine.targets import as_target, assign, fill_value
 
 __all__ = ["constant_", "dirac_", "eye_", "ones_", "zeros_"]
@@ -185,11 +185,7 @@ def dirac_(
     a = as_target("dirac_", arr)
     if a.ndim not in (3, 4, 5):
         raise ValueError(f"dirac_: only 3-, 4- and 5-D arrays are supported; got shape {a.shape}")
-    if isinstance(groups, bool) or not hasattr(type(groups), "__index__"):
-        raise TypeError(f"dirac_: groups must be an int >= 1; got {groups!r}")  # torch's type too
-    groups = operator.index(groups)
-    if groups < 1:
-        raise ValueError(f"dirac_: groups must be an int >= 1; got {groups!r}")
+    groups = check_int("dirac_", "groups", groups, 1)  # a TypeError for a float, as torch's
     gshape, starts = _block("dirac_", a, global_shape, index)
     if gshape[0] % groups != 0:
         raise ValueError(

@@ -69,10 +69,11 @@ PRIMITIVES = [
     _normal(0.5, 2.0),
     _normal(0.0, 1.0, version=2),
     _normal(0.5, 2.0, version=2),
-    *(_trunc(*w) for w in _WINDOWS),
-    *(_trunc(*w, version=2) for w in _WINDOWS),
+    *(_trunc(*w, version=v) for v in (1, 2) for w in _WINDOWS),
 ]
-HALF_PRIMITIVES = [PRIMITIVES[i] for i in (0, 1, 2, 3, 4, 5, 6, 8, 11, 13)]
+# In the half types: the uniforms and normals, and the truncated normals of two windows (around
+# the mean, and in the upper tail).
+HALF_PRIMITIVES = [*PRIMITIVES[:6], *(_trunc(*_WINDOWS[i], version=v) for v in (1, 2) for i in (0, 2))]
 
 
 @dataclass(frozen=True)

@@ -381,10 +381,10 @@ def _still_holds(owner: Owner, key: int) -> bool:
 
 @contextlib.contextmanager
 def _registered_storages(on_register: Callable[[], None]) -> Iterator[dict[int, list[Owner]]]:
-    """The storages of the parameters and buffers that modules register while the block
-    lasts (meta ones, and real ones a constructor made), with where each was registered: the tensors models hold, which materialize_ looks
-    the recording up by (a constructor's temporaries are not among them). on_register() runs
-    at each registration."""
+    """The storages of the parameters and buffers that modules register while the block lasts
+    (meta ones, and real ones a constructor made), with where each was registered: the tensors
+    models hold, which materialize_ looks the recording up by (a constructor's temporaries are
+    not among them). on_register() runs at each registration."""
     found: dict[int, list[Owner]] = {}
 
     def note(is_parameter: bool) -> Callable[[torch.nn.Module, str, torch.Tensor | None], None]:

@@ -7,6 +7,7 @@ per value in cache; markdown on stdout, JSON on request."""
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
 import statistics
@@ -19,6 +20,7 @@ import numpy as np
 from ... import _core
 from ...engine import fill as _fill
 from ...engine.info import cpu_name, info
+from ...engine.streams import default_stream_version
 from ...engine.threads import get_num_threads, set_num_threads
 from . import profile, report, runner
 
@@ -33,6 +35,16 @@ V2_NORMAL = (
 _WITHOUT_VAES = {"avx2_vaes": "avx2", "avx512_vaes": "avx512", "neon_aes": "neon"}
 
 
+# The fills measured in both stream versions (the normal family's), side by side.
+_VERSIONED = [(fill, v) for fill in (_fill.normal_, _fill.trunc_normal_) for v in _core.stream_versions]
+
+
+def _versioned(name: str, version: int) -> str:
+    """The case of fastinit's fill `name` in stream `version`, marked where it is the default."""
+    default = ", default" if version == default_stream_version() else ""
+    return f"fastinit {name} (stream v{version}{default})"
+
+
 def _cases(buf: np.ndarray, threads: int) -> list[tuple[str, int, Callable[[], object]]]:
     rng = np.random.Generator(np.random.PCG64(0))
     cases: list[tuple[str, int, Callable[[], object]]] = [
@@ -45,22 +57,10 @@ def _cases(buf: np.ndarray, threads: int) -> list[tuple[str, int, Callable[[], o
         cases += [
             (STORE_LIMIT, t, lambda: _fill.uniform_(buf, 1.5, 1.5)),
             ("fastinit uniform_", t, lambda: _fill.uniform_(buf, seed=1)),
-            ("fastinit normal_ (stream v1)", t, lambda: _fill.normal_(buf, seed=1, stream_version=1)),
-            (
-                "fastinit normal_ (stream v2, default)",
-                t,
-                lambda: _fill.normal_(buf, seed=1, stream_version=2),
-            ),
-            (
-                "fastinit trunc_normal_ (stream v1)",
-                t,
-                lambda: _fill.trunc_normal_(buf, seed=1, stream_version=1),
-            ),
-            (
-                "fastinit trunc_normal_ (stream v2, default)",
-                t,
-                lambda: _fill.trunc_normal_(buf, seed=1, stream_version=2),
-            ),
+        ]
+        cases += [
+            (_versioned(fill.__name__, v), t, functools.partial(fill, buf, seed=1, stream_version=v))
+            for fill, v in _VERSIONED
         ]
         if plain:  # what VAES gives version 2: the same fill on the target without it
             cases.append(
@@ -127,16 +127,10 @@ def markdown(result: dict[str, Any]) -> str:
     rows = result["rows"]
     m = result["machine"]
     by = {(r["case"], r["threads"]): r for r in rows}
+    normal_rate = by[("numpy PCG64 standard_normal(out=)", 1)]["gsamples_per_s"]  # for the normal family
     numpy_rate = {
         "fastinit uniform_": by[("numpy PCG64 random(out=)", 1)]["gsamples_per_s"],
-        "fastinit normal_ (stream v1)": by[("numpy PCG64 standard_normal(out=)", 1)]["gsamples_per_s"],
-        "fastinit normal_ (stream v2, default)": by[("numpy PCG64 standard_normal(out=)", 1)][
-            "gsamples_per_s"
-        ],
-        "fastinit trunc_normal_ (stream v1)": by[("numpy PCG64 standard_normal(out=)", 1)]["gsamples_per_s"],
-        "fastinit trunc_normal_ (stream v2, default)": by[("numpy PCG64 standard_normal(out=)", 1)][
-            "gsamples_per_s"
-        ],
+        **{_versioned(fill.__name__, v): normal_rate for fill, v in _VERSIONED},
     }
     lines = [
         f"Machine: {m['cpu']}, ISA {m['isa']}, {m['threads']} threads; "
