@@ -291,6 +291,18 @@ static inline void transform_normal_v2_f32(const TypedParams<float>& params, Str
   }
 }
 
+// Version 2's truncated normals for a window that holds every value its normals reach
+// (TypedParams::covers_normal): the n normal values in v, clamped to the window as inversion's are
+// (the clamp acts only where rounding would step outside).
+template <class T>
+static inline void clamp_to_window(const TypedParams<T>& params, int n, T* __restrict v) {
+  const TypedParams<T> p = params;
+  for (int i = 0; i < n; ++i) {
+    const T x = v[i] > p.clamp_lo ? v[i] : p.clamp_lo;
+    v[i] = x < p.clamp_hi ? x : p.clamp_hi;
+  }
+}
+
 // Writes the 2 * kBatch float64 elements of a batch, element 2b + k from words 2k, 2k + 1.
 // Normals take two passes (the pairs' inputs, then Box-Muller), each a loop compilers vectorize.
 template <Distribution D>
@@ -430,6 +442,11 @@ static inline void with_transform_f32(const DistParams& p, StreamId id, Run run,
           batch_transform<4, 1>([&q](const Batch& x, float* o) { transform_f32<Distribution::normal>(q, x, o); }));
     case Distribution::trunc_normal: {
       const auto trunc = [&q](const Batch& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); };
+      if (version == 2 && q.covers_normal)
+        return run(batch_transform<4, 2>([&q, id](const Batch& x, float* o) {
+          transform_normal_v2_f32(q, id, x, o);
+          clamp_to_window(q, 4 * kBatch, o);
+        }));
       if (version == 2) return run(batch_transform<4, 2>(trunc));
       return run(batch_transform<4, 1>(trunc));
     }
@@ -453,6 +470,11 @@ static inline void with_transform_f64(const DistParams& p, StreamId id, Run run,
     }
     case Distribution::trunc_normal: {
       const auto trunc = [&q](const Batch& x, double* o) { transform_f64<Distribution::trunc_normal>(q, x, o); };
+      if (version == 2 && q.covers_normal)
+        return run(batch_transform<2, 2>([&q](const Batch& x, double* o) {
+          transform_f64<Distribution::normal>(q, x, o);
+          clamp_to_window(q, 2 * kBatch, o);
+        }));
       if (version == 2) return run(batch_transform<2, 2>(trunc));
       return run(batch_transform<2, 1>(trunc));
     }

@@ -20,6 +20,9 @@ struct TypedParams {
   // truncated normal, in standard units: P(Z < alpha), P(Z > beta), their window's mass,
   // and the clamp to the target-precision values inside [a, b]
   T p_lo = 0, q_hi = 0, mass = 0, clamp_lo = 0, clamp_hi = 0;
+  // version 2: the window holds every value version 2's normals reach (|z| <= 9.4933), so the
+  // values are normal_'s, clamped (docs/stream.md section 9)
+  bool covers_normal = false;
 };
 
 struct DistParams {

@@ -136,6 +136,10 @@ DistParams normal_params(double mean, double std, DType dtype) {
   return out;
 }
 
+// Stream version 2's normals stay within sqrt(130 ln 2) = 9.4933 standard deviations of the mean
+// (docs/stream.md section 9); a truncation window reaching this far on both sides cannot bind.
+constexpr double kNormalReach = 9.5;
+
 DistParams trunc_normal_params(double mean, double std, double a, double b, DType dtype) {
   const double clamp_lo = smallest_at_least(dtype, a);
   const double clamp_hi = largest_at_most(dtype, b);
@@ -173,6 +177,7 @@ DistParams trunc_normal_params(double mean, double std, double a, double b, DTyp
     p.mass = static_cast<T>(mass);
     p.clamp_lo = static_cast<T>(clamp_lo);
     p.clamp_hi = static_cast<T>(clamp_hi);
+    p.covers_normal = alpha <= -kNormalReach && beta >= kNormalReach;
   };
   if (dtype == DType::f64)
     fill(out.f64);

@@ -8,7 +8,7 @@ from fastinit.tools.benchmark import cli, profile
 
 def test_profile_rows_split_each_fill_into_its_words_and_its_transform():
     rows = {r["case"]: r for r in profile.run(rounds=1, calls=2)}
-    assert len(rows) == 9
+    assert len(rows) == 11
     philox = rows["words, version 1 (Philox4x32-10)"]["ns_per_value"]
     ars = rows["words, version 2 (ARS4x32-7)"]["ns_per_value"]
     expected_words = {
@@ -17,6 +17,8 @@ def test_profile_rows_split_each_fill_into_its_words_and_its_transform():
         "normal_ float32, version 2": ars,
         "trunc_normal_ float32, version 1": philox,
         "trunc_normal_ float32, version 2": ars,
+        "trunc_normal_ float32 std=0.02, version 1": philox,
+        "trunc_normal_ float32 std=0.02, version 2": ars,
         "normal_ float64, version 1": 2 * philox,  # two words a float64 value
         "normal_ float64, version 2": 2 * ars,
     }

@@ -224,6 +224,52 @@ def test_truncated_normal_values_pinned():
     assert h.hexdigest() == "082da65a4ca559af50974e382e734ff52a04357c255340c9be89a29f93bc6171"
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_a_window_holding_every_normal_value_gives_the_normal_values(dtype):
+    """Version 2: alpha <= -9.5 and beta >= 9.5 (timm's and HF's trunc_normal_(std=0.02) keep
+    a = -2, b = 2, i.e. +-100 std) cannot bind, so trunc_normal_ writes normal_'s values, at any
+    offset and in any shard; narrower windows, and version 1, invert as before."""
+    kw = dict(seed=6, stream="blocks.0.attn.qkv.weight", stream_version=2)
+    for mean, std, a, b in (
+        (0.0, 0.02, -2.0, 2.0),
+        (1.0, 0.125, 1.0 - 9.5 * 0.125, 1.0 + 9.5 * 0.125),
+        (0.0, 1.0, -np.inf, np.inf),
+    ):
+        for offset in (0, 3):
+            t = fastinit.trunc_normal_(np.empty(513, dtype), mean, std, a, b, offset=offset, **kw)
+            assert np.array_equal(t, fastinit.normal_(np.empty(513, dtype), mean, std, offset=offset, **kw))
+    whole = fastinit.trunc_normal_(np.empty((40, 33), dtype), std=0.02, **kw)
+    shard = np.empty((10, 7), dtype)
+    fastinit.trunc_normal_(shard, std=0.02, global_shape=(40, 33), index=(slice(5, 15), slice(20, 27)), **kw)
+    assert np.array_equal(shard, whole[5:15, 20:27])
+    # just inside the reach on one side: inversion, whose values are others
+    t = fastinit.trunc_normal_(np.empty(513, dtype), 0.0, 1.0, -9.49, 9.5, **kw)
+    assert not np.array_equal(t, fastinit.normal_(np.empty(513, dtype), **kw))
+    v1 = dict(kw, stream_version=1)
+    t1 = fastinit.trunc_normal_(np.empty(513, dtype), 0.0, 0.02, -2.0, 2.0, **v1)
+    assert not np.array_equal(t1, fastinit.normal_(np.empty(513, dtype), 0.0, 0.02, **v1))
+    if np.dtype(dtype).itemsize >= 4:
+        exact = reference.trunc_normal(
+            6, fastinit.stream_id(kw["stream"]), 0, 513, np.dtype(dtype), 0.0, 0.02
+        )
+        t = fastinit.trunc_normal_(np.empty(513, dtype), 0.0, 0.02, **kw)
+        assert reference.within_tolerance("trunc_normal", dtype, t, exact, 0.0, 0.02).all()
+
+
+def test_wide_window_values_pinned():
+    """Version 2's truncated normals in windows that hold every normal value, every dtype."""
+    h = hashlib.sha256()
+    for dt in DTYPES:
+        for out in (
+            fastinit.trunc_normal_(np.empty((37, 21), dt), std=0.02, seed=7, stream_version=2),
+            fastinit.trunc_normal_(
+                np.empty(300, dt), 5.0, 0.5, -np.inf, 10.0, seed=8, stream="t", stream_version=2
+            ),
+        ):
+            h.update(np.ascontiguousarray(out).view(np.uint8).tobytes())
+    assert h.hexdigest() == "fc0a702e6fcbb4983fa5ab190e370d170aad9660f6f3f3cb56fc14a7651891ab"
+
+
 def test_stream_version_keyword_is_checked():
     a = np.arange(4.0)
     for bad, exc in ((3, ValueError), (0, ValueError), (True, TypeError), ("2", TypeError), (2.0, TypeError)):

@@ -12,7 +12,7 @@ import numpy as np
 from .._docstrings import documented
 from .philox import MASK32, block_words, unit, words
 
-__all__ = ["TOLERANCE", "normal", "trunc_normal", "uniform", "within_tolerance"]
+__all__ = ["NORMAL_REACH", "TOLERANCE", "normal", "trunc_normal", "uniform", "within_tolerance"]
 
 
 def _compute_dtype(dtype: np.dtype) -> type:
@@ -95,6 +95,10 @@ def uniform(
 
 
 _TAG_EXTENSION = 3  # purpose tag of version 2's extension words (docs/stream.md)
+
+#: Version 2's normals stay within sqrt(130 ln 2) = 9.4933 standard deviations of the mean; a
+#: truncation window reaching NORMAL_REACH on both sides gives the normal values (docs/stream.md).
+NORMAL_REACH = 9.5
 
 
 def _radius_uniform_f32(seed: int, stream: int, pair0: int, wr: np.ndarray, version: int) -> np.ndarray:
@@ -274,7 +278,8 @@ def trunc_normal(
     uniform, alpha = (a - mean)/std, beta = (b - mean)/std: from_below = P(Z < alpha) + u * mass,
     from_above = P(Z > beta) + (1 - u) * mass; z = Phi^-1(from_below) if from_below <=
     from_above, else -Phi^-1(from_above); the value mean + std * z, clamped to the dtype values
-    inside [a, b].
+    inside [a, b]. In version 2, a window with alpha <= -NORMAL_REACH and beta >= NORMAL_REACH
+    holds every value the normals reach, and z is the element's normal (normal()'s transform).
 
     Parameters
     ----------
@@ -311,6 +316,16 @@ def trunc_normal(
     dtype = np.dtype(dtype)
     ct = _compute_dtype(dtype)
     alpha, beta = (a - mean) / std, (b - mean) / std
+    lo = _round(dtype, a)
+    while lo < a:
+        lo = _neighbour(dtype, lo, +1)
+    hi = _round(dtype, b)
+    while hi > b:
+        hi = _neighbour(dtype, hi, -1)
+    if version == 2 and alpha <= -NORMAL_REACH and beta >= NORMAL_REACH:
+        # the window holds every value version 2's normals reach: they are the values
+        z = _box_muller(seed, stream, first, n, dtype, version)
+        return np.clip(mean + std * z, lo, hi).astype(ct).astype(dtype)
     p_lo = _lower_tail(-alpha) if alpha <= 0 else 1 - _lower_tail(alpha)
     q_hi = _lower_tail(beta) if beta >= 0 else 1 - _lower_tail(-beta)
     if alpha >= 0:
@@ -328,12 +343,6 @@ def trunc_normal(
     q = np.where(lower, from_below, from_above)
     z = _normal_quantile(np.maximum(q, np.finfo(ct).tiny))
     z = np.where(lower, z, -z)
-    lo = _round(dtype, a)
-    while lo < a:
-        lo = _neighbour(dtype, lo, +1)
-    hi = _round(dtype, b)
-    while hi > b:
-        hi = _neighbour(dtype, hi, -1)
     v = np.clip(mean + std * z, lo, hi)
     return v.astype(ct).astype(dtype)
 

@@ -59,6 +59,7 @@ _WINDOWS = [
     (0.0, 1.0, 3.0, 5.0),  # a window in the upper tail
     (0.0, 1.0, -12.0, -11.5),  # far in the lower tail: mass 1e-33
     (0.0, 1.0, -0.5, 30.0),  # one-sided in effect
+    (0.0, 0.02, -2.0, 2.0),  # timm's and HF's trunc_normal_(std=0.02): version 2's normal values
 ]
 
 
@@ -71,9 +72,9 @@ PRIMITIVES = [
     _normal(0.5, 2.0, version=2),
     *(_trunc(*w, version=v) for v in (1, 2) for w in _WINDOWS),
 ]
-# In the half types: the uniforms and normals, and the truncated normals of two windows (around
-# the mean, and in the upper tail).
-HALF_PRIMITIVES = [*PRIMITIVES[:6], *(_trunc(*_WINDOWS[i], version=v) for v in (1, 2) for i in (0, 2))]
+# In the half types: the uniforms and normals, and the truncated normals of three windows (around
+# the mean, in the upper tail, and timm's).
+HALF_PRIMITIVES = [*PRIMITIVES[:6], *(_trunc(*_WINDOWS[i], version=v) for v in (1, 2) for i in (0, 2, 5))]
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ def _words(version: int) -> Callable[[int], Callable[[], object]]:
 def _cases() -> list[Case]:
     uniform, normal = _core.Law.uniform(-1.0, 1.0), _core.Law.normal(0.0, 1.0)
     trunc = _core.Law.trunc_normal(0.0, 1.0, -2.0, 2.0)
+    timm = _core.Law.trunc_normal(0.0, 0.02, -2.0, 2.0)  # +-100 std: version 2's normal values
     return [
         (_WORDS[1], None, _words(1)),
         (_WORDS[2], None, _words(2)),
@@ -50,6 +51,8 @@ def _cases() -> list[Case]:
         ("normal_ float32, version 2", (2, 1), _fill(np.float32, normal, _V2)),
         ("trunc_normal_ float32, version 1", (1, 1), _fill(np.float32, trunc, _V1)),
         ("trunc_normal_ float32, version 2", (2, 1), _fill(np.float32, trunc, _V2)),
+        ("trunc_normal_ float32 std=0.02, version 1", (1, 1), _fill(np.float32, timm, _V1)),
+        ("trunc_normal_ float32 std=0.02, version 2", (2, 1), _fill(np.float32, timm, _V2)),
         ("normal_ float64, version 1", (1, 2), _fill(np.float64, normal, _V1)),
         ("normal_ float64, version 2", (2, 2), _fill(np.float64, normal, _V2)),
     ]
