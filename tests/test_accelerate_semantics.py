@@ -248,3 +248,17 @@ def test_a_build_under_inference_mode_leaves_later_builds_working(monkeypatch):
     with ft.accelerate(seed=0):
         later = torch.nn.Linear(4, 4)
     assert torch.equal(later.weight, frozen.weight) and not later.weight.is_inference()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16, torch.float64])
+def test_a_clamp_or_comparison_within_the_normals_reach_runs_on_the_values(dtype):
+    """Stream version 2's normals reach 9.49 standard deviations in every dtype (docs/stream.md,
+    section 9; version 1's float32 ones 6.76): the interval a deferred normal's values lie in
+    (from which comparisons are answered) holds them all, and a clamp at 7 may change a value,
+    so it is not absorbed; one at 9.6 (or timm's 100) changes none, and is."""
+    from fastinit.torch._laws import Normal, value_range
+
+    low, high = value_range(Normal(0.0, 1.0), dtype)
+    assert low <= -9.4933 and high >= 9.4933
+    assert Normal(0.0, 1.0).clamp(-7.0, 7.0, dtype) is None
+    assert Normal(0.0, 1.0).clamp(-9.6, 9.6, dtype) == Normal(0.0, 1.0)

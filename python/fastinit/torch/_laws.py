@@ -25,10 +25,10 @@ from ..engine import fill as _fill
 
 __all__ = ["Constant", "DeferredLaw", "Normal", "TruncNormal", "Uniform", "value_range"]
 
-# Largest |z| a normal_ value can have: r_max of docs/stream.md section 4 (6.764 for float32 and
-# the half types, 9.493 for float64), rounded up.
-_R_MAX = {torch.float64: 9.5}
-_R_MAX_32 = 6.8
+# Largest |z| a normal_ value can have in either stream version, rounded up: r_max of
+# docs/stream.md, 9.493 in version 2 (every dtype) and for float64 in version 1 (6.764 for
+# float32 and the half types there). A law does not know which version will write it.
+_R_MAX = 9.5
 # Relative rounding of the half types (bfloat16 keeps 8 significant bits).
 _ROUNDING = {
     torch.float64: 2.0**-52,
@@ -101,7 +101,7 @@ class Normal(_Rules):
         return self if values is not None and lo <= values[0] and hi >= values[1] else None
 
     def support(self, dtype: torch.dtype) -> tuple[float, float]:
-        r = _R_MAX.get(dtype, _R_MAX_32) * self.std
+        r = _R_MAX * self.std
         return self.mean - r, self.mean + r
 
 
