@@ -12,7 +12,7 @@ import numpy as np
 from .._docstrings import documented
 from .philox import MASK32, block_words, unit, words
 
-__all__ = ["NORMAL_REACH", "TOLERANCE", "normal", "trunc_normal", "uniform", "within_tolerance"]
+__all__ = ["TOLERANCE", "normal", "trunc_normal", "uniform", "within_tolerance"]
 
 
 def _compute_dtype(dtype: np.dtype) -> type:
@@ -96,9 +96,9 @@ def uniform(
 
 _TAG_EXTENSION = 3  # purpose tag of version 2's extension words (docs/stream.md)
 
-#: Version 2's normals stay within sqrt(130 ln 2) = 9.4933 standard deviations of the mean; a
-#: truncation window reaching NORMAL_REACH on both sides gives the normal values (docs/stream.md).
-NORMAL_REACH = 9.5
+# Version 2's normals stay within sqrt(130 ln 2) = 9.4933 standard deviations of the mean; a
+# truncation window reaching this far on both sides gives the normal values (docs/stream.md).
+_NORMAL_REACH = 9.5
 
 
 def _radius_uniform_f32(seed: int, stream: int, pair0: int, wr: np.ndarray, version: int) -> np.ndarray:
@@ -278,8 +278,9 @@ def trunc_normal(
     uniform, alpha = (a - mean)/std, beta = (b - mean)/std: from_below = P(Z < alpha) + u * mass,
     from_above = P(Z > beta) + (1 - u) * mass; z = Phi^-1(from_below) if from_below <=
     from_above, else -Phi^-1(from_above); the value mean + std * z, clamped to the dtype values
-    inside [a, b]. In version 2, a window with alpha <= -NORMAL_REACH and beta >= NORMAL_REACH
-    holds every value the normals reach, and z is the element's normal (normal()'s transform).
+    inside [a, b]; an infinite a or b stands for the dtype's largest finite value. In version 2,
+    a window with alpha <= -9.5 and beta >= 9.5 holds every value the normals reach, and z is the
+    element's normal (normal()'s transform).
 
     Parameters
     ----------
@@ -315,6 +316,10 @@ def trunc_normal(
     """
     dtype = np.dtype(dtype)
     ct = _compute_dtype(dtype)
+    # an open end stands for the dtype's largest finite value on that side (docs/stream.md)
+    mean, std, a, b = (float(v) for v in (mean, std, a, b))
+    largest = math.inf if dtype == np.float64 else _neighbour(dtype, math.inf, -1)
+    a, b = max(a, -largest), min(b, largest)
     alpha, beta = (a - mean) / std, (b - mean) / std
     lo = _round(dtype, a)
     while lo < a:
@@ -322,7 +327,7 @@ def trunc_normal(
     hi = _round(dtype, b)
     while hi > b:
         hi = _neighbour(dtype, hi, -1)
-    if version == 2 and alpha <= -NORMAL_REACH and beta >= NORMAL_REACH:
+    if version == 2 and alpha <= -_NORMAL_REACH and beta >= _NORMAL_REACH:
         # the window holds every value version 2's normals reach: they are the values
         z = _box_muller(seed, stream, first, n, dtype, version)
         return np.clip(mean + std * z, lo, hi).astype(ct).astype(dtype)
