@@ -250,6 +250,31 @@ def test_a_build_under_inference_mode_leaves_later_builds_working(monkeypatch):
     assert torch.equal(later.weight, frozen.weight) and not later.weight.is_inference()
 
 
+def _inverse_cdf_trunc_normal(t, mean, std, a, b):
+    """The inverse-CDF recipe of timm's trunc_normal_ (and of torch's before it drew by rejection)."""
+    cdf = lambda x: (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0  # noqa: E731
+    lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
+    t.uniform_(2 * lo - 1, 2 * hi - 1).erfinv_().mul_(std * math.sqrt(2.0)).add_(mean).clamp_(min=a, max=b)
+
+
+def test_a_comparison_past_the_normals_reach_on_an_inverted_window_runs_on_the_values():
+    """An inverted truncated normal whose window reaches past 9.5 std gives the element whose
+    uniform is 0 the quantile of the smallest normal float, -12.95 std in float32 (-37.5 in
+    float64): about one value in 2**24. The law's interval holds it, so `t < -10` is computed,
+    not answered False from the law; a clamp at -10 is not absorbed."""
+    from fastinit.torch._laws import TruncNormal, value_range
+
+    with ft.accelerate(seed=0):
+        t = torch.empty(2**25)
+        _inverse_cdf_trunc_normal(t, 0.0, 1.0, -100.0, 2.0)
+        assert bool((t < -10.0).any())
+    assert float(t.min()) < -12.9
+    for dtype, reach in ((torch.float32, 12.95), (torch.bfloat16, 12.95), (torch.float64, 37.52)):
+        law = TruncNormal(0.0, 1.0, -100.0, 2.0)
+        assert value_range(law, dtype)[0] <= -reach
+        assert law.clamp(-10.0, 2.0, dtype) is None
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16, torch.float64])
 def test_a_clamp_or_comparison_within_the_normals_reach_runs_on_the_values(dtype):
     """Stream version 2's normals reach 9.49 standard deviations in every dtype (docs/stream.md,

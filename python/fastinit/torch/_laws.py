@@ -29,6 +29,11 @@ __all__ = ["Constant", "DeferredLaw", "Normal", "TruncNormal", "Uniform", "value
 # docs/stream.md, 9.493 in version 2 (every dtype) and for float64 in version 1 (6.764 for
 # float32 and the half types there). A law does not know which version will write it.
 _R_MAX = 9.5
+# Largest |z| a trunc_normal_ value can have when its window reaches further (inversion): the
+# element whose uniform is 0 takes q floored to the smallest normal number, Phi^-1(2**-126) =
+# -12.95 for float32 and the half types (computed in float32), Phi^-1(2**-1022) = -37.52 for
+# float64; rounded up. About one value in 2**24 (2**53 for float64) has u = 0.
+_TRUNC_REACH_F32, _TRUNC_REACH_F64 = 13.0, 37.6
 # Relative rounding of the half types (bfloat16 keeps 8 significant bits).
 _ROUNDING = {
     torch.float64: 2.0**-52,
@@ -138,7 +143,7 @@ class TruncNormal(_Rules):
         """The clamp that follows the inverse-CDF step trims rounding only: a bound within a
         millionth of a standard deviation of the law's own is taken, one beyond every value the
         law can produce changes nothing; a clamp that would cut off values is not absorbed."""
-        values = value_range(Normal(self.mean, self.std), dtype)
+        values = value_range(self, dtype)
         if values is None:
             return None
         tol = 1e-6 * self.std
@@ -156,8 +161,8 @@ class TruncNormal(_Rules):
         return TruncNormal(self.mean, self.std, a, b)
 
     def support(self, dtype: torch.dtype) -> tuple[float, float]:
-        low, high = Normal(self.mean, self.std).support(dtype)
-        return max(low, self.a), min(high, self.b)
+        r = (_TRUNC_REACH_F64 if dtype == torch.float64 else _TRUNC_REACH_F32) * self.std
+        return max(self.mean - r, self.a), min(self.mean + r, self.b)
 
 
 @dataclass(frozen=True)
