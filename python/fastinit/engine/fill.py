@@ -216,7 +216,9 @@ def trunc_normal_(
     a, b : float
         Bounds on the values, a < b, as in torch.nn.init.trunc_normal_ (not in units of std).
         Every value lies in [a, b]; the window must hold probability mass at arr's precision.
-        a = -inf or b = inf leaves that side open (both: N(mean, std**2) by inversion).
+        a = -inf or b = inf leaves that side open, up to the dtype's largest value (both open:
+        N(mean, std**2); in stream version 2 the element's normal_ value where the dtype's
+        range reaches 9.5 std on both sides, docs/stream.md).
 
     <returns arr>
 
