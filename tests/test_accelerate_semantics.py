@@ -239,9 +239,9 @@ def test_reads_through_dlpack_capsules_and_subclasses_see_the_draw():
 
 
 def test_a_build_under_inference_mode_leaves_later_builds_working(monkeypatch):
-    from fastinit.torch import _accelerate
+    from fastinit.torch import _laws
 
-    monkeypatch.setattr(_accelerate, "_CHECK_TARGETS", {})  # as in a fresh process
+    monkeypatch.setattr(_laws, "_CHECK_TARGETS", {})  # as in a fresh process
     with torch.inference_mode(), ft.accelerate(seed=0):
         frozen = torch.nn.Linear(4, 4)
     assert frozen.weight.is_inference()

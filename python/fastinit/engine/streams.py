@@ -1,7 +1,8 @@
 """Seeds, stream ids and generators (docs/stream.md, "Seeds, streams and generators").
 
 A random fill is a pure function of (seed, stream, logical index). ``Generator`` hands out a
-fresh stream id per call; named streams map a string to a stream id by a stable hash.
+fresh stream id per call; named streams map a string to a stream id by a stable hash. key_source
+decides which seed and stream a call uses (resolve.py takes them).
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import numpy as np
 from .. import _core
 from . import environment
 from .placement import check_int, check_u64
+from .torch_seeds import is_torch_generator, seed_from_torch
 
 __all__ = [
-    "Generator", "StreamLike", "check_stream_version", "default_generator", "default_stream_version", "manual_seed",
-    "stream_id", "stream_version_of",
+    "Generator", "StreamLike", "check_stream_version", "default_generator", "default_stream_version", "key_source",
+    "manual_seed", "spawned_seed", "stream_id", "stream_version_of",
 ]  # fmt: skip
 
 StreamLike = Union[int, str]
@@ -351,39 +353,6 @@ def manual_seed(seed: int) -> Generator:
     return _global
 
 
-def _is_torch_generator(obj: object) -> bool:
-    return type(obj).__name__ == "Generator" and type(obj).__module__.startswith("torch")
-
-
-_TORCH_WORDS = threading.local()  # per thread: device -> (2-element int64 tensor, its NumPy view or None)
-
-
-def seed_from_torch(generator: Any) -> int:
-    """A 64-bit seed drawn from a torch.Generator (two 32-bit draws: low word first), so code
-    that seeds torch stays reproducible; each call advances the torch generator. Pass
-    torch.default_generator for torch's global CPU generator (whatever the default device).
-
-    The draw is ``torch.randint(0, 2**32, (2,), dtype=torch.int64, generator=generator)`` - which
-    torch computes as random_(0, 2**32) on a new tensor - made into a reused tensor of this
-    thread instead (read through its NumPy view on the CPU), the same values in a fraction of
-    the time."""
-    try:
-        buffers = _TORCH_WORDS.by_device
-    except AttributeError:
-        buffers = _TORCH_WORDS.by_device = {}
-    device = generator.device
-    pair = buffers.get(device)
-    if pair is None:
-        import torch
-
-        words = torch.empty(2, dtype=torch.int64, device=device)
-        pair = buffers[device] = (words, words.numpy() if words.device.type == "cpu" else None)
-    words, view = pair
-    words.random_(0, 2**32, generator=generator)
-    lo, hi = (view if view is not None else words).tolist()
-    return int(lo) | (int(hi) << 32)
-
-
 def key_source(
     fn: str, generator: Generator | Any | None, seed: int | None, stream: StreamLike | None
 ) -> tuple[int, int] | Callable[[], tuple[int, int]]:
@@ -398,7 +367,7 @@ def key_source(
     if generator is not None and seed is not None:
         raise ValueError(f"{fn}: pass generator= or seed=, not both")
     if generator is not None:
-        if _is_torch_generator(generator):
+        if is_torch_generator(generator):
             sid = 0 if stream is None else stream_id(stream, fn)
             return lambda: (seed_from_torch(generator), sid)
         if not isinstance(generator, Generator):
@@ -422,41 +391,3 @@ def key_source(
     if stream is not None:
         return g.seed, stream_id(stream, fn)
     return lambda: (g.seed, g.take_stream())
-
-
-def resolve(
-    fn: str, generator: Generator | Any | None, seed: int | None, stream: StreamLike | None
-) -> tuple[int, int]:
-    """key_source's (key, stream id), taken now."""
-    source = key_source(fn, generator, seed, stream)
-    return source if isinstance(source, tuple) else source()
-
-
-def resolve_after(
-    fn: str,
-    generator: Generator | Any | None,
-    seed: int | None,
-    stream: StreamLike | None,
-    first_fill: Callable[[int, int], object],
-) -> tuple[int, int]:
-    """resolve's (key, stream id) for a call made of several fills (sparse_, orthogonal_), the
-    stream taken only once first_fill(key, stream id) has succeeded, as a single fill takes it:
-    a fastinit Generator's (or the process-wide one's) next stream is peeked, first_fill runs on
-    it (it raises before writing anything when an argument is wrong), and then the stream is
-    taken; had another thread taken it meanwhile, first_fill runs again on the one taken. A
-    torch generator's seed is drawn first (it cannot be peeked)."""
-    source = key_source(fn, generator, seed, stream)
-    if isinstance(source, tuple):
-        first_fill(*source)
-        return source
-    g = generator if isinstance(generator, Generator) else _global if generator is None else None
-    if g is None:
-        key = source()
-        first_fill(*key)
-        return key
-    peeked = (g.seed, g.next_stream)
-    first_fill(*peeked)
-    taken = source()
-    if taken != peeked:
-        first_fill(*taken)
-    return taken

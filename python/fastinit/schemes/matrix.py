@@ -14,7 +14,8 @@ from .._docstrings import takes_placement, takes_placement_keywords
 from ..engine.fill import check_real, normal_
 from ..engine.keys import shard_starts
 from ..engine.placement import check_offset, check_placement
-from ..engine.streams import Generator, StreamLike, resolve, resolve_after, stream_version_of
+from ..engine.resolve import resolve, resolve_after
+from ..engine.streams import Generator, StreamLike, stream_version_of
 from ..engine.targets import as_target, assign, fill_value, zero_where
 from .conv_layout import checked_conv_weight
 

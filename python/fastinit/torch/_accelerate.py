@@ -31,51 +31,23 @@ from typing import Any, Callable
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from fastinit.engine.streams import seed_from_torch, spawned_seed
+from fastinit.engine.streams import spawned_seed
+from fastinit.engine.torch_seeds import seed_from_torch
 
 from ..engine import streams as _streams
 from ..engine.overlap import check_no_overlap
 from ..engine.torch_target import dispatches_in_python
+from ._aten_args import FLOAT_DTYPES, PLAIN, arg, bounds, fillable, number, operand
 from ._deferred import DEFER_MIN_NUMEL, DeferredFills, tensors_in
-from ._laws import Constant, DeferredLaw, Normal, Uniform, value_range
+from ._laws import Constant, DeferredLaw, Normal, Uniform, check_law, value_range
 from ._raw_access import written_before_raw_reads
 from ._shards import local_shard
 
 __all__ = ["accelerate"]
 
 aten = torch.ops.aten
-_FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
-_PLAIN = (torch.Tensor, torch.nn.Parameter)  # not subclasses: they dispatch on their own
 
 Handler = Callable[[tuple[Any, ...], dict[str, Any]], Any]
-
-
-def _fillable(t: Any) -> bool:
-    return type(t) in _PLAIN and t.dtype in _FLOAT_DTYPES and t.is_cpu and t.layout == torch.strided
-
-
-def _number(x: Any) -> float | None:
-    """x as a float if it is a real number or a one-element CPU tensor holding one, else None."""
-    if isinstance(x, bool) or x is None:
-        return None
-    if isinstance(x, (int, float)):
-        return float(x)
-    if isinstance(x, torch.Tensor) and x.numel() == 1 and x.device.type == "cpu" and not x.is_complex():
-        return float(x.item())
-    return None
-
-
-def _operand(t: Any, x: Any) -> float | None:
-    """x as a float where ``t.op_(x)`` keeps t's shape: a number, or a one-element tensor of no
-    more dimensions than t (one with more broadcasts t to a larger shape, which torch refuses
-    in place)."""
-    if isinstance(x, torch.Tensor) and x.dim() > t.dim():
-        return None
-    return _number(x)
-
-
-def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], i: int, name: str, default: Any) -> Any:
-    return args[i] if len(args) > i else kwargs.get(name, default)
 
 
 class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torch leaves it unannotated
@@ -85,16 +57,16 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
         self.deferred = DeferredFills()
         fill, factory, like = self._fill_op, self._factory_op, self._like_op
         self.handlers: dict[Any, Handler] = {
-            aten.uniform_.default: lambda a, k: fill(a[0], Uniform(*_bounds(a, k)), k.get("generator")),
+            aten.uniform_.default: lambda a, k: fill(a[0], Uniform(*bounds(a, k)), k.get("generator")),
             aten.normal_.default: lambda a, k: fill(
-                a[0], Normal(_arg(a, k, 1, "mean", 0.0), _arg(a, k, 2, "std", 1.0)), k.get("generator")
+                a[0], Normal(arg(a, k, 1, "mean", 0.0), arg(a, k, 2, "std", 1.0)), k.get("generator")
             ),
             aten.randn.default: lambda a, k: factory(a[0], k, Normal(0.0, 1.0)),
             aten.randn.generator: lambda a, k: factory(a[0], k, Normal(0.0, 1.0)),
             aten.rand.default: lambda a, k: factory(a[0], k, Uniform(0.0, 1.0)),
             aten.rand.generator: lambda a, k: factory(a[0], k, Uniform(0.0, 1.0)),
             aten.normal.float_float: lambda a, k: factory(
-                _arg(a, k, 2, "size", None), k, Normal(_arg(a, k, 0, "mean", 0.0), _arg(a, k, 1, "std", 1.0))
+                arg(a, k, 2, "size", None), k, Normal(arg(a, k, 0, "mean", 0.0), arg(a, k, 1, "std", 1.0))
             ),
             aten.randn_like.default: lambda a, k: like(a[0], k, Normal(0.0, 1.0)),
             aten.randn_like.generator: lambda a, k: like(a[0], k, Normal(0.0, 1.0)),
@@ -109,9 +81,9 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
             aten.add_.Scalar: self._shift,
             aten.sub_.Tensor: lambda a, k: self._shift(a, k, sign=-1.0),
             aten.sub_.Scalar: lambda a, k: self._shift(a, k, sign=-1.0),
-            aten.clamp_.default: lambda a, k: self._clamp(a[0], _arg(a, k, 1, "min", None), _arg(a, k, 2, "max", None)),
-            aten.clamp_min_.default: lambda a, k: self._clamp(a[0], _arg(a, k, 1, "min", None), None),
-            aten.clamp_max_.default: lambda a, k: self._clamp(a[0], None, _arg(a, k, 1, "max", None)),
+            aten.clamp_.default: lambda a, k: self._clamp(a[0], arg(a, k, 1, "min", None), arg(a, k, 2, "max", None)),
+            aten.clamp_min_.default: lambda a, k: self._clamp(a[0], arg(a, k, 1, "min", None), None),
+            aten.clamp_max_.default: lambda a, k: self._clamp(a[0], None, arg(a, k, 1, "max", None)),
             # (every value compares true when, every value compares false when) for values in [lo, hi]
             aten.lt.Scalar: lambda a, k: self._compare(a, lambda lo, hi, c: (hi < c, lo >= c)),
             aten.le.Scalar: lambda a, k: self._compare(a, lambda lo, hi, c: (hi <= c, lo > c)),
@@ -157,12 +129,12 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
     # -- random fills --------------------------------------------------------------------------
 
     def _fill_op(self, t: Any, law: DeferredLaw, generator: Any) -> Any:
-        if type(t) not in _PLAIN and dispatches_in_python(t):
+        if type(t) not in PLAIN and dispatches_in_python(t):
             return self._fill_shard(t, law, generator)
-        if not _fillable(t) or (generator is not None and generator.device.type != "cpu"):
+        if not fillable(t) or (generator is not None and generator.device.type != "cpu"):
             return NotImplemented
         try:
-            _check(law, t.dtype)
+            check_law(law, t.dtype)
             check_no_overlap("accelerate", tuple(t.shape), t.stride(), 1, "tensor")
         except (TypeError, ValueError):
             return NotImplemented  # torch's kernel runs and reports (or accepts) it
@@ -185,10 +157,10 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
             local, shard = local_shard(t, "accelerate")
         except TypeError:
             return NotImplemented
-        if not shard or not _fillable(local) or (generator is not None and generator.device.type != "cpu"):
+        if not shard or not fillable(local) or (generator is not None and generator.device.type != "cpu"):
             return NotImplemented
         try:
-            _check(law, local.dtype)
+            check_law(law, local.dtype)
         except (TypeError, ValueError):
             return NotImplemented
         seed, stream = self._key(generator)
@@ -202,13 +174,13 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
         if kwargs.get("pin_memory") or size is None:
             return NotImplemented
         dtype = kwargs.get("dtype") or torch.get_default_dtype()
-        if dtype not in _FLOAT_DTYPES:
+        if dtype not in FLOAT_DTYPES:
             return NotImplemented
         return self._fill_op(torch.empty(size, dtype=dtype), law, kwargs.get("generator"))
 
     def _like_op(self, t: Any, kwargs: dict[str, Any], law: DeferredLaw) -> Any:
         options = {k: v for k, v in kwargs.items() if k != "generator"}
-        if type(t) not in _PLAIN:
+        if type(t) not in PLAIN:
             return NotImplemented
         return self._fill_op(torch.empty_like(t, **options), law, kwargs.get("generator"))
 
@@ -220,7 +192,7 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
         if d is None or law is None:
             return NotImplemented
         try:
-            _check(law, t.dtype)
+            check_law(law, t.dtype)
         except (TypeError, ValueError):
             # Not a law fastinit draws in t's dtype (a nan or inf factor, a float16 range past
             # 65504): the fill is written and torch's kernel computes what it computes.
@@ -229,21 +201,21 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
         return t
 
     def _scale(self, args: tuple[Any, ...], kwargs: dict[str, Any], divide: bool = False) -> Any:
-        c = _operand(args[0], _arg(args, kwargs, 1, "other", None))
+        c = operand(args[0], arg(args, kwargs, 1, "other", None))
         if c is None or (divide and c == 0):
             return NotImplemented
         scale = 1.0 / c if divide else c
         return self._fold(args[0], lambda law: law.affine(scale, 0.0))
 
     def _shift(self, args: tuple[Any, ...], kwargs: dict[str, Any], sign: float = 1.0) -> Any:
-        c, alpha = _operand(args[0], _arg(args, kwargs, 1, "other", None)), _number(kwargs.get("alpha", 1))
+        c, alpha = operand(args[0], arg(args, kwargs, 1, "other", None)), number(kwargs.get("alpha", 1))
         if c is None or alpha is None:
             return NotImplemented
         return self._fold(args[0], lambda law: law.affine(1.0, sign * alpha * c))
 
     def _clamp(self, t: Any, lo: Any, hi: Any) -> Any:
-        low = -math.inf if lo is None else _number(lo)
-        high = math.inf if hi is None else _number(hi)
+        low = -math.inf if lo is None else number(lo)
+        high = math.inf if hi is None else number(hi)
         if low is None or high is None or math.isnan(low) or math.isnan(high):
             return NotImplemented
         return self._fold(t, lambda law: law.clamp(low, high, t.dtype))
@@ -255,7 +227,7 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
     ) -> Any:
         """``t < c`` (and <=, >, >=) for a deferred t whose every possible value gives the same
         answer: a deferred constant mask, and t stays deferred."""
-        t, c = args[0], _number(args[1])
+        t, c = args[0], number(args[1])
         d = self.deferred.exact(t)
         if d is None or c is None or math.isnan(c):
             return NotImplemented
@@ -305,27 +277,6 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
         out = func(*args, **kwargs)
         self.deferred.drop(t)
         return out
-
-
-def _bounds(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[float, float]:
-    return _arg(args, kwargs, 1, "from", 0.0), _arg(args, kwargs, 2, "to", 1.0)
-
-
-_CHECK_TARGETS: dict[torch.dtype, torch.Tensor] = {}
-
-
-def _check(law: DeferredLaw, dtype: torch.dtype) -> None:
-    """Raise what fastinit would raise for this law in a tensor of dtype (writing nothing: the
-    checks run on an empty tensor of that dtype, so there is one set of rules)."""
-    if isinstance(law, Uniform) and not law.lo <= law.hi:
-        raise ValueError("uniform_: from > to")  # torch's kernel reports it in its own words
-    if isinstance(law, Uniform) and law.hi - law.lo > torch.finfo(dtype).max:
-        raise ValueError("uniform_: to - from past the dtype's largest value")  # torch refuses it too
-    empty = _CHECK_TARGETS.get(dtype)
-    if empty is None:
-        with torch.inference_mode(False):  # a normal tensor, even if made inside inference_mode
-            empty = _CHECK_TARGETS[dtype] = torch.empty(0, dtype=dtype)
-    law.write(empty, 0, 0)
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
-from fastinit.engine.streams import seed_from_torch
+from fastinit.engine.torch_seeds import seed_from_torch
 
 from .._docstrings import documented
 from ..engine import streams as _streams

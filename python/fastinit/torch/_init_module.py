@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Collection
-from typing import Callable, Union
 
 import torch
 from torch import nn
 
 from fastinit.engine.fill import check_real
-from fastinit.engine.streams import seed_from_torch, stream_version_of
+from fastinit.engine.streams import stream_version_of
+from fastinit.engine.torch_seeds import seed_from_torch
 
 from .._docstrings import documented
 from ..engine import streams as _streams
@@ -20,26 +20,25 @@ from ..schemes import deterministic as _deterministic
 from ..schemes import gain as _gain
 from ._accelerate import accelerate
 from ._depth import DEPTH_POLICIES
+from ._model_checks import check_depth_structure, check_moe_reachable, check_no_lazy, check_residual_found
 from ._mup import Base, MupRule, base_shapes, check_base
 from ._policy import POLICIES, Policy
 from ._residual_start import fixup_, fixup_branches, zero_residual_branches_
-from ._semantics import LAZY_TENSORS
 from ._shards import canonical_module_name, canonical_name, local_shard
 from ._structure import (
-    Block,
-    blocks,
+    Residual,
     following_activations,
     hf_models,
     is_linear,
     output_layer,
-    residual_outputs,
+    peft_adapters,
+    residual_map,
     tied_output_embeddings,
 )
 from ._transformer import TRANSFORMER_POLICIES, placements, stack_scales
 
 __all__ = ["POLICIES", "canonical_name", "init_module_", "reinitialize"]
 
-Residual = Union[Collection[str], Callable[[str, nn.Module], bool], None]
 
 _NORMS = (
     nn.LayerNorm, nn.GroupNorm, nn.LocalResponseNorm,
@@ -223,102 +222,6 @@ def init_module_(
     )  # fmt: skip
 
 
-def _residual_map(model: nn.Module, residual: Residual) -> dict[nn.Module, Block]:
-    """The residual output projections: detected, or chosen by `residual`."""
-    if residual is None:
-        return residual_outputs(model)
-    block_of = {id(m): b for b in blocks(model) for m in b.module.modules()}
-    chosen: dict[nn.Module, Block] = {}
-    for name, module in model.named_modules():
-        cname = canonical_module_name(name)
-        picked = residual(cname, module) if callable(residual) else cname in residual
-        if picked:
-            if not is_linear(module):
-                raise ValueError(f"init_module_: residual= picks {cname!r}, which is not a linear layer")
-            chosen[module] = block_of.get(id(module), Block(cname, module, 0, 1))
-    return chosen
-
-
-def _check_depth_structure(
-    model: nn.Module, scheme: str, residual: dict[nn.Module, Block], n_layers: int | None, chosen: bool
-) -> None:
-    """A depth-aware policy needs the projections that end residual branches, and their layer
-    indices: say what is missing rather than guess."""
-    if not residual:
-        raise ValueError(
-            f"init_module_: policy {scheme!r} scales the projections that end residual branches, and the "
-            "model has none that can be found (no run of repeated blocks): pass residual= (module names or "
-            "a callable) and n_layers="
-        )
-    if chosen:
-        names = {id(m): n for n, m in model.named_modules()}
-        unplaced = sorted(names[id(m)] for m, b in residual.items() if b.count == 1 and b.module is m)
-        if unplaced and (scheme == "mitchell" or n_layers is None):
-            raise ValueError(
-                f"init_module_: policy {scheme!r} needs the layer index"
-                + ("" if scheme == "mitchell" else " and count")
-                + f" of each residual output, and {', '.join(map(repr, unplaced))} lie in no run of repeated blocks"
-                + ("" if scheme == "mitchell" else "; pass n_layers=")
-            )
-
-
-def _check_residual_found(
-    model: nn.Module, scheme: str, residual: dict[nn.Module, Block], n_layers: int | None, zero_init: bool
-) -> None:
-    """n_layers= under "normal" / "gpt2" scales the projections that end residual branches, and
-    zero_init_residual=True zeroes what ends each residual block: with nothing of the kind found
-    either would be silently ignored, so say so before anything is changed."""
-    if zero_init and not blocks(model):
-        raise ValueError(
-            "init_module_: zero_init_residual=True starts every residual block as the identity, and the model has "
-            "no block that can be found (a run of repeated blocks, or one alone in an nn.ModuleList / "
-            "nn.Sequential that maps its input width back); zero the layers that end its branches yourself"
-        )
-    if n_layers is not None and scheme in ("normal", "gpt2") and not residual:
-        raise ValueError(
-            f"init_module_: n_layers={n_layers} scales the projections that end residual branches under policy "
-            f"{scheme!r}, and the model has none that can be found (no residual block): pass residual= (module "
-            "names or a callable)"
-        )
-
-
-def _peft_adapters(model: nn.Module) -> tuple[set[int], dict[int, nn.Module]]:
-    """(ids of the parameters of PEFT's adapters in model, adapter module id -> the layer its
-    tuner layer wraps): the adapters are what a tuner layer lists in adapter_layer_names (LoRA's
-    A and B, DoRA's magnitudes, ...). PEFT initializes them so that the adapted model starts as
-    the base model (B = 0); the layer they wrap (base_layer) is the model's own."""
-    params: set[int] = set()
-    wrapped: dict[int, nn.Module] = {}
-    for layer in model.modules():
-        base = getattr(layer, "base_layer", None)
-        if not type(layer).__module__.startswith("peft.") or not isinstance(base, nn.Module):
-            continue
-        for name in getattr(layer, "adapter_layer_names", ()):
-            part = getattr(layer, name, None)
-            if isinstance(part, nn.Module):
-                params.update(id(p) for p in part.parameters())
-                wrapped.update((id(m), base) for m in part.modules())
-    return params, wrapped
-
-
-def check_no_lazy(fn: str, model: nn.Module) -> None:
-    """ValueError naming a lazy module's uninitialized parameters or buffers, which a policy
-    cannot set (torch.nn.init raises for them too): before anything is changed."""
-    lazy = [
-        name
-        for name, t in [
-            *model.named_parameters(remove_duplicate=False),
-            *model.named_buffers(remove_duplicate=False),
-        ]
-        if isinstance(t, LAZY_TENSORS)
-    ]
-    if lazy:
-        raise ValueError(
-            f"{fn}: {', '.join(lazy)} are uninitialized parameters or buffers of lazy modules (nn.LazyLinear, ...); run a "
-            "forward with a dummy batch first, then apply the policy"
-        )
-
-
 def reinitialize(
     model: nn.Module,
     scheme: str,
@@ -340,22 +243,22 @@ def reinitialize(
     if scheme == "mup" and mup is None:
         raise ValueError("init_module_: policy 'mup' needs its base model (base=)")
     check_no_lazy("init_module_", model)
-    residual_map = _residual_map(model, residual)
-    adapters, wrapped = _peft_adapters(model)
+    residuals = residual_map(model, residual)
+    adapters, wrapped = peft_adapters(model)
     # an adapter found as a branch's last linear layer (LoRA's B on o_proj): the layer it wraps
-    residual_map = {wrapped.get(id(m), m): b for m, b in residual_map.items()}
+    residuals = {wrapped.get(id(m), m): b for m, b in residuals.items()}
     if scheme == "fixup":
         fixup_branches(model)  # a model it does not apply to fails before anything is changed
     if scheme in DEPTH_POLICIES:
-        _check_depth_structure(model, scheme, residual_map, n_layers, residual is not None)
-    _check_residual_found(model, scheme, residual_map, n_layers, zero_init_residual)
+        check_depth_structure(model, scheme, residuals, n_layers, residual is not None)
+    check_residual_found(model, scheme, residuals, n_layers, zero_init_residual)
     check_moe_reachable("init_module_", model, scheme, set(keep))
     placed, embedding_scale = {}, 1.0
     if scheme in TRANSFORMER_POLICIES:  # a model it does not apply to fails before anything is changed
         placed, embedding_scale = placements(model, scheme), stack_scales(model, scheme)[1]
     policy = Policy(
         "kaiming" if scheme == "fixup" else scheme, seed, nonlinearity, std, n_layers, following_activations(model),
-        residual_map, tied_output_embeddings(model), output_layer(model),
+        residuals, tied_output_embeddings(model), output_layer(model),
         mup=mup, placed=placed, embedding_scale=embedding_scale, stream_version=stream_version,
     )  # fmt: skip
     done: set[int] = set(keep) | adapters  # PEFT's adapters keep PEFT's init (LoRA's B = 0)
@@ -413,34 +316,6 @@ def reinitialize(
             stacklevel=3,
         )
     return model
-
-
-def check_moe_reachable(fn: str, model: nn.Module, scheme: str, keep: Collection[int] = ()) -> None:
-    """ValueError naming the weights of mixture-of-experts layers (transformers' fused experts,
-    classes named *Experts with stacked (experts, out, in) tensors, and routers, classes named
-    *Router with a 2-D weight) under a policy other than "torch": the modules apply them with
-    their own code, so no policy rule sees their fans or roles, and keeping their own init would
-    silently drop the policy's law, std and depth scaling for most of the model. Parameters
-    whose id is in keep (loaded, adapters) are left out. Checked before anything is changed."""
-    if scheme == "torch":
-        return
-    found = []
-    for name, module in model.named_modules():
-        kind = type(module).__name__
-        if not (kind.endswith("Experts") or "Router" in kind):
-            continue
-        for pname, p in module.named_parameters(recurse=False):
-            if id(p) not in keep and (
-                p.dim() >= 3 if kind.endswith("Experts") else pname == "weight" and p.dim() == 2
-            ):
-                found.append(f"{name}.{pname} {tuple(p.shape)}" if name else pname)
-    if found:
-        raise ValueError(
-            f"{fn}: policy {scheme!r} has no rule for the mixture-of-experts weights "
-            f"{', '.join(found[:6])}{', ...' if len(found) > 6 else ''} (applied by their modules' own code, "
-            "so their fans and roles are unknown): the policy's law, std and depth scaling would not reach "
-            "them. Use policy 'torch' (each module's own defaults), or the model's own initialization"
-        )
 
 
 def _linear_layer(

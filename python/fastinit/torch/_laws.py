@@ -23,7 +23,7 @@ import torch
 
 from ..engine import fill as _fill
 
-__all__ = ["Constant", "DeferredLaw", "Normal", "TruncNormal", "Uniform", "value_range"]
+__all__ = ["Constant", "DeferredLaw", "Normal", "TruncNormal", "Uniform", "check_law", "value_range"]
 
 # Largest |z| a normal_ value can have in either stream version, rounded up: r_max of
 # docs/stream.md, 9.493 in version 2 (every dtype) and for float64 in version 1 (6.764 for
@@ -193,3 +193,20 @@ def value_range(law: DeferredLaw, dtype: torch.dtype) -> tuple[float, float] | N
     if not (-limit <= low and high <= limit):
         return None
     return low, high
+
+
+_CHECK_TARGETS: dict[torch.dtype, torch.Tensor] = {}
+
+
+def check_law(law: DeferredLaw, dtype: torch.dtype) -> None:
+    """Raise what fastinit would raise for this law in a tensor of dtype (writing nothing: the
+    checks run on an empty tensor of that dtype, so there is one set of rules)."""
+    if isinstance(law, Uniform) and not law.lo <= law.hi:
+        raise ValueError("uniform_: from > to")  # torch's kernel reports it in its own words
+    if isinstance(law, Uniform) and law.hi - law.lo > torch.finfo(dtype).max:
+        raise ValueError("uniform_: to - from past the dtype's largest value")  # torch refuses it too
+    empty = _CHECK_TARGETS.get(dtype)
+    if empty is None:
+        with torch.inference_mode(False):  # a normal tensor, even if made inside inference_mode
+            empty = _CHECK_TARGETS[dtype] = torch.empty(0, dtype=dtype)
+    law.write(empty, 0, 0)

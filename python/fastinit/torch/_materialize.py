@@ -27,14 +27,16 @@ from typing import Any, Callable, cast
 import torch
 from torch import nn
 
-from fastinit.engine.streams import seed_from_torch
+from fastinit.engine.torch_seeds import seed_from_torch
 
 from .._docstrings import documented
 from ..engine.torch_target import dispatches_in_python
 from ._accelerate import accelerate
-from ._init_module import POLICIES, check_moe_reachable, check_no_lazy, reinitialize
-from ._record import REPLAYS, Replayed, forget, held_by, recorded_module, recording_of
-from ._semantics import LAZY_TENSORS
+from ._hf_init import hf_initialize, named_tensors
+from ._init_module import POLICIES, reinitialize
+from ._model_checks import check_moe_reachable, check_no_lazy
+from ._record import forget, recorded_module, recording_of
+from ._recording import REPLAYS, Replayed, held_by
 from ._structure import hf_models
 
 __all__ = ["NotInitializedError", "materialize_"]
@@ -72,19 +74,6 @@ def _is_torch_layer(module: nn.Module) -> bool:
         (c for c in type(module).__mro__ if not c.__module__.startswith("torch.distributed.")), nn.Module
     )
     return kind.__module__.startswith("torch.nn.")
-
-
-def _named_tensors(model: nn.Module) -> list[tuple[str, nn.Module, str, bool, torch.Tensor]]:
-    """(qualified name, owning module, attribute, is parameter, tensor) of every parameter and
-    buffer, tied ones under each name; not a lazy module's uninitialized ones, which its first
-    forward creates and initializes (with torch's generator, as on any device)."""
-    found = []
-    for prefix, module in model.named_modules(remove_duplicate=False):
-        for kind, table in ((True, module._parameters), (False, module._buffers)):
-            for attr, t in table.items():
-                if t is not None and not isinstance(t, LAZY_TENSORS):  # a lazy module's: made by its forward
-                    found.append((f"{prefix}.{attr}" if prefix else attr, module, attr, kind, t))
-    return found
 
 
 def materialize_(
@@ -156,7 +145,7 @@ def materialize_(
     if on_uninitialized not in ("raise", "warn"):
         raise ValueError(f"{fn}: on_uninitialized={on_uninitialized!r} is not 'raise' or 'warn'")
     target = torch.device(device)
-    tensors = _named_tensors(model)
+    tensors = named_tensors(model)
     meta = [entry for entry in tensors if entry[4].is_meta]
     if not meta:  # everything is in memory already (loaded, or materialized before)
         return model
@@ -190,13 +179,13 @@ def materialize_(
             written = _allocate(fn, model, loaded)
         for hf in hf_models(model):
             if id(hf) not in initialized:
-                _hf_initialize(hf, loaded)
+                hf_initialize(hf, loaded)
         if policy != "model":
             reinitialize(model, policy, seed, keep=loaded, warn_kept=False)  # unwritten: reported below
     left = [name for name, t, version in made if t._version == version]
     if left:
         _refuse_made_on_cpu(fn, left)
-    missing = [name for name, _, _, _, t in _named_tensors(model) if not written(t)]
+    missing = [name for name, _, _, _, t in named_tensors(model) if not written(t)]
     if missing:
         _poison(model, set(missing))
         message = (
@@ -285,7 +274,7 @@ def _bind(
     ValueError naming those tensors, or, partial, they stay as they are (not replayed yet)."""
     real: dict[int, torch.Tensor] = {}
     unknown = []
-    for name, module, attr, is_param, t in _named_tensors(model):
+    for name, module, attr, is_param, t in named_tensors(model):
         if not t.is_meta:
             continue
         new = real.get(id(t))
@@ -339,7 +328,7 @@ def _replay(
         if id(hf) in tops:
             check()
             _bind(fn, hf, replayed.real, partial=True)
-            _hf_initialize(hf, loaded, retie=False)
+            hf_initialize(hf, loaded, retie=False)
             initialized.add(id(hf))
 
     try:
@@ -364,7 +353,7 @@ def _allocate(fn: str, model: nn.Module, loaded: set[int]) -> Callable[[torch.Te
     written."""
     pending = {id(m) for m in model.modules() if any(t.is_meta for t in _subtree_tensors(m))}
     _bind(fn, model, lambda t: torch.empty_like(t, device="cpu"))
-    versions = {id(t): _version(t) for _, _, _, _, t in _named_tensors(model) if id(t) not in loaded}
+    versions = {id(t): _version(t) for _, _, _, _, t in named_tensors(model) if id(t) not in loaded}
     with torch.no_grad():
         for module in _post_order(model):
             if _is_torch_layer(module) and id(module) in pending:
@@ -397,50 +386,9 @@ def _post_order(module: nn.Module) -> list[nn.Module]:
     return [*order, module]
 
 
-def _hf_initialize(model: nn.Module, loaded: set[int], retie: bool = True) -> None:
-    """HF transformers' own initialization of a model whose weights are missing, as
-    from_pretrained runs it: tensors already in memory flagged as initialized (HF's init
-    functions skip them), every tied weight's target (an output layer tied to the embedding) set
-    aside so that only its source is drawn — one tensor for both, and an output layer's normal_
-    must not redraw the embedding's zeroed padding row —, _init_weights on every module, then
-    the ties, symmetric as in from_pretrained: a loaded target is kept and its missing source
-    tied to it (retie=False: the ties stay as they are, each target put back)."""
-    for module in model.modules():
-        module.__dict__.pop("_is_hf_initialized", None)
-    named = _named_tensors(model)
-    for _, _, _, _, t in named:
-        if id(t) in loaded:
-            t._is_hf_initialized = True  # type: ignore[attr-defined]
-        else:
-            t.__dict__.pop("_is_hf_initialized", None)
-    set_aside = []
-    for target in getattr(model, "all_tied_weights_keys", None) or {}:
-        module_name, _, attr = target.rpartition(".")
-        try:
-            module = model.get_submodule(module_name)
-        except AttributeError:  # a layer the caller removed or renamed: nothing to set aside
-            continue
-        weight = module._parameters.get(attr)
-        if weight is not None and id(weight) not in loaded:  # tie_weights puts the source here
-            stand_in = nn.Parameter(
-                torch.empty_like(weight, device="meta"), requires_grad=weight.requires_grad
-            )
-            stand_in._is_hf_initialized = True  # type: ignore[attr-defined]
-            module._parameters[attr] = stand_in
-            set_aside.append((module, attr, weight, stand_in))
-    model.initialize_weights()  # type: ignore[operator]
-    if retie:  # (else the ties are the ones the recording keeps: a head replaced later stays apart)
-        missing = {name for name, _, _, _, t in named if id(t) not in loaded}
-        # with something loaded, tie towards what is there
-        model.tie_weights(**({"missing_keys": missing} if len(missing) < len(named) else {}))  # type: ignore[operator]
-    for module, attr, weight, stand_in in set_aside:
-        if module._parameters.get(attr) is stand_in:  # not tied after all: the tensor comes back
-            module._parameters[attr] = weight  # (written through its source, or reported unwritten)
-
-
 def _poison(model: nn.Module, names: set[str]) -> None:
     with torch.no_grad():
-        for name, _, _, _, t in _named_tensors(model):
+        for name, _, _, _, t in named_tensors(model):
             if name in names and not t.is_meta:
                 if t.is_floating_point() or t.is_complex():
                     t.fill_(math.nan)

@@ -6,16 +6,19 @@ tied to an input embedding, and which activation follows a layer."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from typing import Callable, cast
+from typing import Callable, Union, cast
 
 import torch
 from torch import nn
 
+from ._shards import canonical_module_name
+
 __all__ = [
-    "FAN_LAYOUTS", "Block", "blocks", "fan_layout", "following_activations", "hf_models", "is_linear",
-    "output_layer", "residual_outputs", "tied_output_embeddings", "torch_layout", "widths",
+    "FAN_LAYOUTS", "Block", "Residual", "blocks", "fan_layout", "following_activations", "hf_models", "is_linear",
+    "output_layer", "peft_adapters", "residual_map", "residual_outputs", "tied_output_embeddings", "torch_layout",
+    "widths",
 ]  # fmt: skip
 
 # Weight layouts of linear layers that are not torch's (out, in, *kernel), by class name, as
@@ -294,3 +297,43 @@ def following_activations(model: nn.Module) -> dict[nn.Module, tuple[str, float 
                 if rule is not None:
                     found[layer] = rule(nxt)
     return found
+
+
+# What init_module_'s residual= takes: module names, or a predicate (name, module) -> bool;
+# None detects the residual outputs.
+Residual = Union[Collection[str], Callable[[str, nn.Module], bool], None]
+
+
+def residual_map(model: nn.Module, residual: Residual) -> dict[nn.Module, Block]:
+    """The residual output projections: detected, or chosen by `residual`."""
+    if residual is None:
+        return residual_outputs(model)
+    block_of = {id(m): b for b in blocks(model) for m in b.module.modules()}
+    chosen: dict[nn.Module, Block] = {}
+    for name, module in model.named_modules():
+        cname = canonical_module_name(name)
+        picked = residual(cname, module) if callable(residual) else cname in residual
+        if picked:
+            if not is_linear(module):
+                raise ValueError(f"init_module_: residual= picks {cname!r}, which is not a linear layer")
+            chosen[module] = block_of.get(id(module), Block(cname, module, 0, 1))
+    return chosen
+
+
+def peft_adapters(model: nn.Module) -> tuple[set[int], dict[int, nn.Module]]:
+    """(ids of the parameters of PEFT's adapters in model, adapter module id -> the layer its
+    tuner layer wraps): the adapters are what a tuner layer lists in adapter_layer_names (LoRA's
+    A and B, DoRA's magnitudes, ...). PEFT initializes them so that the adapted model starts as
+    the base model (B = 0); the layer they wrap (base_layer) is the model's own."""
+    params: set[int] = set()
+    wrapped: dict[int, nn.Module] = {}
+    for layer in model.modules():
+        base = getattr(layer, "base_layer", None)
+        if not type(layer).__module__.startswith("peft.") or not isinstance(base, nn.Module):
+            continue
+        for name in getattr(layer, "adapter_layer_names", ()):
+            part = getattr(layer, name, None)
+            if isinstance(part, nn.Module):
+                params.update(id(p) for p in part.parameters())
+                wrapped.update((id(m), base) for m in part.modules())
+    return params, wrapped

@@ -1,0 +1,66 @@
+"""A model's parameters and buffers by name, and HF transformers' own initialization of a model whose weights are missing, run by
+materialize_ on a model built on the meta device (plain, or at the point of a deferred_init()
+replay where HF's post_init returned)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ._semantics import LAZY_TENSORS
+
+__all__ = ["hf_initialize", "named_tensors"]
+
+
+def hf_initialize(model: nn.Module, loaded: set[int], retie: bool = True) -> None:
+    """A model's parameters and buffers by name, and HF transformers' own initialization of a model whose weights are missing, as
+    from_pretrained runs it: tensors already in memory flagged as initialized (HF's init
+    functions skip them), every tied weight's target (an output layer tied to the embedding) set
+    aside so that only its source is drawn — one tensor for both, and an output layer's normal_
+    must not redraw the embedding's zeroed padding row —, _init_weights on every module, then
+    the ties, symmetric as in from_pretrained: a loaded target is kept and its missing source
+    tied to it (retie=False: the ties stay as they are, each target put back)."""
+    for module in model.modules():
+        module.__dict__.pop("_is_hf_initialized", None)
+    named = named_tensors(model)
+    for _, _, _, _, t in named:
+        if id(t) in loaded:
+            t._is_hf_initialized = True  # type: ignore[attr-defined]
+        else:
+            t.__dict__.pop("_is_hf_initialized", None)
+    set_aside = []
+    for target in getattr(model, "all_tied_weights_keys", None) or {}:
+        module_name, _, attr = target.rpartition(".")
+        try:
+            module = model.get_submodule(module_name)
+        except AttributeError:  # a layer the caller removed or renamed: nothing to set aside
+            continue
+        weight = module._parameters.get(attr)
+        if weight is not None and id(weight) not in loaded:  # tie_weights puts the source here
+            stand_in = nn.Parameter(
+                torch.empty_like(weight, device="meta"), requires_grad=weight.requires_grad
+            )
+            stand_in._is_hf_initialized = True  # type: ignore[attr-defined]
+            module._parameters[attr] = stand_in
+            set_aside.append((module, attr, weight, stand_in))
+    model.initialize_weights()  # type: ignore[operator]
+    if retie:  # (else the ties are the ones the recording keeps: a head replaced later stays apart)
+        missing = {name for name, _, _, _, t in named if id(t) not in loaded}
+        # with something loaded, tie towards what is there
+        model.tie_weights(**({"missing_keys": missing} if len(missing) < len(named) else {}))  # type: ignore[operator]
+    for module, attr, weight, stand_in in set_aside:
+        if module._parameters.get(attr) is stand_in:  # not tied after all: the tensor comes back
+            module._parameters[attr] = weight  # (written through its source, or reported unwritten)
+
+
+def named_tensors(model: nn.Module) -> list[tuple[str, nn.Module, str, bool, torch.Tensor]]:
+    """(qualified name, owning module, attribute, is parameter, tensor) of every parameter and
+    buffer, tied ones under each name; not a lazy module's uninitialized ones, which its first
+    forward creates and initializes (with torch's generator, as on any device)."""
+    found = []
+    for prefix, module in model.named_modules(remove_duplicate=False):
+        for kind, table in ((True, module._parameters), (False, module._buffers)):
+            for attr, t in table.items():
+                if t is not None and not isinstance(t, LAZY_TENSORS):  # a lazy module's: made by its forward
+                    found.append((f"{prefix}.{attr}" if prefix else attr, module, attr, kind, t))
+    return found
