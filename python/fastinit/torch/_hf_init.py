@@ -1,6 +1,7 @@
-"""A model's parameters and buffers by name, and HF transformers' own initialization of a model whose weights are missing, run by
-materialize_ on a model built on the meta device (plain, or at the point of a deferred_init()
-replay where HF's post_init returned)."""
+"""HF transformers' own initialization of a model whose weights are missing, as materialize_
+runs it on a model built on the meta device (plain, or at the point of a deferred_init() replay
+where HF's post_init returned); and named_tensors, the model's parameters and buffers by name,
+which it and materialize_ walk."""
 
 from __future__ import annotations
 
