@@ -14,7 +14,7 @@ __all__ = ["hf_initialize", "named_tensors"]
 
 
 def hf_initialize(model: nn.Module, loaded: set[int], retie: bool = True) -> None:
-    """A model's parameters and buffers by name, and HF transformers' own initialization of a model whose weights are missing, as
+    """HF transformers' own initialization of a model whose weights are missing, as
     from_pretrained runs it: tensors already in memory flagged as initialized (HF's init
     functions skip them), every tied weight's target (an output layer tied to the embedding) set
     aside so that only its source is drawn — one tensor for both, and an output layer's normal_

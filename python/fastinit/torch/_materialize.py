@@ -4,7 +4,8 @@ buffer initialized by the code that defines it — or an error that names what c
 Two routes, one check:
 
 * built inside ``deferred_init()``: the recorded construction is replayed on real memory
-  (_record.py records it, _recording.py replays it) — exactly the constructor's values, random draws by fastinit;
+  (_record.py records it, _recording.py replays it) — exactly the constructor's values, random
+  draws by fastinit;
 * built under plain ``torch.device("meta")``: CPU memory for each meta tensor (ties kept), then the code that
   owns each tensor: HF transformers' ``initialize_weights()`` (what ``from_pretrained`` runs for
   missing weights: parameters, rotary frequencies, position ids, norm statistics) and, for the
