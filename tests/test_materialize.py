@@ -258,6 +258,32 @@ def test_foreach_ops_of_a_constructor_are_replayed():
     assert model.a.tolist() == [4.0] * 4 and model.b.tolist() == [4.0] * 4
 
 
+class _Indexed(torch.nn.Module):
+    """Writes and reads through Python lists, each meaning what torch makes of it."""
+
+    def __init__(self):
+        super().__init__()
+        w = torch.zeros(40, 3)
+        w[[0, 2]] = 1.0  # rows 0 and 2
+        w[[False, True] * 20] = 0.5  # a mask: the odd rows
+        w[[4, 5], [1, 2]] = 7.0  # elements (4, 1) and (5, 2)
+        w[[0.0, 9.9]] = 3.0  # numbers truncated: rows 0 and 9
+        w[(slice(None), [0])] = -1.0  # a tuple holding a list
+        w[list(range(35))[::-1][:33]] *= 2.0  # 33 items: one index, not a tuple
+        self.register_buffer("w", w)
+        self.register_buffer("picked", w[[1, 4, -1]] * 10)  # a read
+
+
+def test_python_list_indices_of_a_constructor_are_replayed():
+    """torch makes a list index into a meta index tensor without an aten operation: the indices
+    were lost, and materialize_ blamed a tensor made before the block."""
+    with ft.deferred_init():
+        model = _Indexed()
+    ft.materialize_(model, seed=0)
+    expected = _Indexed()
+    assert torch.equal(model.w, expected.w) and torch.equal(model.picked, expected.picked)
+
+
 def test_a_recording_is_let_go_once_its_models_are_materialized():
     """No registry entry outlives the models: not a constructor's temporaries, not a weight that
     tying replaced after it was registered (the recording holds the CPU inputs it was given)."""

@@ -90,11 +90,41 @@ class _DataOnTheCpu(TorchFunctionMode):
         self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None
     ) -> Any:
         kwargs = kwargs or {}
+        if func in _INDEXING and isinstance(args[0], torch.Tensor) and args[0].is_meta:
+            return func(args[0], _index_on_meta(args[1]), *args[2:], **kwargs)
         if func not in _FROM_DATA or kwargs.get("device") not in (None, "meta", torch.device("meta")):
             return func(*args, **kwargs)
         requires_grad = kwargs.pop("requires_grad", False)
         on_cpu = func(*args, **{**kwargs, "device": "cpu"})
         return on_cpu.to("meta").requires_grad_(requires_grad)
+
+
+# w[[0, 2]] = v on a meta tensor: torch turns the list into an index tensor on w's device
+# without an aten operation, so the indices would be lost as torch.tensor's data would. Inside
+# deferred_init() such lists become index tensors made on the CPU and moved, as torch.tensor's do.
+_INDEXING = frozenset((torch.Tensor.__getitem__, torch.Tensor.__setitem__))
+
+
+def _index_on_meta(index: Any) -> Any:
+    """index with each list or tuple of numbers that torch would make an index tensor of made
+    one the recording sees: by torch's rule, a top-level list of fewer than 32 items is a tuple
+    of indices if an item is None, Ellipsis, a slice, a tensor or a sequence, else one index;
+    its integer indices int64, booleans a mask (uint8 too), other numbers truncated to int64."""
+    if isinstance(index, list) and not (len(index) < 32 and any(_tuple_item(i) for i in index)):
+        return _index_tensor(index)
+    if isinstance(index, (list, tuple)):  # (a list stays one: torch's rule and warning for it)
+        return type(index)(_index_tensor(i) if isinstance(i, (list, tuple)) else i for i in index)
+    return index
+
+
+def _tuple_item(item: Any) -> bool:
+    return item is None or item is Ellipsis or isinstance(item, (slice, torch.Tensor, list, tuple))
+
+
+def _index_tensor(data: Any) -> torch.Tensor:
+    inferred = torch.tensor(data, device="cpu")
+    keep = inferred.dtype in (torch.bool, torch.uint8)
+    return (inferred if keep else torch.tensor(data, dtype=torch.int64, device="cpu")).to("meta")
 
 
 @contextlib.contextmanager
