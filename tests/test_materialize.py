@@ -539,6 +539,39 @@ def test_tensors_a_constructor_made_on_the_cpu_are_named_not_kept():
         assert torch.equal(model.ones.detach(), torch.ones(4))  # the constructor's constant
 
 
+class _LeftoverMemory(torch.nn.Module):
+    """A legacy-constructed parameter (on the CPU, even under torch.device("meta")) holding what
+    leftover memory may hold, as HF XLNet's attention parameters do."""
+
+    def __init__(self, leftover):
+        super().__init__()
+        self.lin = torch.nn.Linear(4, 4)
+        self.q = torch.nn.Parameter(torch.Tensor(3).fill_(leftover))
+
+
+@pytest.mark.parametrize("leftover", [float("nan"), float("-inf"), 3e36])
+def test_a_plain_meta_build_names_parameters_holding_leftover_memory(leftover):
+    """They were kept as if loaded: a model that ran on garbage, silently."""
+    with torch.device("meta"):
+        model = _LeftoverMemory(leftover)
+    assert not model.q.is_meta
+    with pytest.raises(
+        ft.NotInitializedError, match=r"materialize_: q holds NaN, infinities or magnitudes above"
+    ):
+        ft.materialize_(model, "kaiming", seed=0)
+    assert model.lin.weight.is_meta  # refused before anything was materialized
+    with pytest.warns(RuntimeWarning, match="leftover memory"):
+        ft.materialize_(model, "kaiming", seed=0, on_uninitialized="warn")
+    assert not model.lin.weight.is_meta
+
+
+def test_a_plain_meta_build_keeps_parameters_holding_numbers():
+    with torch.device("meta"):
+        model = _LeftoverMemory(-1e29)
+    ft.materialize_(model, "kaiming", seed=0)
+    assert model.q.tolist() == [torch.tensor(-1e29).item()] * 3
+
+
 def test_a_copy_of_a_deferred_model_is_named_as_a_copy():
     import copy
 

@@ -35,7 +35,13 @@ from ..engine.torch_target import dispatches_in_python
 from ._accelerate import accelerate
 from ._hf_init import hf_initialize, named_tensors
 from ._init_module import POLICIES, reinitialize
-from ._model_checks import check_moe_reachable, check_no_lazy
+from ._model_checks import (
+    check_moe_reachable,
+    check_no_lazy,
+    check_plain_meta_build,
+    held_garbage,
+    is_torch_layer,
+)
 from ._record import forget, recorded_module, recording_of
 from ._recording import REPLAYS, Replayed, held_by
 from ._structure import hf_models
@@ -68,15 +74,6 @@ class NotInitializedError(RuntimeError):
     """
 
 
-def _is_torch_layer(module: nn.Module) -> bool:
-    """A layer of torch.nn, also as FSDP2's fully_shard re-classes it (FSDPLinear: a class of
-    torch.distributed.fsdp over FSDPModule and Linear)."""
-    kind = next(
-        (c for c in type(module).__mro__ if not c.__module__.startswith("torch.distributed.")), nn.Module
-    )
-    return kind.__module__.startswith("torch.nn.")
-
-
 def materialize_(
     model: nn.Module,
     policy: str = "model",
@@ -107,7 +104,8 @@ def materialize_(
     device : str or torch.device
         Where the model ends up; it is initialized on the CPU and moved.
     on_uninitialized : {"raise", "warn"}
-        What to do about parameters or buffers that no code wrote.
+        What to do about parameters or buffers that no code wrote, and about parameters of a
+        plain meta build that hold leftover memory.
 
     Returns
     -------
@@ -126,7 +124,8 @@ def materialize_(
         error of the meta device (before anything is materialized), or tensors made on the CPU
         by legacy constructors, holding uninitialized memory or a draw of torch's generator,
         that no initialization code sets (an HF model's own init does set XLNet's and
-        Wav2Vec2's).
+        Wav2Vec2's). For a plain meta build, parameters in memory holding NaN, infinities or
+        magnitudes above 1e30, before anything is materialized.
 
     Examples
     --------
@@ -166,7 +165,16 @@ def materialize_(
             "on the CPU (under fastinit.torch.accelerate() for speed), or add that part after materialize_"
         )
     if recording is None and policy == "model":
-        _check_plain_meta_build(fn, model)
+        check_plain_meta_build(fn, model)
+    garbage = held_garbage(model) if recording is None else []
+    if garbage:
+        _report(
+            on_uninitialized,
+            f"{fn}: {', '.join(garbage)} {'holds' if len(garbage) == 1 else 'hold'} NaN, infinities or magnitudes above 1e30: leftover memory, "
+            "not weights. A legacy constructor (torch.Tensor(n), torch.FloatTensor(...): HF XLNet's) ignores "
+            "torch.device('meta'), and without a deferred_init() recording its tensor cannot be told from a loaded "
+            "one. Build the model inside fastinit.torch.deferred_init(), or load those tensors first",
+        )
     if seed is None:
         seed = seed_from_torch(torch.default_generator)
     loaded = {id(t) for _, _, _, _, t in tensors if not t.is_meta}  # e.g. by load_state_dict(assign=True)
@@ -195,13 +203,17 @@ def materialize_(
                "initialize them yourself (on_uninitialized='warn')" if recording is None else
                "The model's code leaves them empty")
         )  # fmt: skip
-        if on_uninitialized == "raise":
-            raise NotInitializedError(message)
-        warnings.warn(message, RuntimeWarning, stacklevel=2)
+        _report(on_uninitialized, message)
     _move_lazy(model, target)
     if target.type != "cpu":
         model.to(target)
     return model
+
+
+def _report(on_uninitialized: str, message: str) -> None:
+    if on_uninitialized == "raise":
+        raise NotInitializedError(message)
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 def _move_lazy(model: nn.Module, device: torch.device) -> None:
@@ -248,23 +260,6 @@ def _refuse_made_on_cpu(fn: str, names: list[str]) -> None:
         "initialization code of the model sets them. Build the model under fastinit.torch.accelerate(seed=...) "
         "instead, or load those tensors first"
     )
-
-
-def _check_plain_meta_build(fn: str, model: nn.Module) -> None:
-    """policy="model" on a plain meta build: only HF models and torch.nn layers have code that
-    initializes them after construction; another module's constructor did what cannot be redone."""
-    covered = {id(m) for h in hf_models(model) for m in h.modules()}
-    unknown = sorted(
-        {type(m).__qualname__ for m in model.modules() if id(m) not in covered and not _is_torch_layer(m)}
-    )
-    if unknown:
-        raise ValueError(
-            f"{fn}: policy='model' needs the model's own initialization, and no deferred_init() block recorded "
-            "this model's construction (it was built under torch.device('meta'), or copied, by copy.deepcopy, "
-            f"from a model built inside deferred_init()): the constructors of {', '.join(unknown)} may set "
-            "values no code can recompute. Build it inside fastinit.torch.deferred_init() and materialize_ "
-            "that model (then copy it), or pass a fastinit policy ('torch', 'kaiming', ...)"
-        )
 
 
 def _bind(
@@ -357,7 +352,7 @@ def _allocate(fn: str, model: nn.Module, loaded: set[int]) -> Callable[[torch.Te
     versions = {id(t): _version(t) for _, _, _, _, t in named_tensors(model) if id(t) not in loaded}
     with torch.no_grad():
         for module in _post_order(model):
-            if _is_torch_layer(module) and id(module) in pending:
+            if is_torch_layer(module) and id(module) in pending:
                 reset = getattr(module, "reset_parameters", None) or getattr(
                     module, "_reset_parameters", None
                 )

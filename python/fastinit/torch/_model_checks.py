@@ -1,18 +1,46 @@
 """What init_module_ and materialize_ check on a model before they change anything: modules
 a policy cannot reach (lazy modules' uninitialized tensors, mixture-of-experts weights their
 modules apply with their own code) and the residual structure a policy's options need. Each
-check raises ValueError naming what it found."""
+check raises ValueError naming what it found; held_garbage names what a plain meta build kept
+that cannot be a weight."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
+import torch
 from torch import nn
 
 from ._semantics import LAZY_TENSORS
-from ._structure import Block, blocks
+from ._structure import Block, blocks, hf_models
 
-__all__ = ["check_depth_structure", "check_moe_reachable", "check_no_lazy", "check_residual_found"]
+__all__ = [
+    "check_depth_structure",
+    "check_moe_reachable",
+    "check_no_lazy",
+    "check_residual_found",
+    "held_garbage",
+]
+
+# No trained or initialized weight comes near it in magnitude; leftover memory read as floats often does.
+GARBAGE_ABOVE = 1e30
+
+
+def held_garbage(model: nn.Module) -> list[str]:
+    """The names of the model's floating parameters in memory (not on the meta device) holding a
+    NaN, an infinity or a magnitude above GARBAGE_ABOVE: values of no weight, but of the leftover
+    memory that legacy constructors (torch.Tensor(n), torch.FloatTensor(...)), which ignore
+    torch.device("meta"), leave in a plain meta build. (Leftover memory that reads as ordinary
+    numbers passes: only deferred_init() sees those constructors.) Buffers are not looked at:
+    masks of -inf and finfo.min are theirs."""
+    found = []
+    for name, p in model.named_parameters():
+        if p.is_meta or not p.is_floating_point() or p.numel() == 0 or isinstance(p, LAZY_TENSORS):
+            continue
+        lo, hi = torch.aminmax(p.detach())  # one pass; a NaN comes out as NaN
+        if not (float(lo) >= -GARBAGE_ABOVE and float(hi) <= GARBAGE_ABOVE):
+            found.append(name)
+    return found
 
 
 def check_no_lazy(fn: str, model: nn.Module) -> None:
@@ -101,4 +129,30 @@ def check_residual_found(
             f"init_module_: n_layers={n_layers} scales the projections that end residual branches under policy "
             f"{scheme!r}, and the model has none that can be found (no residual block): pass residual= (module "
             "names or a callable)"
+        )
+
+
+def is_torch_layer(module: nn.Module) -> bool:
+    """A layer of torch.nn, also as FSDP2's fully_shard re-classes it (FSDPLinear: a class of
+    torch.distributed.fsdp over FSDPModule and Linear)."""
+    kind = next(
+        (c for c in type(module).__mro__ if not c.__module__.startswith("torch.distributed.")), nn.Module
+    )
+    return kind.__module__.startswith("torch.nn.")
+
+
+def check_plain_meta_build(fn: str, model: nn.Module) -> None:
+    """policy="model" on a plain meta build: only HF models and torch.nn layers have code that
+    initializes them after construction; another module's constructor did what cannot be redone."""
+    covered = {id(m) for h in hf_models(model) for m in h.modules()}
+    unknown = sorted(
+        {type(m).__qualname__ for m in model.modules() if id(m) not in covered and not is_torch_layer(m)}
+    )
+    if unknown:
+        raise ValueError(
+            f"{fn}: policy='model' needs the model's own initialization, and no deferred_init() block recorded "
+            "this model's construction (it was built under torch.device('meta'), or copied, by copy.deepcopy, "
+            f"from a model built inside deferred_init()): the constructors of {', '.join(unknown)} may set "
+            "values no code can recompute. Build it inside fastinit.torch.deferred_init() and materialize_ "
+            "that model (then copy it), or pass a fastinit policy ('torch', 'kaiming', ...)"
         )
