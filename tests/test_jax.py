@@ -126,6 +126,9 @@ def test_bad_arguments() -> None:
         fj.normal()(0, (3,))
     with pytest.raises(ValueError, match="single key"):
         fj.normal()(jax.random.split(key, 2), (3,))
+    with pytest.raises(ValueError, match="single key"):
+        fj.normal()(jnp.zeros((2, 2), jnp.uint32), (3,))
+
     with pytest.raises(ValueError, match="mode='fan_sum'"):
         fj.variance_scaling(1.0, "fan_sum", "normal")
     with pytest.raises(ValueError, match="distribution='gauss'"):
@@ -156,6 +159,27 @@ FAN_CASES = [
     ((2, 9, 3, 5), (1, 2), -1, (0,)),
     ((100, 16), -2, 0, ()),  # overlapping axes, as Flax's nn.Embed default
 ]
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [fj.normal, fj.uniform, fj.truncated_normal, lambda s: fj.variance_scaling(s, "fan_in", "normal")],
+)
+def test_a_traced_parameter_is_named_as_traced(factory) -> None:
+    """It was called "not a real number" (its message for a traced one was never reached)."""
+    with pytest.raises(TypeError, match=r"is traced \(the factory was called inside jit"):
+        jax.jit(lambda k, s: factory(s)(k, (4, 4)))(jax.random.key(0), jnp.float32(2.0))
+
+
+@pytest.mark.parametrize(
+    "raw", [np.zeros(2, np.float32), np.zeros(2, np.int32), np.zeros(3, np.uint32), np.zeros((), np.uint32)]
+)
+def test_raw_key_data_of_another_kind_is_a_type_error_as_in_jax(raw) -> None:
+    """A float key was a ValueError and three words were hashed; JAX raises TypeError for both."""
+    with pytest.raises(TypeError):
+        jax.nn.initializers.normal()(jnp.asarray(raw), (3,))
+    with pytest.raises(TypeError, match=r"normal: raw key data must be a uint32 array of shape \(2,\)"):
+        fj.normal()(jnp.asarray(raw), (3,))
 
 
 @pytest.mark.parametrize(("shape", "in_axis", "out_axis", "batch_axis"), FAN_CASES)

@@ -276,12 +276,15 @@ def real_arg(fn: str, name: str, value: Any, sign: str = "", infinite: float | N
     """A real parameter as a finite float (or exactly `infinite`, where given): a Python number,
     a NumPy scalar or a concrete 0-d array (jax.Array included), as JAX takes them; sign "+"
     requires > 0, "+0" >= 0."""
+    if isinstance(value, jax.core.Tracer):  # (check_real would call it not a real number)
+        raise TypeError(
+            f"{fn}: {name} is traced (the factory was called inside jit, vmap or another transformation "
+            "with it as an argument); fastinit draws on the host from concrete parameters: pass a number, "
+            "or make the initializer outside the transformation (JAX's own initializers take a traced one)"
+        )
     if isinstance(value, (str, bytes)) or getattr(value, "ndim", 0) != 0:
         raise TypeError(f"{fn}: {name} must be a real number (or a 0-d array); got {value!r}")
-    try:
-        v = check_real(fn, name, value, infinite)
-    except jax.errors.ConcretizationTypeError:
-        raise TypeError(f"{fn}: {name} is traced (inside jit/vmap); give a concrete number") from None
+    v = check_real(fn, name, value, infinite)
     if (sign == "+" and not v > 0) or (sign == "+0" and not v >= 0):
         raise ValueError(f"{fn}: {name} must be {'> 0' if sign == '+' else '>= 0'}; got {name}={v}")
     return v

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -29,12 +30,24 @@ def key_words(fn: str, key: Any) -> Any:
                 f"{fn}: key must be a single key (shape ()); got a key array of shape {key.shape}"
             )
         return jax.random.key_data(key)
-    if np.dtype(dtype) != np.uint32 or len(key.shape) != 1 or key.shape[0] < 1:
-        raise ValueError(
-            f"{fn}: a raw key must be a uint32 array of shape (n,), e.g. jax.random.PRNGKey(s) of shape "
-            f"(2,); got dtype {dtype} and shape {tuple(key.shape)}"
+    # raw key data, checked as JAX checks it: for its default implementation, TypeError for the
+    # dtype and the trailing shape, then ValueError for a batch of keys
+    impl = str(jax.config.jax_default_prng_impl)  # type: ignore[attr-defined]  # (a flag, not in the stub)
+    words = _raw_key_length(impl)
+    if np.dtype(dtype) != np.uint32 or len(key.shape) < 1 or key.shape[-1] != words:
+        raise TypeError(
+            f"{fn}: raw key data must be a uint32 array of shape ({words},) for JAX's default PRNG "
+            f"implementation {impl!r} (jax.random.PRNGKey(s)); got dtype {dtype} and shape {tuple(key.shape)}"
         )
+    if len(key.shape) != 1:
+        raise ValueError(f"{fn}: key must be a single key; got raw key data of shape {tuple(key.shape)}")
     return key
+
+
+@functools.cache
+def _raw_key_length(impl: str) -> int:
+    """The number of uint32 words of a key of JAX's PRNG implementation `impl`."""
+    return int(jax.random.key_data(jax.random.key(0, impl=impl)).shape[-1])
 
 
 def seed_from_words(words: np.ndarray) -> int:
@@ -65,9 +78,10 @@ def key_to_seed(key: Any) -> int:
     Raises
     ------
     TypeError
-        An int or another non-key object; a traced key.
+        An int or another non-key object; raw key data that is not uint32 words of JAX's default
+        PRNG implementation (two for threefry), as JAX raises; a traced key.
     ValueError
-        A key array rather than one key; raw key data that is not a 1-D uint32 array.
+        A key array rather than one key (as JAX raises).
 
     Examples
     --------
