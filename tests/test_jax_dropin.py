@@ -309,8 +309,28 @@ def test_an_axis_outside_the_shape_is_an_index_error_as_in_jax() -> None:
 def test_constants_check_their_arguments() -> None:
     with pytest.raises(ValueError, match=r"^zeros: shape must have non-negative"):
         fj.zeros(KEY, (-1,))
-    with pytest.raises(ValueError, match=r"^constant: out_sharding"):
-        fj.constant(1.0)(KEY, (2,), out_sharding="x")
+    single = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    for bad in ("x", single):  # JAX's TypeError for both (fastinit took the Sharding)
+        with pytest.raises(TypeError):
+            jax.nn.initializers.constant(1.0)(KEY, (2,), out_sharding=bad)
+        with pytest.raises(TypeError, match=r"^constant: out_sharding must be None, a NamedSharding"):
+            fj.constant(1.0)(KEY, (2,), out_sharding=bad)
+        with pytest.raises(TypeError, match=r"^zeros: out_sharding"):
+            fj.zeros(KEY, (2,), out_sharding=bad)
+
+
+def test_constants_take_a_partition_spec_under_a_mesh_as_jax() -> None:
+    """zeros and ones refused out_sharding=PartitionSpec(...), which JAX's take under a mesh."""
+    spec = jax.sharding.PartitionSpec("x")
+    with jax.set_mesh(jax.make_mesh((1,), ("x",))):
+        for ours, theirs in [(fj.zeros, jax.nn.initializers.zeros), (fj.ones, jax.nn.initializers.ones),
+                             (fj.constant(-2.0), jax.nn.initializers.constant(-2.0))]:  # fmt: skip
+            a, b = (
+                ours(KEY, (4, 3), jnp.float32, out_sharding=spec),
+                theirs(KEY, (4, 3), jnp.float32, out_sharding=spec),
+            )
+            assert a.sharding == b.sharding and a.sharding.spec == jax.sharding.PartitionSpec("x", None)
+            assert np.array_equal(np.asarray(a), np.asarray(b))
 
 
 # --- Flax modules -------------------------------------------------------------------------------------

@@ -21,19 +21,27 @@ def _dtype(dtype: Any) -> Any:
     return jax.dtypes.canonicalize_dtype(float) if dtype is None else dtype
 
 
-def _full(fn: str, shape: Any, value: Any, dtype: Any, out_sharding: Any) -> jax.Array:
-    if out_sharding is not None and not isinstance(out_sharding, jax.sharding.Sharding):
-        raise ValueError(f"{fn}: out_sharding must be None or a jax.sharding.Sharding; got {out_sharding!r}")
-    out: jax.Array = jnp.full(as_shape(fn, shape), value, dtype=_dtype(dtype), device=out_sharding)
+def _filled(fn: str, shape: Any, value: Any, dtype: Any, out_sharding: Any) -> jax.Array:
+    """An array of value, as JAX's zeros, ones and constant make it: the placement through
+    jax.numpy's out_sharding= (a NamedSharding, or a PartitionSpec under a mesh), and a
+    TypeError, as JAX raises, for anything else."""
+    if out_sharding is not None and not isinstance(
+        out_sharding, (jax.sharding.NamedSharding, jax.sharding.PartitionSpec)
+    ):
+        raise TypeError(
+            f"{fn}: out_sharding must be None, a NamedSharding or a PartitionSpec, as JAX takes it; "
+            f"got {out_sharding!r}"
+        )
+    out: jax.Array = jnp.full(as_shape(fn, shape), value, dtype=_dtype(dtype), out_sharding=out_sharding)
     return out
 
 
 def zeros(key: Any, shape: Any, dtype: Any = None, out_sharding: Any = None) -> jax.Array:
-    return _full("zeros", shape, 0, dtype, out_sharding)
+    return _filled("zeros", shape, 0, dtype, out_sharding)
 
 
 def ones(key: Any, shape: Any, dtype: Any = None, out_sharding: Any = None) -> jax.Array:
-    return _full("ones", shape, 1, dtype, out_sharding)
+    return _filled("ones", shape, 1, dtype, out_sharding)
 
 
 _FILLED_DOC = """jax.nn.initializers.{name}: an array of {name} (the key is not used).
@@ -46,17 +54,19 @@ _FILLED_DOC = """jax.nn.initializers.{name}: an array of {name} (the key is not 
         Non-negative extents.
     dtype : dtype, optional
         Any dtype jax.numpy takes (integers too, as in JAX); None: JAX's default float.
-    out_sharding : jax.sharding.Sharding, optional
-        Where the array is placed (default: JAX's default device).
+    out_sharding : jax.sharding.NamedSharding or PartitionSpec, optional
+        Where the array is placed, as jax.numpy's out_sharding= takes it (a PartitionSpec under
+        a mesh); default: JAX's default device.
 
     <returns jax array>
 
     Raises
     ------
     TypeError
-        A shape that is not an int or a sequence of ints; a dtype jax.numpy rejects.
+        A shape that is not an int or a sequence of ints; a dtype jax.numpy rejects;
+        out_sharding that is not None, a NamedSharding or a PartitionSpec (as JAX).
     ValueError
-        A negative extent; out_sharding that is neither None nor a Sharding.
+        A negative extent.
 
     Examples
     --------
@@ -89,10 +99,10 @@ def constant(value: Any, dtype: Any = None) -> ConstantInit:
     Raises
     ------
     TypeError
-        Calling it: a shape that is not an int or a sequence of ints; a dtype jax.numpy rejects.
+        Calling it: a shape that is not an int or a sequence of ints; a dtype jax.numpy rejects;
+        out_sharding that is not None, a NamedSharding or a PartitionSpec (as JAX).
     ValueError
-        Calling it: a negative extent; a value that does not broadcast to the shape;
-        out_sharding that is neither None nor a Sharding.
+        Calling it: a negative extent; a value that does not broadcast to the shape.
 
     Examples
     --------
@@ -103,7 +113,7 @@ def constant(value: Any, dtype: Any = None) -> ConstantInit:
     default = dtype
 
     def init(key: Any, shape: Any, dtype: Any = default, out_sharding: Any = None) -> jax.Array:
-        return _full("constant", shape, value, dtype, out_sharding)
+        return _filled("constant", shape, value, dtype, out_sharding)
 
     return init
 
