@@ -343,6 +343,9 @@ def test_arguments_keras_accepts() -> None:
     assert np.array_equal(_np(init((8,))), _np(fk.RandomNormal(0.5, 0.1, seed=2)((8,))))
     back = keras.initializers.deserialize(keras.initializers.serialize(init))
     assert np.array_equal(_np(back((8,))), _np(init((8,))))
+    for init in (fk.Orthogonal(jnp.asarray(2.0), seed=3), fk.Identity(jnp.asarray(2.0))):
+        back = keras.initializers.deserialize(keras.initializers.serialize(init))  # (a gain dict was refused)
+        assert np.array_equal(_np(back((4, 4))), _np(init((4, 4))))
     with pytest.raises(TypeError, match="scalar"):
         fk.RandomNormal(mean=np.zeros(2))
 

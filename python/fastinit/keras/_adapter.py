@@ -46,6 +46,13 @@ def check_real(name: str, arg: str, value: Any) -> float:
     return f
 
 
+def from_config(value: Any) -> Any:
+    """A constructor argument as given, or, for a scalar tensor's serialized form (what
+    get_config's value becomes in a saved model), the tensor again: so a model whose initializer
+    took a scalar tensor reloads (Keras keeps the dict and fails when the initializer is called)."""
+    return keras.saving.deserialize_keras_object(value) if isinstance(value, dict) else value
+
+
 def to_backend(arr: np.ndarray, dtype: str) -> Any:
     """A backend tensor holding arr (on JAX, the aligned host buffer is adopted without a copy)."""
     if keras.backend.backend() == "jax":

@@ -13,7 +13,7 @@ from ..engine.aligned import aligned_empty
 from ..engine.streams import StreamLike
 from ..schemes import functional as _functional
 from ..schemes.matrix import orthogonal_
-from ._adapter import Adapter, check_real, public
+from ._adapter import Adapter, check_real, from_config, public
 from ._seeds import Seeded
 
 
@@ -42,7 +42,7 @@ class Orthogonal(Seeded, keras.initializers.Orthogonal):  # type: ignore[misc]
     )
 
     def __init__(self, gain: Any = 1.0, seed: Any = None, *, stream: StreamLike = 0) -> None:
-        self.gain = gain
+        self.gain = gain = from_config(gain)
         self._gain = check_real("Orthogonal", "gain", gain)
         super().__init__(seed, stream=stream)
 
@@ -96,7 +96,7 @@ class Identity(Adapter, keras.initializers.Identity):  # type: ignore[misc]
     """
 
     def __init__(self, gain: Any = 1.0) -> None:
-        self.gain = gain
+        self.gain = gain = from_config(gain)
         self._gain = check_real("Identity", "gain", gain)
 
     _KERAS_FOR_OTHER_DTYPES = True
@@ -108,6 +108,16 @@ class Identity(Adapter, keras.initializers.Identity):  # type: ignore[misc]
         if self._gain != 1.0:
             arr = (arr.astype(np.float64) * self._gain).astype(dt)
         return arr
+
+    def get_config(self) -> dict[str, Any]:
+        """{"gain": gain}: Keras's Identity has an empty config, so a saved model reloads it
+        with gain 1; fastinit's keeps the gain.
+
+        <config>
+        >>> fk.Identity(gain=2.0).get_config()
+        {'gain': 2.0}
+        """
+        return {"gain": self.gain}
 
 
 @public

@@ -12,24 +12,21 @@ from ..engine.aligned import aligned_empty
 from ..engine.fill import normal_, trunc_normal_, uniform_
 from ..engine.streams import StreamLike
 from ..schemes.deterministic import constant_
-from ._adapter import SHARED, check_real, fill_doc, public
+from ._adapter import SHARED, check_real, fill_doc, from_config, public
 from ._seeds import Seeded
 
 
 class _TwoNumbers(Seeded):
     """A random initializer of two numbers (mean and stddev, or minval and maxval), kept as given
-    (Keras's config holds them so) and checked as finite reals for the draw. A scalar tensor's
-    serialized form (a config of get_config, serialized) is read back as the tensor, so a saved
-    model reloads (Keras itself keeps the dict and fails when called)."""
+    (Keras's config holds them so; a scalar tensor's serialized form is read back by from_config)
+    and checked as finite reals for the draw."""
 
     _ARGS = ("mean", "stddev")
 
     def __init__(self, first: Any, second: Any, seed: Any, stream: StreamLike) -> None:
         name = type(self).__name__
         a, b = self._ARGS
-        first, second = (
-            keras.saving.deserialize_keras_object(v) if isinstance(v, dict) else v for v in (first, second)
-        )
+        first, second = from_config(first), from_config(second)
         self._a, self._b = check_real(name, a, first), check_real(name, b, second)
         setattr(self, a, first)
         setattr(self, b, second)
