@@ -264,3 +264,30 @@ def test_metadata_must_map_str_to_str_and_errors_name_the_writer(tmp_path):
     with pytest.raises(ValueError, match=r"^write_npy: std must be >= 0"):
         fio.write_npy(tmp_path / "w.npy", (4, 4), "float32", ("normal", {"std": -1}), seed=0)
     assert not list(tmp_path.iterdir())
+
+
+def test_a_directory_path_is_refused_before_anything_is_generated(tmp_path, monkeypatch):
+    """The whole file was generated beside the directory before os.replace refused it."""
+    generated = []
+    monkeypatch.setattr(fastinit.io, "_write_tensor", lambda *args: generated.append(args))
+    with pytest.raises(IsADirectoryError):
+        fastinit.io.write_safetensors(tmp_path, {"w": ((4, 4), "float32", "normal")}, seed=0)
+    with pytest.raises(IsADirectoryError):
+        fastinit.io.write_npy(tmp_path, (4, 4), "float32", "normal", seed=0)
+    assert not generated and list(tmp_path.parent.glob("*.partial")) == []
+
+
+def test_tensors_must_be_a_mapping(tmp_path):
+    with pytest.raises(TypeError, match=r"^write_safetensors: tensors must be a mapping .* got list"):
+        fastinit.io.write_safetensors(tmp_path / "w.safetensors", [("w", ((4,), "float32", "zeros"))], seed=0)
+
+
+def test_a_symbolic_link_is_written_through(tmp_path):
+    """The link was replaced by a new regular file; open() writes through it, and so does io."""
+    real = tmp_path / "real" / "init.npy"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    link = tmp_path / "link.npy"
+    link.symlink_to(real)
+    fastinit.io.write_npy(link, (3,), "float32", "ones", seed=0)
+    assert link.is_symlink() and np.array_equal(np.load(real), np.ones(3, np.float32))

@@ -7,6 +7,7 @@ in RAM and saving — without ever holding more than a window."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -188,7 +189,7 @@ def write_safetensors(
     Parameters
     ----------
     path : str or os.PathLike
-        The file to write (replaced if it exists).
+        The file to write (replaced if it exists; through a symbolic link, the file it points to).
     tensors : mapping of str to (shape, dtype, scheme)
         In the file's order (a state dict's shapes and dtypes work as they are). dtype:
         float16, bfloat16, float32 or float64, as a name, NumPy dtype or torch dtype; scheme: one of
@@ -209,7 +210,7 @@ def write_safetensors(
     Raises
     ------
     TypeError
-        seed is not an int; a tensor name that is not a str; a tensor's entry is not (shape,
+        tensors is not a mapping; seed is not an int; a tensor name that is not a str; a tensor's entry is not (shape,
         dtype, scheme), its shape not an int or a sequence of ints, or its dtype not supported;
         metadata not str to str; window_bytes not an int.
         Errors about one tensor name it: "write_safetensors: tensor 'w': ...".
@@ -219,7 +220,8 @@ def write_safetensors(
         when its tensor is written; what its function raises then (naming the tensor) leaves no
         file behind.
     OSError
-        The file cannot be written.
+        The file cannot be written (IsADirectoryError for a directory, before anything is
+        generated).
 
     Examples
     --------
@@ -244,6 +246,10 @@ def write_safetensors(
     fn = "write_safetensors"
     key = check_u64(fn, "seed", seed)
     window_bytes = check_int(fn, "window_bytes", window_bytes, 1)
+    if not isinstance(tensors, Mapping):
+        raise TypeError(
+            f"{fn}: tensors must be a mapping of tensor names to (shape, dtype, scheme); got {type(tensors).__name__}"
+        )
     entries, offset = {}, 0
     specs = []
     for name, spec in tensors.items():
@@ -280,10 +286,13 @@ def write_safetensors(
 def _replacing(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     """A new file written beside `path` that replaces it only once it is complete: if writing
     fails (bad scheme arguments, Ctrl-C, a full disk), an existing file at `path` is untouched and
-    the partial file is removed. The new file gets the usual permissions (0o666 minus umask)."""
-    target = os.fspath(path)
-    tmp = os.path.join(os.path.dirname(os.path.abspath(target)),
-                       f".{os.path.basename(target)}.{uuid.uuid4().hex}.partial")  # fmt: skip
+    the partial file is removed. The new file gets the usual permissions (0o666 minus umask). A
+    path that is a symbolic link replaces the file it points to; a directory is an
+    IsADirectoryError before anything is written."""
+    target = os.path.realpath(os.fspath(path))  # a symbolic link is written through, as open() does
+    if os.path.isdir(target):  # found now, not once the whole file is written beside it
+        raise IsADirectoryError(errno.EISDIR, "the path to write is a directory", os.fspath(path))
+    tmp = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.{uuid.uuid4().hex}.partial")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -318,7 +327,7 @@ def write_npy(
     Parameters
     ----------
     path : str or os.PathLike
-        The file to write (replaced if it exists).
+        The file to write (replaced if it exists; through a symbolic link, the file it points to).
     shape : int or sequence of int
         The array's shape (non-negative extents).
     dtype : str, numpy.dtype or torch.dtype
@@ -343,7 +352,8 @@ def write_npy(
         seed outside [0, 2**64); window_bytes < 1; a negative extent; an unknown scheme; what the scheme's
         function raises for its arguments, in write_npy's name (no file is left behind).
     OSError
-        The file cannot be written.
+        The file cannot be written (IsADirectoryError for a directory, before anything is
+        generated).
 
     Examples
     --------
