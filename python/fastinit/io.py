@@ -352,8 +352,7 @@ def write_npy(
         seed outside [0, 2**64); window_bytes < 1; a negative extent; an unknown scheme; what the scheme's
         function raises for its arguments, in write_npy's name (no file is left behind).
     OSError
-        The file cannot be written (IsADirectoryError for a directory, before anything is
-        generated).
+        As write_safetensors.
 
     Examples
     --------
