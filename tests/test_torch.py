@@ -104,6 +104,20 @@ def test_meta_tensors_are_a_no_op_and_other_dtypes_are_errors():
         ft.normal_(torch.zeros(3).expand(4, 3), seed=0)
 
 
+@pytest.mark.parametrize(
+    ("name", "args", "shape", "expanded"),
+    [("constant_", (0.5,), (1, 4), (3, 4)), ("zeros_", (), (1, 4), (3, 4)), ("ones_", (), (1, 4), (3, 4)),
+     ("eye_", (), (1, 4), (3, 4)), ("dirac_", (), (1, 2, 3), (2, 2, 3))],
+)  # fmt: skip
+def test_deterministic_fills_of_an_expanded_view_are_torchs(name, args, shape, expanded):
+    """torch fills a stride-0 view with its constant (and eye_/dirac_ as its loops write them);
+    fastinit raised that the elements may overlap."""
+    ours, theirs = torch.full(shape, 9.0), torch.full(shape, 9.0)
+    getattr(ft, name)(ours.expand(expanded), *args)
+    getattr(nn.init, name)(theirs.expand(expanded), *args)
+    assert torch.equal(ours, theirs)
+
+
 def test_deterministic_and_matrix_functions_match_torch():
     for shape in [(4, 6), (6, 4)]:
         assert torch.equal(ft.eye_(torch.full(shape, 9.0)), nn.init.eye_(torch.empty(shape)))

@@ -2,7 +2,8 @@
 in torch, so ``constant_(tensor=w, val=0.5)`` works): constant_, ones_, zeros_, eye_, dirac_,
 and calculate_gain. They draw nothing; fastinit's NumPy functions of the same names do the
 work (eye_ and dirac_ also take a shard's global_shape= and index=). A tensor of a dtype the
-engine does not fill (integer, bool, complex) gets torch's own function, as torch would fill it:
+engine does not fill (integer, bool, complex), or whose elements overlap in memory (an
+expand()ed view, which the engine refuses), gets torch's own function, as torch would fill it:
 these values need no random stream."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import torch
 
 from .._docstrings import takes_placement_keywords
+from ..engine.overlap import check_no_overlap
 from ..schemes import deterministic as _deterministic
 from ..schemes import gain as _gain
 from ._semantics import torch_function
@@ -26,11 +28,18 @@ _ENGINE_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 
 
 def _engine_fills(tensor: Any) -> bool:
-    """Whether fastinit fills tensor (a dense float tensor, or not a tensor: its own error then);
-    torch's own function fills the rest as torch would (a sparse tensor's zeros_)."""
-    return not isinstance(tensor, torch.Tensor) or (
-        tensor.dtype in _ENGINE_DTYPES and tensor.layout is torch.strided
-    )
+    """Whether fastinit fills tensor (a dense float tensor whose elements are distinct, or not a
+    tensor: its own error then); torch's own function fills the rest as torch would (a sparse
+    tensor's zeros_, an expand()ed view's constant_)."""
+    if not isinstance(tensor, torch.Tensor):
+        return True
+    if tensor.dtype not in _ENGINE_DTYPES or tensor.layout is not torch.strided:
+        return False
+    try:
+        check_no_overlap("", tensor.shape, tensor.stride(), 1, "tensor")
+    except ValueError:
+        return False
+    return True
 
 
 calculate_gain = _gain.calculate_gain
