@@ -325,6 +325,36 @@ def test_a_tied_embedding_is_drawn_once_by_its_own_init(route):
     assert not embedding[0].any() and embedding[1:].std() > 0.01
 
 
+def _tied_hf_models(tf):
+    small = dict(vocab_size=120, num_hidden_layers=1, num_attention_heads=2)
+    return {
+        "llama": lambda: tf.LlamaForCausalLM(tf.LlamaConfig(
+            hidden_size=32, intermediate_size=64, num_key_value_heads=1, tie_word_embeddings=True, **small)),
+        "bert": lambda: tf.BertForMaskedLM(tf.BertConfig(hidden_size=32, intermediate_size=64, **small)),
+        "t5": lambda: tf.T5ForConditionalGeneration(tf.T5Config(
+            vocab_size=120, d_model=32, d_ff=64, num_layers=1, num_heads=2, d_kv=16)),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("arch", ["llama", "bert", "t5"])
+def test_a_checkpoint_holding_a_tied_weight_once_is_tied_after_a_deferred_build(arch):
+    """HF saves a tied weight once. load_state_dict(assign=True) replaces the loaded side only,
+    and the replay gave the other side the constructor's draw (N(0, 1) for T5's encoder and
+    decoder embeddings, zeros for BERT's decoder bias): untied, a model that runs wrong."""
+    build_model = _tied_hf_models(require("transformers"))[arch]
+    torch.manual_seed(0)
+    saved = build_model()
+    ties = saved.all_tied_weights_keys
+    state = {name: t for name, t in saved.state_dict().items() if name not in ties}
+    with ft.deferred_init():
+        model = build_model()
+    model.load_state_dict(state, strict=False, assign=True)
+    ft.materialize_(model, seed=0)
+    for target, source in ties.items():
+        assert model.get_parameter(target) is model.get_parameter(source), target
+        assert torch.equal(model.get_parameter(source), saved.get_parameter(source)), source
+
+
 def test_a_loaded_output_layer_is_kept_when_its_tied_embedding_is_missing():
     """from_pretrained ties symmetrically: with the checkpoint holding lm_head.weight and not
     the embedding, the embedding becomes the loaded tensor. materialize_ tied lm_head to a

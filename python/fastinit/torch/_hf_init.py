@@ -5,12 +5,15 @@ which it and materialize_ walk."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
 from ._semantics import LAZY_TENSORS
+from ._structure import hf_models
 
-__all__ = ["hf_initialize", "named_tensors"]
+__all__ = ["hf_initialize", "named_tensors", "retie_loaded"]
 
 
 def hf_initialize(model: nn.Module, loaded: set[int], retie: bool = True) -> None:
@@ -52,6 +55,35 @@ def hf_initialize(model: nn.Module, loaded: set[int], retie: bool = True) -> Non
     for module, attr, weight, stand_in in set_aside:
         if module._parameters.get(attr) is stand_in:  # not tied after all: the tensor comes back
             module._parameters[attr] = weight  # (written through its source, or reported unwritten)
+
+
+def retie_loaded(model: nn.Module, recording: Any, loaded: set[int]) -> None:
+    """After a deferred_init() build, load_state_dict(assign=True) replaces the tensor it loads
+    and leaves its tie partners on the recording's meta tensor (HF checkpoints hold a tied weight
+    once). As from_pretrained ties after loading, each HF tie (target -> source) whose one side
+    is loaded and whose other side still holds the parameter the loaded side held when the
+    block ended (the two were tied) gets the loaded tensor. A side replaced in the block by
+    other code (a new output layer) was not tied then, and stays apart."""
+    for hf in hf_models(model):
+        for target, source in (getattr(hf, "all_tied_weights_keys", None) or {}).items():
+            first, second = _place(hf, target), _place(hf, source)
+            if first is None or second is None:
+                continue
+            for (kept_mod, kept_attr), (other_mod, other_attr) in ((first, second), (second, first)):
+                kept, other = kept_mod._parameters.get(kept_attr), other_mod._parameters.get(other_attr)
+                if kept is None or other is None or id(kept) not in loaded or not other.is_meta:
+                    continue
+                held_then = recording.params_at_end.get(kept_mod, {}).get(kept_attr)
+                if held_then is not None and held_then() is other:
+                    other_mod._parameters[other_attr] = kept
+
+
+def _place(model: nn.Module, name: str) -> tuple[nn.Module, str] | None:
+    module_name, _, attr = name.rpartition(".")
+    try:
+        return model.get_submodule(module_name), attr
+    except AttributeError:
+        return None
 
 
 def named_tensors(model: nn.Module) -> list[tuple[str, nn.Module, str, bool, torch.Tensor]]:

@@ -33,7 +33,7 @@ from fastinit.engine.torch_seeds import seed_from_torch
 from .._docstrings import documented
 from ..engine.torch_target import dispatches_in_python
 from ._accelerate import accelerate
-from ._hf_init import hf_initialize, named_tensors
+from ._hf_init import hf_initialize, named_tensors, retie_loaded
 from ._init_module import POLICIES, reinitialize
 from ._model_checks import (
     check_moe_reachable,
@@ -179,6 +179,8 @@ def materialize_(
         seed = seed_from_torch(torch.default_generator)
     loaded = {id(t) for _, _, _, _, t in tensors if not t.is_meta}  # e.g. by load_state_dict(assign=True)
     loaded -= {id(t) for _, t, _ in made}  # an HF model's own init draws those (XLNet's, Wav2Vec2's)
+    if recording is not None:
+        retie_loaded(model, recording, loaded)
     with accelerate(seed=seed):
         initialized: set[int] = set()  # HF models initialized where their post_init returned
         if recording is not None:

@@ -340,5 +340,10 @@ def deferred_init() -> Iterator[Recording]:
             made = {ref.geometry[0] for op in recording.ops for ref in refs(op[3])}
             recording.owners = {key: owners for key, owners in held.items() if key in made}
             _note_made_on_cpu(recording, held)
+            for owners in held.values():
+                for module in {m for m in (owner[0]() for owner in owners) if m is not None}:
+                    recording.params_at_end[module] = {
+                        attr: weakref.ref(t) for attr, t in module._parameters.items() if t is not None
+                    }
             for key in recording.owners or made:  # no module registered anything: every storage
                 _RECORDINGS[key] = recording

@@ -13,6 +13,7 @@ records is in _record.py.
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Iterator
 from typing import Any, Callable, Optional
 
@@ -130,6 +131,11 @@ class Recording:
         # those a module registered whose values are not the construction's to keep (nothing wrote
         # them, or a random draw did): where (Owner), the tensor, its version when the block ended
         self.made_on_cpu: list[tuple[Owner, Callable[[], torch.Tensor | None], int]] = []
+        # the parameters each module that registered one held when the block ended, by name: a
+        # tie is the same object in two places (HF's may swap a parameter's storage with .data =)
+        self.params_at_end: weakref.WeakKeyDictionary[torch.nn.Module, dict[str, Any]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def replay(
         self,
