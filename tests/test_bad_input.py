@@ -306,15 +306,31 @@ def test_argument_types_are_checked(kwargs, error, match):
 def test_shard_indices_past_the_stream_end_are_refused_not_wrapped():
     arr = np.full((5, 1, 1), 7.0, np.float32)
     index = (slice(0, 5), slice(0, 1), slice(0, 1))
-    with pytest.raises(ValueError, match="reach past 288230376151711744"):  # indices 0, 2**60, ..., 2**62
+    past = "more than a stream of 4-byte values can index"
+    with pytest.raises(ValueError, match=past):  # indices 0, 2**60, ..., 2**62
         fastinit.uniform_(arr, seed=1, global_shape=(5, 2**28, 2**32), index=index)
-    with pytest.raises(
-        ValueError, match="more than a stream can index"
-    ):  # indices up to 2**64: wrapped before
+    with pytest.raises(ValueError, match=past):  # indices up to 2**64: wrapped before
         fastinit.uniform_(arr, seed=1, global_shape=(5, 2**30, 2**32), index=index)
     assert (arr == 7.0).all()
-    with pytest.raises(ValueError, match="more than a stream can index"):
+    with pytest.raises(ValueError, match=past):
         fastinit.normal_(arr[:1, :1, :1], seed=1, global_shape=(1, 2**64, 1), index=(slice(0, 1),) * 3)
+
+
+@pytest.mark.parametrize(("dtype", "rows"), [(np.float32, 2**39), (np.float64, 2**38)])
+def test_every_block_of_a_tensor_past_the_stream_end_is_refused_alike(dtype, rows):
+    """Only the blocks whose own indices reached past the end were refused: the first block of
+    a 2**59-element float32 tensor was filled, its last refused, so the ranks of one sharded
+    tensor disagreed."""
+    arr = np.full((4, 4), 7.0, dtype)
+    for start in (0, rows - 4):
+        with pytest.raises(ValueError, match=f"more than a stream of {arr.itemsize}-byte values"):
+            fastinit.normal_(
+                arr, seed=0, global_shape=(rows, 2**20), index=(slice(start, start + 4), slice(0, 4))
+            )
+        assert (arr == 7.0).all()
+    fastinit.normal_(
+        arr, seed=0, global_shape=(rows // 2, 2**20), index=(slice(0, 4), slice(0, 4))
+    )  # at the end: fine
 
 
 def test_a_failed_call_takes_no_stream_from_its_generator():

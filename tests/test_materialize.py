@@ -106,6 +106,23 @@ def test_a_policy_on_a_plain_meta_build_names_what_it_cannot_initialize():
         ft.materialize_(model, "kaiming", seed=0, on_uninitialized="warn")
 
 
+@pytest.mark.parametrize("version", [None, 1, 2])
+def test_a_policy_draws_what_init_module_draws(version):
+    """materialize_ under a policy drew its normals from stream version 1 whatever the default,
+    so a model built on meta differed from one built on the CPU and given init_module_."""
+
+    def build():
+        return torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Embedding(5, 8))
+
+    keyword = {} if version is None else {"stream_version": version}
+    expected = ft.init_module_(build(), "gpt2", seed=9, **keyword)
+    with torch.device("meta"):
+        model = build()
+    ft.materialize_(model, "gpt2", seed=9, **keyword)
+    for (name, ours), theirs in zip(model.named_parameters(), expected.parameters(), strict=True):
+        assert torch.equal(ours, theirs), name
+
+
 def test_a_policy_on_a_plain_meta_build_resets_norm_statistics():
     with torch.device("meta"):
         model = build("tv-resnet")

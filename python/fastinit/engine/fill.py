@@ -101,8 +101,9 @@ def placement_key(fn: str, placement: Placement, target: Any) -> _core.Key:
     generator, global_shape, index = p.get("generator"), p.get("global_shape"), p.get("index")
     source = key_source(fn, generator, seed, p.get("stream"))
     version = stream_version_of(fn, p.get("stream_version"), generator)
-    shape = () if global_shape is None and index is None else target.shape
-    key = make_key(fn, shape, source, p.get("offset", 0), global_shape, index, version)
+    sharded = global_shape is not None or index is not None
+    shape, item_size = (target.shape, _item_size(target)) if sharded else ((), 4)
+    key = make_key(fn, shape, source, p.get("offset", 0), global_shape, index, version, item_size)
     if memo is not None:
         if len(_SEED_KEYS) >= 4096:
             _SEED_KEYS.clear()
@@ -111,6 +112,14 @@ def placement_key(fn: str, placement: Placement, target: Any) -> _core.Key:
 
 
 _SEED_KEYS: dict[int | tuple[Any, ...], _core.Key] = {}
+
+
+def _item_size(target: Any) -> int:
+    """Bytes per element of a NumPy array, torch tensor or _core.Target."""
+    size = getattr(target, "itemsize", None)
+    if isinstance(size, int):
+        return size
+    return 8 if getattr(target, "dtype", None) == _core.DType.float64 else 4
 
 
 def make_law(fn: str, make: Any, *args: float) -> _core.Law:

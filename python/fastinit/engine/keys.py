@@ -54,15 +54,22 @@ def shard_starts(
 
 
 def shard_placement(
-    fn: str, shape: Sequence[int], global_shape: Sequence[int] | None, index: Sequence[slice] | None
+    fn: str,
+    shape: Sequence[int],
+    global_shape: Sequence[int] | None,
+    index: Sequence[slice] | None,
+    item_size: int = 4,
 ) -> tuple[list[int], int]:
     """(logical strides, logical index of the first element) of a local block of a global tensor:
-    the global tensor's C-order strides and the block's start in it."""
+    the global tensor's C-order strides and the block's start in it. A global tensor of more
+    elements than the stream of item_size-byte values can index is a ValueError for every block
+    of it alike (not only for the blocks that reach past the end: ranks would disagree)."""
     gshape, starts = shard_starts(fn, shape, global_shape, index)
-    if math.prod(gshape) >= 2**63:
+    end = _STREAM_END >> 1 if item_size >= 8 else _STREAM_END
+    if math.prod(gshape) > end:
         raise ValueError(
-            f"{fn}: global_shape={gshape} has {math.prod(gshape)} elements, more than a stream can index "
-            "(2**58 for 4- and 2-byte values, 2**57 for float64)"
+            f"{fn}: global_shape={gshape} has {math.prod(gshape)} elements, more than a stream of "
+            f"{item_size}-byte values can index ({end}: 2**58 for 4- and 2-byte values, 2**57 for float64)"
         )
     strides, step = [], 1
     for n in reversed(gshape):
@@ -80,19 +87,20 @@ def make_key(
     global_shape: Sequence[int] | None = None,
     index: Sequence[slice] | None = None,
     version: int = 1,
+    item_size: int = 4,
 ) -> _core.Key:
     """The Key of a target of `shape` drawing from `source` (streams.key_source: a (seed, stream
     id) pair, or a function that takes them — a generator's next stream, a seed drawn from a torch
     generator — called by the engine only once it has accepted the fill) at offset= or as the
-    block `index` of a tensor of `global_shape` (placement.py), in stream version `version`
-    (checked: streams.stream_version_of). TypeError / ValueError name the argument that is
+    block `index` of a tensor of `global_shape` (placement.py; its values item_size bytes), in
+    stream version `version` (checked: streams.stream_version_of). TypeError / ValueError name the argument that is
     wrong."""
     first = offset if type(offset) is int and 0 <= offset < _STREAM_END else check_offset(fn, offset)
     strides = None
     if global_shape is not None or index is not None:
         if first:
             raise ValueError(f"{fn}: index= and offset= cannot be combined; got offset={first}")
-        strides, first = shard_placement(fn, shape, global_shape, index)
+        strides, first = shard_placement(fn, shape, global_shape, index, item_size)
     if isinstance(source, tuple):
         if strides is not None:
             return _core.Key(source[0], source[1], first, strides, None, version)

@@ -235,7 +235,7 @@ def reinitialize(
     keep: Collection[int] = (),
     warn_kept: bool = True,
     mup: MupRule | None = None,
-    stream_version: int = 1,
+    stream_version: int,
 ) -> nn.Module:
     """init_module_ with checked arguments; parameters whose id is in `keep` are left alone, and
     with warn_kept=False parameters no code sets are kept silently (the caller reports them).

@@ -28,21 +28,22 @@ from typing import Any, Callable, cast
 import torch
 from torch import nn
 
+from fastinit.engine.streams import stream_version_of
 from fastinit.engine.torch_seeds import seed_from_torch
 
 from .._docstrings import documented
-from ..engine.torch_target import dispatches_in_python
 from ._accelerate import accelerate
 from ._hf_init import hf_initialize, named_tensors, retie_loaded
 from ._init_module import POLICIES, reinitialize
 from ._model_checks import (
     check_moe_reachable,
     check_no_lazy,
+    check_not_sharded_after_recording,
     check_plain_meta_build,
     held_garbage,
     is_torch_layer,
 )
-from ._record import forget, recorded_module, recording_of
+from ._record import forget, recording_of
 from ._recording import REPLAYS, Replayed, held_by
 from ._structure import hf_models
 
@@ -81,6 +82,7 @@ def materialize_(
     *,
     device: Any = "cpu",
     on_uninitialized: str = "raise",
+    stream_version: int | None = None,
 ) -> nn.Module:
     """Give a model built on the meta device real memory and initialize all of it; return it.
 
@@ -106,6 +108,9 @@ def materialize_(
     on_uninitialized : {"raise", "warn"}
         What to do about parameters or buffers that no code wrote, and about parameters of a
         plain meta build that hold leftover memory.
+    stream_version : {1, 2}, optional
+        The stream version of a policy's draws, as in init_module_ (default
+        fastinit.default_stream_version()); the model's own code draws in the default.
 
     Returns
     -------
@@ -144,13 +149,14 @@ def materialize_(
         raise ValueError(f"{fn}: policy={policy!r} is not 'model' or one of {', '.join(map(repr, POLICIES))}")
     if on_uninitialized not in ("raise", "warn"):
         raise ValueError(f"{fn}: on_uninitialized={on_uninitialized!r} is not 'raise' or 'warn'")
+    policy_version = stream_version_of(fn, stream_version, None)
     target = torch.device(device)
     tensors = named_tensors(model)
     meta = [entry for entry in tensors if entry[4].is_meta]
     if not meta:  # everything is in memory already (loaded, or materialized before)
         return model
     recording = next((r for r in (recording_of(entry[4]) for entry in meta) if r is not None), None)
-    _check_not_sharded_after_recording(fn, meta, recording)
+    check_not_sharded_after_recording(fn, meta, recording)
     if policy != "model":
         check_no_lazy(fn, model)
         check_moe_reachable(fn, model, policy)
@@ -192,7 +198,9 @@ def materialize_(
             if id(hf) not in initialized:
                 hf_initialize(hf, loaded)
         if policy != "model":
-            reinitialize(model, policy, seed, keep=loaded, warn_kept=False)  # unwritten: reported below
+            reinitialize(  # (what it leaves unwritten is reported below)
+                model, policy, seed, keep=loaded, warn_kept=False, stream_version=policy_version
+            )
     left = [name for name, t, version in made if t._version == version]
     if left:
         _refuse_made_on_cpu(fn, left)
@@ -292,23 +300,6 @@ def _bind(
     if unknown and not partial:
         raise ValueError(f"{fn}: {', '.join(unknown)} were made on the meta device outside the deferred_init() "
                          "block that built the rest of the model; nothing records their values")  # fmt: skip
-
-
-def _check_not_sharded_after_recording(fn: str, meta: list[Any], recording: Any) -> None:
-    """A model built inside deferred_init() and then sharded (fully_shard, parallelize_module)
-    holds DTensors the recording did not make: a replay recomputes whole tensors, so it must
-    come before sharding. ValueError saying so (the other messages would blame the build)."""
-    sharded = [entry for entry in meta if dispatches_in_python(entry[4])]
-    if not sharded:
-        return
-    if recording is None and not any(recorded_module(module) for _, module, _, _, _ in sharded):
-        return  # a plain meta build, sharded: the policies and HF's init fill shards
-    raise ValueError(
-        f"{fn}: {', '.join(entry[0] for entry in sharded)} are DTensors in a model built inside "
-        "deferred_init() (sharded after the block, or by distribute_tensor in a constructor), and a "
-        "replay recomputes whole tensors. Call materialize_ before sharding, or build under "
-        "torch.device('meta'), shard, and call materialize_ or init_module_ with a policy"
-    )
 
 
 def _replay(

@@ -1,26 +1,27 @@
 """What init_module_ and materialize_ check on a model before they change anything: modules
 a policy cannot reach (lazy modules' uninitialized tensors, mixture-of-experts weights their
 modules apply with their own code) and the residual structure a policy's options need. Each
-check raises ValueError naming what it found; held_garbage names what a plain meta build kept
+check raises ValueError naming what it found (a plain meta build's unknown constructors, a
+deferred build sharded before materialize_); held_garbage names what a plain meta build kept
 that cannot be a weight."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 import torch
 from torch import nn
 
+from ..engine.torch_target import dispatches_in_python
+from ._record import recorded_module
 from ._semantics import LAZY_TENSORS
 from ._structure import Block, blocks, hf_models
 
 __all__ = [
-    "check_depth_structure",
-    "check_moe_reachable",
-    "check_no_lazy",
-    "check_residual_found",
-    "held_garbage",
-]
+    "check_depth_structure", "check_moe_reachable", "check_no_lazy", "check_not_sharded_after_recording",
+    "check_plain_meta_build", "check_residual_found", "held_garbage", "is_torch_layer",
+]  # fmt: skip
 
 # No trained or initialized weight comes near it in magnitude; leftover memory read as floats often does.
 GARBAGE_ABOVE = 1e30
@@ -156,3 +157,20 @@ def check_plain_meta_build(fn: str, model: nn.Module) -> None:
             "values no code can recompute. Build it inside fastinit.torch.deferred_init() and materialize_ "
             "that model (then copy it), or pass a fastinit policy ('torch', 'kaiming', ...)"
         )
+
+
+def check_not_sharded_after_recording(fn: str, meta: list[Any], recording: Any) -> None:
+    """A model built inside deferred_init() and then sharded (fully_shard, parallelize_module)
+    holds DTensors the recording did not make: a replay recomputes whole tensors, so it must
+    come before sharding. ValueError saying so (the other messages would blame the build)."""
+    sharded = [entry for entry in meta if dispatches_in_python(entry[4])]
+    if not sharded:
+        return
+    if recording is None and not any(recorded_module(module) for _, module, _, _, _ in sharded):
+        return  # a plain meta build, sharded: the policies and HF's init fill shards
+    raise ValueError(
+        f"{fn}: {', '.join(entry[0] for entry in sharded)} are DTensors in a model built inside "
+        "deferred_init() (sharded after the block, or by distribute_tensor in a constructor), and a "
+        "replay recomputes whole tensors. Call materialize_ before sharding, or build under "
+        "torch.device('meta'), shard, and call materialize_ or init_module_ with a policy"
+    )
