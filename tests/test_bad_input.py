@@ -444,3 +444,25 @@ def test_philox_rounds_take_numpy_ints_and_name_what_is_out_of_range():
     for rounds, error in ((2**31, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError)):
         with pytest.raises(error, match=r"rounds must be an int in \[0, 2\*\*31\)"):
             fastinit.philox4x32(counters, key, rounds=rounds)
+
+
+def test_arguments_numpy_cannot_index_or_hash_are_named():
+    """dirac_(groups=np.array(2.0)) gave NumPy's "only integer scalar arrays ..." and
+    kaiming_*(nonlinearity=np.array(2.0)) "unhashable type", neither naming the argument."""
+    arr = np.full((4, 4, 3), 7.0, np.float32)
+    with pytest.raises(TypeError, match=r"^dirac_: groups must be an int >= 1; got array\(2\.\)"):
+        fastinit.dirac_(arr, groups=np.array(2.0))
+    with pytest.raises(ValueError, match=r"^kaiming_uniform_: unsupported nonlinearity 'array\(2\.\)'"):
+        fastinit.kaiming_uniform_(arr, nonlinearity=np.array(2.0), seed=0)
+    assert (arr == 7.0).all()
+
+
+@pytest.mark.parametrize(("dtype", "gain"), [(np.float32, 1e39), (np.float16, 7e4)])
+def test_an_orthogonal_gain_past_the_dtypes_range_is_refused(dtype, gain):
+    """It was taken, and the matrix written as infinities (xavier_* refused the same gain)."""
+    arr = np.full((4, 6), 7.0, dtype)
+    for fill in (fastinit.orthogonal_, fastinit.delta_orthogonal_):
+        target = arr if fill is fastinit.orthogonal_ else np.full((6, 6, 3), 7.0, dtype)
+        with pytest.raises(ValueError, match=r"gain=.* is outside the range of float"):
+            fill(target, gain, seed=0)
+        assert (target == 7.0).all()

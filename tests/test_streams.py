@@ -60,6 +60,25 @@ def test_spawn_children_are_reproducible_and_distinct():
     assert parent.spawn(1)[0].seed == children[2].seed  # children are counted across calls
 
 
+def test_a_generator_spawns_at_most_2_to_the_56_children():
+    """Child 2**56 had child 0's seed (k is OR-ed into the block's low 56 bits); spawn(2**63)
+    built a list until memory ran out; a pickled state's count went unchecked."""
+    import pickle
+
+    g = fastinit.Generator(11)
+    state = g.__getstate__()
+    with pytest.raises(ValueError, match=r"more children than this generator has left: 72057594037927936"):
+        g.spawn(2**56 + 1)
+    g.__setstate__({**state, "spawned": 2**56 - 1})
+    assert g.spawn(1)[0].seed == fastinit.engine.streams.spawned_seed(11, 2**56 - 1)
+    with pytest.raises(ValueError, match=r"has left: 0 of its 2\*\*56"):
+        g.spawn(1)
+    assert g.spawn(0) == []
+    for bad in (-1, 2**56 + 1):
+        with pytest.raises(ValueError, match="spawned must be an int in"):
+            pickle.loads(pickle.dumps(g)).__setstate__({**state, "spawned": bad})
+
+
 def test_seed_none_draws_entropy():
     assert fastinit.Generator().seed != fastinit.Generator().seed
 

@@ -70,7 +70,10 @@ def check_int(fn: str, name: str, value: object, lo: int, hi: int | None = None,
     allowed = allowed or (f"an int >= {lo}" if hi is None else f"an int in [{lo}, {hi})")
     if isinstance(value, (bool, np.bool_)) or not hasattr(type(value), "__index__"):
         raise TypeError(f"{fn}: {name} must be {allowed}; got {value!r}")
-    v = operator.index(value)  # type: ignore[arg-type]  # (it has __index__)
+    try:
+        v = operator.index(value)  # type: ignore[arg-type]  # (it has __index__)
+    except TypeError:  # a NumPy array that is not an integer scalar
+        raise TypeError(f"{fn}: {name} must be {allowed}; got {value!r}") from None
     if v < lo or (hi is not None and v >= hi):
         raise ValueError(f"{fn}: {name} must be {allowed}; got {value!r}")
     return v

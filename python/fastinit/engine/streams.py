@@ -8,7 +8,6 @@ decides which seed and stream a call uses (resolve.py takes them).
 from __future__ import annotations
 
 import hashlib
-import operator
 import secrets
 import threading
 from typing import Any, Callable, Union
@@ -29,6 +28,7 @@ StreamLike = Union[int, str]
 
 _U64 = 1 << 64
 _TAG_SPAWN = 1  # purpose tag of the blocks that derive child seeds (docs/stream.md)
+_CHILDREN = 1 << 56  # children a generator can spawn: k is the low 56 bits of the block
 
 
 def stream_id(stream: StreamLike, fn: str = "stream_id") -> int:
@@ -246,7 +246,7 @@ class Generator:
         TypeError
             n is not an int (Python's or NumPy's).
         ValueError
-            n < 0.
+            n < 0, or more children than this generator has left of its 2**56.
 
         Examples
         --------
@@ -261,6 +261,11 @@ class Generator:
         n = check_int("Generator.spawn", "n", n, 0)
         with self._lock:
             first = self._spawned
+            if n > _CHILDREN - first:  # (child 2**56 would be child 0 again)
+                raise ValueError(
+                    f"Generator.spawn: n={n} is more children than this generator has left: "
+                    f"{_CHILDREN - first} of its 2**56"
+                )
             self._spawned += n
         return [Generator(spawned_seed(self._seed, k), self._version) for k in range(first, first + n)]
 
@@ -272,7 +277,7 @@ class Generator:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["seed"], state["stream_version"])  # type: ignore[misc]  # (checks them)
         self._next_stream = check_u64("Generator", "next_stream", state["next_stream"])
-        self._spawned = operator.index(state["spawned"])
+        self._spawned = check_int("Generator", "spawned", state["spawned"], 0, _CHILDREN + 1)
 
     def __repr__(self) -> str:
         version = "" if self._version is None else f", stream_version={self._version}"

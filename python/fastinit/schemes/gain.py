@@ -43,6 +43,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     >>> round(fastinit.calculate_gain("leaky_relu", 0.2), 6)
     1.38675
     """
+    if not isinstance(nonlinearity, str):  # (torch's ValueError below; an array is unhashable)
+        nonlinearity = repr(nonlinearity)
     if nonlinearity in _UNIT_GAIN:
         return 1.0
     if nonlinearity == "tanh":

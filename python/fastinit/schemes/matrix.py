@@ -42,6 +42,9 @@ def _placed(fn: str, placement: Placement) -> tuple[Any, Any, Any, Any, Any, Any
 _PLACEMENT_ORDER = ("generator", "seed", "stream", "offset", "global_shape", "index", "stream_version")
 
 
+_LARGEST = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38, "float32": 3.4028234663852886e38}
+
+
 @takes_placement
 def orthogonal_(
     arr: A,
@@ -99,6 +102,11 @@ def orthogonal_(
     g = check_real(fn, "gain", gain)
     if g <= 0:
         raise ValueError(f"{fn}: gain must be > 0; got gain={g}")
+    dtype = str(a.dtype).removeprefix("torch.")
+    if g > _LARGEST.get(dtype, math.inf):  # (a matrix entry can come within rounding of gain)
+        raise ValueError(
+            f"{fn}: gain={g} is outside the range of {dtype} (largest finite value {_LARGEST[dtype]:g})"
+        )
     if a.ndim < 2:
         raise ValueError(f"{fn}: only arrays with 2 or more dimensions are supported; got shape {a.shape}")
     first = check_offset(fn, offset)
