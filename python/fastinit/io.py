@@ -210,8 +210,9 @@ def write_safetensors(
     Raises
     ------
     TypeError
-        tensors is not a mapping; seed is not an int; a tensor name that is not a str; a tensor's entry is not (shape,
-        dtype, scheme), its shape not an int or a sequence of ints, or its dtype not supported;
+        tensors is not a mapping; seed is not an int; a tensor name that is not a str; a
+        tensor's entry is not (shape, dtype, scheme), its shape not an int or a sequence of
+        ints, or its dtype not supported;
         metadata not str to str; window_bytes not an int.
         Errors about one tensor name it: "write_safetensors: tensor 'w': ...".
     ValueError

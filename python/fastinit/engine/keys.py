@@ -93,8 +93,8 @@ def make_key(
     id) pair, or a function that takes them — a generator's next stream, a seed drawn from a torch
     generator — called by the engine only once it has accepted the fill) at offset= or as the
     block `index` of a tensor of `global_shape` (placement.py; its values item_size bytes), in
-    stream version `version` (checked: streams.stream_version_of). TypeError / ValueError name the argument that is
-    wrong."""
+    stream version `version` (checked: streams.stream_version_of). TypeError / ValueError name
+    the argument that is wrong."""
     first = offset if type(offset) is int and 0 <= offset < _STREAM_END else check_offset(fn, offset)
     strides = None
     if global_shape is not None or index is not None:

@@ -24,8 +24,8 @@ by fastinit on the host and handed to JAX; the distribution and the fan rules ar
   2k, its imaginary part 2k + 1), then transformed as JAX's draw is (fastinit.jax._complex).
 * Every name of ``jax.nn.initializers`` and of Flax's ``flax.linen.initializers`` /
   ``flax.nnx.initializers`` is here (zeros_init, ones_init included; not the ``typing`` module
-  and the ``DtypeLikeInexact`` alias that nnx's module imports for its annotations), so either import can be
-  swapped for ``fastinit.jax``; docs/keras-jax.md has the drop-in table.
+  and the ``DtypeLikeInexact`` alias that nnx's module imports for its annotations), so either
+  import can be swapped for ``fastinit.jax``; docs/keras-jax.md has the drop-in table.
 
 The package's modules, one concept each: _keys (key -> seed), _initializer (the Initializer
 object and argument rules), _variance (variance_scaling and the named schemes), _random (normal,

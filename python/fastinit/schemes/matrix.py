@@ -42,6 +42,7 @@ def _placed(fn: str, placement: Placement) -> tuple[Any, Any, Any, Any, Any, Any
 _PLACEMENT_ORDER = ("generator", "seed", "stream", "offset", "global_shape", "index", "stream_version")
 
 
+# the largest finite value of each dtype whose range a gain can exceed (csrc/law.cpp's largest_finite)
 _LARGEST = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38, "float32": 3.4028234663852886e38}
 
 

@@ -35,6 +35,8 @@ def _engine_fills(tensor: Any) -> bool:
         return True
     if tensor.dtype not in _ENGINE_DTYPES or tensor.layout is not torch.strided:
         return False
+    if tensor.is_contiguous():  # (the common case, without a second overlap check in Python)
+        return True
     try:
         check_no_overlap("", tensor.shape, tensor.stride(), 1, "tensor")
     except ValueError:

@@ -34,11 +34,10 @@ def hf_initialize(model: nn.Module, loaded: set[int], retie: bool = True) -> Non
             t.__dict__.pop("_is_hf_initialized", None)
     set_aside = []
     for target in getattr(model, "all_tied_weights_keys", None) or {}:
-        module_name, _, attr = target.rpartition(".")
-        try:
-            module = model.get_submodule(module_name)
-        except AttributeError:  # a layer the caller removed or renamed: nothing to set aside
+        place = _place(model, target)
+        if place is None:  # a layer the caller removed or renamed: nothing to set aside
             continue
+        module, attr = place
         weight = module._parameters.get(attr)
         if weight is not None and id(weight) not in loaded:  # tie_weights puts the source here
             stand_in = nn.Parameter(
@@ -79,6 +78,7 @@ def retie_loaded(model: nn.Module, recording: Any, loaded: set[int]) -> None:
 
 
 def _place(model: nn.Module, name: str) -> tuple[nn.Module, str] | None:
+    """(module, attribute) of a tied-weight key of model, or None where no such module is."""
     module_name, _, attr = name.rpartition(".")
     try:
         return model.get_submodule(module_name), attr

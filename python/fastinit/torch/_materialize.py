@@ -176,8 +176,8 @@ def materialize_(
     if garbage:
         _report(
             on_uninitialized,
-            f"{fn}: {', '.join(garbage)} {'holds' if len(garbage) == 1 else 'hold'} NaN, infinities or magnitudes above 1e30: leftover memory, "
-            "not weights. A legacy constructor (torch.Tensor(n), torch.FloatTensor(...): HF XLNet's) ignores "
+            f"{fn}: {', '.join(garbage)} {'holds' if len(garbage) == 1 else 'hold'} NaN, infinities or "
+            "magnitudes above 1e30: leftover memory, not weights. A legacy constructor (torch.Tensor(n), torch.FloatTensor(...): HF XLNet's) ignores "
             "torch.device('meta'), and without a deferred_init() recording its tensor cannot be told from a loaded "
             "one. Build the model inside fastinit.torch.deferred_init(), or load those tensors first",
         )
