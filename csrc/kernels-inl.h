@@ -22,12 +22,13 @@
 #if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
-#if defined(__ARM_FEATURE_AES)
+#if defined(__ARM_FEATURE_AES) || defined(FASTINIT_TARGET_NEON)
 #include <arm_neon.h>
 #endif
 
 #include "ars_round.h"
 #include "kernels.h"
+#include "normal_quantile_table.h"
 #include "philox_constants.h"
 #include "philox_round.h"
 
@@ -207,14 +208,16 @@ static inline void with_transform_f32(const DistParams& p, StreamId id, Run run,
       return run(
           batch_transform<4, 1>([&q](const Batch& x, float* o) { transform_f32<Distribution::normal>(q, x, o); }));
     case Distribution::trunc_normal: {
-      const auto trunc = [&q](const Batch& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); };
       if (version == 2 && q.covers_normal)
         return run(batch_transform<4, 2>([&q, id](const Batch& x, float* o) {
           transform_normal_v2_f32(q, id, x, o);
           clamp_to_window(q, 4 * kBatch, o);
         }));
-      if (version == 2) return run(batch_transform<4, 2>(trunc));
-      return run(batch_transform<4, 1>(trunc));
+      if (version == 2)
+        return run(batch_transform<4, 2>(
+            [&q](const Batch& x, float* o) { transform_f32<Distribution::trunc_normal, 2>(q, x, o); }));
+      return run(batch_transform<4, 1>(
+          [&q](const Batch& x, float* o) { transform_f32<Distribution::trunc_normal>(q, x, o); }));
     }
   }
 }

@@ -104,13 +104,17 @@ static inline void normal_inputs_f64(uint32_t r_lo, uint32_t r_hi, uint32_t a_lo
 // ran about 1.3 times slower on AVX2; choosing the end and flooring q in one loop, 1.35 times
 // slower on AVX-512, and the final scaling inside the quantile's loop 1.1 times); the values
 // are the same, element by element. Only the tail branch needs q floored: the central
-// branch's value is discarded below kQuantileTailBelow.
-template <class T, int N>
+// branch's value is discarded below the tail threshold. Version 2's float32 central branch is
+// the table of normal_quantile_table_n, from 2**-9 up; version 1's and float64's are Acklam's
+// rational, from 0.02425 up (docs/stream.md, sections 5 and 9).
+template <class T, int N, int Version = 1>
 static inline void trunc_normal_values(const TypedParams<T>& params, T* __restrict v) {
   const TypedParams<T> p = params;
   alignas(64) T q[N];
   alignas(64) T sign[N];
   const T tiny = sizeof(T) == 4 ? T(0x1p-126) : T(0x1p-1022);
+  constexpr bool kTable = Version == 2 && sizeof(T) == 4;
+  const T tail_below = kTable ? T(kQuantileTableBelow) : T(kQuantileTailBelow);
   constexpr int kChunk = 32;  // elements per check for the tail branch
   static_assert(N % kChunk == 0, "batch must be whole chunks");
   for (int i = 0; i < N; ++i) {
@@ -120,14 +124,18 @@ static inline void trunc_normal_values(const TypedParams<T>& params, T* __restri
     q[i] = lower ? from_below : from_above;
     sign[i] = lower ? T(1) : T(-1);
   }
-  for (int i = 0; i < N; ++i) v[i] = normal_quantile_central(q[i]);
+  if constexpr (kTable) {
+    normal_quantile_table_n(q, v, N);
+  } else {
+    for (int i = 0; i < N; ++i) v[i] = normal_quantile_central(q[i]);
+  }
   for (int c = 0; c < N; c += kChunk) {
     int tail_count = 0;
-    for (int i = c; i < c + kChunk; ++i) tail_count += q[i] < T(kQuantileTailBelow) ? 1 : 0;
+    for (int i = c; i < c + kChunk; ++i) tail_count += q[i] < tail_below ? 1 : 0;
     if (tail_count == 0) continue;
     for (int i = c; i < c + kChunk; ++i) {
       const T tail = normal_quantile_tail(q[i] > tiny ? q[i] : tiny);  // floored: no log(0)
-      v[i] = q[i] < T(kQuantileTailBelow) ? tail : v[i];
+      v[i] = q[i] < tail_below ? tail : v[i];
     }
   }
   for (int i = 0; i < N; ++i) {
@@ -137,8 +145,9 @@ static inline void trunc_normal_values(const TypedParams<T>& params, T* __restri
   }
 }
 
-// Writes the 4 * kBatch float32 elements of a batch, element 4b + k from word k of block b.
-template <Distribution D>
+// Writes the 4 * kBatch float32 elements of a batch, element 4b + k from word k of block b
+// (truncated normals: by Version's quantile).
+template <Distribution D, int Version = 1>
 static inline void transform_f32(const TypedParams<float>& params, const Batch& x, float* __restrict out) {
   const TypedParams<float> p = params;  // a local copy: provably not aliased by out
   for (int b = 0; b < kBatch; ++b) {
@@ -162,7 +171,7 @@ static inline void transform_f32(const TypedParams<float>& params, const Batch& 
       out[4 * b + 3] = unit_f32(x.x3[b]);
     }
   }
-  if constexpr (D == Distribution::trunc_normal) trunc_normal_values<float, 4 * kBatch>(p, out);
+  if constexpr (D == Distribution::trunc_normal) trunc_normal_values<float, 4 * kBatch, Version>(p, out);
 }
 
 // Writes the 4 * kBatch float32 normals of a version 2 batch: version 1's pairs on ARS words,
