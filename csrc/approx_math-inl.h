@@ -213,8 +213,8 @@ static inline void normal_quantile_table_n(const float* __restrict q, float* __r
     k = vminq_s32(vmaxq_s32(k, vdupq_n_s32(0)), vdupq_n_s32(15));
     const float32x4_t start = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(k, first), 22));
     const float32x4_t t = vsubq_f32(x, start);
-    const uint8x16_t bytes = vreinterpretq_u8_u32(
-        vmlaq_n_u32(vdupq_n_u32(0x03020100u), vreinterpretq_u32_s32(k), 0x04040404u));
+    const uint8x16_t bytes =
+        vreinterpretq_u8_u32(vmlaq_n_u32(vdupq_n_u32(0x03020100u), vreinterpretq_u32_s32(k), 0x04040404u));
     float32x4_t p = vreinterpretq_f32_u8(vqtbl4q_u8(rows[kNormalQuantileDegree], bytes));
     for (int d = kNormalQuantileDegree - 1; d >= 0; --d)
       p = vfmaq_f32(vreinterpretq_f32_u8(vqtbl4q_u8(rows[d], bytes)), p, t);

@@ -258,7 +258,9 @@ def test_a_window_holding_every_normal_value_gives_the_normal_values(dtype):
         assert reference.within_tolerance("trunc_normal", dtype, t, exact, 0.0, 0.02).all()
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float16, ml_dtypes.bfloat16], ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize(
+    "dtype", [np.float32, np.float16, ml_dtypes.bfloat16], ids=lambda d: np.dtype(d).name
+)
 def test_quantile_table_is_within_tolerance_over_its_range(dtype):
     """Version 2's float32 quantile table covers q in [2**-9, 1/2] (16 intervals read off q's
     bits), the tail branch below: windows whose quantiles sweep all of it and cross the switch,

@@ -9,7 +9,8 @@ fitted by least squares at Chebyshev nodes against scipy.special.ndtri and round
 Sixteen intervals fit one AVX-512 register per coefficient (a permute reads them), and no
 division, logarithm or float64 arithmetic is left in the central branch.
 
-    python tools/fit_normal_quantile.py           # prints the header and the worst error
+    python tools/fit_normal_quantile.py > csrc/normal_quantile_table.h  # the header; the worst
+    clang-format -i csrc/normal_quantile_table.h                          # error to stderr
     python tools/fit_normal_quantile.py --check   # the committed header's worst error only
 
 The error is measured as the kernels measure their tolerance (docs/stream.md, section 5):
