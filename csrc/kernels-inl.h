@@ -213,6 +213,9 @@ static inline void with_transform_f32(const DistParams& p, StreamId id, Run run,
           transform_normal_v2_f32(q, id, x, o);
           clamp_to_window(q, 4 * kBatch, o);
         }));
+      if (version == 2 && q.narrow)
+        return run(
+            batch_transform<4, 2>([&q, &p](const Batch& x, float* o) { trunc_normal_narrow_f32(p.f64, q, x, o); }));
       if (version == 2)
         return run(batch_transform<4, 2>(
             [&q](const Batch& x, float* o) { transform_f32<Distribution::trunc_normal, 2>(q, x, o); }));

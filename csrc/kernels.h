@@ -23,12 +23,15 @@ struct TypedParams {
   // version 2: the window holds every value version 2's normals reach (|z| <= 9.4933), so the
   // values are normal_'s, clamped (docs/stream.md section 9)
   bool covers_normal = false;
+  // version 2, float32 and half targets: the window holds less than 2**-9 of the mass, so its
+  // inversion runs in float64 (DistParams::f64 holds the window; docs/stream.md section 9)
+  bool narrow = false;
 };
 
 struct DistParams {
   Distribution dist = Distribution::uniform;
   TypedParams<float> f32;
-  TypedParams<double> f64;
+  TypedParams<double> f64;  // float64 targets' parameters; a narrow float32 window's, too
 };
 
 // Identifies a stream: key (seed), stream id and stream version (docs/stream.md). Version 2

@@ -139,6 +139,10 @@ DistParams normal_params(double mean, double std, DType dtype) {
 // Stream version 2's normals stay within sqrt(130 ln 2) = 9.4933 standard deviations of the mean
 // (docs/stream.md section 9); a truncation window reaching this far on both sides cannot bind.
 constexpr double kNormalReach = 9.5;
+// Version 2 inverts a float32 window holding less mass than this in float64: a float32 q
+// (P_lo + u * mass) resolves u * mass only to P_lo's ulp, so a narrow window would take few
+// distinct values (docs/stream.md section 9).
+constexpr double kNarrowMass = 0x1p-9;
 
 DistParams trunc_normal_params(double mean, double std, double a, double b, DType dtype) {
   const double clamp_lo = smallest_at_least(dtype, a);
@@ -179,10 +183,11 @@ DistParams trunc_normal_params(double mean, double std, double a, double b, DTyp
     p.clamp_hi = static_cast<T>(clamp_hi);
     p.covers_normal = alpha <= -kNormalReach && beta >= kNormalReach;
   };
-  if (dtype == DType::f64)
-    fill(out.f64);
-  else
+  fill(out.f64);
+  if (dtype != DType::f64) {
     fill(out.f32);
+    out.f32.narrow = mass < kNarrowMass && !out.f32.covers_normal;
+  }
   return out;
 }
 

@@ -200,6 +200,28 @@ static inline void transform_normal_v2_f32(const TypedParams<float>& params, Str
   }
 }
 
+// Version 2's float32 truncated normals of a narrow window (TypedParams::narrow): section 5's
+// inversion in float64 (the window's parameters in `wide`, each element's 24-bit float32
+// uniform), the value fma(z, std, mean) in float64 rounded once to float and clamped to the
+// window's float values.
+static inline void trunc_normal_narrow_f32(const TypedParams<double>& wide, const TypedParams<float>& params,
+                                           const Batch& x, float* __restrict out) {
+  const TypedParams<float> p = params;
+  alignas(64) double v[4 * kBatch];
+  for (int b = 0; b < kBatch; ++b) {
+    v[4 * b + 0] = unit_f32(x.x0[b]);
+    v[4 * b + 1] = unit_f32(x.x1[b]);
+    v[4 * b + 2] = unit_f32(x.x2[b]);
+    v[4 * b + 3] = unit_f32(x.x3[b]);
+  }
+  trunc_normal_values<double, 4 * kBatch>(wide, v);
+  for (int i = 0; i < 4 * kBatch; ++i) {
+    const float f = static_cast<float>(v[i]);
+    const float lo = f > p.clamp_lo ? f : p.clamp_lo;
+    out[i] = lo < p.clamp_hi ? lo : p.clamp_hi;
+  }
+}
+
 // Version 2's truncated normals for a window that holds every value its normals reach
 // (TypedParams::covers_normal): the n normal values in v, clamped to the window as inversion's are
 // (the clamp acts only where rounding would step outside).

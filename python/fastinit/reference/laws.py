@@ -99,6 +99,8 @@ _TAG_EXTENSION = 3  # purpose tag of version 2's extension words (docs/stream.md
 # Version 2's normals stay within sqrt(130 ln 2) = 9.4933 standard deviations of the mean; a
 # truncation window reaching this far on both sides gives the normal values (docs/stream.md).
 _NORMAL_REACH = 9.5
+# Version 2 inverts a float32 window holding less mass than this in float64 (docs/stream.md).
+_NARROW_MASS = 2.0**-9
 
 
 def _radius_uniform_f32(seed: int, stream: int, pair0: int, wr: np.ndarray, version: int) -> np.ndarray:
@@ -280,7 +282,8 @@ def trunc_normal(
     from_above, else -Phi^-1(from_above); the value mean + std * z, clamped to the dtype values
     inside [a, b]; an infinite a or b stands for the dtype's largest finite value. In version 2,
     a window with alpha <= -9.5 and beta >= 9.5 holds every value the normals reach, and z is the
-    element's normal (normal()'s transform).
+    element's normal (normal()'s transform); a float32 or half window of mass below 2**-9
+    inverts in float64 (its P(Z < alpha), P(Z > beta) and mass not rounded to float32).
 
     Parameters
     ----------
@@ -339,9 +342,10 @@ def trunc_normal(
         mass = _lower_tail(-beta) - _lower_tail(-alpha)
     else:
         mass = 1 - _lower_tail(-alpha) - _lower_tail(beta)
-    # the kernel's inputs, at its precision
+    # the kernel's inputs, at its precision: version 2 inverts a narrow float32 window in float64
     u = unit(seed, stream, first, n, dtype, version).astype(np.float64)
-    p_lo, q_hi, mass = (float(ct(v)) for v in (p_lo, q_hi, mass))
+    if not (version == 2 and ct is np.float32 and mass < _NARROW_MASS):
+        p_lo, q_hi, mass = (float(ct(v)) for v in (p_lo, q_hi, mass))
     from_below = p_lo + u * mass
     from_above = q_hi + (1 - u) * mass
     lower = from_below <= from_above
