@@ -287,3 +287,36 @@ def test_a_clamp_or_comparison_within_the_normals_reach_runs_on_the_values(dtype
     assert low <= -9.4933 and high >= 9.4933
     assert Normal(0.0, 1.0).clamp(-7.0, 7.0, dtype) is None
     assert Normal(0.0, 1.0).clamp(-9.6, 9.6, dtype) == Normal(0.0, 1.0)
+
+
+def test_one_accelerate_object_entered_by_two_threads_at_once():
+    """A decorated build run by two threads: each thread's entry is its own. The thread that left
+    first used to pop the other's entry, whose draws were then never written (leftover memory)."""
+    import threading
+
+    with ft.accelerate(seed=1):
+        alone = torch.nn.Linear(256, 256)
+    shared = ft.accelerate(seed=1)
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    built = {}
+
+    def first():
+        with shared:
+            a_in.set()
+            b_in.wait()
+        a_out.set()
+
+    def second():
+        a_in.wait()
+        with shared:
+            b_in.set()
+            a_out.wait()  # the first thread has left its block
+            built["layer"] = torch.nn.Linear(256, 256)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert torch.equal(built["layer"].weight, alone.weight)
+    assert torch.equal(built["layer"].bias, alone.bias)

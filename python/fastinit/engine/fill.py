@@ -68,7 +68,14 @@ def fill_law(fn: str, arr: A, law: _core.Law, placement: Placement, checked: boo
         if tensor is None:
             _core.fill(target, law, key)
         else:  # a meta tensor has no storage: checked, its stream taken, nothing written
-            _core.fill(tensor, law, key, "", has_storage, dtype)
+            try:
+                _core.fill(tensor, law, key, "", has_storage, dtype)
+            except (TypeError, ValueError):
+                raise  # refused before anything was written
+            except BaseException:
+                if has_storage:  # stopped part-way (Ctrl-C): autograd must see the change
+                    mark_written(tensor)
+                raise
             if has_storage:
                 mark_written(tensor)
     except (TypeError, ValueError) as exc:

@@ -146,6 +146,12 @@ def check_tensor(fn: str, tensor: Any) -> tuple[str, int, bool]:
     ):
         _reject(fn, tensor)
     if tensor.is_cpu:
+        if not _has_memory(tensor):
+            raise TypeError(
+                f"{fn}: the tensor has no memory of its own (its data pointer is 0 or unreadable: a "
+                "tensor of torch.func's transforms, functionalization or a fake tensor mode); "
+                "fastinit.torch's functions hand such a tensor to torch's own"
+            )
         return found[0], found[1], False  # type: ignore[index]
     if tensor.is_meta:
         return found[0], found[1], True  # type: ignore[index]
@@ -153,6 +159,16 @@ def check_tensor(fn: str, tensor: Any) -> tuple[str, int, bool]:
         f"{fn}: fastinit fills CPU tensors; got a tensor on {tensor.device}. Fill it on the CPU "
         "and move it, or use torch.nn.init for this device"
     )
+
+
+def _has_memory(tensor: Any) -> bool:
+    """Whether a CPU tensor's data pointer addresses its elements: not 0 with elements to write
+    (torch.func.functionalize's tensors have a data pointer of 0), and readable (torch.func's
+    vmap and grad wrappers raise when asked)."""
+    try:
+        return bool(tensor.data_ptr() != 0 or tensor.numel() == 0)
+    except RuntimeError:
+        return False
 
 
 def mark_written(tensor: Any) -> None:

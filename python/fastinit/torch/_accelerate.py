@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Callable
@@ -310,7 +311,10 @@ class accelerate(contextlib.ContextDecorator):
     which the block seeds from seed= on entry and puts back on exit: inside the block,
     ``torch.manual_seed``, ``set_rng_state``, ``fork_rng`` and activation checkpointing's
     replay govern those as in plain torch. fastinit's own draws take the block's streams in
-    order and do not follow such calls (reseeding inside the block does not repeat them). Calls
+    order and do not follow such calls (reseeding inside the block does not repeat them). That
+    generator is one per process: as with ``torch.random.fork_rng``, other threads drawing from
+    it meanwhile see it reseeded and rewound, and blocks in several threads at once share it
+    (docs/torch.md); each thread's entries of one accelerate object are its own. Calls
     that pass their own ``generator=`` keep it (fastinit draws its seed from it), and other
     devices are left to torch.
 
@@ -354,7 +358,16 @@ class accelerate(contextlib.ContextDecorator):
 
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
-        self._entered: list[tuple[_DispatchMode, contextlib.ExitStack]] = []
+        self._threads = threading.local()  # each thread's open entries (a decorated build may run in several)
+
+    @property
+    def _entered(self) -> list[tuple[_DispatchMode, contextlib.ExitStack]]:
+        entered: list[tuple[_DispatchMode, contextlib.ExitStack]] | None = getattr(
+            self._threads, "entered", None
+        )
+        if entered is None:
+            entered = self._threads.entered = []
+        return entered
 
     def __enter__(self) -> accelerate:
         seed = self.seed

@@ -21,6 +21,7 @@ from .. import _docstrings
 from .._docstrings import documented, expand
 from ..engine.torch_target import dispatches_in_python
 from ._subclass import fill_subclass
+from ._torch_only import call_torch, torch_only
 
 __all__ = ["TorchArgumentError", "scheme_function", "torch_function", "torch_source"]
 
@@ -84,6 +85,10 @@ def torch_function(func: F) -> F:
             tensor = args[0] if args else kwargs.get("tensor")  # (tensor=, torch's name)
             if isinstance(tensor, LAZY_TENSORS):
                 raise TorchArgumentError(_uninitialized(func.__name__, tensor))
+            reason = torch_only(tensor)
+            if reason is not None:  # a fake, func-transformed or nested tensor, or a trace
+                keywords = {k: v for k, v in kwargs.items() if k != "tensor"}
+                return call_torch(func.__name__, reason, tensor, args[1:], keywords)
             if dispatches_in_python(tensor):  # a DTensor: not through its data pointer
                 if args:
                     return fill_subclass(func.__name__, func, tensor, args[1:], kwargs, placed)
