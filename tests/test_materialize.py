@@ -372,6 +372,27 @@ def test_a_checkpoint_holding_a_tied_weight_once_is_tied_after_a_deferred_build(
         assert torch.equal(model.get_parameter(source), saved.get_parameter(source)), source
 
 
+@pytest.mark.parametrize("loaded", ["0.weight", "1.weight"])
+@pytest.mark.parametrize("policy", ["model", "normal"])
+def test_a_plain_torch_tie_loaded_on_one_side_is_tied_after_a_deferred_build(loaded, policy):
+    """The re-tie after load_state_dict(assign=True) held for HF's tied weights only: a plain
+    torch model sharing one Parameter between two modules got a fresh draw on the side not
+    loaded, untied, silently."""
+
+    def build():
+        model = torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Linear(4, 10, bias=False))
+        model[1].weight = model[0].weight
+        return model
+
+    with ft.deferred_init():
+        model = build()
+    weight = torch.randn(10, 4)
+    model.load_state_dict({loaded: weight}, strict=False, assign=True)
+    ft.materialize_(model, policy, seed=0)
+    assert model[1].weight is model[0].weight
+    assert torch.equal(model[0].weight, weight)
+
+
 def test_a_loaded_output_layer_is_kept_when_its_tied_embedding_is_missing():
     """from_pretrained ties symmetrically: with the checkpoint holding lm_head.weight and not
     the embedding, the embedding becomes the loaded tensor. materialize_ tied lm_head to a

@@ -11,7 +11,6 @@ import torch
 from torch import nn
 
 from ._semantics import LAZY_TENSORS
-from ._structure import hf_models
 
 __all__ = ["hf_initialize", "named_tensors", "retie_loaded"]
 
@@ -59,22 +58,26 @@ def hf_initialize(model: nn.Module, loaded: set[int], retie: bool = True) -> Non
 def retie_loaded(model: nn.Module, recording: Any, loaded: set[int]) -> None:
     """After a deferred_init() build, load_state_dict(assign=True) replaces the tensor it loads
     and leaves its tie partners on the recording's meta tensor (HF checkpoints hold a tied weight
-    once). As from_pretrained ties after loading, each HF tie (target -> source) whose one side
-    is loaded and whose other side still holds the parameter the loaded side held when the
-    block ended (the two were tied) gets the loaded tensor. A side replaced in the block by
-    other code (a new output layer) was not tied then, and stays apart."""
-    for hf in hf_models(model):
-        for target, source in (getattr(hf, "all_tied_weights_keys", None) or {}).items():
-            first, second = _place(hf, target), _place(hf, source)
-            if first is None or second is None:
-                continue
-            for (kept_mod, kept_attr), (other_mod, other_attr) in ((first, second), (second, first)):
-                kept, other = kept_mod._parameters.get(kept_attr), other_mod._parameters.get(other_attr)
-                if kept is None or other is None or id(kept) not in loaded or not other.is_meta:
-                    continue
-                held_then = recording.params_at_end.get(kept_mod, {}).get(kept_attr)
-                if held_then is not None and held_then() is other:
-                    other_mod._parameters[other_attr] = kept
+    once). As from_pretrained ties after loading, the places that held one parameter when the
+    block ended (a tie: HF's tied weights, or any module's shared parameter) all get the loaded
+    tensor where exactly one tensor was loaded into them and the others still hold that
+    parameter. A place replaced in the block by other code (a new output layer) did not hold it
+    then, and stays apart; places loaded with different tensors stay as loaded."""
+    places: dict[int, tuple[Any, list[tuple[nn.Module, str]]]] = {}
+    for module in model.modules():
+        for attr, ref in recording.params_at_end.get(module, {}).items():
+            held_then = ref()
+            if held_then is not None:
+                places.setdefault(id(held_then), (held_then, []))[1].append((module, attr))
+    for held_then, tied in places.values():
+        now = [module._parameters.get(attr) for module, attr in tied]
+        new = {id(t): t for t in now if t is not None and id(t) in loaded}
+        if len(tied) < 2 or len(new) != 1:
+            continue
+        (tensor,) = new.values()
+        for module, attr in tied:
+            if module._parameters.get(attr) is held_then:
+                module._parameters[attr] = tensor
 
 
 def _place(model: nn.Module, name: str) -> tuple[nn.Module, str] | None:
