@@ -434,3 +434,15 @@ def test_a_policy_on_an_moe_model_is_refused_before_materialize_changes_it():
         ft.materialize_(model, "kaiming", seed=0)
     assert model[0].attn.weight.is_meta  # nothing materialized: the model's own init still possible
     ft.materialize_(model, seed=0)
+
+
+@pytest.mark.parametrize("policy", ["torch", "xavier", "kaiming", "lecun", "zerO", "fixup", "deepnorm"])
+@pytest.mark.parametrize("keyword", [{"std": 0.5}, {"n_layers": 12}])
+def test_a_keyword_the_policy_does_not_read_is_refused(policy, keyword):
+    """std= and n_layers= were accepted and ignored under the policies that draw by their own
+    rule: a user asking for depth scaling got none, silently. Nothing is changed."""
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match=rf"{next(iter(keyword))}=.* policy '{policy}' draws by its own rule"):
+        ft.init_module_(model, policy, seed=0, **keyword)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))

@@ -56,6 +56,12 @@ def _is_norm(module: nn.Module) -> bool:
     return isinstance(module, _NORMS) or (_RMS_NORM is not None and isinstance(module, _RMS_NORM))
 
 
+# The policies that read std= and n_layers= (others draw by their own rule: an argument they would
+# ignore is an error).
+_TAKE_STD = ("normal", "gpt2", *DEPTH_POLICIES, "mup")
+_TAKE_N_LAYERS = ("normal", "gpt2", *DEPTH_POLICIES)
+
+
 @documented
 def init_module_(
     model: nn.Module,
@@ -163,7 +169,9 @@ def init_module_(
     TypeError
         residual is neither a collection of names nor a callable.
     ValueError
-        An unknown scheme or nonlinearity; std < 0; n_layers not an int >= 1; base= without
+        An unknown scheme or nonlinearity; std < 0; n_layers not an int >= 1; std= or n_layers=
+        under a policy that does not read it (std=: "normal", "gpt2", the depth-aware ones and
+        "mup"; n_layers=: "normal", "gpt2" and the depth-aware ones); base= without
         "mup" or "mup" without base=; a depth-aware policy on a model without residual blocks;
         zero_init_residual=True on a model without residual blocks; n_layers= under "normal" /
         "gpt2" on a model without residual outputs; a lazy module's uninitialized parameters or
@@ -191,6 +199,12 @@ def init_module_(
         std = check_real("init_module_", "std", std)
         if std < 0:
             raise ValueError(f"init_module_: std must be >= 0; got std={std}")
+    for keyword, value, takes in (("std", std, _TAKE_STD), ("n_layers", n_layers, _TAKE_N_LAYERS)):
+        if value is not None and scheme not in takes:
+            raise ValueError(
+                f"init_module_: {keyword}={value!r} is read by policies {', '.join(map(repr, takes))}; policy "
+                f"{scheme!r} draws by its own rule and would ignore it"
+            )
     if (base is None) == (scheme == "mup"):
         raise ValueError(
             f"init_module_: base= is the base model of policy 'mup' and only of it; got scheme={scheme!r}, base={base!r}"
