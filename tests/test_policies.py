@@ -443,6 +443,8 @@ def test_a_keyword_the_policy_does_not_read_is_refused(policy, keyword):
     rule: a user asking for depth scaling got none, silently. Nothing is changed."""
     model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
     before = [p.detach().clone() for p in model.parameters()]
-    with pytest.raises(ValueError, match=rf"{next(iter(keyword))}=.* policy '{policy}' draws by its own rule"):
+    with pytest.raises(
+        ValueError, match=rf"{next(iter(keyword))}=.* policy '{policy}' draws by its own rule"
+    ):
         ft.init_module_(model, policy, seed=0, **keyword)
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))

@@ -49,7 +49,9 @@ def test_vmap_runs_torchs_function_with_its_randomness_modes():
     assert out.shape == (3, 64) and not torch.equal(out[0], out[1])
     with pytest.raises(RuntimeError, match="randomness"):  # torch's own refusal
         vmap(lambda t: ft.normal_(t.clone()), randomness="error")(x)
-    assert torch.equal(vmap(lambda t: ft.constant_(t.clone(), 2.0), randomness="error")(x), torch.full((3, 64), 2.0))
+    assert torch.equal(
+        vmap(lambda t: ft.constant_(t.clone(), 2.0), randomness="error")(x), torch.full((3, 64), 2.0)
+    )
     with pytest.raises(TypeError, match=r"uniform_: a tensor of a torch.func transform.*takes no seed="):
         vmap(lambda t: ft.uniform_(t.clone(), seed=1), randomness="same")(x)
 
