@@ -19,17 +19,6 @@ void require_finite(const char* name, double v) {
   if (!std::isfinite(v)) throw std::invalid_argument(std::string(name) + " must be finite; got " + python_repr(v));
 }
 
-// Largest finite value of a dtype; float64 holds every finite double.
-double largest_finite(DType dtype) {
-  switch (dtype) {
-    case DType::f32: return std::numeric_limits<float>::max();
-    case DType::f16: return 65504.0;
-    case DType::bf16: return 0x1.fep127;
-    case DType::f64: break;
-  }
-  return std::numeric_limits<double>::infinity();
-}
-
 // The value as C's %g prints it (and Python's format(v, "g")).
 std::string general(double v) {
   char buf[32];
@@ -45,6 +34,16 @@ void require_in_range(const char* name, double v, DType dtype) {
 }
 
 }  // namespace
+
+double largest_finite(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return std::numeric_limits<float>::max();
+    case DType::f16: return 65504.0;
+    case DType::bf16: return 0x1.fep127;
+    case DType::f64: break;
+  }
+  return std::numeric_limits<double>::infinity();
+}
 
 const char* dtype_name(DType dtype) {
   switch (dtype) {

@@ -50,5 +50,7 @@ std::string python_repr(double v);
 
 // The dtype's name as numpy and torch spell it: "float32", "float64", "float16", "bfloat16".
 const char* dtype_name(DType dtype);
+// The largest finite value of a dtype (infinity for float64, which holds every finite double).
+double largest_finite(DType dtype);
 
 }  // namespace fastinit

@@ -242,7 +242,8 @@ void register_values(py::module_& m) {
       .value("float32", DType::f32)
       .value("float64", DType::f64)
       .value("float16", DType::f16)
-      .value("bfloat16", DType::bf16);
+      .value("bfloat16", DType::bf16)
+      .def_property_readonly("largest", &largest_finite, "The largest finite value (float64: inf).");
   py::enum_<Distribution>(m, "Distribution", "The distributions a law may draw.")
       .value("uniform", Distribution::uniform)
       .value("normal", Distribution::normal)

@@ -466,3 +466,20 @@ def test_an_orthogonal_gain_past_the_dtypes_range_is_refused(dtype, gain):
         with pytest.raises(ValueError, match=r"gain=.* is outside the range of float"):
             fill(target, gain, seed=0)
         assert (target == 7.0).all()
+
+
+@pytest.mark.parametrize(
+    ("dtype", "largest"),
+    [("float16", 65504.0), ("bfloat16", 3.3895313892515355e38), ("float32", 3.4028234663852886e38)],
+)
+def test_constant_beyond_the_dtypes_range_is_refused(dtype, largest):
+    """constant_ stored a value beyond the dtype's range as inf (bfloat16 without even NumPy's
+    overflow warning), while every fill refuses such a parameter; the array is untouched."""
+    dt = np.dtype(pytest.importorskip("ml_dtypes").bfloat16) if dtype == "bfloat16" else np.dtype(dtype)
+    a = np.full(3, 7, dt)
+    with pytest.raises(ValueError, match=rf"constant_: val=-?1e\+39 is outside the range of {dtype}"):
+        fastinit.constant_(a, 1e39)
+    with pytest.raises(ValueError, match="outside the range"):
+        fastinit.constant_(a, -1e39)
+    assert (a.astype(np.float32) == 7).all()
+    assert fastinit.constant_(a, largest)[0] == largest  # the largest value itself is in range

@@ -47,6 +47,15 @@ def check_real(fn: str, name: str, value: object, infinite: float | None = None)
     return v
 
 
+def check_in_range(fn: str, name: str, value: float, dtype: str) -> float:
+    """value, or ValueError when it lies beyond the largest finite value of dtype (its name):
+    the rule the engine's laws apply to their parameters."""
+    largest = _core.DType.__members__[dtype].largest
+    if abs(value) > largest:
+        raise ValueError(f"{fn}: {name}={value!r} is outside the range of {dtype} (largest finite value {largest:g})")
+    return value
+
+
 def fill_law(fn: str, arr: A, law: _core.Law, placement: Placement, checked: bool = False) -> A:
     """Fill arr in place with the law's values of the stream `placement` names: the one way into
     the engine (_core.fill). The engine checks the target, the law against its dtype and the

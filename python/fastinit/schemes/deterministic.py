@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .._docstrings import documented, expand, takes_placement_keywords
-from ..engine.fill import check_real
+from ..engine.fill import check_in_range, check_real
 from ..engine.keys import shard_starts
 from ..engine.placement import check_int
 from ..engine.targets import as_target, assign, fill_value
@@ -27,8 +27,7 @@ def constant_(arr: A, val: float) -> A:
     ----------
     <writable arr>
     val : float
-        A finite real number, stored rounded to arr's dtype (its range is not checked: a value
-        beyond it is stored as inf).
+        A finite real number within the range of arr's dtype, stored rounded to it.
 
     <returns arr>
 
@@ -37,7 +36,8 @@ def constant_(arr: A, val: float) -> A:
     TypeError
         arr is not an array of a supported dtype, or val is not a real number.
     ValueError
-        val is not finite; arr is read-only or overlaps itself. arr is untouched.
+        val is not finite, or beyond the largest finite value of arr's dtype (as the fills'
+        parameters are); arr is read-only or overlaps itself. arr is untouched.
 
     Examples
     --------
@@ -47,7 +47,8 @@ def constant_(arr: A, val: float) -> A:
            [0.5, 0.5, 0.5]], dtype=float32)
     """
     a = as_target("constant_", arr)
-    fill_value(a, check_real("constant_", "val", val))
+    v = check_real("constant_", "val", val)
+    fill_value(a, check_in_range("constant_", "val", v, str(a.dtype).removeprefix("torch.")))
     return arr
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _core
 from .._docstrings import takes_placement, takes_placement_keywords
-from ..engine.fill import check_real, normal_
+from ..engine.fill import check_in_range, check_real, normal_
 from ..engine.keys import shard_starts
 from ..engine.placement import check_offset, check_placement
 from ..engine.resolve import resolve, resolve_after
@@ -43,7 +43,6 @@ _PLACEMENT_ORDER = ("generator", "seed", "stream", "offset", "global_shape", "in
 
 
 # the largest finite value of each dtype whose range a gain can exceed (csrc/law.cpp's largest_finite)
-_LARGEST = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38, "float32": 3.4028234663852886e38}
 
 
 @takes_placement
@@ -103,11 +102,7 @@ def orthogonal_(
     g = check_real(fn, "gain", gain)
     if g <= 0:
         raise ValueError(f"{fn}: gain must be > 0; got gain={g}")
-    dtype = str(a.dtype).removeprefix("torch.")
-    if g > _LARGEST.get(dtype, math.inf):  # (a matrix entry can come within rounding of gain)
-        raise ValueError(
-            f"{fn}: gain={g} is outside the range of {dtype} (largest finite value {_LARGEST[dtype]:g})"
-        )
+    check_in_range(fn, "gain", g, str(a.dtype).removeprefix("torch."))  # (an entry can come near gain)
     if a.ndim < 2:
         raise ValueError(f"{fn}: only arrays with 2 or more dimensions are supported; got shape {a.shape}")
     first = check_offset(fn, offset)
