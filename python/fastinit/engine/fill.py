@@ -52,7 +52,9 @@ def check_in_range(fn: str, name: str, value: float, dtype: str) -> float:
     the rule the engine's laws apply to their parameters."""
     largest = _core.DType.__members__[dtype].largest
     if abs(value) > largest:
-        raise ValueError(f"{fn}: {name}={value!r} is outside the range of {dtype} (largest finite value {largest:g})")
+        raise ValueError(
+            f"{fn}: {name}={value!r} is outside the range of {dtype} (largest finite value {largest:g})"
+        )
     return value
 
 
