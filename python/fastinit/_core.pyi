@@ -17,8 +17,11 @@ class DType:
     float64: ClassVar[DType]
     float16: ClassVar[DType]
     bfloat16: ClassVar[DType]
+    __members__: ClassVar[dict[str, DType]]
     @property
     def name(self) -> str: ...
+    @property
+    def largest(self) -> float: ...
 
 class Distribution:
     uniform: ClassVar[Distribution]
