@@ -367,3 +367,20 @@ def test_import_fastinit_does_not_import_torch():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_the_keyword_docs_say_how_a_torch_call_is_seeded():
+    """The shared keyword docs of fastinit.torch's functions said a call without seed= or
+    generator= used fastinit's process-wide generator; it draws its seed from torch's (the
+    docstrings' first paragraph and docs/torch.md say so), as this checks."""
+    documented = [name for name in ft.__all__ if "    generator : " in (getattr(ft, name).__doc__ or "")]
+    assert len(documented) >= 10
+    for name in documented:
+        doc = getattr(ft, name).__doc__
+        assert "process-wide generator" not in doc, name
+        assert "a seed is drawn from torch's default generator" in " ".join(doc.split()), name
+    torch.manual_seed(42)
+    a = ft.normal_(torch.empty(5), stream=7)
+    fastinit.manual_seed(11)
+    torch.manual_seed(42)
+    assert torch.equal(ft.normal_(torch.empty(5), stream=7), a)  # torch's seed, not fastinit's generator

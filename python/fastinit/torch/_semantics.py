@@ -13,6 +13,7 @@ wrapper (torch_function):
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any, Callable, TypeVar
 
 import torch
@@ -70,12 +71,46 @@ _SHARED = {
 }
 
 
+# What the shared keyword docs (fastinit._docstrings.PLACEMENT_DOC) say of a call without seed=
+# or generator=, and what a fastinit.torch function does instead (torch_source).
+_TORCH_SEEDING = {
+    "with neither seed= nor generator=, the process-wide generator's key with this stream.":
+        "with neither seed= nor generator=, a seed drawn from torch's default generator with this stream.",
+    "With none of seed=, generator=, the process-wide generator (fastinit.manual_seed, FASTINIT_SEED) is used.":
+        "With none of seed=, generator=, a seed is drawn from torch's default generator (torch.manual_seed "
+        "makes the call reproducible).",
+}  # fmt: skip
+
+
+def _reworded(doc: str, old: str, new: str) -> str:
+    """doc with the sentence old (wrapped anyhow) replaced by new, wrapped to the lines around it
+    (99 columns, the indent of the line it starts on)."""
+    found = re.search(r"\s+".join(map(re.escape, old.split())), doc)
+    if found is None:
+        return doc
+    line_start = doc.rfind("\n", 0, found.start()) + 1
+    indent = " " * (len(doc[line_start:]) - len(doc[line_start:].lstrip(" ")))
+    text, column = "", found.start() - line_start
+    for word in new.split():
+        step = len(word) + (1 if text else 0)
+        if text and column + step > 99:
+            text += "\n" + indent + word
+            column = len(indent) + len(word)
+        else:
+            text += (" " if text else "") + word
+            column += step
+    return doc[: found.start()] + text + doc[found.end() :]
+
+
 def torch_function(func: F) -> F:
     """func with torch's error types (a ValueError raised as TorchArgumentError) and the shared
-    parts of its docstring (_SHARED) filled in, naming the fastinit function of the same name."""
+    parts of its docstring (_SHARED) filled in, naming the fastinit function of the same name;
+    the shared keyword docs say how a call without seed= or generator= is seeded here."""
     doc = expand(func.__doc__ or "")
     for marker, text in _SHARED.items():
         doc = doc.replace(marker, text.format(name=func.__name__))
+    for old, new in _TORCH_SEEDING.items():
+        doc = _reworded(doc, old, new)
     func.__doc__ = doc
     placed = _docstrings.takes_global_shape(func)  # a shard's global_shape= and index=
 
