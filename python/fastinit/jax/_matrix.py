@@ -134,7 +134,9 @@ def delta_orthogonal(
     sc = real_arg(fn, "scale", scale, "+")
     _check_int(fn, "column_axis", column_axis)
     if not -2 <= column_axis <= 1:
-        raise AxisError(f"{fn}: column_axis={column_axis} is not an axis of the 2-D centre matrix (-2, -1, 0 or 1)")
+        raise AxisError(
+            f"{fn}: column_axis={column_axis} is not an axis of the 2-D centre matrix (-2, -1, 0 or 1)"
+        )
 
     def check(shape: tuple[int, ...]) -> None:
         if len(shape) not in (3, 4, 5):
