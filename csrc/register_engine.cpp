@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -23,6 +24,40 @@ namespace py = pybind11;
 using namespace fastinit;
 
 namespace {
+
+// Whether Python is finalizing: a daemon thread that takes the GIL back then is ended by
+// pthread_exit, whose unwinding through C++ frames aborts the process ("terminate called
+// without an active exception", exit status 134, in most runs of a script that exits while
+// daemon threads fill).
+bool python_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+  return Py_IsFinalizing() != 0;
+#else
+  return _Py_IsFinalizing() != 0;
+#endif
+}
+
+// Instead of taking the GIL back during finalization: wait for the process to end, as Python
+// 3.14 makes such threads wait.
+[[noreturn]] void wait_for_exit() {
+  for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+}
+
+// py::gil_scoped_release, except that a thread finishing its fill while Python finalizes waits
+// for the process to end (wait_for_exit) rather than taking the GIL back.
+class GilReleased {
+ public:
+  GilReleased() : state_(PyEval_SaveThread()) {}
+  GilReleased(const GilReleased&) = delete;
+  GilReleased& operator=(const GilReleased&) = delete;
+  ~GilReleased() {
+    if (python_finalizing()) wait_for_exit();
+    PyEval_RestoreThread(state_);
+  }
+
+ private:
+  PyThreadState* state_;
+};
 
 // Which stream a fill draws from, and where its target sits in it. The element at multi-index i
 // takes logical index offset + sum(i_k * logical_strides[k]); without logical_strides, the C-order
@@ -208,6 +243,7 @@ void fill(Target t, const Law& law, const Key& key, const std::string& isa, bool
   }
   if (!any || !write) return;
   auto check_signals = [] {
+    if (python_finalizing()) wait_for_exit();
     py::gil_scoped_acquire acquire;
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
   };
@@ -217,7 +253,7 @@ void fill(Target t, const Law& law, const Key& key, const std::string& isa, bool
     fill_target(kernels, params, id, t, check_signals);
     return;
   }
-  py::gil_scoped_release release;
+  GilReleased released;
   fill_target(kernels, params, id, t, check_signals);
 }
 
@@ -232,7 +268,7 @@ py::array_t<uint32_t> words(uint64_t seed, uint64_t stream, uint64_t first, size
   py::array_t<uint32_t> out(static_cast<py::ssize_t>(n));
   const Kernels& kernels = kernels_named(isa);
   uint32_t* o = out.mutable_data();
-  py::gil_scoped_release release;
+  GilReleased released;
   kernels.words_u32(StreamId{seed, stream, version}, first + static_cast<uint64_t>(tag) * limit, n, o);
   return out;
 }
