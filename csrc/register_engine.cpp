@@ -43,21 +43,27 @@ bool python_finalizing() {
   for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
 }
 
-// py::gil_scoped_release, except that a thread finishing its fill while Python finalizes waits
-// for the process to end (wait_for_exit) rather than taking the GIL back.
-class GilReleased {
- public:
-  GilReleased() : state_(PyEval_SaveThread()) {}
-  GilReleased(const GilReleased&) = delete;
-  GilReleased& operator=(const GilReleased&) = delete;
-  ~GilReleased() {
-    if (python_finalizing()) wait_for_exit();
-    PyEval_RestoreThread(state_);
-  }
+// Takes the GIL back after work done without it; during Python's finalization, waits for the
+// process to end instead. Not a destructor: should finalization begin between the check and
+// PyEval_RestoreThread, that call ends the thread by pthread_exit, whose unwinding must meet no
+// noexcept frame (pybind11's dispatcher lets it pass), or the process aborts.
+void restore_gil(PyThreadState* state) {
+  if (python_finalizing()) wait_for_exit();
+  PyEval_RestoreThread(state);
+}
 
- private:
-  PyThreadState* state_;
-};
+// Runs work() without the GIL (py::gil_scoped_release, with restore_gil to take it back).
+template <class Work>
+void without_gil(Work&& work) {
+  PyThreadState* state = PyEval_SaveThread();
+  try {
+    work();
+  } catch (...) {
+    restore_gil(state);
+    throw;
+  }
+  restore_gil(state);
+}
 
 // Which stream a fill draws from, and where its target sits in it. The element at multi-index i
 // takes logical index offset + sum(i_k * logical_strides[k]); without logical_strides, the C-order
@@ -253,8 +259,7 @@ void fill(Target t, const Law& law, const Key& key, const std::string& isa, bool
     fill_target(kernels, params, id, t, check_signals);
     return;
   }
-  GilReleased released;
-  fill_target(kernels, params, id, t, check_signals);
+  without_gil([&] { fill_target(kernels, params, id, t, check_signals); });
 }
 
 // The raw 32-bit words [first, first + n) of a stream (word i is word i mod 4 of block i // 4),
@@ -268,8 +273,8 @@ py::array_t<uint32_t> words(uint64_t seed, uint64_t stream, uint64_t first, size
   py::array_t<uint32_t> out(static_cast<py::ssize_t>(n));
   const Kernels& kernels = kernels_named(isa);
   uint32_t* o = out.mutable_data();
-  GilReleased released;
-  kernels.words_u32(StreamId{seed, stream, version}, first + static_cast<uint64_t>(tag) * limit, n, o);
+  without_gil(
+      [&] { kernels.words_u32(StreamId{seed, stream, version}, first + static_cast<uint64_t>(tag) * limit, n, o); });
   return out;
 }
 
