@@ -320,3 +320,23 @@ def test_one_accelerate_object_entered_by_two_threads_at_once():
         t.join(timeout=60)
     assert torch.equal(built["layer"].weight, alone.weight)
     assert torch.equal(built["layer"].bias, alone.bias)
+
+
+@pytest.mark.parametrize("n", [64, DEFER_MIN_NUMEL])  # written at once / deferred
+def test_a_call_with_its_own_generator_gets_torchs_values(n):
+    """Code that seeds a torch.Generator to regenerate a tensor later (PEFT's VeRA) must find
+    the same values outside the block: fastinit drew from a seed taken from the generator."""
+
+    def draws():
+        g = torch.Generator().manual_seed(7)
+        w = torch.empty(n // 64, 64)
+        torch.nn.init.kaiming_uniform_(w, a=5**0.5, generator=g)
+        return w, torch.randn(n, generator=g), torch.empty(n).normal_(2.0, 3.0, generator=g)
+
+    expected = draws()
+    state = torch.default_generator.get_state()
+    with ft.accelerate(seed=0):
+        got = draws()
+    assert torch.equal(state, torch.default_generator.get_state())
+    for ours, torchs in zip(got, expected, strict=True):
+        assert torch.equal(ours, torchs)

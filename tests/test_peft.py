@@ -1,7 +1,8 @@
 """fastinit on PEFT (LoRA) models, as fine-tuning code builds them: init_module_ leaves the
 adapters as PEFT made them (the adapted model starts as the base model) and gives the wrapped
 layers the values of the unwrapped model, depth-aware scaling included; a get_peft_model inside
-deferred_init() is materialized with PEFT's own initialization."""
+deferred_init() is materialized with PEFT's own initialization; adapters that regenerate their
+projections from a seeded generator (VeRA) get the same ones under accelerate()."""
 
 from __future__ import annotations
 
@@ -73,3 +74,24 @@ def test_a_peft_model_built_in_deferred_init_keeps_peft_init():
     assert not q.lora_B.default.weight.any()
     bound = 1 / a.shape[1] ** 0.5  # kaiming_uniform_(a=sqrt(5)): U(+-1/sqrt(fan_in))
     assert a.abs().max() <= bound and a.std() > 0.8 * bound / 3**0.5
+
+
+@pytest.mark.filterwarnings("ignore:Specified to not save vera_A:UserWarning")
+def test_vera_projections_built_under_accelerate_are_the_ones_peft_regenerates():
+    """VeRA with save_projection=False saves no projections: loading regenerates them from
+    projection_prng_key under plain torch. accelerate() drew them from fastinit instead, so a
+    saved adapter reloaded onto other projections, silently."""
+    peft = _peft()
+
+    def adapted():
+        config = peft.VeraConfig(
+            r=8, target_modules=["q_proj", "v_proj"], save_projection=False, projection_prng_key=7
+        )
+        return peft.get_peft_model(_llama(), config).base_model
+
+    torch.manual_seed(0)
+    plain = adapted()
+    with ft.accelerate(seed=0):
+        fast = adapted()
+    for name in ("vera_A", "vera_B"):
+        assert torch.equal(getattr(fast, name)["default"], getattr(plain, name)["default"])

@@ -120,19 +120,21 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
             self.deferred.write_touched(tensors_in((*args, *kwargs.values())))
         return func(*args, **kwargs)
 
-    def _key(self, generator: Any) -> tuple[int, int]:
-        """(seed, stream) of the next fill: the next stream of our generator, or, when the call
-        names a torch.Generator, a seed drawn from it (which advances it) and stream 0."""
-        if generator is not None:
-            return seed_from_torch(generator), 0
+    def _key(self) -> tuple[int, int]:
+        """(seed, stream) of the next fill: the next stream of the block's generator."""
         return self.generator.seed, self.generator.take_stream()
 
     # -- random fills --------------------------------------------------------------------------
 
     def _fill_op(self, t: Any, law: DeferredLaw, generator: Any) -> Any:
+        """t filled by fastinit, or NotImplemented: torch's kernel runs it. A call that names its
+        own torch.Generator wants that generator's values (PEFT's VeRA regenerates its saved-
+        less projections from a seeded one, under plain torch), so torch's kernel draws it."""
+        if generator is not None:
+            return NotImplemented
         if type(t) not in PLAIN and dispatches_in_python(t):
-            return self._fill_shard(t, law, generator)
-        if not fillable(t) or (generator is not None and generator.device.type != "cpu"):
+            return self._fill_shard(t, law)
+        if not fillable(t):
             return NotImplemented
         try:
             check_law(law, t.dtype)
@@ -140,7 +142,7 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
         except (TypeError, ValueError):
             return NotImplemented  # torch's kernel runs and reports (or accepts) it
         self.deferred.drop(t)  # overwritten whole: an earlier deferred fill is never written
-        seed, stream = self._key(generator)
+        seed, stream = self._key()
         # An inference tensor can be written only inside inference_mode: no later write.
         if t.numel() < DEFER_MIN_NUMEL or t.is_inference():
             self.deferred.write_touched((t,))
@@ -149,7 +151,7 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
             self.deferred.record(t, law, seed, stream)
         return t
 
-    def _fill_shard(self, t: Any, law: DeferredLaw, generator: Any) -> Any:
+    def _fill_shard(self, t: Any, law: DeferredLaw) -> Any:
         """A DTensor's fill (FSDP2, tensor parallel): its local shard written at once with the
         values its block has in the whole fill, as fastinit.torch's functions write it (on a CPU
         mesh torch's own draw repeats the same values on every rank). Other subclasses, and a
@@ -158,13 +160,13 @@ class _DispatchMode(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torc
             local, shard = local_shard(t, "accelerate")
         except TypeError:
             return NotImplemented
-        if not shard or not fillable(local) or (generator is not None and generator.device.type != "cpu"):
+        if not shard or not fillable(local):
             return NotImplemented
         try:
             check_law(law, local.dtype)
         except (TypeError, ValueError):
             return NotImplemented
-        seed, stream = self._key(generator)
+        seed, stream = self._key()
         law.write(local, seed, stream, **shard)
         return t
 
@@ -315,8 +317,9 @@ class accelerate(contextlib.ContextDecorator):
     generator is one per process: as with ``torch.random.fork_rng``, other threads drawing from
     it meanwhile see it reseeded and rewound, and blocks in several threads at once share it
     (docs/torch.md); each thread's entries of one accelerate object are its own. Calls
-    that pass their own ``generator=`` keep it (fastinit draws its seed from it), and other
-    devices are left to torch.
+    that pass their own ``generator=`` run on torch's kernel with it, so they give torch's
+    values exactly (PEFT's VeRA regenerates unsaved projections from a seeded generator), and
+    other devices are left to torch.
 
     Large fills are written when first observed, and at the latest when the block ends; a fill
     overwritten whole before that is never made. Within the block, read and write tensors
