@@ -589,6 +589,8 @@ class _LegacyConstructed(torch.nn.Module):  # as HF's XLNet and Wav2Vec2 build s
         self.w = torch.nn.Parameter(torch.empty(8))
         self.v = torch.nn.Parameter(torch.Tensor(8).uniform_())  # on the CPU, whatever the device
         self.ones = torch.nn.Parameter(torch.Tensor(4).fill_(1.0))  # on the CPU too, but a constant
+        self.drawn = torch.nn.Parameter(torch.normal(0.0, 0.1, size=(4,)))  # (HF DiffLlama's lambdas)
+        self.zeroed = torch.nn.Parameter(torch.normal(0.0, 0.1, size=(4,)).zero_())  # drawn, then a constant
         torch.nn.init.normal_(self.w)
 
 
@@ -596,15 +598,18 @@ def test_tensors_a_constructor_made_on_the_cpu_are_named_not_kept():
     with ft.deferred_init():
         model = _LegacyConstructed()
     assert model.w.is_meta and not model.v.is_meta
-    with pytest.raises(ft.NotInitializedError, match=r"materialize_: v was made on the CPU"):
+    with pytest.raises(ft.NotInitializedError, match=r"materialize_: v, drawn were made on the CPU"):
         ft.materialize_(model, seed=0)
     for assign in (False, True):  # loaded by a copy, or by replacing the parameter: kept
         with ft.deferred_init():
             model = _LegacyConstructed()
-        model.load_state_dict({"v": torch.arange(8.0)}, strict=False, assign=assign)
+        loaded = {"v": torch.arange(8.0), "drawn": torch.arange(4.0)}
+        model.load_state_dict(loaded, strict=False, assign=assign)
         ft.materialize_(model, seed=0)
         assert torch.equal(model.v.detach(), torch.arange(8.0)) and not model.w.is_meta
-        assert torch.equal(model.ones.detach(), torch.ones(4))  # the constructor's constant
+        assert torch.equal(model.drawn.detach(), torch.arange(4.0))
+        assert torch.equal(model.ones.detach(), torch.ones(4))  # the constructor's constants
+        assert torch.equal(model.zeroed.detach(), torch.zeros(4))
 
 
 class _LeftoverMemory(torch.nn.Module):
@@ -690,21 +695,81 @@ def test_parametrized_convolutions_in_blocks_keep_their_own_code_under_a_policy(
         ft.init_module_(model, "kaiming", seed=0)  # (was refused as mixture-of-experts weights)
 
 
-def test_an_hf_models_legacy_constructed_tensors_are_drawn_by_its_own_init_from_the_seed():
-    tf = require("transformers")
-    config = tf.Wav2Vec2Config(
-        hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, conv_dim=(16, 16),
-        conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
+def _made_on_the_cpu_by_hf(tf, arch):
+    """(model, the tensor its constructor makes on the CPU whatever the device, its law's bounds)."""
+    if arch == "wav2vec2":  # torch.Tensor(n).uniform_(); HF's init: U(0, 1)
+        config = tf.Wav2Vec2Config(
+            hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, conv_dim=(16, 16),
+            conv_stride=(5, 2), conv_kernel=(10, 3), num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2,
+        )  # fmt: skip
+        return tf.Wav2Vec2Model(config), lambda m: m.masked_spec_embed, (0.0, 1.0)
+    config = tf.DiffLlamaConfig(  # torch.normal(0, lambda_std_dev, size=...); HF's init: the same law
+        vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+        num_key_value_heads=2, lambda_std_dev=0.1,
     )  # fmt: skip
+    return tf.DiffLlamaModel(config), lambda m: m.layers[0].self_attn.lambda_q1, (-0.7, 0.7)
+
+
+@pytest.mark.parametrize("arch", ["wav2vec2", "diffllama"])
+def test_an_hf_models_tensors_made_on_the_cpu_are_drawn_by_its_own_init_from_the_seed(arch):
+    tf = require("transformers")
 
     def build(torch_seed, seed):
         torch.manual_seed(torch_seed)
         with ft.deferred_init():
-            model = tf.Wav2Vec2Model(config)
-        assert not model.masked_spec_embed.is_meta  # torch.Tensor(n).uniform_(): made on the CPU
-        return ft.materialize_(model, seed=seed).masked_spec_embed.detach()
+            model, made, bounds = _made_on_the_cpu_by_hf(tf, arch)
+        assert not made(model).is_meta
+        return ft.materialize_(model, seed=seed), made, bounds
 
-    first = build(1, seed=0)
-    assert torch.equal(first, build(2, seed=0))  # the seed's values, whatever torch's generator did
-    assert not torch.equal(first, build(1, seed=1))
-    assert float(first.min()) >= 0 and float(first.max()) < 1  # HF's init: U(0, 1)
+    model, made, (low, high) = build(1, seed=0)
+    first = made(model).detach()
+    assert torch.equal(
+        first, made(build(2, seed=0)[0]).detach()
+    )  # the seed's, whatever torch's generator did
+    assert not torch.equal(first, made(build(1, seed=1)[0]).detach())
+    assert float(first.min()) >= low and float(first.max()) < high and float(first.std()) > 0
+
+
+def test_a_tie_of_a_plain_meta_build_is_written_by_the_layer_that_made_it():
+    """A tie is made after both layers drew their own tensor: the one assigned over the other
+    keeps its layer's values. Re-running every layer's reset_parameters() over the shared tensor
+    gave it the last layer's law (the embedding's N(0, 1) tensor came out Linear's U(±1/8))."""
+
+    def build(first, second, tie):
+        model = torch.nn.Sequential(first, second)
+        if tie:
+            model[1].weight = model[0].weight
+        return model
+
+    with torch.device("meta"):
+        model = build(torch.nn.Embedding(1000, 64), torch.nn.Linear(64, 1000), tie=True)
+    with pytest.raises(
+        ft.NotInitializedError, match=r"0\.weight and 1\.weight hold one tensor, made by one of their layers"
+    ):
+        ft.materialize_(model, seed=0)
+    with torch.device("meta"):  # layers that initialize it alike: either may write it
+        model = build(torch.nn.Linear(64, 64), torch.nn.Linear(64, 64), tie=True)
+    ft.materialize_(model, seed=0)
+    assert model[1].weight is model[0].weight and 0.07 < float(model[0].weight.detach().std()) < 0.075  # U(±1/8)
+
+
+@pytest.mark.parametrize("route", ["meta", "deferred_init"])
+def test_an_hf_ties_target_layer_does_not_write_its_source(route):
+    """Longformer's MLM head ties decoder.bias to its own zeros bias, which no rule of HF's
+    init covers: decoder's nn.Linear reset wrote U(±1/sqrt(hidden)) into it on the plain meta
+    route. A plain meta build cannot know the head's constructor's zeros: it names the tensor."""
+    tf = require("transformers")
+    config = tf.LongformerConfig(
+        vocab_size=128, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+        attention_window=8, max_position_embeddings=64,
+    )  # fmt: skip
+    with torch.device("meta") if route == "meta" else ft.deferred_init():
+        model = tf.LongformerForMaskedLM(config)
+    if route == "meta":
+        with pytest.raises(
+            ft.NotInitializedError, match=r"no code initialized 2 tensor\(s\): lm_head\.bias, lm_head"
+        ):
+            ft.materialize_(model, seed=0)
+        return
+    ft.materialize_(model, seed=0)
+    assert model.lm_head.decoder.bias is model.lm_head.bias and not model.lm_head.bias.any()

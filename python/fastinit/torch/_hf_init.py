@@ -12,7 +12,7 @@ from torch import nn
 
 from ._semantics import LAZY_TENSORS
 
-__all__ = ["hf_initialize", "named_tensors", "retie_loaded"]
+__all__ = ["hf_initialize", "named_tensors", "retie_loaded", "tie_place"]
 
 
 def hf_initialize(model: nn.Module, loaded: set[int], retie: bool = True) -> None:
@@ -33,7 +33,7 @@ def hf_initialize(model: nn.Module, loaded: set[int], retie: bool = True) -> Non
             t.__dict__.pop("_is_hf_initialized", None)
     set_aside = []
     for target in getattr(model, "all_tied_weights_keys", None) or {}:
-        place = _place(model, target)
+        place = tie_place(model, target)
         if place is None:  # a layer the caller removed or renamed: nothing to set aside
             continue
         module, attr = place
@@ -80,7 +80,7 @@ def retie_loaded(model: nn.Module, recording: Any, loaded: set[int]) -> None:
                 module._parameters[attr] = tensor
 
 
-def _place(model: nn.Module, name: str) -> tuple[nn.Module, str] | None:
+def tie_place(model: nn.Module, name: str) -> tuple[nn.Module, str] | None:
     """(module, attribute) of a tied-weight key of model, or None where no such module is."""
     module_name, _, attr = name.rpartition(".")
     try:

@@ -35,6 +35,7 @@ from .._docstrings import documented
 from ._accelerate import accelerate
 from ._hf_init import hf_initialize, named_tensors, retie_loaded
 from ._init_module import POLICIES, reinitialize
+from ._meta_ties import Place, set_aside, tie_owners
 from ._model_checks import (
     check_moe_reachable,
     check_no_lazy,
@@ -97,7 +98,10 @@ def materialize_(
         ``"model"``: the values the model's own code gives, drawn by fastinit — the replayed
         construction, then HF transformers' ``initialize_weights()`` for HF models. For a plain
         meta build of a model that is neither an HF model nor made only of torch.nn layers,
-        "model" raises ValueError: its constructor's initialization is unknown. Any
+        "model" raises ValueError: its constructor's initialization is unknown. On any plain
+        meta build, a tensor tied between layers that initialize it differently is written by
+        none of them (which one made it is not recorded) unless HF names the tie's source, and
+        a tensor a constructor made in memory despite the meta device is kept as if loaded. Any
         ``init_module_`` policy but "mup" ("torch", "xavier", "kaiming", "lecun", "normal",
         "gpt2", ...): buffers and structure as under "model" where known, parameters by the
         policy. For µP, materialize and then call ``mup_(model, base)``.
@@ -187,13 +191,15 @@ def materialize_(
     loaded -= {id(t) for _, t, _ in made}  # an HF model's own init draws those (XLNet's, Wav2Vec2's)
     if recording is not None:
         retie_loaded(model, recording, loaded)
+    unknown_ties: list[list[str]] = []
     with accelerate(seed=seed):
         initialized: set[int] = set()  # HF models initialized where their post_init returned
         if recording is not None:
             written = _replay(fn, model, recording, loaded, initialized)
             forget(recording, [entry[4] for entry in meta])
         else:
-            written = _allocate(fn, model, loaded)
+            not_owners, unknown_ties = tie_owners(model)
+            written = _allocate(fn, model, loaded, not_owners)
         for hf in hf_models(model):
             if id(hf) not in initialized:
                 hf_initialize(hf, loaded)
@@ -212,6 +218,8 @@ def materialize_(
             + ("Build the model inside fastinit.torch.deferred_init() so that its constructor is replayed, or "
                "initialize them yourself (on_uninitialized='warn')" if recording is None else
                "The model's code leaves them empty")
+            + "".join(f". {' and '.join(tie)} hold one tensor, made by one of their layers, and a meta build "
+                      "does not record which" for tie in unknown_ties if set(tie) & set(missing))
         )  # fmt: skip
         _report(on_uninitialized, message)
     _move_lazy(model, target)
@@ -265,8 +273,8 @@ def _refuse_made_on_cpu(fn: str, names: list[str]) -> None:
     names = list(dict.fromkeys(names))
     raise NotInitializedError(
         f"{fn}: {', '.join(names)} {'was' if len(names) == 1 else 'were'} made on the CPU while the model was "
-        "built inside deferred_init() (by torch.Tensor(n) or torch.FloatTensor(...), legacy constructors that "
-        "ignore the meta device), holding uninitialized memory or torch's generator's draw, and no "
+        "built inside deferred_init() (by torch.Tensor(n), torch.FloatTensor(...) or torch.normal(mean, std, "
+        "size=...), which ignore the meta device), holding uninitialized memory or torch's generator's draw, and no "
         "initialization code of the model sets them. Build the model under fastinit.torch.accelerate(seed=...) "
         "instead, or load those tensors first"
     )
@@ -333,17 +341,19 @@ def _replay(
     return replayed.written
 
 
-def _allocate(fn: str, model: nn.Module, loaded: set[int]) -> Callable[[torch.Tensor], bool]:
+def _allocate(
+    fn: str, model: nn.Module, loaded: set[int], not_owners: list[Place]
+) -> Callable[[torch.Tensor], bool]:
     """CPU memory for every meta tensor (ties kept), then the reset_parameters() of each
     torch.nn layer with a meta tensor in it or below it (children before parents, as
     constructors run: nn.Transformer, which holds no tensor itself, re-draws its layers' weights
-    after they have made them; a layer's tensors that were already in memory are put back).
-    Returns the written-check: a new tensor whose version counter has not moved was not
-    written."""
+    after they have made them; a layer's tensors that were already in memory are put back; a
+    tie's place in not_owners gets a scratch tensor meanwhile). Returns the written-check: a
+    new tensor whose version counter has not moved was not written."""
     pending = {id(m) for m in model.modules() if any(t.is_meta for t in _subtree_tensors(m))}
     _bind(fn, model, lambda t: torch.empty_like(t, device="cpu"))
     versions = {id(t): _version(t) for _, _, _, _, t in named_tensors(model) if id(t) not in loaded}
-    with torch.no_grad():
+    with torch.no_grad(), set_aside(not_owners):
         for module in _post_order(model):
             if is_torch_layer(module) and id(module) in pending:
                 reset = getattr(module, "reset_parameters", None) or getattr(

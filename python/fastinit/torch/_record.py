@@ -69,7 +69,11 @@ class _Recorder(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torch le
                 f"deferred_init(): {func} reads tensor values, which the meta device does not have ({exc}); "
                 "run that code after materialize_"
             ) from exc
-        if func in ALLOCATIONS and isinstance(out, torch.Tensor) and not out.is_meta:
+        if (
+            isinstance(out, torch.Tensor)
+            and not out.is_meta
+            and (func in ALLOCATIONS or _draws_anew(func, args, out))
+        ):
             self.recording.allocated_on_cpu.add(int(out.untyped_storage()._cdata))
         frozen = (
             func, tree_map(freeze, args), tree_map(freeze, kwargs), tree_map(freeze, out),
@@ -229,16 +233,17 @@ def _registered_storages(on_register: Callable[[], None]) -> Iterator[dict[int, 
 
 def _note_made_on_cpu(recording: Recording, held: dict[int, list[Owner]]) -> None:
     """Record the real tensors the block allocated that modules still hold and whose values the
-    replay cannot stand behind (made_on_cpu): nothing wrote them (uninitialized memory) or a
-    random operation did (torch's generator, not the seed). A deterministic fill is kept."""
+    replay cannot stand behind (made_on_cpu): nothing wrote them (uninitialized memory, or the
+    draw that allocated them) or a random operation did (torch's generator, not the seed). A
+    deterministic fill is kept."""
     candidates = recording.allocated_on_cpu & held.keys()
     writers: dict[int, list[str]] = {key: [] for key in candidates}
     for func, args, kwargs, _, _ in recording.ops if candidates else ():
-        for t in leaves((args, tuple(kwargs.values()))):
+        for t in leaves(_written_arguments(func, args, kwargs)):
             if not isinstance(t, torch.Tensor) or t.is_meta:
                 continue  # (meta tensors are _Refs in the recording; a real one is itself)
             key = int(t.untyped_storage()._cdata)
-            if key in writers and func not in ALLOCATIONS:
+            if key in writers:
                 writers[key].append(func.overloadpacket.__name__)
     for key in candidates:
         if writers[key] and not _RANDOM_OPS.intersection(writers[key]):
@@ -252,6 +257,33 @@ def _note_made_on_cpu(recording: Recording, held: dict[int, list[Owner]]) -> Non
             ):
                 recording.made_on_cpu.append((owner, weakref.ref(held_now), held_now._version))
     recording.allocated_on_cpu.clear()
+
+
+def _written_arguments(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+    """The arguments an aten operation writes (self of uniform_, out=): by its schema; the
+    others it only reads (nn.Parameter's detach). The recording's own markers (HF_INITIALIZED)
+    write nothing."""
+    schema = getattr(func, "_schema", None)
+    if schema is None:
+        return []
+    return [
+        args[i] if i < len(args) else kwargs.get(a.name)
+        for i, a in enumerate(schema.arguments)
+        if a.alias_info is not None and a.alias_info.is_write
+    ]
+
+
+def _draws_anew(func: Any, args: tuple[Any, ...], out: torch.Tensor) -> bool:
+    """Whether func made `out` in new memory of torch's generator's values: a factory that
+    ignores the meta device (torch.normal(mean, std, size=...): HF DiffLlama's lambdas)."""
+    if func.overloadpacket.__name__ not in _RANDOM_OPS:
+        return False
+    key = int(out.untyped_storage()._cdata)
+    return all(
+        t.is_meta or int(t.untyped_storage()._cdata) != key
+        for t in leaves(args)
+        if isinstance(t, torch.Tensor)
+    )
 
 
 # aten operations whose values come from torch's generator
