@@ -750,7 +750,9 @@ def test_a_tie_of_a_plain_meta_build_is_written_by_the_layer_that_made_it():
     with torch.device("meta"):  # layers that initialize it alike: either may write it
         model = build(torch.nn.Linear(64, 64), torch.nn.Linear(64, 64), tie=True)
     ft.materialize_(model, seed=0)
-    assert model[1].weight is model[0].weight and 0.07 < float(model[0].weight.detach().std()) < 0.075  # U(±1/8)
+    assert (
+        model[1].weight is model[0].weight and 0.07 < float(model[0].weight.detach().std()) < 0.075
+    )  # U(±1/8)
 
 
 @pytest.mark.parametrize("route", ["meta", "deferred_init"])

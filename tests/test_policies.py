@@ -366,9 +366,9 @@ def test_fixup_makes_the_first_update_independent_of_depth():
     """The paper's design rule: with the L^(-1/(2m-2)) scaling, an SGD step changes the network's
     output by the same amount at any depth; zeroing the branch ends alone (zero_init_residual,
     He elsewhere), it grows with the number of branches."""
-    fixup = [_first_step_change(depth, scheme="fixup") for depth in (4, 64)]
+    fixup = [_first_step_change(depth, policy="fixup") for depth in (4, 64)]
     assert 0.5 < fixup[1] / fixup[0] < 2
-    zeroed = [_first_step_change(depth, scheme="kaiming", zero_init_residual=True) for depth in (4, 64)]
+    zeroed = [_first_step_change(depth, policy="kaiming", zero_init_residual=True) for depth in (4, 64)]
     assert zeroed[1] / zeroed[0] > 4
 
 

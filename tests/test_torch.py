@@ -306,7 +306,7 @@ def test_init_module_rnn_and_kaiming_gain_from_sequential():
     )
     assert net[0].weight.std().item() == pytest.approx(5 / 3 / math.sqrt(500), rel=0.03)
     assert net[2].weight.std().item() == pytest.approx(math.sqrt(2 / 1.04) / math.sqrt(500), rel=0.03)
-    with pytest.raises(ValueError, match="scheme='he'"):
+    with pytest.raises(ValueError, match="policy='he'"):
         ft.init_module_(net, "he")
 
 

@@ -114,6 +114,8 @@ BAD_CALLS = {
     "trunc_normal_ a > b": ("trunc_normal_", (0.0, 1.0, 2.0, -2.0)),
     "xavier_uniform_ gain < 0": ("xavier_uniform_", (-1.0,)),
     "uniform_ nan": ("uniform_", (float("nan"), 1.0)),
+    "uniform_ beyond float": ("uniform_", (-(10**400), 1.0)),  # OverflowError
+    "normal_ std beyond float": ("normal_", (0.0, 10**400)),
     "kaiming 1-D": ("kaiming_uniform_", ()),
     "kaiming mode": ("kaiming_normal_", (0.0, "fan_mid")),
     "kaiming nonlinearity": ("kaiming_uniform_", (0.0, "fan_in", "swish")),

@@ -22,9 +22,14 @@ if TYPE_CHECKING:
 
     from .placement import Placement
 
-__all__ = ["fill_law", "normal_", "trunc_normal_", "uniform_"]
+__all__ = ["FloatOverflowError", "fill_law", "normal_", "trunc_normal_", "uniform_"]
 
 A = TypeVar("A")
+
+
+class FloatOverflowError(ValueError, OverflowError):
+    """A number argument too large for a float: a ValueError, as fastinit's other bad numbers,
+    and the OverflowError that Python's float() and torch.nn.init raise for it."""
 
 
 def check_real(fn: str, name: str, value: object, infinite: float | None = None) -> float:
@@ -40,7 +45,7 @@ def check_real(fn: str, name: str, value: object, infinite: float | None = None)
         raise TypeError(f"{fn}: {name} must be a real number; got {value!r}") from None
     except OverflowError:
         shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        raise ValueError(f"{fn}: {name} must be finite; got {shown}, too large for a float") from None
+        raise FloatOverflowError(f"{fn}: {name} must be finite; got {shown}, too large for a float") from None
     if not math.isfinite(v) and v != infinite:
         allowed = "finite" if infinite is None else f"finite or {infinite}"
         raise ValueError(f"{fn}: {name} must be {allowed}; got {v}")

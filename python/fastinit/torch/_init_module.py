@@ -65,7 +65,7 @@ _TAKE_N_LAYERS = ("normal", "gpt2", *DEPTH_POLICIES)
 @documented
 def init_module_(
     model: nn.Module,
-    scheme: str = "torch",
+    policy: str = "torch",
     seed: int | None = None,
     *,
     nonlinearity: str = "relu",
@@ -135,7 +135,7 @@ def init_module_(
     ----------
     model : torch.nn.Module
         The model, its parameters in memory (see materialize_ for a meta model).
-    scheme : str, optional
+    policy : str, optional
         One of fastinit.torch.POLICIES (default "torch").
     seed : int, optional
         The seed every parameter's values derive from; None (default) draws one from torch's
@@ -169,7 +169,7 @@ def init_module_(
     TypeError
         residual is neither a collection of names nor a callable.
     ValueError
-        An unknown scheme or nonlinearity; std < 0; n_layers not an int >= 1; std= or n_layers=
+        An unknown policy or nonlinearity; std < 0; n_layers not an int >= 1; std= or n_layers=
         under a policy that does not read it (std=: "normal", "gpt2", the depth-aware ones and
         "mup"; n_layers=: "normal", "gpt2" and the depth-aware ones); base= without
         "mup" or "mup" without base=; a depth-aware policy on a model without residual blocks;
@@ -193,21 +193,21 @@ def init_module_(
     >>> torch.equal(a[0].weight, b[0].weight), float(a[0].bias.detach().abs().sum())
     (True, 0.0)
     """
-    if scheme not in POLICIES:
-        raise ValueError(f"init_module_: scheme={scheme!r} is not one of {', '.join(map(repr, POLICIES))}")
+    if policy not in POLICIES:
+        raise ValueError(f"init_module_: policy={policy!r} is not one of {', '.join(map(repr, POLICIES))}")
     if std is not None:
         std = check_real("init_module_", "std", std)
         if std < 0:
             raise ValueError(f"init_module_: std must be >= 0; got std={std}")
     for keyword, value, takes in (("std", std, _TAKE_STD), ("n_layers", n_layers, _TAKE_N_LAYERS)):
-        if value is not None and scheme not in takes:
+        if value is not None and policy not in takes:
             raise ValueError(
                 f"init_module_: {keyword}={value!r} is read by policies {', '.join(map(repr, takes))}; policy "
-                f"{scheme!r} draws by its own rule and would ignore it"
+                f"{policy!r} draws by its own rule and would ignore it"
             )
-    if (base is None) == (scheme == "mup"):
+    if (base is None) == (policy == "mup"):
         raise ValueError(
-            f"init_module_: base= is the base model of policy 'mup' and only of it; got scheme={scheme!r}, base={base!r}"
+            f"init_module_: base= is the base model of policy 'mup' and only of it; got policy={policy!r}, base={base!r}"
         )
     try:  # an unknown nonlinearity fails before anything is changed
         _gain.calculate_gain(nonlinearity)
@@ -231,7 +231,7 @@ def init_module_(
         check_base(model, shapes, "init_module_")
         mup = MupRule(shapes, std, bool(zero_readout))
     return reinitialize(
-        model, scheme, seed, nonlinearity=nonlinearity, std=0.02 if std is None else std, n_layers=n_layers,
+        model, policy, seed, nonlinearity=nonlinearity, std=0.02 if std is None else std, n_layers=n_layers,
         zero_init_residual=zero_init_residual, residual=residual, mup=mup, stream_version=version,
     )  # fmt: skip
 

@@ -130,7 +130,7 @@ def torch_function(func: F) -> F:
                 rest = {k: v for k, v in kwargs.items() if k != "tensor"}
                 return fill_subclass(func.__name__, func, tensor, (), rest, placed)
             return func(*args, **kwargs)
-        except TorchArgumentError:
+        except (TorchArgumentError, OverflowError):  # (a number too large for a float: as torch)
             raise
         except ValueError as exc:
             raise TorchArgumentError(str(exc)) from None
